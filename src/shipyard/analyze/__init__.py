@@ -1,0 +1,20 @@
+"""The analyze room: profiles, data-quality rules and pre-training bias over Parquet files.
+
+Every function takes a dataset version as its list of Parquet files and returns a JSON-able
+dict (the catalog stores it as is); renderers turn those dicts into HTML pages or terminal
+summaries.
+"""
+
+from __future__ import annotations
+
+from shipyard.analyze.console import print_bias_summary, print_profile_summary
+from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
+from shipyard.analyze.profile_html import render_profile_html
+
+__all__ = [
+    "PROFILE_VERSION",
+    "print_bias_summary",
+    "print_profile_summary",
+    "profile_parquet",
+    "render_profile_html",
+]

@@ -1,0 +1,151 @@
+"""Alerts on a profile: the things a person should look at before training on the data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["alerts"]
+
+HIGH_MISSING_PCT = 20.0
+HIGH_CARDINALITY = 100
+SKEWED = 2.0
+MANY_ZEROS_PCT = 50.0
+IMBALANCED_PCT = 10.0
+SEVERE_IMBALANCE_PCT = 1.0
+LEAKAGE_STRENGTH = 0.98  # a binary target's AUC of 0.99 or more
+
+
+def _alert(kind: str, column: str | None, message: str, severity: str) -> dict[str, Any]:
+    return {"kind": kind, "column": column, "message": message, "severity": severity}
+
+
+def alerts(profile: dict[str, Any]) -> list[dict[str, Any]]:
+    """Alerts for a profile, most severe first. Severities: error, warning, info."""
+    out: list[dict[str, Any]] = []
+    rows = profile["table"]["rows"]
+    target = (profile.get("target") or {}).get("column")
+    dups = profile["table"]["duplicate_rows"]
+    if dups:
+        out.append(
+            _alert(
+                "duplicate_rows",
+                None,
+                f"{dups:,} rows ({100 * dups / rows:.1f}%) are exact duplicates of another row.",
+                "warning",
+            )
+        )
+    for col in profile["columns"]:
+        name, sem = col["name"], col["semantic_type"]
+        if col["count"] == 0:
+            out.append(_alert("empty", name, f"Column '{name}' has no values at all.", "error"))
+            continue
+        if col.get("distinct") == 1:
+            out.append(
+                _alert(
+                    "constant",
+                    name,
+                    f"Column '{name}' holds a single value ({_first_value(col)}); it carries no "
+                    "information: drop it.",
+                    "warning",
+                )
+            )
+        if col["missing_pct"] >= HIGH_MISSING_PCT:
+            out.append(
+                _alert(
+                    "high_missing",
+                    name,
+                    f"Column '{name}' is {col['missing_pct']:.1f}% missing "
+                    f"({col['missing']:,} rows).",
+                    "warning",
+                )
+            )
+        if sem == "id-like" and name != target:
+            out.append(
+                _alert(
+                    "id_like",
+                    name,
+                    f"Column '{name}' has a distinct value on (almost) every row "
+                    f"({col['distinct']:,} of {col['count']:,}): an identifier, not a feature.",
+                    "info",
+                )
+            )
+        elif sem == "categorical" and (col.get("distinct") or 0) > HIGH_CARDINALITY:
+            out.append(
+                _alert(
+                    "high_cardinality",
+                    name,
+                    f"Column '{name}' has {col['distinct']:,} distinct values; one-hot encoding it "
+                    "would be wide: consider target or frequency encoding.",
+                    "info",
+                )
+            )
+        if sem == "numeric" and abs(col.get("skewness") or 0) > SKEWED:
+            out.append(
+                _alert(
+                    "skewed",
+                    name,
+                    f"Column '{name}' is skewed (skewness {col['skewness']:.1f}); a log or rank "
+                    "transform may help linear models.",
+                    "info",
+                )
+            )
+        if sem == "numeric" and col.get("zeros_pct", 0) >= MANY_ZEROS_PCT and col["distinct"] > 1:
+            out.append(
+                _alert(
+                    "many_zeros",
+                    name,
+                    f"Column '{name}' is {col['zeros_pct']:.1f}% zeros.",
+                    "info",
+                )
+            )
+        if col.get("after_label_time"):
+            out.append(
+                _alert(
+                    "after_label_time",
+                    name,
+                    f"{col['after_label_time']:,} values of '{name}' are later than the label time "
+                    f"{profile['label_time']}: they cannot be known at prediction time (leakage).",
+                    "error",
+                )
+            )
+    out += _target_alerts(profile.get("target"))
+    rank = {"error": 0, "warning": 1, "info": 2}
+    out.sort(key=lambda a: rank[a["severity"]])
+    return out
+
+
+def _first_value(col: dict[str, Any]) -> str:
+    top = col.get("top_values") or [{"value": col.get("min")}]
+    return repr(top[0]["value"])
+
+
+def _target_alerts(target: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not target:
+        return []
+    out = []
+    name = target["column"]
+    pct = target.get("minority_pct")
+    if pct is not None and pct < IMBALANCED_PCT:
+        out.append(
+            _alert(
+                "imbalanced_target",
+                name,
+                f"Target '{name}' is imbalanced: class {target['minority']!r} is {pct:.2f}% "
+                "of rows "
+                f"(ratio {target['imbalance_ratio']:.0f}:1). Use stratified splits and PR-AUC.",
+                "error" if pct < SEVERE_IMBALANCE_PCT else "warning",
+            )
+        )
+    for a in target.get("associations", []):
+        if a["strength"] >= LEAKAGE_STRENGTH:
+            out.append(
+                _alert(
+                    "target_leakage",
+                    a["column"],
+                    f"Column '{a['column']}' predicts target '{name}' almost perfectly "
+                    f"({a['metric']} {a['value']:.3f}): likely leakage (computed from the label or "
+                    "known only after it). Check how it is produced before training on it.",
+                    "error",
+                )
+            )
+    return out

@@ -1,0 +1,299 @@
+"""Profile one column from its Arrow array: semantic type and the statistics that fit it.
+
+Numbers come from vectorized NumPy over the Arrow buffers and from Arrow compute kernels
+(value counts, string lengths); nothing loops over rows in Python.
+
+Semantic types:
+    numeric      int / float / decimal columns
+    boolean      bool, or integers holding only 0 and 1
+    datetime     timestamp / date columns
+    categorical  strings (or dictionaries) with repeated values
+    text         strings that are long (mean length >= 40) and mostly distinct
+    id-like      integers or strings with a distinct value on (almost, 95%) every row, 50+ rows
+    other        nested or binary columns: only count and missing are reported
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from shipyard.analyze import stats
+
+__all__ = ["ColumnResult", "profile_column"]
+
+HISTOGRAM_BINS = 30
+TOP_VALUES = 10
+ID_MIN_ROWS = 50
+ID_MIN_UNIQUE = 0.95  # share of distinct values (an id column may hold a few duplicated rows)
+TEXT_MIN_MEAN_LENGTH = 40
+SAMPLE_LEVELS = 30  # categorical levels kept in the row sample; the rest become "other"
+
+
+@dataclass
+class ColumnResult:
+    """A column's profile plus what the table-level steps need from it.
+
+    Attributes:
+        profile: The JSON-able column profile.
+        row_hash: A uint64 hash per row of this column (nulls hashed alike), for duplicates.
+        sample: The sampled rows as float (numeric, NaN for null) or int codes (categorical,
+            -1 for null), or None when the column takes no part in correlations.
+        sample_labels: Level names for categorical sample codes.
+        sample_rank: Average ranks of a numeric sample (NaN for null), for Spearman and AUC.
+        after_label_time: Rows whose datetime is later than ``label_time``.
+    """
+
+    profile: dict[str, Any]
+    row_hash: NDArray[np.uint64] | None = None
+    sample: NDArray[Any] | None = None
+    sample_labels: list[str] = field(default_factory=list)
+    sample_rank: NDArray[np.float64] | None = None
+    after_label_time: int = 0
+
+
+def _id_like(distinct: int, count: int) -> bool:
+    return count >= ID_MIN_ROWS and distinct >= ID_MIN_UNIQUE * count
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, bytes):
+        return v.hex()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _f(x: Any) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _mix(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    # splitmix64's finalizer: spreads every input bit over the whole word.
+    v = v ^ (v >> np.uint64(30))
+    v = v * np.uint64(0xBF58476D1CE4E5B9)
+    v = v ^ (v >> np.uint64(27))
+    v = v * np.uint64(0x94D049BB133111EB)
+    return v ^ (v >> np.uint64(31))
+
+
+def _hash_floats(x: NDArray[np.float64], has_nan: bool = True) -> NDArray[np.uint64]:
+    x = x + 0.0  # -0.0 becomes 0.0
+    if has_nan:
+        x[np.isnan(x)] = np.nan  # one NaN bit pattern
+    return _mix(x.view(np.uint64))
+
+
+def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
+    x = pc.fill_null(pc.cast(col, pa.float64()), math.nan).to_numpy()
+    nan = np.isnan(x)
+    v = x[~nan] if prof["missing"] or nan.any() else x
+    # One sort gives min/max, distinct, exact quantiles, histogram and outliers by search.
+    s = np.sort(v)
+    s = s[np.searchsorted(s, -np.inf, "right") : np.searchsorted(s, np.inf, "left")]
+    prof["non_finite"] = int(prof["count"] - s.size)  # NaN or infinite, not null
+    if s.size == 0:
+        prof["distinct"] = int(prof["count"] > 0)
+        return x
+    prof["distinct"] = stats.distinct_sorted(s)
+    n = s.size
+    mean = float(s.sum() / n)
+    d = s - mean
+    d2 = d * d
+    m2 = float(d2.sum() / n)
+    std = math.sqrt(m2 * n / (n - 1)) if n > 1 else 0.0
+    skew = float(np.dot(d2, d) / n) / m2**1.5 if m2 > 0 else 0.0
+    q = stats.quantiles(s, is_sorted=True)
+    counts, edges = stats.sorted_histogram(s, HISTOGRAM_BINS)
+    zeros = int(np.searchsorted(s, 0.0, "right") - np.searchsorted(s, 0.0, "left"))
+    prof.update(
+        min=float(s[0]),
+        max=float(s[-1]),
+        mean=mean,
+        std=std,
+        skewness=skew,
+        quantiles=q,
+        zeros=zeros,
+        zeros_pct=100.0 * zeros / prof["rows"],
+        outliers=stats.iqr_outliers(s, q["p25"], q["p75"], is_sorted=True),
+        histogram={"edges": edges.tolist(), "counts": counts.tolist()},
+    )
+    if prof["distinct"] <= TOP_VALUES * 2:
+        uniq, freq = np.unique(s, return_counts=True)
+        order = np.argsort(-freq, kind="stable")[:TOP_VALUES]
+        prof["top_values"] = [
+            {
+                "value": _json_value(float(uniq[i])),
+                "count": int(freq[i]),
+                "pct": 100.0 * freq[i] / prof["rows"],
+            }
+            for i in order
+        ]
+    return x
+
+
+def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int64], pa.Array]:
+    """Profile a string column; returns its dictionary codes (-1 for null) and dictionary."""
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks > 1 else col)
+    enc = enc.chunk(0) if isinstance(enc, pa.ChunkedArray) else enc
+    dictionary = enc.dictionary
+    codes = pc.fill_null(pc.cast(enc.indices, pa.int64()), -1).to_numpy()
+    freq = np.bincount(codes[codes >= 0] if prof["missing"] else codes, minlength=len(dictionary))
+    prof["distinct"] = int(np.count_nonzero(freq))
+    order = np.argsort(-freq, kind="stable")[:TOP_VALUES]
+    prof["top_values"] = [
+        {
+            "value": _json_value(dictionary[int(i)].as_py()),
+            "count": int(freq[i]),
+            "pct": 100.0 * freq[i] / prof["rows"],
+        }
+        for i in order
+        if freq[i]
+    ]
+    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        dict_len = pc.utf8_length(dictionary)
+    else:
+        dict_len = pc.binary_length(dictionary)
+    dl = dict_len.to_numpy(zero_copy_only=False).astype(np.float64)
+    if dl.size and prof["count"]:
+        # Lengths per distinct value, weighted by how often each occurs: no per-row strings.
+        lc, le = np.histogram(dl, bins=HISTOGRAM_BINS, weights=freq)
+        if dl.max() == dl.min():
+            lc, le = np.array([prof["count"]]), np.array([dl.min(), dl.max()])
+        prof["lengths"] = {
+            "min": float(dl[freq > 0].min()),
+            "mean": float(np.dot(dl, freq) / prof["count"]),
+            "max": float(dl[freq > 0].max()),
+            "histogram": {"edges": le.tolist(), "counts": lc.astype(np.int64).tolist()},
+        }
+        prof["empty"] = int(freq[dl == 0].sum())
+    return codes, dictionary
+
+
+def _datetime(col: pa.ChunkedArray, prof: dict[str, Any], label_time: Any) -> tuple[Any, int]:
+    unit_type = pa.timestamp("us", tz=getattr(col.type, "tz", None))
+    ts = col.cast(unit_type) if not pa.types.is_timestamp(col.type) else col
+    ints = pc.cast(ts, pa.int64())
+    x = pc.drop_null(ints).to_numpy()
+    after = 0
+    if x.size == 0:
+        prof["distinct"] = 0
+        return ints, after
+    x = np.sort(x)
+    prof["distinct"] = stats.distinct_sorted(x)
+    lo, hi = int(x[0]), int(x[-1])
+    scalar_type = ts.type
+    prof["min"] = _json_value(pa.scalar(lo, pa.int64()).cast(scalar_type).as_py())
+    prof["max"] = _json_value(pa.scalar(hi, pa.int64()).cast(scalar_type).as_py())
+    counts, edges = stats.sorted_histogram(x.astype(np.float64), HISTOGRAM_BINS)
+    edge_ts = pa.array(np.round(edges).astype(np.int64)).cast(scalar_type)
+    prof["histogram"] = {
+        "edges": [_json_value(e) for e in edge_ts.to_pylist()],
+        "counts": counts.tolist(),
+    }
+    if label_time is not None:
+        limit = pc.cast(pa.scalar(label_time).cast(scalar_type), pa.int64()).as_py()
+        after = int(x.size - np.searchsorted(x, limit, "right"))
+        prof["after_label_time"] = after
+    return ints, after
+
+
+def profile_column(
+    name: str,
+    col: pa.ChunkedArray,
+    *,
+    sample_idx: NDArray[np.int64],
+    label_time: Any = None,
+) -> ColumnResult:
+    """Profile column ``name`` (all its rows in ``col``) and hash it for the duplicate count."""
+    rows = len(col)
+    missing = col.null_count
+    count = rows - missing
+    prof: dict[str, Any] = {
+        "name": name,
+        "physical_type": str(col.type),
+        "rows": rows,
+        "count": count,
+        "missing": missing,
+        "missing_pct": 100.0 * missing / rows if rows else 0.0,
+    }
+    typ = col.type
+    res = ColumnResult(prof)
+    if pa.types.is_boolean(typ):
+        prof["semantic_type"] = "boolean"
+        as_int = pc.cast(col, pa.int8())
+        x = pc.fill_null(pc.cast(as_int, pa.float64()), math.nan).to_numpy()
+        true = int(pc.sum(as_int).as_py() or 0)
+        prof["distinct"] = int(true > 0) + int(count - true > 0)
+        prof["top_values"] = [
+            {"value": v, "count": c, "pct": 100.0 * c / rows}
+            for v, c in sorted([(True, true), (False, count - true)], key=lambda t: -t[1])
+            if c
+        ]
+        prof["true_pct"] = 100.0 * true / count if count else None
+        res.row_hash = _hash_floats(x)
+        res.sample = x[sample_idx]
+    elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        x = _numeric(col, prof)
+        is_int = pa.types.is_integer(typ)
+        if is_int and prof["distinct"] <= 2 and prof.get("min", 0) >= 0 and prof.get("max", 0) <= 1:
+            prof["semantic_type"] = "boolean"
+        elif is_int and _id_like(prof["distinct"], count):
+            prof["semantic_type"] = "id-like"
+        else:
+            prof["semantic_type"] = "numeric"
+        res.row_hash = _hash_floats(x, bool(prof["missing"] or prof["non_finite"]))
+        if prof["semantic_type"] != "id-like":
+            res.sample = x[sample_idx]
+    elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+        prof["semantic_type"] = "datetime"
+        ints, res.after_label_time = _datetime(col, prof, label_time)
+        res.row_hash = _hash_floats(pc.fill_null(pc.cast(ints, pa.float64()), math.nan).to_numpy())
+    elif (
+        pa.types.is_string(typ)
+        or pa.types.is_large_string(typ)
+        or pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+        or pa.types.is_dictionary(typ)
+    ):
+        codes, dictionary = _strings(col, prof)
+        mean_len = prof.get("lengths", {}).get("mean", 0.0)
+        if _id_like(prof["distinct"], count) and mean_len < TEXT_MIN_MEAN_LENGTH:
+            prof["semantic_type"] = "id-like"
+        elif mean_len >= TEXT_MIN_MEAN_LENGTH and prof["distinct"] > 0.5 * count:
+            prof["semantic_type"] = "text"
+        else:
+            prof["semantic_type"] = "categorical"
+        res.row_hash = _mix(codes.astype(np.uint64))
+        if prof["semantic_type"] == "categorical":
+            res.sample, res.sample_labels = _sample_codes(codes[sample_idx], dictionary, prof)
+    else:
+        prof["semantic_type"] = "other"
+        prof["distinct"] = None
+    if res.sample is not None and res.sample.dtype.kind == "f":
+        res.sample_rank = stats.rank(res.sample)
+    return res
+
+
+def _sample_codes(
+    codes: NDArray[np.int64], dictionary: pa.Array, prof: dict[str, Any]
+) -> tuple[NDArray[np.int64], list[str]]:
+    """Sampled codes with the SAMPLE_LEVELS most frequent levels kept, others merged."""
+    freq = np.bincount(codes[codes >= 0], minlength=len(dictionary))
+    top = np.argsort(-freq, kind="stable")[:SAMPLE_LEVELS]
+    keep = [str(dictionary[int(i)].as_py()) for i in top]
+    remap = np.full(len(dictionary) + 1, len(keep), dtype=np.int64)
+    remap[top] = np.arange(len(top))
+    out = remap[codes]  # a null code (-1) maps to the last slot: "other / missing"
+    return out, [*keep, "(other)"]

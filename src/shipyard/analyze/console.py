@@ -1,0 +1,117 @@
+"""Terminal summaries of analyze reports, printed with Rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from shipyard.analyze._html import fmt_bytes
+
+__all__ = ["print_bias_summary", "print_profile_summary"]
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _n(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:,.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def print_profile_summary(profile: dict[str, Any], console: Console) -> None:
+    """Print a profile's overview, its alerts and one line per column."""
+    t = profile["table"]
+    console.print(
+        f"[bold]{t['rows']:,} rows × {t['columns']} columns[/] · "
+        f"{t['duplicate_rows']:,} duplicate rows · {t['missing_cells_pct']:.2f}% cells missing · "
+        f"{fmt_bytes(t['memory_bytes'])} in memory · "
+        + ", ".join(f"{v} {k}" for k, v in sorted(t["semantic_types"].items()))
+    )
+    alerts = profile["alerts"]
+    if alerts:
+        at = Table(title=f"Alerts ({len(alerts)})", title_justify="left")
+        for c in ("severity", "column", "message"):
+            at.add_column(c, overflow="fold")
+        for a in alerts:
+            st = _STYLE.get(a["severity"], "")
+            at.add_row(f"[{st}]{a['severity']}[/]", a["column"] or "(table)", a["message"])
+        console.print(at)
+    else:
+        console.print("[green]No alerts.[/]")
+    target = profile.get("target")
+    if target and target.get("classes"):
+        classes = ", ".join(f"{c['value']!r}: {c['pct']:.1f}%" for c in target["classes"])
+        console.print(f"Target [bold]{target['column']}[/] ({target['kind']}): {classes}")
+    ct = Table(title="Columns", title_justify="left")
+    for c, just in (
+        ("column", "left"),
+        ("type", "left"),
+        ("missing %", "right"),
+        ("distinct", "right"),
+        ("min", "right"),
+        ("mean", "right"),
+        ("max", "right"),
+        ("top value", "left"),
+    ):
+        ct.add_column(c, justify=just)  # type: ignore[arg-type]
+    for col in profile["columns"]:
+        top = (col.get("top_values") or [{}])[0]
+        ct.add_row(
+            col["name"],
+            col["semantic_type"],
+            f"{col['missing_pct']:.1f}",
+            _n(col.get("distinct")),
+            _n(col.get("min")),
+            _n(col.get("mean")),
+            _n(col.get("max")),
+            f"{top['value']!s} ({top['pct']:.1f}%)" if top else "",
+        )
+    console.print(ct)
+
+
+def print_bias_summary(report: dict[str, Any], console: Console) -> None:
+    """Print a pre-training bias report: one table per facet value, flagged metrics in red."""
+    console.print(
+        f"[bold]Pre-training bias[/] · label [bold]{report['label']}[/] "
+        f"(positive: {report['positive']!r}) · facet [bold]{report['facet']}[/] · "
+        f"{report['rows']:,} rows"
+    )
+    for group in report["facets"]:
+        table = Table(
+            title=f"{report['facet']} {group['description']} (n={group['n_d']:,}) vs the rest "
+            f"(n={group['n_a']:,})",
+            title_justify="left",
+        )
+        for c, just in (
+            ("metric", "left"),
+            ("value", "right"),
+            ("range", "left"),
+            ("reading", "left"),
+        ):
+            table.add_column(c, justify=just, overflow="fold")  # type: ignore[arg-type]
+        for key, m in group["metrics"].items():
+            value = "—" if m["value"] is None else f"{m['value']:.4f}"
+            style = "bold red" if m["flag"] else ""
+            table.add_row(
+                f"[{style}]{key}[/]" if style else key,
+                f"[{style}]{value}[/]" if style else value,
+                m["range"],
+                m["reading"],
+            )
+        console.print(table)
+    flagged = [
+        f"{g['description']}: {k}"
+        for g in report["facets"]
+        for k, m in g["metrics"].items()
+        if m["flag"]
+    ]
+    if flagged:
+        console.print(f"[bold red]Needs attention:[/] {'; '.join(flagged)}")
+    else:
+        console.print("[green]No metric past its attention threshold.[/]")
