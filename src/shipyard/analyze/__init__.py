@@ -7,14 +7,19 @@ summaries.
 
 from __future__ import annotations
 
+from shipyard.analyze.bias import BIAS_LIMITS, pretraining_bias
+from shipyard.analyze.bias_html import render_bias_html
 from shipyard.analyze.console import print_bias_summary, print_profile_summary
 from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
 from shipyard.analyze.profile_html import render_profile_html
 
 __all__ = [
+    "BIAS_LIMITS",
     "PROFILE_VERSION",
+    "pretraining_bias",
     "print_bias_summary",
     "print_profile_summary",
     "profile_parquet",
+    "render_bias_html",
     "render_profile_html",
 ]

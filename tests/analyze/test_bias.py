@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from rich.console import Console
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import entropy, ks_2samp
+
+from shipyard.analyze import pretraining_bias, print_bias_summary, render_bias_html
+from shipyard.errors import InvalidInput, NotFound
+
+# Ten people. Facet d = "F": 4 rows, 1 positive; the rest a = "M": 6 rows, 3 positive.
+# Region "n": F 2 rows (0 positive), M 2 rows (2 positive); region "s": F 2 (1), M 4 (1).
+WORKED = {
+    "sex": ["F", "F", "M", "M", "F", "F", "M", "M", "M", "M"],
+    "region": ["n", "n", "n", "n", "s", "s", "s", "s", "s", "s"],
+    "hired": [0, 0, 1, 1, 1, 0, 1, 0, 0, 0],
+}
+
+
+@pytest.fixture
+def worked(write_parquet):
+    return write_parquet(WORKED, name="worked")
+
+
+def _values(report, i=0):
+    return {k: m["value"] for k, m in report["facets"][i]["metrics"].items()}
+
+
+def test_worked_example_matches_hand_computation(worked):
+    report = pretraining_bias(
+        worked, label="hired", positive=1, facet="sex", facet_values=["F"], group="region"
+    )
+    got = _values(report)
+    kl_pa_m = 0.5 * math.log(0.5 / 0.625) + 0.5 * math.log(0.5 / 0.375)
+    kl_pd_m = 0.75 * math.log(0.75 / 0.625) + 0.25 * math.log(0.25 / 0.375)
+    assert got == pytest.approx(
+        {
+            "CI": (6 - 4) / 10,
+            "DPL": 3 / 6 - 1 / 4,
+            "KL": 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25),
+            "JS": (kl_pa_m + kl_pd_m) / 2,
+            "LP": math.sqrt(2 * 0.25**2),
+            "TVD": 0.25,
+            "KS": 0.25,
+            # DD_n = 2/2 - 0/2 = 1 on 4 rows; DD_s = 1/4 - 1/2 = -0.25 on 6 rows.
+            "CDDL": (4 * 1 + 6 * -0.25) / 10,
+        }
+    )
+    g = report["facets"][0]
+    assert (g["n_d"], g["n_a"], g["description"]) == (4, 6, "= 'F'")
+    assert g["metrics"]["DPL"]["flag"] and not g["metrics"]["CI"]["flag"]
+    assert g["metrics"]["DPL"]["range"] == "[-1, 1]"
+    assert "50.0% in the rest and 25.0% in the facet group" in g["metrics"]["DPL"]["reading"]
+
+
+def test_every_facet_value_by_default_and_no_cddl_without_group(worked):
+    report = pretraining_bias(worked, label="hired", positive=1, facet="sex")
+    assert [g["value"] for g in report["facets"]] == ["M", "F"]
+    assert _values(report, 0)["DPL"] == pytest.approx(-_values(report, 1)["DPL"])
+    assert "CDDL" not in report["facets"][0]["metrics"]
+    json.dumps(report, allow_nan=False)
+
+
+def _clarify_cddl(df, facet_mask, positive, group):
+    # Clarify's loop, written out independently.
+    total, n = 0.0, len(df)
+    for _, idx in df.groupby(group).groups.items():
+        sub_pos, sub_d = positive[idx], facet_mask[idx]
+        a = (sub_pos & sub_d).sum() / sub_pos.sum() if sub_pos.sum() else 0.0
+        d = (~sub_pos & sub_d).sum() / (~sub_pos).sum() if (~sub_pos).sum() else 0.0
+        total += len(idx) * (d - a)
+    return total / n
+
+
+def test_random_data_matches_independent_computation(rng, write_parquet):
+    n = 20_000
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(18, 90, n),
+            "region": rng.choice(["n", "s", "e", "w"], n),
+            "outcome": rng.choice(["approved", "rejected", "pending"], n),
+        }
+    )
+    report = pretraining_bias(
+        write_parquet(df.to_dict("list"), files=3),
+        label="outcome",
+        positive=["approved", "pending"],
+        facet="age",
+        threshold=60,
+        group="region",
+    )
+    got = _values(report)
+    d = (df["age"] > 60).to_numpy()
+    y = df["outcome"].isin(["approved", "pending"]).to_numpy()
+    p_a = np.array([1 - y[~d].mean(), y[~d].mean()])
+    p_d = np.array([1 - y[d].mean(), y[d].mean()])
+    assert got["CI"] == pytest.approx(((~d).sum() - d.sum()) / n)
+    assert got["DPL"] == pytest.approx(y[~d].mean() - y[d].mean())
+    assert got["KL"] == pytest.approx(entropy(p_a, p_d))
+    assert got["JS"] == pytest.approx(jensenshannon(p_a, p_d) ** 2)
+    assert got["LP"] == pytest.approx(np.linalg.norm(p_a - p_d))
+    assert got["TVD"] == pytest.approx(0.5 * np.abs(p_a - p_d).sum())
+    assert got["KS"] == pytest.approx(ks_2samp(y[~d].astype(float), y[d].astype(float)).statistic)
+    assert got["CDDL"] == pytest.approx(_clarify_cddl(df, d, y, "region"))
+    assert report["facets"][0]["description"] == "> 60"
+
+
+def test_nulls_are_left_out_and_text_values_match(write_parquet):
+    paths = write_parquet(
+        {
+            "g": pa.array([1, 1, 2, 2, None, 2]),
+            "y": pa.array([1, 0, 1, 1, 1, None]),
+        }
+    )
+    report = pretraining_bias(paths, label="y", positive="1", facet="g", facet_values=["2"])
+    assert report["rows"] == 4 and report["rows_dropped"] == 2
+    assert report["facets"][0]["value"] == 2 and report["positive"] == [1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"facet": "sx"}, NotFound, r"Unknown facet column 'sx'\. Did you mean 'sex'\?"),
+        ({"label": "hird"}, NotFound, r"Did you mean 'hired'\?"),
+        ({"group": "regio"}, NotFound, r"Did you mean 'region'\?"),
+        ({"facet_values": ["X"]}, NotFound, r"Facet value 'X' does not occur in column 'sex'"),
+        ({"positive": 7}, NotFound, r"Positive label value 7 does not occur"),
+        ({"positive": [0, 1]}, InvalidInput, r"single class"),
+        ({"threshold": 3.0}, InvalidInput, r"threshold needs a numeric facet"),
+        ({"threshold": 3.0, "facet_values": ["F"]}, InvalidInput, r"not both"),
+        ({"limits": {"XX": 1.0}}, InvalidInput, r"Unknown bias metric"),
+    ],
+)
+def test_bad_input(worked, kwargs, error, match):
+    args = {"label": "hired", "positive": 1, "facet": "sex"} | kwargs
+    with pytest.raises(error, match=match):
+        pretraining_bias(worked, **args)
+
+
+def test_label_with_one_class_and_empty_dataset(write_parquet):
+    one = write_parquet({"s": ["a", "b"], "y": [1, 1]}, name="one")
+    with pytest.raises(InvalidInput, match="single class"):
+        pretraining_bias(one, label="y", positive=1, facet="s")
+    empty = write_parquet(
+        {"s": pa.array([], pa.string()), "y": pa.array([], pa.int64())}, name="empty"
+    )
+    with pytest.raises(InvalidInput, match="No rows"):
+        pretraining_bias(empty, label="y", positive=1, facet="s")
+    whole = write_parquet({"s": ["a", "a"], "y": [0, 1]}, name="whole")
+    with pytest.raises(InvalidInput, match="no rest"):
+        pretraining_bias(whole, label="y", positive=1, facet="s")
+
+
+def test_report_renders_and_prints(worked):
+    report = pretraining_bias(worked, label="hired", positive=1, facet="sex", group="region")
+    page = render_bias_html(report)
+    assert "Difference in proportions of labels" in page and "<script src" not in page
+    console = Console(record=True, width=160)
+    print_bias_summary(report, console)
+    text = console.export_text()
+    assert "sex = 'F'" in text and "Needs attention" in text and "DPL" in text
