@@ -10,16 +10,26 @@ from __future__ import annotations
 from shipyard.analyze.bias import BIAS_LIMITS, pretraining_bias
 from shipyard.analyze.bias_html import render_bias_html
 from shipyard.analyze.console import print_bias_summary, print_profile_summary
+from shipyard.analyze.constraints import (
+    dump_constraints_yaml,
+    load_constraints_yaml,
+    suggest_constraints,
+)
 from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
 from shipyard.analyze.profile_html import render_profile_html
+from shipyard.analyze.quality import check_constraints
 
 __all__ = [
     "BIAS_LIMITS",
     "PROFILE_VERSION",
+    "check_constraints",
+    "dump_constraints_yaml",
+    "load_constraints_yaml",
     "pretraining_bias",
     "print_bias_summary",
     "print_profile_summary",
     "profile_parquet",
     "render_bias_html",
     "render_profile_html",
+    "suggest_constraints",
 ]

@@ -33,6 +33,7 @@ TOP_VALUES = 10
 ID_MIN_ROWS = 50
 ID_MIN_UNIQUE = 0.95  # share of distinct values (an id column may hold a few duplicated rows)
 TEXT_MIN_MEAN_LENGTH = 40
+MAX_LEVELS = 50  # categorical columns with at most this many values list them all ("levels")
 SAMPLE_LEVELS = 30  # categorical levels kept in the row sample; the rest become "other"
 
 
@@ -151,6 +152,9 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
     codes = pc.fill_null(pc.cast(enc.indices, pa.int64()), -1).to_numpy()
     freq = np.bincount(codes[codes >= 0] if prof["missing"] else codes, minlength=len(dictionary))
     prof["distinct"] = int(np.count_nonzero(freq))
+    if prof["distinct"] <= MAX_LEVELS:
+        present = dictionary.filter(pa.array(freq > 0))
+        prof["levels"] = sorted(_json_value(v) for v in present.to_pylist())
     order = np.argsort(-freq, kind="stable")[:TOP_VALUES]
     prof["top_values"] = [
         {
@@ -247,6 +251,8 @@ def profile_column(
     elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
         x = _numeric(col, prof)
         is_int = pa.types.is_integer(typ)
+        if is_int and "min" in prof:
+            prof["min"], prof["max"] = int(prof["min"]), int(prof["max"])
         if is_int and prof["distinct"] <= 2 and prof.get("min", 0) >= 0 and prof.get("max", 0) <= 1:
             prof["semantic_type"] = "boolean"
         elif is_int and _id_like(prof["distinct"], count):
