@@ -43,7 +43,8 @@ class ColumnResult:
 
     Attributes:
         profile: The JSON-able column profile.
-        row_hash: A uint64 hash per row of this column (nulls hashed alike), for duplicates.
+        row_key: A uint64 per row that is equal exactly when the values are (nulls alike),
+            folded into the row hash that counts duplicate rows.
         sample: The sampled rows as float (numeric, NaN for null) or int codes (categorical,
             -1 for null), or None when the column takes no part in correlations.
         sample_labels: Level names for categorical sample codes.
@@ -52,7 +53,7 @@ class ColumnResult:
     """
 
     profile: dict[str, Any]
-    row_hash: NDArray[np.uint64] | None = None
+    row_key: NDArray[np.uint64] | None = None
     sample: NDArray[Any] | None = None
     sample_labels: list[str] = field(default_factory=list)
     sample_rank: NDArray[np.float64] | None = None
@@ -78,20 +79,9 @@ def _f(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _mix(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    # splitmix64's finalizer: spreads every input bit over the whole word.
-    v = v ^ (v >> np.uint64(30))
-    v = v * np.uint64(0xBF58476D1CE4E5B9)
-    v = v ^ (v >> np.uint64(27))
-    v = v * np.uint64(0x94D049BB133111EB)
-    return v ^ (v >> np.uint64(31))
-
-
-def _hash_floats(x: NDArray[np.float64], has_nan: bool = True) -> NDArray[np.uint64]:
-    x = x + 0.0  # -0.0 becomes 0.0
-    if has_nan:
-        x[np.isnan(x)] = np.nan  # one NaN bit pattern
-    return _mix(x.view(np.uint64))
+def _float_key(x: NDArray[np.float64]) -> NDArray[np.uint64]:
+    # The bits of each value; nulls were filled with one NaN, so they compare alike.
+    return x.view(np.uint64)
 
 
 def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
@@ -144,12 +134,16 @@ def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
 
 def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int64], pa.Array]:
     """Profile a string column; returns its dictionary codes (-1 for null) and dictionary."""
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
-    enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks > 1 else col)
-    enc = enc.chunk(0) if isinstance(enc, pa.ChunkedArray) else enc
-    dictionary = enc.dictionary
-    codes = pc.fill_null(pc.cast(enc.indices, pa.int64()), -1).to_numpy()
+    if pa.types.is_dictionary(col.type) and col.num_chunks:
+        # Read dictionary-encoded from Parquet: one shared dictionary, then only the indices.
+        col = col.unify_dictionaries()
+        dictionary = col.chunk(0).dictionary
+        indices = pa.chunked_array([c.indices for c in col.chunks])
+    else:
+        enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks > 1 else col)
+        enc = enc.chunk(0) if isinstance(enc, pa.ChunkedArray) else enc
+        dictionary, indices = enc.dictionary, enc.indices
+    codes = pc.fill_null(pc.cast(indices, pa.int64()), -1).to_numpy()
     freq = np.bincount(codes[codes >= 0] if prof["missing"] else codes, minlength=len(dictionary))
     prof["distinct"] = int(np.count_nonzero(freq))
     if prof["distinct"] <= MAX_LEVELS:
@@ -169,16 +163,18 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         dict_len = pc.utf8_length(dictionary)
     else:
         dict_len = pc.binary_length(dictionary)
-    dl = dict_len.to_numpy(zero_copy_only=False).astype(np.float64)
+    used = freq > 0
+    dl = dict_len.to_numpy(zero_copy_only=False).astype(np.float64)[used]
+    freq = freq[used]
     if dl.size and prof["count"]:
         # Lengths per distinct value, weighted by how often each occurs: no per-row strings.
         lc, le = np.histogram(dl, bins=HISTOGRAM_BINS, weights=freq)
         if dl.max() == dl.min():
             lc, le = np.array([prof["count"]]), np.array([dl.min(), dl.max()])
         prof["lengths"] = {
-            "min": float(dl[freq > 0].min()),
+            "min": float(dl.min()),
             "mean": float(np.dot(dl, freq) / prof["count"]),
-            "max": float(dl[freq > 0].max()),
+            "max": float(dl.max()),
             "histogram": {"edges": le.tolist(), "counts": lc.astype(np.int64).tolist()},
         }
         prof["empty"] = int(freq[dl == 0].sum())
@@ -246,7 +242,7 @@ def profile_column(
             if c
         ]
         prof["true_pct"] = 100.0 * true / count if count else None
-        res.row_hash = _hash_floats(x)
+        res.row_key = _float_key(x)
         res.sample = x[sample_idx]
     elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
         x = _numeric(col, prof)
@@ -259,13 +255,13 @@ def profile_column(
             prof["semantic_type"] = "id-like"
         else:
             prof["semantic_type"] = "numeric"
-        res.row_hash = _hash_floats(x, bool(prof["missing"] or prof["non_finite"]))
+        res.row_key = _float_key(x)
         if prof["semantic_type"] != "id-like":
             res.sample = x[sample_idx]
     elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         prof["semantic_type"] = "datetime"
         ints, res.after_label_time = _datetime(col, prof, label_time)
-        res.row_hash = _hash_floats(pc.fill_null(pc.cast(ints, pa.float64()), math.nan).to_numpy())
+        res.row_key = pc.fill_null(ints, np.iinfo(np.int64).min).to_numpy().view(np.uint64)
     elif (
         pa.types.is_string(typ)
         or pa.types.is_large_string(typ)
@@ -281,7 +277,7 @@ def profile_column(
             prof["semantic_type"] = "text"
         else:
             prof["semantic_type"] = "categorical"
-        res.row_hash = _mix(codes.astype(np.uint64))
+        res.row_key = codes.view(np.uint64)
         if prof["semantic_type"] == "categorical":
             res.sample, res.sample_labels = _sample_codes(codes[sample_idx], dictionary, prof)
     else:

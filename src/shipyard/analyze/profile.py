@@ -6,6 +6,21 @@ statistics are exact, except quantiles past 200,000 values (a uniform sample, se
 :func:`shipyard.analyze.stats.quantiles`). Correlations and target associations use one
 uniform row sample (50,000 rows, fewer on very wide tables) shared by all columns.
 Duplicate rows are counted with a 64-bit hash per row (a false match is vanishingly rare).
+
+The profile (format ``version`` 1) holds:
+
+- ``table``: rows, columns, files, duplicate_rows(_pct), missing_cells(_pct), memory_bytes
+  (Arrow, in memory), file_bytes (Parquet, on disk), semantic_types (count per type);
+- ``columns``: one dict per column: name, physical_type, semantic_type, rows, count, missing,
+  missing_pct, distinct; numeric: min, max, mean, std, skewness, quantiles (p1..p99), zeros,
+  zeros_pct, outliers (Tukey's 1.5 IQR), histogram {edges, counts}, non_finite; strings:
+  top_values [{value, count, pct}], levels (all values when 50 or fewer), lengths {min, mean,
+  max, histogram}, empty; datetime: min, max, histogram, after_label_time;
+- ``correlations``: pearson / spearman / cramers_v {columns, matrix} and top_pairs;
+- ``target`` (with a target): kind (binary, multiclass, regression), classes, minority,
+  minority_pct, imbalance_ratio, associations [{column, metric, value, strength}];
+- ``alerts``: [{kind, column, message, severity}], errors first;
+- ``timings``: seconds per phase; ``sample_rows``, ``label_time``, ``files``, ``created_at``.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as pads
 from threadpoolctl import threadpool_limits
 
 from shipyard.analyze import _columns, stats
@@ -33,6 +49,9 @@ __all__ = ["PROFILE_VERSION", "Progress", "profile_parquet"]
 PROFILE_VERSION = 1
 SAMPLE_ROWS = 50_000
 SAMPLE_CELLS = 20_000_000  # caps the row sample on wide tables (160 MB of float64)
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(29)
 
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called after each column and each table-level step."""
@@ -74,13 +93,21 @@ def profile_parquet(
         progress: Called as ``progress(step, done, total)`` while the profile is computed.
 
     Returns:
-        ``{"version", "table", "columns", "correlations", "target", "alerts", ...}``; see
-        ``docs`` in the module for the fields. Every value is a JSON scalar, list or dict.
+        ``{"version", "table", "columns", "correlations", "target", "alerts", ...}`` as the
+        module docstring lists; every value is a JSON scalar, list or dict (no NaN).
 
     Raises:
         NotFound: A missing file, or an unknown ``target`` column.
         InvalidInput: Not Parquet, mismatched schemas, no rows, or a bad ``label_time``.
     """
+    # BLAS threads would only spin against the column workers on reductions this small.
+    with threadpool_limits(1):
+        return _profile(paths, target, label_time, progress)
+
+
+def _profile(
+    paths: Paths, target: str | None, label_time: Any, progress: Progress | None
+) -> dict[str, Any]:
     started = time.perf_counter()
     dataset, files = open_dataset(paths)
     names = dataset.schema.names
@@ -98,8 +125,14 @@ def profile_parquet(
     rng = np.random.default_rng(0)
     sample_idx = np.sort(rng.choice(n_rows, n_sample, replace=False))
 
+    # Strings are read dictionary-encoded: no per-row string objects, codes come for free.
+    strings = [f.name for f in dataset.schema if pa.types.is_string(f.type)]
+    fmt = pads.ParquetFileFormat(read_options={"dictionary_columns": strings})
+    dict_dataset = pads.dataset(files, format=fmt)
+
     def one(name: str) -> tuple[_columns.ColumnResult, int]:
-        col = dataset.to_table(columns=[name]).column(0)
+        source = dict_dataset if name in strings else dataset
+        col = source.to_table(columns=[name]).column(0)
         try:
             res = _columns.profile_column(name, col, sample_idx=sample_idx, label_time=when)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -107,20 +140,26 @@ def profile_parquet(
                 f"Could not compare column '{name}' ({col.type}) with label_time {when}: {exc}. "
                 "Give label_time with the column's time zone."
             ) from exc
+        res.profile["physical_type"] = str(dataset.schema.field(name).type)
         return res, col.nbytes
 
     row_hash = np.zeros(n_rows, dtype=np.uint64)
+    shift = np.empty(n_rows, dtype=np.uint64)
     results: list[_columns.ColumnResult] = []
     memory = 0
     workers = min(4, os.cpu_count() or 1, len(names))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for i, (res, nbytes) in enumerate(pool.map(one, names)):
             memory += nbytes
-            if res.row_hash is not None:
-                # Column hashes are already mixed; an order-dependent fold is enough.
-                row_hash *= np.uint64(0x100000001B3)
-                row_hash += res.row_hash
-                res.row_hash = None  # free it now: only the running hash is kept
+            if res.row_key is not None:
+                # Fold the column in: xor, multiply by an odd constant, xor-shift. Each step
+                # is a bijection, so rows that differ in one column never collide, and the
+                # shift carries high bits down so structured values mix as well.
+                row_hash ^= res.row_key
+                row_hash *= _GOLDEN
+                np.right_shift(row_hash, _SHIFT, out=shift)
+                row_hash ^= shift
+                res.row_key = None  # free it now: only the running hash is kept
             results.append(res)
             if progress:
                 progress(f"column {res.profile['name']}", i + 1, total_steps)
@@ -129,7 +168,7 @@ def profile_parquet(
     t_cols = time.perf_counter()
     row_hash.sort()
     duplicates = n_rows - stats.distinct_sorted(row_hash)
-    del row_hash
+    del row_hash, shift
     t_dups = time.perf_counter()
     profiles = [r.profile for r in results]
     semantic_counts: dict[str, int] = {}
@@ -162,13 +201,11 @@ def profile_parquet(
         for r in results
         if r.sample is not None and r.profile["semantic_type"] == "categorical"
     }
-    # Small matrix products: BLAS threads would only spin against the column workers.
-    with threadpool_limits(1):
-        corr = correlations(
-            {k: v for k, v in numeric.items() if k != target},
-            {k: v for k, v in categorical.items() if k != target},
-            ranks=ranks,
-        )
+    corr = correlations(
+        {k: v for k, v in numeric.items() if k != target},
+        {k: v for k, v in categorical.items() if k != target},
+        ranks=ranks,
+    )
     t_corr = time.perf_counter()
     target_report = None
     if target is not None:
@@ -177,8 +214,7 @@ def profile_parquet(
             k: ("numeric", v, ranks.get(k)) for k, v in numeric.items() if k != target
         }
         features |= {k: ("categorical", v, None) for k, v in categorical.items() if k != target}
-        with threadpool_limits(1):
-            target_report = target_analysis(tres.profile, tres.sample, features)
+        target_report = target_analysis(tres.profile, tres.sample, features)
     if progress:
         progress("correlations", total_steps, total_steps)
 
