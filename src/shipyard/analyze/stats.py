@@ -205,15 +205,15 @@ def rank(values: NDArray[np.floating]) -> NDArray[np.float64]:
     v = values[valid]
     if v.size == 0:
         return out
-    order = np.argsort(v, kind="stable")
+    order = np.argsort(v)  # any sort will do: tied values share their average rank
     sorted_v = v[order]
-    starts = np.concatenate([[True], sorted_v[1:] != sorted_v[:-1]])
-    group = np.cumsum(starts) - 1
+    starts = np.empty(v.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(sorted_v[1:], sorted_v[:-1], out=starts[1:])
     first = np.flatnonzero(starts)
-    last = np.concatenate([first[1:], [v.size]]) - 1
-    avg = (first + last) / 2 + 1
+    counts = np.diff(np.append(first, v.size))
     ranks = np.empty(v.size)
-    ranks[order] = avg[group]
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
     out[valid] = ranks
     return out
 
