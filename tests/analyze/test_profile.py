@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 
 import numpy as np
@@ -9,7 +10,13 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-from shipyard.analyze import print_profile_summary, profile_parquet, render_profile_html
+from shipyard.analyze import (
+    check_constraints,
+    print_profile_summary,
+    profile_parquet,
+    render_profile_html,
+    suggest_constraints,
+)
 from shipyard.errors import InvalidInput, NotFound
 
 
@@ -201,3 +208,33 @@ def test_not_parquet_and_empty(tmp_path, write_parquet):
 def test_bad_label_time(clean, write_parquet):
     with pytest.raises(InvalidInput, match="label_time"):
         profile_parquet(write_parquet(clean), label_time="yesterday")
+
+
+def test_awkward_columns_profile_without_warnings(write_parquet):
+    n = 60
+    stamps = [dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=i) for i in range(n)]
+    paths = write_parquet(
+        {
+            "all_null": pa.array([None] * n, pa.float64()),
+            "null_type": pa.nulls(n),
+            "nan": pa.array([float("nan")] * n),
+            "inf": pa.array([np.inf, 1.0] * (n // 2)),
+            "dec": pa.array([decimal.Decimal("1.5"), decimal.Decimal("2.25")] * (n // 2)),
+            "nested": pa.array([[1, 2]] * n),
+            "raw": pa.array([b"ab", b"c"] * (n // 2)),
+            "utc": pa.array(stamps),
+            "cat": pa.array(pd.Categorical(["a", "b"] * (n // 2))),
+            "big": pa.array(["x", "y"] * (n // 2), pa.large_string()),
+        }
+    )
+    profile = profile_parquet(paths, label_time="2024-02-01")
+    json.dumps(profile, allow_nan=False)
+    cols = {c["name"]: c for c in profile["columns"]}
+    assert cols["inf"]["distinct"] == 2 and cols["inf"]["non_finite"] == n // 2
+    assert cols["nested"]["semantic_type"] == "other"
+    assert cols["cat"]["levels"] == ["a", "b"] and cols["big"]["levels"] == ["x", "y"]
+    assert cols["utc"]["after_label_time"] == n - 32  # 2024-02-01 itself is not later
+    assert _kinds(profile, "all_null") == {"empty"} and _kinds(profile, "null_type") == {"empty"}
+    # The data a profile came from passes the rules suggested from that profile.
+    report = check_constraints(paths, suggest_constraints(profile))
+    assert report["passed"] and report["violations"] == []

@@ -79,6 +79,11 @@ def _f(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _finite(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    x[~np.isfinite(x)] = np.nan  # correlations treat infinities as missing
+    return x
+
+
 def _float_key(x: NDArray[np.float64]) -> NDArray[np.uint64]:
     # The bits of each value; nulls were filled with one NaN, so they compare alike.
     return x.view(np.uint64)
@@ -90,12 +95,15 @@ def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
     v = x[~nan] if prof["missing"] or nan.any() else x
     # One sort gives min/max, distinct, exact quantiles, histogram and outliers by search.
     s = np.sort(v)
-    s = s[np.searchsorted(s, -np.inf, "right") : np.searchsorted(s, np.inf, "left")]
+    lo, hi = np.searchsorted(s, -np.inf, "right"), np.searchsorted(s, np.inf, "left")
+    # NaN, -inf and +inf are values too (not nulls): each counts once among the distinct.
+    extra = int(lo > 0) + int(hi < s.size) + int(int(nan.sum()) > prof["missing"])
+    s = s[lo:hi]
     prof["non_finite"] = int(prof["count"] - s.size)  # NaN or infinite, not null
     if s.size == 0:
-        prof["distinct"] = int(prof["count"] > 0)
+        prof["distinct"] = extra
         return x
-    prof["distinct"] = stats.distinct_sorted(s)
+    prof["distinct"] = stats.distinct_sorted(s) + extra
     n = s.size
     mean = float(s.sum() / n)
     d = s - mean
@@ -257,7 +265,7 @@ def profile_column(
             prof["semantic_type"] = "numeric"
         res.row_key = _float_key(x)
         if prof["semantic_type"] != "id-like":
-            res.sample = x[sample_idx]
+            res.sample = _finite(x[sample_idx])
     elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         prof["semantic_type"] = "datetime"
         ints, res.after_label_time = _datetime(col, prof, label_time)

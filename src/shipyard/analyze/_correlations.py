@@ -19,6 +19,11 @@ from shipyard.analyze import stats
 __all__ = ["correlations"]
 
 
+def _varies(v: NDArray[np.float64]) -> bool:
+    present = v[~np.isnan(v)]
+    return bool(present.size >= 3 and present.min() < present.max())
+
+
 def _matrix_block(
     names: list[str], matrix: NDArray[np.float64], max_columns: int
 ) -> tuple[list[str], NDArray[np.float64]]:
@@ -63,7 +68,7 @@ def correlations(
     """
     out: dict[str, Any] = {}
     pairs: list[dict[str, Any]] = []
-    num_names = [n for n, v in numeric.items() if np.nanstd(v) > 0] if numeric else []
+    num_names = [n for n, v in numeric.items() if _varies(v)]
     if len(num_names) >= 2:
         x = np.column_stack([numeric[n] for n in num_names])
         pearson = stats.pairwise_pearson(x)

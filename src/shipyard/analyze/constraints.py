@@ -113,12 +113,13 @@ def suggest_constraints(profile: dict[str, Any]) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     for col in profile["columns"]:
         name, sem = col["name"], col["semantic_type"]
+        family = type_family(col["physical_type"])
         rules.append({"column": name, "rule": "present", "severity": "error"})
         rules.append(
             {
                 "column": name,
                 "rule": "type",
-                "expected": type_family(col["physical_type"]),
+                "expected": family,
                 "severity": "error",
             }
         )
@@ -130,7 +131,7 @@ def suggest_constraints(profile: dict[str, Any]) -> dict[str, Any]:
             rules.append(
                 {"column": name, "rule": "completeness", "min": floor, "severity": "warning"}
             )
-        if sem == "numeric" and col.get("min") is not None:
+        if sem == "numeric" and col.get("min") is not None and not col.get("non_finite"):
             rules.append(
                 {
                     "column": name,
@@ -140,7 +141,7 @@ def suggest_constraints(profile: dict[str, Any]) -> dict[str, Any]:
                     "severity": "warning",
                 }
             )
-        if sem in ("categorical", "boolean") and col.get("levels") is not None:
+        if sem == "categorical" and family == "string" and col.get("levels") is not None:
             rules.append(
                 {
                     "column": name,

@@ -26,7 +26,7 @@ def _json(v: Any) -> Any:
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if isinstance(v, float) and not math.isfinite(v):
-        return None
+        return str(v)  # "inf", "-inf", "nan": JSON has no such numbers
     if isinstance(v, bytes):
         return v.hex()
     return v
