@@ -238,3 +238,26 @@ def test_awkward_columns_profile_without_warnings(write_parquet):
     # The data a profile came from passes the rules suggested from that profile.
     report = check_constraints(paths, suggest_constraints(profile))
     assert report["passed"] and report["violations"] == []
+
+
+def test_text_target_gets_associations_and_leakage(rng, write_parquet):
+    n = 3_000
+    label = rng.choice(["churn", "stay"], n, p=[0.3, 0.7])
+    profile = profile_parquet(
+        write_parquet(
+            {
+                "plan": rng.choice(["a", "b", "c"], n),
+                "usage": rng.normal(size=n),
+                "closed_reason": np.where(label == "churn", "moved", "none"),
+                "label": label,
+            }
+        ),
+        target="label",
+    )
+    target = profile["target"]
+    assert target["kind"] == "binary" and target["minority"] == "churn"
+    strength = {a["column"]: a["strength"] for a in target["associations"]}
+    assert set(strength) == {"plan", "usage", "closed_reason"}
+    assert strength["closed_reason"] == pytest.approx(1.0) and strength["usage"] < 0.1
+    assert _kinds(profile, "closed_reason") == {"target_leakage"}
+    assert not _kinds(profile, "plan") and not _kinds(profile, "usage")

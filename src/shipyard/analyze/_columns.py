@@ -133,7 +133,7 @@ def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
             {
                 "value": _json_value(float(uniq[i])),
                 "count": int(freq[i]),
-                "pct": 100.0 * freq[i] / prof["rows"],
+                "pct": float(100.0 * freq[i] / prof["rows"]),
             }
             for i in order
         ]
@@ -162,7 +162,7 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         {
             "value": _json_value(dictionary[int(i)].as_py()),
             "count": int(freq[i]),
-            "pct": 100.0 * freq[i] / prof["rows"],
+            "pct": float(100.0 * freq[i] / prof["rows"]),
         }
         for i in order
         if freq[i]
@@ -257,6 +257,8 @@ def profile_column(
         is_int = pa.types.is_integer(typ)
         if is_int and "min" in prof:
             prof["min"], prof["max"] = int(prof["min"]), int(prof["max"])
+            for top in prof.get("top_values", []):
+                top["value"] = int(top["value"])
         if is_int and prof["distinct"] <= 2 and prof.get("min", 0) >= 0 and prof.get("max", 0) <= 1:
             prof["semantic_type"] = "boolean"
         elif is_int and _id_like(prof["distinct"], count):

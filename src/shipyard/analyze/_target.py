@@ -36,6 +36,7 @@ def target_analysis(
     target: dict[str, Any],
     target_sample: NDArray[Any] | None,
     features: dict[str, tuple[str, NDArray[Any], NDArray[np.float64] | None]],
+    other_code: int | None = None,
 ) -> dict[str, Any]:
     """Target summary and associations.
 
@@ -44,6 +45,7 @@ def target_analysis(
         target_sample: The target's sampled values (floats or categorical codes).
         features: ``name -> ("numeric" | "categorical", sampled values, ranks or None)``;
             numeric ranks (NaN for missing) spare a sort per feature.
+        other_code: The categorical target's code for rare levels and missing values.
     """
     distinct = target.get("distinct") or 0
     classification = target["semantic_type"] in ("categorical", "boolean") or (
@@ -68,8 +70,8 @@ def target_analysis(
     else:
         y_codes = _codes(target_sample)
         present = y_codes >= 0
-        if target["semantic_type"] == "categorical":
-            present &= y_codes < y_codes.max()  # the last code pools "other / missing"
+        if other_code is not None:
+            present &= y_codes != other_code  # the code that pools "other / missing"
     assoc: list[dict[str, Any]] = []
     all_present = bool(present.all())
     for name, (kind, values, ranks) in features.items():

@@ -21,7 +21,11 @@ def render_bias_html(report: dict[str, Any]) -> str:
         f"facet {facet} · {report['rows']:,} rows",
     )
     groups = report["facets"]
-    flagged = [(g, k) for g in groups for k, m in g["metrics"].items() if m["flag"]]
+    flagged = [
+        (g, ", ".join(keys))
+        for g in groups
+        if (keys := [k for k, m in g["metrics"].items() if m["flag"]])
+    ]
     summary = (
         "<p><span class='badge error'>attention</span> "
         + "; ".join(f"{esc(facet)} {esc(g['description'])}: {esc(k)}" for g, k in flagged)

@@ -48,6 +48,11 @@ def print_profile_summary(profile: dict[str, Any], console: Console) -> None:
     if target and target.get("classes"):
         classes = ", ".join(f"{c['value']!r}: {c['pct']:.1f}%" for c in target["classes"])
         console.print(f"Target [bold]{target['column']}[/] ({target['kind']}): {classes}")
+    if target and target.get("associations"):
+        top = ", ".join(
+            f"{a['column']} ({a['metric']} {a['value']:.3f})" for a in target["associations"][:5]
+        )
+        console.print(f"Most associated with the target: {top}")
     ct = Table(title="Columns", title_justify="left")
     for c, just in (
         ("column", "left"),
@@ -106,10 +111,9 @@ def print_bias_summary(report: dict[str, Any], console: Console) -> None:
             )
         console.print(table)
     flagged = [
-        f"{g['description']}: {k}"
+        f"{report['facet']} {g['description']}: {', '.join(keys)}"
         for g in report["facets"]
-        for k, m in g["metrics"].items()
-        if m["flag"]
+        if (keys := [k for k, m in g["metrics"].items() if m["flag"]])
     ]
     if flagged:
         console.print(f"[bold red]Needs attention:[/] {'; '.join(flagged)}")

@@ -214,7 +214,8 @@ def _profile(
             k: ("numeric", v, ranks.get(k)) for k, v in numeric.items() if k != target
         }
         features |= {k: ("categorical", v, None) for k, v in categorical.items() if k != target}
-        target_report = target_analysis(tres.profile, tres.sample, features)
+        other = len(tres.sample_labels) - 1 if tres.sample_labels else None
+        target_report = target_analysis(tres.profile, tres.sample, features, other)
     if progress:
         progress("correlations", total_steps, total_steps)
 
