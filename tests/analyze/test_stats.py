@@ -140,3 +140,22 @@ def test_auc_matches_sklearn(rng):
     neg = np.bincount(levels) - pos
     assert stats.auc_grouped(rate, pos, neg) == pytest.approx(roc_auc_score(y, rate[levels]))
     assert math.isnan(stats.auc(s, np.zeros(1_000, bool)))
+
+
+def test_association_measures_ignore_gaps_and_large_codes(rng):
+    a = rng.integers(0, 4, 2_000)
+    b = (a + rng.integers(0, 2, 2_000)) % 4
+    v = rng.normal(size=2_000) + a
+    ref_v, ref_eta = stats.cramers_v(a, b), stats.correlation_ratio(a, v)
+    assert stats.cramers_v(a * 7 + 3, b) == pytest.approx(ref_v)  # unused levels in between
+    assert stats.cramers_v(a * 10**12, b) == pytest.approx(ref_v)  # codes too large to count
+    assert stats.correlation_ratio(a * 5, v) == pytest.approx(ref_eta)
+
+
+def test_pairwise_pearson_without_missing_matches_numpy(rng):
+    x = rng.normal(size=(500, 5))
+    x[:, 2] = x[:, 0] * 3 - x[:, 1]
+    x[:, 4] = 1.0  # constant: no correlation defined
+    got = stats.pairwise_pearson(x)
+    np.testing.assert_allclose(got[:4, :4], np.corrcoef(x[:, :4].T), atol=1e-12)
+    assert np.isnan(got[4]).all()

@@ -54,6 +54,7 @@ def correlations(
     categorical: dict[str, NDArray[np.int64]],
     *,
     max_columns: int = 40,
+    max_numeric: int = 100,
     top_pairs: int = 30,
     ranks: dict[str, NDArray[np.float64]] | None = None,
 ) -> dict[str, Any]:
@@ -62,13 +63,19 @@ def correlations(
     Args:
         numeric: Sampled values per numeric column (NaN for missing), all the same length.
         categorical: Sampled level codes per categorical column (missing is its own level).
-        max_columns: Columns kept in each matrix.
+        max_columns: Columns kept in each matrix (and categorical columns compared).
+        max_numeric: Numeric columns compared; past it, the most complete ones.
         top_pairs: Pairs listed, strongest first (by absolute value).
         ranks: Precomputed average ranks per numeric column (else ranked here).
     """
     out: dict[str, Any] = {}
     pairs: list[dict[str, Any]] = []
     num_names = [n for n, v in numeric.items() if _varies(v)]
+    if len(num_names) > max_numeric:
+        # Wide tables: the most complete columns (then schema order) take part.
+        missing = {n: int(np.isnan(numeric[n]).sum()) for n in num_names}
+        keep = set(sorted(num_names, key=lambda n: missing[n])[:max_numeric])
+        num_names = [n for n in num_names if n in keep]
     if len(num_names) >= 2:
         x = np.column_stack([numeric[n] for n in num_names])
         pearson = stats.pairwise_pearson(x)
@@ -79,7 +86,7 @@ def correlations(
             cols, block = _matrix_block(num_names, m, max_columns)
             out[method] = {"columns": cols, "matrix": _as_json(block)}
             pairs += _pairs(num_names, m, method)
-    cat_names = list(categorical)[: max_columns * 2]
+    cat_names = list(categorical)[:max_columns]
     if len(cat_names) >= 2:
         k = len(cat_names)
         v = np.eye(k)

@@ -227,6 +227,15 @@ def pairwise_pearson(matrix: NDArray[np.floating]) -> NDArray[np.float64]:
     """
     x = np.asarray(matrix, dtype=np.float64)
     valid = ~np.isnan(x)
+    if valid.all() and x.shape[0] >= 3:
+        # No missing value: one product of standardized columns.
+        z = x - x.mean(axis=0)
+        norms = np.sqrt(np.einsum("ij,ij->j", z, z))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z /= norms
+            corr = z.T @ z
+        corr[~np.isfinite(corr)] = np.nan
+        return np.clip(corr, -1.0, 1.0, out=corr)
     w = valid.astype(np.float64)
     # Centre by column means first: the sums below then suffer no catastrophic cancellation.
     means = np.nanmean(np.where(valid, x, np.nan), axis=0) if x.size else np.zeros(x.shape[1])
@@ -245,6 +254,13 @@ def pairwise_pearson(matrix: NDArray[np.floating]) -> NDArray[np.float64]:
     return corr
 
 
+def _dense(codes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Small non-negative codes as they are (a bincount is cheaper than a sort), else ranks."""
+    if codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
+        return codes
+    return np.unique(codes, return_inverse=True)[1].astype(np.int64)
+
+
 def cramers_v(codes_a: NDArray[np.integer], codes_b: NDArray[np.integer]) -> float:
     """Cramér's V between two categorical code arrays (non-negative ints, no missing).
 
@@ -255,12 +271,13 @@ def cramers_v(codes_a: NDArray[np.integer], codes_b: NDArray[np.integer]) -> flo
     b = np.asarray(codes_b, dtype=np.int64)
     if a.size == 0:
         return math.nan
-    _, a = np.unique(a, return_inverse=True)
-    _, b = np.unique(b, return_inverse=True)
+    a, b = _dense(a), _dense(b)
     r, c = int(a.max()) + 1, int(b.max()) + 1
+    table = np.bincount(a * c + b, minlength=r * c).reshape(r, c).astype(np.float64)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]  # levels that occur
+    r, c = table.shape
     if r < 2 or c < 2:
         return 0.0
-    table = np.bincount(a * c + b, minlength=r * c).reshape(r, c).astype(np.float64)
     n = table.sum()
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
     chi2 = float(np.sum((table - expected) ** 2 / expected))
@@ -277,9 +294,11 @@ def correlation_ratio(codes: NDArray[np.integer], values: NDArray[np.floating]) 
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         return math.nan
-    _, codes = np.unique(codes, return_inverse=True)
+    codes = _dense(np.asarray(codes, dtype=np.int64))
     counts = np.bincount(codes)
     sums = np.bincount(codes, weights=values)
+    occur = counts > 0
+    counts, sums = counts[occur], sums[occur]
     mean = values.mean()
     total = float(np.sum((values - mean) ** 2))
     if total == 0:
