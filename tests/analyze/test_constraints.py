@@ -5,11 +5,13 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
+from rich.console import Console
 
 from shipyard.analyze import (
     check_constraints,
     dump_constraints_yaml,
     load_constraints_yaml,
+    print_check_summary,
     profile_parquet,
     suggest_constraints,
 )
@@ -92,6 +94,11 @@ def test_planted_violations_are_each_found_and_nothing_else(baseline, suggested,
     assert found[("calls", "type")]["found"].startswith("string")
     assert found[("flag", "present")]["found"] == "absent"
     json.dumps(report, allow_nan=False)
+    console = Console(record=True, width=200)
+    print_check_summary(report, console)
+    text = console.export_text()
+    assert "Data quality failed" in text and "3 error(s), 3 warning(s)" in text
+    assert "row 5: 150" in text and "XX (2)" in text
 
 
 def test_yaml_round_trip(suggested):

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from shipyard.analyze.bias import BIAS_LIMITS, pretraining_bias
 from shipyard.analyze.bias_html import render_bias_html
-from shipyard.analyze.console import print_bias_summary, print_profile_summary
+from shipyard.analyze.console import (
+    print_bias_summary,
+    print_check_summary,
+    print_profile_summary,
+)
 from shipyard.analyze.constraints import (
     dump_constraints_yaml,
     load_constraints_yaml,
@@ -27,6 +31,7 @@ __all__ = [
     "load_constraints_yaml",
     "pretraining_bias",
     "print_bias_summary",
+    "print_check_summary",
     "print_profile_summary",
     "profile_parquet",
     "render_bias_html",

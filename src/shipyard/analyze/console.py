@@ -9,7 +9,7 @@ from rich.table import Table
 
 from shipyard.analyze._html import fmt_bytes
 
-__all__ = ["print_bias_summary", "print_profile_summary"]
+__all__ = ["print_bias_summary", "print_check_summary", "print_profile_summary"]
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -119,3 +119,50 @@ def print_bias_summary(report: dict[str, Any], console: Console) -> None:
         console.print(f"[bold red]Needs attention:[/] {'; '.join(flagged)}")
     else:
         console.print("[green]No metric past its attention threshold.[/]")
+
+
+def print_check_summary(report: dict[str, Any], console: Console) -> None:
+    """Print a data-quality check: passed or failed, then one line per violated rule."""
+    counts = report["counts"]
+    verdict = "[bold green]passed[/]" if report["passed"] else "[bold red]failed[/]"
+    console.print(
+        f"Data quality {verdict} · {report['rows']:,} rows · {report['rules_checked']} rules · "
+        f"{counts['error']} error(s), {counts['warning']} warning(s)"
+    )
+    if not report["violations"]:
+        return
+    table = Table(title="Violations", title_justify="left")
+    for c, just in (
+        ("severity", "left"),
+        ("column", "left"),
+        ("rule", "left"),
+        ("expected", "left"),
+        ("found", "left"),
+        ("rows", "right"),
+        ("examples", "left"),
+    ):
+        table.add_column(c, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for v in report["violations"]:
+        expected = v["expected"]
+        if isinstance(expected, list):
+            expected = ", ".join(map(str, expected[:8])) + (" ..." if len(expected) > 8 else "")
+        found = v["found"]
+        if isinstance(found, list):
+            found = ", ".join(f"{f['value']!s} ({f['count']:,})" for f in found[:5])
+        examples = ", ".join(
+            f"row {e['row']}: {e['value']!s}"
+            if "row" in e
+            else f"{e['value']!s} ×{e['occurrences']}"
+            for e in v["examples"][:3]
+        )
+        st = _STYLE.get(v["severity"], "")
+        table.add_row(
+            f"[{st}]{v['severity']}[/]",
+            v["column"],
+            v["rule"],
+            str(expected),
+            "" if found is None else str(found),
+            _n(v["count"]),
+            examples,
+        )
+    console.print(table)
