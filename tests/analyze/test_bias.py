@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
@@ -141,6 +142,13 @@ def test_bad_input(worked, kwargs, error, match):
     args = {"label": "hired", "positive": 1, "facet": "sex"} | kwargs
     with pytest.raises(error, match=match):
         pretraining_bias(worked, **args)
+
+
+def test_threshold_of_the_wrong_type(write_parquet):
+    stamps = pa.array([dt.datetime(2024, 1, d) for d in (1, 2, 3, 4)])
+    paths = write_parquet({"when": stamps, "y": [0, 1, 0, 1]}, name="when")
+    with pytest.raises(InvalidInput, match="threshold of the facet's type"):
+        pretraining_bias(paths, label="y", positive=1, facet="when", threshold="soon")
 
 
 def test_label_with_one_class_and_empty_dataset(write_parquet):

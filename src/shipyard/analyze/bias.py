@@ -26,6 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -241,6 +242,11 @@ def pretraining_bias(
         params = {"threshold": threshold} if threshold is not None else None
         rows = con.execute(query, params).fetchall()
         total = con.execute(f"SELECT count(*) FROM {sql_source(files)}").fetchone()
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            f"Could not compare facet '{facet}' ({ftype}) with threshold {threshold!r}: {exc}. "
+            "Give a threshold of the facet's type."
+        ) from exc
     finally:
         con.close()
     n_total = int(total[0]) if total else 0
