@@ -173,3 +173,16 @@ def test_report_renders_and_prints(worked):
     print_bias_summary(report, console)
     text = console.export_text()
     assert "sex = 'F'" in text and "Needs attention" in text and "DPL" in text
+
+
+def test_a_group_with_one_outcome_follows_clarify(write_parquet):
+    # d = "x": 2 rows, both positive; a: 4 rows, 1 positive. Only the positive outcome is
+    # shared, so the divergences use that single, unrenormalized term (Clarify's rule).
+    paths = write_parquet({"f": ["x", "x", "y", "y", "y", "y"], "y": [1, 1, 1, 0, 0, 0]})
+    got = _values(pretraining_bias(paths, label="y", positive=1, facet="f", facet_values=["x"]))
+    pa, pd_ = 0.25, 1.0
+    m = (pa + pd_) / 2
+    assert got["KL"] == pytest.approx(pa * math.log(pa / pd_))
+    assert got["JS"] == pytest.approx(0.5 * (pa * math.log(pa / m) + pd_ * math.log(pd_ / m)))
+    assert got["LP"] == pytest.approx(0.75) and got["TVD"] == pytest.approx(0.375)
+    assert got["KS"] == pytest.approx(0.75) and got["DPL"] == pytest.approx(-0.75)

@@ -8,7 +8,7 @@ positive when its value is one of ``positive``. With ``n`` counts, ``q`` positiv
 
 - CI   = (n_a - n_d) / (n_a + n_d)                         class imbalance, in [-1, 1]
 - DPL  = q_a - q_d                                         difference in positive proportions
-- KL   = sum_y P_a(y) ln(P_a(y) / P_d(y))                  over outcomes both groups have
+- KL   = sum_y P_a(y) ln(P_a(y) / P_d(y))
 - JS   = (KL(P_a, M) + KL(P_d, M)) / 2, M = (P_a + P_d)/2  in [0, ln 2]
 - LP   = sqrt(sum_y (P_a(y) - P_d(y))^2)                   L2 norm, in [0, sqrt 2]
 - TVD  = sum_y |P_a(y) - P_d(y)| / 2                       in [0, 1]
@@ -16,8 +16,11 @@ positive when its value is one of ``positive``. With ``n`` counts, ``q`` positiv
 - CDDL = sum_i n_i DD_i / n over the ``group`` strata,     in [-1, 1]
          DD_i = n_d^(0)_i / n^(0)_i - n_d^(1)_i / n^(1)_i  (a term with an empty denominator is 0)
 
-Counts come from one DuckDB aggregation over the Parquet files; the metrics from that small
-table. Rows with a null label or facet are left out (and counted in ``rows_dropped``).
+As in Clarify, KL, JS, LP, TVD and KS sum over the outcomes that both groups have (a group
+with a single outcome leaves one term, not renormalized). Continuous facets use ``> threshold``
+as Clarify's threshold intervals do. Counts come from one DuckDB aggregation over the Parquet
+files; the metrics from that small table. Rows with a null label or facet are left out (and
+counted in ``rows_dropped``).
 """
 
 from __future__ import annotations
@@ -120,14 +123,21 @@ def _facet_metrics(
     q_a, q_d = pos_a / n_a, pos_d / n_d
     p_a = np.array([1 - q_a, q_a])
     p_d = np.array([1 - q_d, q_d])
-    both = (p_a > 0) & (p_d > 0)  # Clarify keeps the outcomes both groups have
+    # Clarify compares the label distributions only over outcomes both groups have, without
+    # renormalizing (its pdfs_aligned_nonzero); with both classes on both sides that is all.
+    both = (p_a > 0) & (p_d > 0)
+    pa, pd_ = p_a[both], p_d[both]
     ci = (n_a - n_d) / n
     dpl = q_a - q_d
-    kl = stats.kl_divergence(p_a[both], p_d[both]) if both.any() else math.nan
-    js = stats.js_divergence(p_a, p_d)
-    lp = stats.lp_distance(p_a, p_d, 2)
-    tvd = stats.total_variation_distance(p_a, p_d)
-    ks = float(np.max(np.abs(p_a - p_d)))
+    if both.any():
+        m = (pa + pd_) / 2
+        kl = float(np.sum(pa * np.log(pa / pd_)))
+        js = float(0.5 * (np.sum(pa * np.log(pa / m)) + np.sum(pd_ * np.log(pd_ / m))))
+        lp = float(np.linalg.norm(pa - pd_, 2))
+        tvd = float(0.5 * np.abs(pa - pd_).sum())
+        ks = float(np.max(np.abs(pa - pd_)))
+    else:
+        kl = js = lp = tvd = ks = math.nan
     share = 100 * n_d / n
     who = "under" if ci > 0 else "over"
     differ = "differ by {:.4f} (0 means identical)"
