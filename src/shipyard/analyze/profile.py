@@ -10,7 +10,7 @@ Duplicate rows are counted with a 64-bit hash per row (a false match is vanishin
 The profile (format ``version`` 1) holds:
 
 - ``table``: rows, columns, files, duplicate_rows(_pct), missing_cells(_pct), memory_bytes
-  (Arrow, in memory), file_bytes (Parquet, on disk), semantic_types (count per type);
+  (in Arrow, strings dictionary-encoded), file_bytes (Parquet, on disk), semantic_types;
 - ``columns``: one dict per column: name, physical_type, semantic_type, rows, count, missing,
   missing_pct, distinct; numeric: min, max, mean, std, skewness, quantiles (p1..p99), zeros,
   zeros_pct, outliers (Tukey's 1.5 IQR), histogram {edges, counts}, non_finite; strings:
@@ -136,9 +136,13 @@ def _profile(
         try:
             res = _columns.profile_column(name, col, sample_idx=sample_idx, label_time=when)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            hint = (
+                f" Give label_time ({when}) with the column's time zone."
+                if when is not None and pa.types.is_temporal(col.type)
+                else ""
+            )
             raise InvalidInput(
-                f"Could not compare column '{name}' ({col.type}) with label_time {when}: {exc}. "
-                "Give label_time with the column's time zone."
+                f"Could not profile column '{name}' ({col.type}): {exc}.{hint}"
             ) from exc
         res.profile["physical_type"] = str(dataset.schema.field(name).type)
         return res, col.nbytes
