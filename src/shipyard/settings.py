@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     serve_max_rows: int = Field(
         10_000, gt=0, description="Most rows one inference request may carry."
     )
-    batch_rows: int = Field(
-        100_000, gt=0, description="Rows scored per batch by batch transform."
-    )
+    batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
 
 
 def _login_name() -> str:
@@ -83,9 +81,7 @@ def load_settings(project_dir: Path | None = None, **overrides: Any) -> Settings
                 file_values = tomllib.loads(config.read_text())
             except tomllib.TOMLDecodeError as exc:
                 raise InvalidInput(f"{config} is not valid TOML: {exc}. Fix or remove it.") from exc
-    env_keys = {
-        name for name in Settings.model_fields if f"SHIPYARD_{name.upper()}" in os.environ
-    }
+    env_keys = {name for name in Settings.model_fields if f"SHIPYARD_{name.upper()}" in os.environ}
     # The environment beats the file: drop file values the environment sets.
     merged = {k: v for k, v in file_values.items() if k not in env_keys}
     merged.update({k: v for k, v in overrides.items() if v is not None})

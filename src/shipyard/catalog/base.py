@@ -82,6 +82,10 @@ class Catalog(abc.ABC):
         """Append metric values; with ``step`` they form a curve (one point per step)."""
 
     @abc.abstractmethod
+    def log_curve(self, run_id: str, key: str, points: Sequence[tuple[int, float]]) -> None:
+        """Append a whole curve (step, value) in one transaction (e.g. loss per round)."""
+
+    @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
         """The (step, value) points logged for ``key``, in step order."""
 

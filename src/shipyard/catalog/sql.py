@@ -195,8 +195,7 @@ class SqlCatalog(Catalog):
                     f"Its versions: {', '.join(str(v) for v in sorted(known))}."
                 )
         raise NotFound(
-            f"No dataset named '{name}'.{did_you_mean(name, names)} "
-            "See `shipyard datasets list`.",
+            f"No dataset named '{name}'.{did_you_mean(name, names)} See `shipyard datasets list`.",
             details={"name": name},
         )
 
@@ -256,6 +255,19 @@ class SqlCatalog(Catalog):
                         for k, v in metrics.items()
                     ],
                 )
+
+    def log_curve(self, run_id: str, key: str, points: Sequence[tuple[int, float]]) -> None:
+        if not points:
+            return
+        with self._write() as conn:
+            run = self._run_row(conn, run_id)
+            conn.execute(
+                run_metrics.insert(),
+                [
+                    {"run_id": run["id"], "key": key, "step": int(s), "value": float(v)}
+                    for s, v in points
+                ],
+            )
 
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
         with self._read() as conn:
@@ -434,9 +446,13 @@ class SqlCatalog(Catalog):
                 ).first()
                 if exists is None:
                     self._raise_model_not_found(conn, name, "")
-                aliases = conn.execute(
-                    sa.select(model_aliases.c.alias).where(model_aliases.c.name == name)
-                ).scalars().all()
+                aliases = (
+                    conn.execute(
+                        sa.select(model_aliases.c.alias).where(model_aliases.c.name == name)
+                    )
+                    .scalars()
+                    .all()
+                )
                 have = ", ".join(sorted(aliases)) or "none yet"
                 raise NotFound(
                     f"Model '{name}' has no alias '{alias}'. Its aliases: {have}. "
@@ -497,9 +513,11 @@ class SqlCatalog(Catalog):
     ) -> AuditEvent:
         with self._write() as conn:
             event_id = self._audit(conn, actor, action, object_type, object_id, details)
-            row = conn.execute(
-                sa.select(audit_events).where(audit_events.c.id == event_id)
-            ).mappings().one()
+            row = (
+                conn.execute(sa.select(audit_events).where(audit_events.c.id == event_id))
+                .mappings()
+                .one()
+            )
         return _event_from_row(row)
 
     def list_events(self, limit: int = 100, object_type: str | None = None) -> list[AuditEvent]:

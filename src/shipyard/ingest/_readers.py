@@ -38,8 +38,7 @@ def resolve_files(path: Path, fmt: str | None) -> tuple[list[Path], str]:
     formats = {fmt or FORMATS.get(p.suffix.lower(), "") for p in files}
     if "" in formats:
         raise InvalidInput(
-            f"Cannot tell the format of {path} from its name. "
-            "Pass --format csv|parquet|json."
+            f"Cannot tell the format of {path} from its name. Pass --format csv|parquet|json."
         )
     if len(formats) > 1:
         raise InvalidInput(
@@ -52,7 +51,9 @@ def resolve_files(path: Path, fmt: str | None) -> tuple[list[Path], str]:
     return files, formats.pop()
 
 
-def relation(con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str) -> duckdb.DuckDBPyRelation:
+def relation(
+    con: duckdb.DuckDBPyConnection, files: list[Path], fmt: str
+) -> duckdb.DuckDBPyRelation:
     """A lazy relation over ``files``; CSV rows that do not parse are kept for :func:`rejects`."""
     listing = "[" + ", ".join(f"'{quote_literal(str(p))}'" for p in files) + "]"
     try:

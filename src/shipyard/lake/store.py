@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from shipyard.entities import ColumnSchema, DatasetVersion
 from shipyard.errors import IntegrityError
@@ -59,6 +60,17 @@ class Lake:
                 "The lake was changed outside Shipyard."
             )
         return files
+
+    def read_frame(self, version: DatasetVersion) -> pd.DataFrame:
+        """A dataset version as a pandas DataFrame (for training-sized data)."""
+        self.files(version)
+        con = duckdb.connect()
+        try:
+            return con.sql(
+                f"SELECT * FROM read_parquet('{quote_literal(self.glob(version))}')"
+            ).df()
+        finally:
+            con.close()
 
     def glob(self, version: DatasetVersion) -> str:
         """A DuckDB glob that reads every Parquet file of ``version``."""
@@ -124,4 +136,3 @@ class Lake:
                     shutil.rmtree(folder, ignore_errors=True)
             except FileNotFoundError:
                 continue
-
