@@ -82,9 +82,11 @@ class SqlCatalog(Catalog):
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         try:
-            with self._engine.connect().execution_options(shipyard_write=True) as conn:
-                with conn.begin():
-                    yield conn
+            with (
+                self._engine.connect().execution_options(shipyard_write=True) as conn,
+                conn.begin(),
+            ):
+                yield conn
         except sa_exc.IntegrityError:
             raise
         except sa_exc.OperationalError as exc:

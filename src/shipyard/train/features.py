@@ -171,7 +171,7 @@ def _kind_of(col: pd.Series) -> str | None:
         return "datetime"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
         return "string"
-    if dtype == object:
+    if dtype is np.dtype(object):
         sample = col.dropna().head(100)
         if all(isinstance(v, str) for v in sample):
             return "string"
