@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from shipyard.entities import DatasetVersion
-from shipyard.errors import InvalidInput, NotFound
+from shipyard.errors import InvalidInput
 from shipyard.ingest._readers import first_line, rejects, relation, resolve_files
 from shipyard.lake import check_read_only, connect_views, query_error, quote_literal
+from shipyard.lake.publish import Published, publish_staged
 from shipyard.project import Project
 
 __all__ = ["IngestResult", "ingest_path", "ingest_sql", "validate_name"]
@@ -20,12 +19,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FILE_SIZE = "256MB"
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """The version an ingest produced, or the existing one when nothing changed."""
-
-    version: DatasetVersion
-    unchanged: bool
+IngestResult = Published
+"""The version an ingest produced, or the existing one when nothing changed."""
 
 
 def validate_name(name: str) -> str:
@@ -105,28 +100,7 @@ def _write(
 
 
 def _publish(project: Project, staged: Path, name: str, source: str) -> IngestResult:
-    facts = project.lake.measure(staged)
-    if facts.num_rows == 0:
-        raise InvalidInput(f"The data for '{name}' has no rows. Nothing was stored.")
-    try:
-        latest = project.catalog.get_dataset_version(name)
-    except NotFound:
-        latest = None
-    if latest is not None and latest.fingerprint == facts.fingerprint:
-        return IngestResult(latest, unchanged=True)
-    location = project.lake.publish(staged, name)
-    try:
-        version = project.catalog.create_dataset_version(
-            name,
-            fingerprint=facts.fingerprint,
-            columns=facts.columns,
-            num_rows=facts.num_rows,
-            num_bytes=facts.num_bytes,
-            source=source,
-            location=location,
-            actor=project.actor,
-        )
-    except BaseException:
-        project.lake.unpublish(location)
-        raise
-    return IngestResult(version, unchanged=False)
+    published = publish_staged(
+        project.catalog, project.lake, staged, name, source=source, actor=project.actor
+    )
+    return IngestResult(published.version, published.unchanged)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
 
 from shipyard.types import ProblemType
 
@@ -27,6 +26,7 @@ HIGHER_IS_BETTER = {
 
 def best_f1_threshold(y: np.ndarray, scores: np.ndarray) -> float:
     """The score threshold that maximises F1 (every distinct score is a candidate)."""
+    from sklearn import metrics as skm
     precision, recall, thresholds = skm.precision_recall_curve(y, scores)
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
@@ -39,6 +39,10 @@ def evaluate(
     problem: ProblemType, y: np.ndarray, scores: np.ndarray, *, threshold: float = 0.5
 ) -> dict[str, float]:
     """The metrics of ``scores`` against encoded targets ``y`` (see Problem.encode)."""
+    # Imported here: scikit-learn takes seconds to import, and a model that is only being
+    # loaded to score must not pay for it.
+    from sklearn import metrics as skm
+
     if problem == "regression":
         err = scores - y
         return {
