@@ -1,0 +1,2 @@
+def training_table_sql(since=None, until=None):
+    return ""
