@@ -16,7 +16,7 @@ from shipyard.demo._population import NO_SWAP, Population, pick_operator, visite
 REVENUE_SHARE, SIMBOX, ACCOUNT_TAKEOVER, SUBSCRIPTION, WANGIRI = range(1, 6)
 
 # Share of ordinary roaming subscriber-days each pattern adds or turns into fraud.
-_SHARE = {REVENUE_SHARE: 0.0035, SIMBOX: 0.004, ACCOUNT_TAKEOVER: 0.003, SUBSCRIPTION: 0.0035}
+_SHARE = {REVENUE_SHARE: 0.003, SIMBOX: 0.0035, ACCOUNT_TAKEOVER: 0.0045, SUBSCRIPTION: 0.003}
 _WANGIRI_SHARE = 0.008  # of the drifted period's roaming days
 
 
@@ -43,7 +43,7 @@ def inject(
     ]
     benign = benign.take(np.flatnonzero(~np.isin(benign.sub, order[: bounds[-1]])))
 
-    n_takeover = max(1, round(_SHARE[ACCOUNT_TAKEOVER] * base / 1.5))
+    n_takeover = max(1, round(_SHARE[ACCOUNT_TAKEOVER] * base / 2.0))
     takeover, victims = _account_takeover(pop, benign, n_takeover, rng)
     late = benign.take(np.flatnonzero((benign.day >= drift_day) & ~np.isin(benign.sub, victims)))
     n_wangiri = max(1, round(_WANGIRI_SHARE * len(late)))
@@ -71,6 +71,7 @@ def _dedicated_days(
     country = visited_country(pop.home[subs], rng)[incident]
     operator = pick_operator(country, day, drift_day, rng.random(len(subs))[incident])
     pop.swap_day[subs] = NO_SWAP
+    pop.hopper[subs] = False
     pop.heavy_caller[subs] = False
     return incident, {"sub": sub, "day": day, "country": country, "operator": operator,
                       "start": start}  # fmt: skip
@@ -83,9 +84,13 @@ def _revenue_share(
     k = len(subs)
     inc, where = _dedicated_days(pop, subs, rng.integers(1, 4, k), days, drift_day, rng)
     pop.plan[subs] = (rng.random(k) < 0.9).astype(np.int8)
-    pop.activation[subs] = where["start"] - rng.integers(0, 6, k)
-    g = rng.lognormal(0.0, 0.7, k)[inc]
-    return DayFrame.build(
+    # Most are fresh SIMs; some were bought aged on the black market to look established.
+    aged = rng.random(k) < 0.4
+    pop.activation[subs] = where["start"] - np.where(
+        aged, rng.integers(30, 400, k), rng.integers(0, 6, k)
+    )
+    g = rng.lognormal(-0.5, 1.0, k)[inc]
+    frame = DayFrame.build(
         **{key: v for key, v in where.items() if key != "start"},
         fraud=REVENUE_SHARE,
         n_vo=12.0 * g,
@@ -98,12 +103,13 @@ def _revenue_share(
         p_night=rng.uniform(0.15, 0.8, k)[inc],
         p_home=0.1,
         p_visited=0.1,
-        p_premium=rng.uniform(0.25, 0.85, k)[inc],
+        p_premium=rng.uniform(0.1, 0.8, k)[inc],
         p_high_risk=0.15,
         p_spray=0.0,
         mb_mu=np.log(4.0),
         mb_sigma=1.0,
     )
+    return _quiet_days(frame, rng)
 
 
 def _simbox(
@@ -114,18 +120,18 @@ def _simbox(
     length = np.minimum(1 + rng.geometric(0.25, k), 12)
     inc, where = _dedicated_days(pop, subs, length, days, drift_day, rng)
     pop.plan[subs] = (rng.random(k) < 0.8).astype(np.int8)
-    pop.activation[subs] = where["start"] - rng.integers(0, 90, k)
+    pop.activation[subs] = where["start"] - rng.integers(0, 400, k)
     gateway = rng.random(k) < 0.6
     pop.model[subs[gateway]] = rng.choice(ref.GATEWAY_CODES, size=gateway.sum())
-    g = rng.lognormal(0.0, 0.7, k)[inc]
-    return DayFrame.build(
+    g = rng.lognormal(-0.7, 0.9, k)[inc]
+    frame = DayFrame.build(
         **{key: v for key, v in where.items() if key != "start"},
         fraud=SIMBOX,
         n_vo=40.0 * g,
         n_vi=0.5,
         n_sms=0.5,
         n_data=0.3,
-        vo_mu=np.log(45.0),
+        vo_mu=np.log(rng.uniform(35.0, 110.0, k))[inc],  # some boxes mimic human calls
         vo_sigma=0.6,
         vi_mu=np.log(60.0),
         p_night=0.2,
@@ -133,10 +139,11 @@ def _simbox(
         p_visited=0.3,
         p_premium=0.0,
         p_high_risk=0.02,
-        p_spray=rng.uniform(0.3, 0.7, k)[inc],
+        p_spray=rng.uniform(0.1, 0.6, k)[inc],
         mb_mu=np.log(2.0),
         mb_sigma=1.0,
     )
+    return _quiet_days(frame, rng)
 
 
 def _subscription(
@@ -149,8 +156,8 @@ def _subscription(
     pop.plan[subs] = (rng.random(k) < 0.15).astype(np.int8)
     pop.activation[subs] = where["start"] - rng.integers(0, 10, k)
     pop.segment[subs] = np.where(rng.random(k) < 0.6, 0, 1)
-    g = rng.lognormal(0.0, 0.6, k)[inc]
-    return DayFrame.build(
+    g = rng.lognormal(-0.4, 0.8, k)[inc]
+    frame = DayFrame.build(
         **{key: v for key, v in where.items() if key != "start"},
         fraud=SUBSCRIPTION,
         n_vo=14.0 * g,
@@ -169,6 +176,23 @@ def _subscription(
         mb_mu=np.log(35.0),
         mb_sigma=1.1,
     )
+    return _quiet_days(frame, rng)
+
+
+def _quiet_days(frame: DayFrame, rng: np.random.Generator, share: float = 0.55) -> DayFrame:
+    """Turns a share of a fraud SIM's days into ordinary-looking use (tests, cover traffic).
+
+    The whole line is fraudulent, so those days stay labelled: they are the hard positives.
+    """
+    quiet = rng.random(len(frame)) < share
+    ordinary = {
+        "n_vo": 3.0, "n_vi": 1.5, "n_sms": 1.5, "n_data": 6.0, "vo_mu": np.log(110.0),
+        "vo_sigma": 1.0, "p_night": 0.05, "p_home": 0.5, "p_visited": 0.25, "p_premium": 0.01,
+        "p_high_risk": 0.02, "p_spray": 0.02, "mb_mu": np.log(12.0), "mb_sigma": 1.1,
+    }  # fmt: skip
+    for name, value in ordinary.items():
+        getattr(frame, name)[quiet] = value
+    return frame
 
 
 def _account_takeover(
@@ -181,19 +205,26 @@ def _account_takeover(
     shuffled = rng.permutation(len(benign))
     _, first = np.unique(benign.sub[shuffled], return_index=True)
     rows = np.sort(shuffled[first[rng.permutation(len(first))[:k]]])
-    # Half the takeovers also run on the next day when the victim is still abroad.
-    nxt = np.minimum(rows + 1, len(benign) - 1)
-    more = (
-        (benign.sub[nxt] == benign.sub[rows])
-        & (benign.day[nxt] == benign.day[rows] + 1)
-        & (rng.random(len(rows)) < 0.5)
-    )
+    # The fraudster keeps using the line, more quietly, on the victim's next days abroad
+    # (within three days) until the victim notices: hard positives on an established account.
+    inc, days_rows = [np.arange(len(rows))], [rows]
+    going = np.ones(len(rows), dtype=bool)
+    for step in (1, 2, 3):
+        nxt = np.minimum(rows + step, len(benign) - 1)
+        going &= (
+            (benign.sub[nxt] == benign.sub[rows])
+            & (benign.day[nxt] <= benign.day[rows] + 3)
+            & (rng.random(len(rows)) < 0.6)
+        )
+        inc.append(np.flatnonzero(going))
+        days_rows.append(nxt[going])
     subs = benign.sub[rows]
     pop.swap_day[subs] = benign.day[rows]
+    pop.hopper[subs] = False
     pop.new_model[subs] = rng.choice(len(ref.PHONES), size=len(subs))
-    inc = np.concatenate([np.arange(len(rows)), np.flatnonzero(more)])
-    days_rows = np.concatenate([rows, nxt[more]])
-    g = rng.lognormal(0.0, 0.8, len(rows))[inc]
+    later = np.concatenate([np.zeros(len(rows)), *(np.ones(len(i)) for i in inc[1:])]) > 0
+    inc, days_rows = np.concatenate(inc), np.concatenate(days_rows)
+    g = rng.lognormal(-1.0, 1.2, len(rows))[inc] * np.where(later, 0.4, 1.0)
     calls = (rng.random(len(rows)) < 0.4)[inc]
     day = benign.take(days_rows)
     return DayFrame.build(

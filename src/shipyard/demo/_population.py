@@ -33,7 +33,11 @@ class Population:
     swap_day: np.ndarray  # day the subscriber moves to another device, NO_SWAP if never
     new_model: np.ndarray
     activity: np.ndarray  # how much the subscriber uses the phone, around 1
+    hopper: np.ndarray  # moves the SIM to a travel router or second phone on some days abroad
+    travel_model: np.ndarray
+    hop_salt: int
     diaspora: np.ndarray  # calls family in a high-cost country
+    premium_user: np.ndarray  # votes, hotlines, satellite numbers: legit premium-rate calls
     heavy_caller: np.ndarray  # business lines that call all day (sales, support)
     travel_start: np.ndarray  # day a travel SIM's first trip starts, -1 for other subscribers
 
@@ -48,7 +52,7 @@ def population(n: int, days: int, rng: np.random.Generator) -> Population:
     activation = -np.minimum(rng.exponential(700, n).astype(np.int32) + 30, 4_000)
     joined = rng.random(n) < 0.03
     activation[joined] = rng.integers(0, days, joined.sum())
-    travel = ~joined & (rng.random(n) < 0.025)
+    travel = ~joined & (rng.random(n) < 0.04)
     travel_start = np.full(n, -1, dtype=np.int32)
     travel_start[travel] = rng.integers(0, days, travel.sum())
     activation[travel] = travel_start[travel] - rng.integers(0, 4, travel.sum())
@@ -69,10 +73,29 @@ def population(n: int, days: int, rng: np.random.Generator) -> Population:
         swap_day=swap_day,
         new_model=new_model.astype(np.int16),
         activity=rng.lognormal(0.0, 0.5, n),
+        hopper=rng.random(n) < 0.06,
+        travel_model=np.where(
+            rng.random(n) < 0.5, rng.choice(ref.GATEWAY_CODES, n), rng.choice(len(ref.PHONES), n)
+        ).astype(np.int16),
+        hop_salt=int(rng.integers(1, 2**31)),
         diaspora=rng.random(n) < 0.05,
+        premium_user=rng.random(n) < 0.015,
         heavy_caller=(segment == 1) & (rng.random(n) < 0.12),
         travel_start=travel_start,
     )
+
+
+def device_slot(pop: Population, sub: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Which of a subscriber's devices carries the SIM on a day.
+
+    0 is the device on file, 1 the replacement after ``swap_day``, 2 the travel router or
+    second phone a hopper uses on about a third of its days (the same all day long).
+    """
+    mixed = (sub.astype(np.uint64) * np.uint64(1_000_003) + day.astype(np.uint64)) * np.uint64(
+        pop.hop_salt
+    )
+    hop = pop.hopper[sub] & ((mixed >> np.uint64(40)) % np.uint64(3) == 0)
+    return np.where(hop, 2, (day >= pop.swap_day[sub]).astype(np.int64))
 
 
 def pick_operator(
@@ -123,7 +146,7 @@ def benign_days(pop: Population, days: int, drift_day: int, rng: np.random.Gener
     seg = pop.segment[sub]
     a = pop.activity[sub] * rng.lognormal(0.0, 0.35, len(sub))
     heavy = pop.heavy_caller[sub]
-    spike = rng.random(len(sub)) < 0.03  # streaming, a video call, a backup: legit spikes
+    spike = rng.random(len(sub)) < 0.05  # streaming, a video call, a backup: legit spikes
     long_haul = np.isin(country, [ref.COUNTRY_INDEX[c] for c in ref.LONG_HAUL])
     return DayFrame.build(
         sub=sub,
@@ -141,9 +164,9 @@ def benign_days(pop: Population, days: int, drift_day: int, rng: np.random.Gener
         p_night=0.03 + 0.12 * long_haul + 0.04 * (seg == 2),
         p_home=0.55,
         p_visited=0.22,
-        p_premium=0.002,
+        p_premium=0.002 + 0.15 * pop.premium_user[sub],
         p_high_risk=0.006 + 0.10 * pop.diaspora[sub],
-        p_spray=0.01 + 0.08 * heavy,
+        p_spray=0.01 + 0.25 * heavy,
         mb_mu=np.log(12.0)
         + np.log(1.6) * (day >= drift_day)  # video-heavy apps and 5G partners late on
         + np.where(spike, np.log(rng.uniform(3, 10, len(sub))), 0.0),

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from shipyard.demo import _reference as ref
 from shipyard.demo._behaviour import DayFrame, records
 from shipyard.demo._patterns import inject
-from shipyard.demo._population import Population, benign_days, population
+from shipyard.demo._population import Population, benign_days, device_slot, population
 from shipyard.errors import InvalidInput
 
 __all__ = ["MIN_DAYS", "MIN_SUBSCRIBERS", "drift_start", "generate"]
@@ -165,9 +165,10 @@ def _usage_table(
     order = np.lexsort((rec.sub, rec.seconds))
     sub = rec.sub[order]
     day = rec.seconds[order] // 86_400
-    swapped = day >= pop.swap_day[sub]
+    slot = device_slot(pop, sub, day)
     n = len(pop.home)
-    imei = _hex_ids(rng.integers(0, 2**63, size=2 * n, dtype=np.int64))
+    imei = _hex_ids(rng.integers(0, 2**63, size=3 * n, dtype=np.int64))
+    models = np.stack([pop.model, pop.new_model, pop.travel_model])
     nulls = {"duration_s": rec.duration_s[order] < 0, "bytes": rec.bytes[order] < 0}
     return pa.table(
         {
@@ -183,10 +184,8 @@ def _usage_table(
                 rec.premium[order], pa.bool_(), mask=rec.destination[order] < 0
             ),
             "charge": pa.array(rec.charge[order], pa.float64()),
-            "device_imei_hash": imei.take(pa.array(sub + n * swapped)),
-            "device_model": _strings(
-                np.where(swapped, pop.new_model[sub], pop.model[sub]), ref.DEVICE_MODELS
-            ),
+            "device_imei_hash": imei.take(pa.array(sub + n * slot)),
+            "device_model": _strings(models[slot, sub], ref.DEVICE_MODELS),
             "_key": pa.array(sub.astype(np.int64) * (1 << 20) + day),
         }
     )
