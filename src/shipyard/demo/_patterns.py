@@ -207,7 +207,7 @@ def _account_takeover(
     rows = np.sort(shuffled[first[rng.permutation(len(first))[:k]]])
     # The fraudster keeps using the line, more quietly, on the victim's next days abroad
     # (within three days) until the victim notices: hard positives on an established account.
-    inc, days_rows = [np.arange(len(rows))], [rows]
+    parts_inc, parts_rows = [np.arange(len(rows))], [rows]
     going = np.ones(len(rows), dtype=bool)
     for step in (1, 2, 3):
         nxt = np.minimum(rows + step, len(benign) - 1)
@@ -216,14 +216,14 @@ def _account_takeover(
             & (benign.day[nxt] <= benign.day[rows] + 3)
             & (rng.random(len(rows)) < 0.6)
         )
-        inc.append(np.flatnonzero(going))
-        days_rows.append(nxt[going])
+        parts_inc.append(np.flatnonzero(going))
+        parts_rows.append(nxt[going])
     subs = benign.sub[rows]
     pop.swap_day[subs] = benign.day[rows]
     pop.hopper[subs] = False
     pop.new_model[subs] = rng.choice(len(ref.PHONES), size=len(subs))
-    later = np.concatenate([np.zeros(len(rows)), *(np.ones(len(i)) for i in inc[1:])]) > 0
-    inc, days_rows = np.concatenate(inc), np.concatenate(days_rows)
+    later = np.concatenate([np.zeros(len(rows)), *(np.ones(len(i)) for i in parts_inc[1:])]) > 0
+    inc, days_rows = np.concatenate(parts_inc), np.concatenate(parts_rows)
     g = rng.lognormal(-1.0, 1.2, len(rows))[inc] * np.where(later, 0.4, 1.0)
     calls = (rng.random(len(rows)) < 0.4)[inc]
     day = benign.take(days_rows)

@@ -52,7 +52,7 @@ def main(out_dir: str, subscribers: int = 20_000, days: int = 60, seed: int = 0)
     model.fit(x_pre[train], pre.is_fraud[train])
 
     def report(name: str, x: pd.DataFrame, y: pd.Series) -> None:
-        p = model.predict_proba(x)[:, 1]
+        p = np.asarray(model.predict_proba(x))[:, 1]
         print(
             f"{name:<38} n={len(y):>7,} pos={int(y.sum()):>5} base={y.mean():.4f} "
             f"ROC AUC={roc_auc_score(y, p):.3f} PR AUC={average_precision_score(y, p):.3f}"
@@ -64,8 +64,10 @@ def main(out_dir: str, subscribers: int = 20_000, days: int = 60, seed: int = 0)
     report("drifted period, without wangiri", x_late[old.to_numpy()], late.is_fraud[old])
     new = late.fraud_type.isna() | (late.fraud_type == "wangiri")
     report("drifted period, wangiri vs benign", x_late[new.to_numpy()], late.is_fraud[new])
-    p_late = model.predict_proba(x_late)[:, 1]
-    threshold = np.quantile(model.predict_proba(x_pre[test])[:, 1], 1 - pre.is_fraud[test].mean())
+    p_late = np.asarray(model.predict_proba(x_late))[:, 1]
+    threshold = np.quantile(
+        np.asarray(model.predict_proba(x_pre[test]))[:, 1], 1 - pre.is_fraud[test].mean()
+    )
     caught = late.assign(hit=p_late >= threshold).groupby("fraud_type").hit.mean()
     print("drifted recall at the pre-drift top-base-rate threshold:", caught.round(2).to_dict())
 
@@ -76,7 +78,7 @@ def main(out_dir: str, subscribers: int = 20_000, days: int = 60, seed: int = 0)
     best = max(single, key=lambda c: abs(single[c] - 0.5))
     stump = lgb.LGBMClassifier(verbose=-1, random_state=0)
     stump.fit(x_pre[train][[best]], pre.is_fraud[train])
-    p = stump.predict_proba(x_pre[test][[best]])[:, 1]
+    p = np.asarray(stump.predict_proba(x_pre[test][[best]]))[:, 1]
     print(
         f"one-feature model ({best}): ROC AUC={roc_auc_score(y_test, p):.3f} "
         f"PR AUC={average_precision_score(y_test, p):.3f}"
