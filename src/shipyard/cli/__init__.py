@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli import data, deploy, models, project
+from shipyard.cli import data, demo, deploy, models, project
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError
 
@@ -43,6 +43,7 @@ project.register(app)
 data.register(app)
 models.register(app)
 deploy.register(app)
+demo.register(app)
 
 
 def main() -> None:

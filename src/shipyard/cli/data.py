@@ -16,29 +16,9 @@ datasets_app = typer.Typer(help="List and inspect datasets.", no_args_is_help=Tr
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo-data")(demo_data)
     app.command("ingest")(ingest)
     app.command("sql")(sql)
     app.add_typer(datasets_app, name="datasets")
-
-
-def demo_data(
-    out: Annotated[Path, typer.Option(help="Folder to write the Parquet files to.")],
-    subscribers: Annotated[int, typer.Option(help="How many subscribers.")] = 20_000,
-    days: Annotated[int, typer.Option(help="How many days of roaming usage.")] = 60,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
-    as_json: JsonFlag = False,
-) -> None:
-    """Write the synthetic roaming-fraud data (subscribers, usage, labels) as Parquet."""
-    from shipyard.demo import generate
-
-    with console.status("Generating roaming data..."):
-        counts = generate(out, subscribers=subscribers, days=days, seed=seed)
-    if as_json:
-        emit_json({"out": str(out), "rows": counts})
-        return
-    for name, rows in counts.items():
-        console.print(f"{name:12s} {rows:>12,} rows  {out / (name + '.parquet')}")
 
 
 def ingest(

@@ -65,8 +65,9 @@ def batch_transform(
                 frame = batch.to_pandas()
                 table = pa.Table.from_pandas(_score(loaded.model, frame), preserve_index=False)
                 if writer is None:
-                    writer = pq.ParquetWriter(staged / "part-0.parquet", table.schema,
-                                              compression="zstd")
+                    writer = pq.ParquetWriter(
+                        staged / "part-0.parquet", table.schema, compression="zstd"
+                    )
                 writer.write_table(table)
                 done += len(frame)
                 if progress:

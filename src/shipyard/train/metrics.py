@@ -27,6 +27,7 @@ HIGHER_IS_BETTER = {
 def best_f1_threshold(y: np.ndarray, scores: np.ndarray) -> float:
     """The score threshold that maximises F1 (every distinct score is a candidate)."""
     from sklearn import metrics as skm
+
     precision, recall, thresholds = skm.precision_recall_curve(y, scores)
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
