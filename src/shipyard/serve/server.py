@@ -30,8 +30,8 @@ def serve_model(
     """Serve the model version ``ref`` (``fraud@prod``, ``fraud:3``) until interrupted.
 
     Loads and verifies the bundle once, records a ``serve.start`` audit event, then runs
-    uvicorn in this process (uvloop and httptools when installed). Blocks; Ctrl-C or SIGTERM
-    stops it and records ``serve.stop``.
+    uvicorn in this process (uvloop and httptools when installed). Blocks until Ctrl-C or
+    SIGTERM, which uvicorn turns into a graceful shutdown.
 
     Raises:
         NotFound: No such model, version or alias.
@@ -60,9 +60,4 @@ def serve_model(
         server_header=False,
         workers=None,
     )
-    try:
-        uvicorn.Server(config).run()
-    finally:
-        project.catalog.record_event(
-            "serve.stop", "model", loaded.version.ref, actor=project.actor, details=details
-        )
+    uvicorn.Server(config).run()
