@@ -44,3 +44,11 @@ class ArtifactStore(abc.ABC):
     @abc.abstractmethod
     def uri(self, key: str) -> str:
         """The URI of ``key`` (stored or not)."""
+
+    @abc.abstractmethod
+    def key_of(self, uri: str) -> str:
+        """The key of a URI this store returned.
+
+        Raises:
+            InvalidInput: The URI is not inside this store.
+        """

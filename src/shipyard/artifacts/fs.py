@@ -57,6 +57,19 @@ class FsspecArtifactStore(ArtifactStore):
         path = self._path(key)
         return f"file://{path}" if self._local else f"{self._fs.protocol[0]}://{path}"
 
+    @property
+    def root_uri(self) -> str:
+        root = self._root.rstrip("/")
+        return f"file://{root}/" if self._local else f"{self._fs.protocol[0]}://{root}/"
+
+    def key_of(self, uri: str) -> str:
+        if not uri.startswith(self.root_uri):
+            raise InvalidInput(
+                f"{uri} is not in the artifact store at {self.root_uri}. "
+                "Was SHIPYARD_ARTIFACTS_URL changed since it was written?"
+            )
+        return uri[len(self.root_uri) :]
+
     def exists(self, key: str) -> bool:
         path = self._path(key)
         if self._local:
@@ -100,12 +113,12 @@ class FsspecArtifactStore(ArtifactStore):
 
     def get_bytes(self, key: str) -> bytes:
         if not self.exists(key):
-            raise NotFound(f"No artifact '{key}' in {self.uri('')}.")
+            raise NotFound(f"No artifact '{key}' in {self.root_uri}.")
         return bytes(self._fs.cat_file(self._path(key)))
 
     def local_dir(self, key: str) -> Path:
         if not self.exists(key):
-            raise NotFound(f"No artifact '{key}' in {self.uri('')}.")
+            raise NotFound(f"No artifact '{key}' in {self.root_uri}.")
         if self._local:
             return Path(self._path(key))
         cached = self._cache / key.strip("/")

@@ -90,6 +90,7 @@ def run_demo(
             model_name=_MODEL,
             split="time",
             time_column="day",
+            exclude=["subscriber_id"],
             seed=seed,
             progress=lambda msg: out.print(f"  {msg}"),
         )
@@ -160,6 +161,9 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
     return results
 
 

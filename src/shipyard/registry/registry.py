@@ -100,7 +100,7 @@ def load_model(project: Project, ref: str) -> LoadedModel:
         IntegrityError: The bundle does not match its manifest; nothing was unpickled.
     """
     version = resolve_model(project, ref)
-    key = _key_of(project, version.bundle_uri)
+    key = project.artifacts.key_of(version.bundle_uri)
     folder = project.artifacts.local_dir(key)
     model = load_verified_pickle(folder, _MODEL_FILE)
     return LoadedModel(version, model, folder)
@@ -117,16 +117,6 @@ def promote(project: Project, ref: str, environment: str) -> ModelVersion:
     return project.catalog.set_alias(
         version.name, environment, version.version, actor=project.actor
     )
-
-
-def _key_of(project: Project, uri: str) -> str:
-    root = project.artifacts.uri("x")[: -len("x")]
-    if not uri.startswith(root):
-        raise InvalidInput(
-            f"The bundle {uri} is not in this project's artifact store ({root}). "
-            "Was SHIPYARD_ARTIFACTS_URL changed?"
-        )
-    return uri[len(root) :]
 
 
 def _library_versions() -> dict[str, Any]:

@@ -8,6 +8,7 @@ input signature it records is what the inference server validates requests again
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from shipyard.errors import InvalidInput
 __all__ = ["ColumnSpec", "Encoded", "FeatureEncoder"]
 
 _MAX_LEVELS = 1000
+_ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.IGNORECASE)
 _ID_LIKE_RATIO = 0.5
 _DATETIME_PARTS = ("hour", "dayofweek", "month", "day")
 _SMALL = 64  # below this many rows, a dict lookup beats building a pandas Categorical
@@ -76,7 +78,9 @@ class FeatureEncoder:
                 continue
             if kind == "string":
                 counts = col.value_counts(dropna=True)
-                if len(counts) > _ID_LIKE_RATIO * max(len(col), 1) and len(counts) > 50:
+                if len(counts) > 50 and (
+                    len(counts) > _ID_LIKE_RATIO * max(len(col), 1) or _ID_NAME.search(name)
+                ):
                     dropped[name] = f"id-like ({len(counts)} distinct values in {len(col)} rows)"
                     continue
                 levels = tuple(str(v) for v in counts.index[: self.max_levels])
