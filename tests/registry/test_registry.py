@@ -50,5 +50,5 @@ def test_tampered_bundle_is_refused(trained: Project) -> None:
     folder = trained.artifacts.local_dir(trained.artifacts.key_of(version.bundle_uri))
     with (folder / "model.pkl").open("ab") as fh:
         fh.write(b"\x00")
-    with pytest.raises(IntegrityError, match="model.pkl was modified"):
+    with pytest.raises(IntegrityError, match=r"model\.pkl was modified"):
         load_model(trained, "fraud:1")

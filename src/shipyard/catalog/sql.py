@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -130,7 +130,7 @@ class SqlCatalog(Catalog):
                 details=details or {},
             )
         )
-        return int(result.inserted_primary_key[0])
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     # --- datasets -------------------------------------------------------------------------
     def create_dataset_version(
@@ -221,8 +221,9 @@ class SqlCatalog(Catalog):
         inputs: JSON,
         actor: Actor,
     ) -> Run:
-        row = {
-            "id": uuid.uuid4().hex,
+        run_id = uuid.uuid4().hex
+        row: dict[str, Any] = {
+            "id": run_id,
             "experiment": experiment,
             "name": name,
             "status": "running",
@@ -238,7 +239,7 @@ class SqlCatalog(Catalog):
         }
         with self._write() as conn:
             conn.execute(runs.insert().values(**row))
-            self._audit(conn, actor, "run.start", "run", row["id"], {"experiment": experiment})
+            self._audit(conn, actor, "run.start", "run", run_id, {"experiment": experiment})
         return _run_from_row(row)
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
@@ -473,7 +474,7 @@ class SqlCatalog(Catalog):
         return tuple(sorted(rows))
 
     @staticmethod
-    def _raise_model_not_found(conn: Connection, name: str, what: str) -> Any:
+    def _raise_model_not_found(conn: Connection, name: str, what: str) -> NoReturn:
         names = conn.execute(sa.select(model_versions.c.name).distinct()).scalars().all()
         if name in names:
             raise NotFound(f"Model '{name}' has no {what}. See `shipyard models show {name}`.")
@@ -486,7 +487,7 @@ class SqlCatalog(Catalog):
     def put_report(
         self, subject: str, kind: str, payload: JSON, *, html_uri: str | None, actor: Actor
     ) -> Report:
-        row = {
+        row: dict[str, Any] = {
             "subject": subject,
             "kind": kind,
             "payload": payload,

@@ -19,4 +19,5 @@ def project_of(ctx: typer.Context) -> Project:
         project = open_project(path, face="cli")
         root.obj["project"] = project
         ctx.call_on_close(project.close)
-    return root.obj["project"]  # type: ignore[no-any-return]
+    opened: Project = root.obj["project"]
+    return opened
