@@ -250,9 +250,10 @@ class Server:
             time.sleep(0.25)
         raise RuntimeError(f"not ready after {timeout:.0f} s: {self.tail()}")
 
-    def tail(self, lines: int = 6) -> str:
+    def tail(self, lines: int = 3) -> str:
         text = self.log.read_text(errors="replace").strip().splitlines()
-        return " | ".join(text[-lines:]) or "(no output)"
+        errors = [ln.strip() for ln in text if "Error" in ln or "Exception" in ln]
+        return " | ".join(errors[-lines:] or text[-lines:]) or "(no output)"
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -454,7 +455,7 @@ def _mlflow(workdir: Path, encoded: list[float], names: list[str]) -> Result:
             ],
             f"http://127.0.0.1:{port}/ping",
             workdir / "mlflow.log",
-            env={**os.environ, "MLFLOW_TRACKING_URI": f"file://{workdir / 'mlruns'}"},
+            env={**_venv_env(python), "MLFLOW_TRACKING_URI": f"file://{workdir / 'mlruns'}"},
         ),
         f"http://127.0.0.1:{port}/invocations",
         body,
@@ -480,7 +481,7 @@ def _bentoml(workdir: Path, encoded: list[float]) -> Result:
     (service_dir / "service.py").write_text(textwrap.dedent(_BENTO_SERVICE))
     port = find_free_port()
     env = {
-        **os.environ,
+        **_venv_env(python),
         "BOOSTER_FILE": str(workdir / "booster.txt"),
         "BENTOML_HOME": str(workdir / "bentoml-home"),
         "BENTOML_DO_NOT_TRACK": "True",
@@ -507,6 +508,15 @@ def _bentoml(workdir: Path, encoded: list[float]) -> Result:
         json.dumps({"rows": [encoded]}).encode(),
         f"bentoml {version}, encoded float row",
     )
+
+
+def _venv_env(python: Path) -> dict[str, str]:
+    """The environment of an activated venv: peers shell out to tools (uvicorn) by name."""
+    return {
+        **os.environ,
+        "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(python.parent.parent),
+    }
 
 
 def print_table(results: list[Result]) -> None:
