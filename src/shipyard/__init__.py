@@ -1,1 +1,46 @@
-"""Shipyard."""
+"""Shipyard: the whole life of a tabular machine-learning model.
+
+The SDK surface. Names load on first use, so ``import shipyard`` (and the CLI) stays fast::
+
+    import shipyard
+    project = shipyard.open_project(".")
+    shipyard.ingest_path(project, "usage.parquet", "usage")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Project": "shipyard.project",
+    "init_project": "shipyard.project",
+    "open_project": "shipyard.project",
+    "ingest_path": "shipyard.ingest",
+    "ingest_sql": "shipyard.ingest",
+    "train": "shipyard.train",
+    "load_model": "shipyard.registry",
+    "promote": "shipyard.registry",
+    "resolve_model": "shipyard.registry",
+    "batch_transform": "shipyard.deploy",
+    "ShipyardError": "shipyard.errors",
+    "NotFound": "shipyard.errors",
+    "InvalidInput": "shipyard.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,32 @@
+# Every target sets up what it needs: a pinned uv in .tools/, then .venv from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+.PHONY: demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/shipyard demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy src
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py
+
+clean:
+	rm -rf .tools $(VENV) .pytest_cache .ruff_cache .mypy_cache

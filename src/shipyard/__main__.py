@@ -1,0 +1,5 @@
+"""``python -m shipyard`` runs the CLI."""
+
+from shipyard.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""Model bundles: a folder of files plus a SHA-256 manifest checked before anything is loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+from shipyard.errors import IntegrityError
+
+__all__ = ["MANIFEST", "load_verified_pickle", "verify_bundle", "write_manifest"]
+
+MANIFEST = "MANIFEST.json"
+_CHUNK = 1 << 20
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def write_manifest(folder: Path) -> dict[str, str]:
+    """Write ``MANIFEST.json`` (relative path -> SHA-256) for every file in ``folder``."""
+    digests = {p.relative_to(folder).as_posix(): _sha256(p) for p in _files(folder)}
+    (folder / MANIFEST).write_text(json.dumps({"sha256": digests}, indent=2, sort_keys=True))
+    return digests
+
+
+def verify_bundle(folder: Path) -> dict[str, str]:
+    """Check every file of a bundle against its manifest.
+
+    Raises:
+        IntegrityError: The manifest is missing or unreadable, or a file was changed, added
+            or removed since the bundle was written.
+    """
+    manifest = folder / MANIFEST
+    try:
+        expected: dict[str, str] = json.loads(manifest.read_text())["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(
+            f"The bundle at {folder} has no readable {MANIFEST}; refusing to load it."
+        ) from exc
+    actual = {p.relative_to(folder).as_posix(): p for p in _files(folder)}
+    problems = [f"{name} is missing" for name in sorted(set(expected) - set(actual))]
+    problems += [f"{name} is not in the manifest" for name in sorted(set(actual) - set(expected))]
+    problems += [
+        f"{name} was modified"
+        for name in sorted(set(expected) & set(actual))
+        if _sha256(actual[name]) != expected[name]
+    ]
+    if problems:
+        raise IntegrityError(
+            f"The bundle at {folder} does not match its manifest: {'; '.join(problems)}. "
+            "It may have been tampered with; refusing to load it. Re-register the model.",
+            details={"problems": problems},
+        )
+    return expected
+
+
+def load_verified_pickle(folder: Path, name: str) -> Any:
+    """Unpickle ``name`` from a bundle, only after the whole bundle is verified."""
+    verify_bundle(folder)
+    with (folder / name).open("rb") as fh:
+        return pickle.load(fh)

@@ -1,0 +1,59 @@
+"""The ``shipyard`` command line: one Typer sub-app per room; errors without tracebacks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shipyard.cli import data, demo, deploy, models, project, runs
+from shipyard.cli._output import err_console
+from shipyard.errors import ShipyardError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="shipyard",
+    help="Shipyard: the whole life of a tabular ML model, from data to production.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    project_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            "-C",
+            help="Project folder (default: SHIPYARD_HOME, or the nearest .shipyard above).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = {"project_path": project_path}
+
+
+project.register(app)
+data.register(app)
+models.register(app)
+runs.register(app)
+deploy.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``shipyard`` script: prints errors, exits non-zero, no traceback."""
+    try:
+        app()
+    except ShipyardError as exc:
+        err_console.print(f"[bold red]Error ({exc.kind}):[/] {exc.message}", soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        sys.exit(130)

@@ -1,0 +1,63 @@
+"""CLI: serve, batch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli._context import project_of
+from shipyard.cli._output import console, emit_json
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("batch")(batch)
+
+
+def serve(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json."""
+    from shipyard.serve import serve_model
+
+    project = project_of(ctx)
+    console.print(f"Serving {ref} on http://{host}:{port} (Ctrl-C to stop)")
+    serve_model(project, ref, host=host, port=port)
+
+
+def batch(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="The model: NAME@ALIAS, NAME:VERSION or NAME.")],
+    input_ref: Annotated[str, typer.Option("--input", help="Dataset to score: NAME or NAME@N.")],
+    output: Annotated[str, typer.Option("--output", help="Name of the scored dataset.")],
+    batch_rows: Annotated[int | None, typer.Option(help="Rows per batch.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a dataset with a model into a new dataset version (streams in batches)."""
+    from rich.progress import Progress
+
+    from shipyard.deploy import batch_transform
+
+    project = project_of(ctx)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Scoring", total=None)
+        result = batch_transform(
+            project,
+            ref,
+            input_ref,
+            output,
+            batch_rows=batch_rows,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    v = result.version
+    if as_json:
+        emit_json({"dataset": v, "unchanged": result.unchanged})
+        return
+    state = "unchanged, same as" if result.unchanged else "created"
+    console.print(f"Scored {v.num_rows:,} rows with {ref}: {state} {v.ref}")

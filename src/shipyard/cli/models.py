@@ -1,0 +1,188 @@
+"""CLI: train, models (list, show, promote)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from shipyard.cli._context import project_of
+from shipyard.cli._output import console, emit_json, fmt_metric, table
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+models_app = typer.Typer(help="List, inspect and promote model versions.", no_args_is_help=True)
+
+_SHOWN_METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "precision",
+    "recall",
+    "f1",
+    "threshold",
+    "accuracy",
+    "macro_f1",
+    "rmse",
+    "mae",
+    "r2",
+    "rows",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.add_typer(models_app, name="models")
+
+
+def train(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="NAME or NAME@VERSION of the training table.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The column to predict.")],
+    model_name: Annotated[
+        str | None,
+        typer.Option("--model-name", "-m", help="Register as (default: the dataset name)."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="random, stratified, time or group.")] = "stratified",
+    time_column: Annotated[
+        str | None, typer.Option(help="Column that orders a time split.")
+    ] = None,
+    group_column: Annotated[
+        str | None, typer.Option(help="Entity column kept within one part.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Columns not to use as features (repeatable).")
+    ] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="The positive class of a binary target.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the model.")] = 0,
+    allow_leakage: Annotated[
+        bool, typer.Option(help="Train even when the split leaks (recorded).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Split, fit, evaluate on validation and test, and register a model version."""
+    from shipyard.train import train as run_training
+
+    project = project_of(ctx)
+    with console.status("Training...") as status:
+        result = run_training(
+            project,
+            dataset,
+            target,
+            model_name=model_name,
+            split=split,
+            time_column=time_column,
+            group_column=group_column,
+            exclude=exclude or (),
+            positive=positive,
+            seed=seed,
+            allow_leakage=allow_leakage,
+            progress=lambda msg: status.update(msg + "..."),
+        )
+    if as_json:
+        emit_json(
+            {
+                "model": result.model_version.ref,
+                "run": result.run.id,
+                "problem_type": result.problem.type,
+                "metrics": result.metrics,
+                "split": result.split,
+                "dropped_columns": result.dropped_columns,
+            }
+        )
+        return
+    mv = result.model_version
+    console.print(
+        f"Registered [bold]{mv.ref}[/] ({result.problem.type}) from run {result.run.id[:12]}"
+    )
+    for column, why in result.dropped_columns.items():
+        console.print(f"  not used as a feature: {column} ({why})")
+    for finding in result.split["findings"]:
+        console.print(f"  [yellow]split {finding['severity']}:[/] {finding['message']}")
+    console.print(_metrics_table(result.metrics))
+    console.print(f"Next: shipyard models promote {mv.ref} --to prod")
+
+
+def _metrics_table(metrics: dict[str, Any]) -> Any:
+    parts = [p for p in ("valid", "test") if p in metrics]
+    keys = [k for k in _SHOWN_METRICS if any(k in metrics[p] for p in parts)]
+    return table(
+        "Metrics",
+        ["metric", *parts],
+        [(k, *(fmt_metric(metrics[p].get(k, "")) for p in parts)) for k in keys],
+    )
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List every model version with its aliases and headline metric."""
+    versions = project_of(ctx).catalog.list_model_versions()
+    if as_json:
+        emit_json(versions)
+        return
+    rows = []
+    for v in versions:
+        test = v.metrics.get("test", {})
+        headline = next(
+            (f"{k}={test[k]:.4f}" for k in ("roc_auc", "rmse", "log_loss") if k in test), ""
+        )
+        rows.append(
+            (
+                v.ref,
+                ", ".join(v.aliases),
+                v.problem_type,
+                headline,
+                v.lineage.get("dataset", ""),
+                f"{v.created_at:%Y-%m-%d %H:%M}",
+            )
+        )
+    console.print(
+        table(
+            "Models", ["model", "aliases", "problem", "test", "trained on", "created (UTC)"], rows
+        )
+    )
+
+
+@models_app.command("show")
+def models_show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a model version: metrics, signature, aliases and lineage."""
+    from shipyard.registry import resolve_model
+
+    v = resolve_model(project_of(ctx), ref)
+    if as_json:
+        emit_json(v)
+        return
+    console.print(f"[bold]{v.ref}[/] ({v.problem_type})  aliases: {', '.join(v.aliases) or 'none'}")
+    console.print(f"bundle  {v.bundle_uri}")
+    lineage = v.lineage
+    console.print(
+        f"lineage dataset {lineage.get('dataset')} -> run {str(lineage.get('run'))[:12]}"
+        f" -> model {v.ref}"
+    )
+    console.print(_metrics_table(v.metrics))
+    inputs = v.signature.get("inputs", [])
+    console.print(
+        table("Signature (inputs)", ["column", "type"], [(c["name"], c["type"]) for c in inputs])
+    )
+
+
+@models_app.command("promote")
+def models_promote(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME:VERSION (or NAME@ALIAS) to promote.")],
+    to: Annotated[str, typer.Option("--to", help="dev, staging or prod.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Point an environment's alias (NAME@dev|staging|prod) at a model version."""
+    from shipyard.registry import promote
+
+    v = promote(project_of(ctx), ref, to)
+    if as_json:
+        emit_json(v)
+        return
+    console.print(f"{v.name}@{to} -> {v.ref}")

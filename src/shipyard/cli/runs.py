@@ -1,0 +1,110 @@
+"""CLI: runs (list, show, compare)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli._context import project_of
+from shipyard.cli._output import console, emit_json, fmt_metric, table
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")
+
+
+def _duration(run) -> str:  # type: ignore[no-untyped-def]
+    if run.ended_at is None:
+        return ""
+    return f"{(run.ended_at - run.started_at).total_seconds():.1f}s"
+
+
+@runs_app.command("list")
+def runs_list(
+    ctx: typer.Context,
+    experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List runs, newest first."""
+    runs = project_of(ctx).catalog.list_runs(experiment)
+    if as_json:
+        emit_json(runs)
+        return
+    rows = [
+        (
+            r.id[:12],
+            r.experiment,
+            r.name,
+            r.status,
+            _duration(r),
+            fmt_metric(r.metrics.get("test.roc_auc", r.metrics.get("test.rmse", ""))),
+            r.outputs.get("model", ""),
+        )
+        for r in runs
+    ]
+    console.print(
+        table("Runs", ["run", "experiment", "name", "status", "took", "test", "model"], rows)
+    )
+
+
+@runs_app.command("show")
+def runs_show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="A run id (or a unique prefix of 6+ chars).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a run: parameters, metrics, inputs, outputs, error, learning curves."""
+    catalog = project_of(ctx).catalog
+    run = catalog.get_run(run_id)
+    curves = {key: catalog.metric_history(run.id, key) for key in ("train_loss", "valid_loss")}
+    if as_json:
+        emit_json({"run": run, "curves": {k: v for k, v in curves.items() if v}})
+        return
+    console.print(f"[bold]{run.id}[/] {run.experiment}/{run.name}  {run.status} {_duration(run)}")
+    if run.error:
+        console.print(f"[red]error:[/] {run.error}")
+    console.print(f"inputs  {run.inputs}\noutputs {run.outputs}")
+    flat_params = {k: v for k, v in run.params.items() if not isinstance(v, dict)}
+    console.print(table("Parameters", ["name", "value"], sorted(flat_params.items())))
+    console.print(
+        table(
+            "Metrics",
+            ["name", "value"],
+            [(k, fmt_metric(v)) for k, v in sorted(run.metrics.items())],
+        )
+    )
+    for key, points in curves.items():
+        if points:
+            last = points[-1]
+            best = min(points, key=lambda p: p[1])
+            console.print(
+                f"{key}: {len(points)} steps, last {last[1]:.4f}, "
+                f"best {best[1]:.4f} at step {best[0]}"
+            )
+
+
+@runs_app.command("compare")
+def runs_compare(
+    ctx: typer.Context,
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare runs side by side: parameters and metrics that differ are highlighted."""
+    catalog = project_of(ctx).catalog
+    runs = [catalog.get_run(r) for r in run_ids]
+    if as_json:
+        emit_json(runs)
+        return
+    keys = sorted({k for r in runs for k in r.metrics})
+    params = sorted({k for r in runs for k, v in r.params.items() if not isinstance(v, dict)})
+    rows = []
+    for kind, names, getter in (("param", params, "params"), ("metric", keys, "metrics")):
+        for name in names:
+            values = [getattr(r, getter).get(name) for r in runs]
+            mark = "*" if len({str(v) for v in values}) > 1 else ""
+            rows.append((f"{mark}{kind}:{name}", *(fmt_metric(v) for v in values)))
+    console.print(table("Compare (* differs)", ["", *(r.id[:12] for r in runs)], rows))

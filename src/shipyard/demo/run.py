@@ -1,0 +1,224 @@
+"""``shipyard demo``: the roaming-fraud lifecycle end to end, on the embedded default."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from shipyard.demo.data import drift_start, generate
+from shipyard.demo.sql import training_table_sql
+from shipyard.errors import BackendUnavailable
+from shipyard.project import Project, init_project
+
+__all__ = ["DemoSummary", "run_demo"]
+
+_START = "2026-01-01"
+_MODEL = "fraud"
+
+
+@dataclass
+class DemoSummary:
+    """What the demo made and where it is."""
+
+    project: str
+    datasets: dict[str, int] = field(default_factory=dict)
+    model: str = ""
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_demo(
+    directory: Path | None = None,
+    *,
+    subscribers: int = 20_000,
+    days: int = 60,
+    seed: int = 0,
+    console: Console | None = None,
+) -> DemoSummary:
+    """Generate, ingest, build features with SQL, train, promote, batch-score, serve."""
+    from shipyard.deploy import batch_transform
+    from shipyard.ingest import ingest_path, ingest_sql
+    from shipyard.registry import promote
+    from shipyard.train import train
+
+    out = console or Console()
+    started = time.perf_counter()
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="shipyard-demo-"))
+    project, _ = init_project(root, face="cli")
+    summary = DemoSummary(project=str(project.root))
+    cutoff = drift_start(_START, days).isoformat()
+
+    def step(title: str) -> None:
+        out.print(f"[bold cyan]>[/] {title}")
+
+    with project:
+        step(f"Generating {subscribers:,} subscribers x {days} days of roaming records")
+        raw = root / "data"
+        generate(raw, subscribers=subscribers, days=days, seed=seed, start=_START)
+        for name in ("subscribers", "usage", "labels"):
+            version = ingest_path(project, raw / f"{name}.parquet", name).version
+            summary.datasets[version.ref] = version.num_rows
+            out.print(f"  ingested {version.ref}: {version.num_rows:,} rows")
+
+        step(f"Building subscriber-day features with SQL (training: before {cutoff})")
+        for name, sql in (
+            ("training", training_table_sql(until=cutoff)),
+            ("later", training_table_sql(since=cutoff)),
+        ):
+            version = ingest_sql(project, sql, name).version
+            summary.datasets[version.ref] = version.num_rows
+            out.print(f"  {version.ref}: {version.num_rows:,} subscriber-days")
+
+        step("Training LightGBM on a time split (train / validation / test by day)")
+        result = train(
+            project,
+            "training",
+            "is_fraud",
+            model_name=_MODEL,
+            split="time",
+            time_column="day",
+            exclude=["subscriber_id"],
+            seed=seed,
+            progress=lambda msg: out.print(f"  {msg}"),
+        )
+        summary.model = result.model_version.ref
+        summary.metrics = result.metrics
+        step(f"Promoting {summary.model} to prod")
+        promote(project, summary.model, "prod")
+
+        step("Batch-scoring the later (drifted) period")
+        scored = batch_transform(project, f"{_MODEL}@prod", "later", "later_scored").version
+        summary.datasets[scored.ref] = scored.num_rows
+
+        step("Serving fraud@prod on a loopback port and sending requests")
+        summary.requests = _exercise_server(project, out)
+    summary.seconds = time.perf_counter() - started
+    _print_summary(summary, out)
+    return summary
+
+
+def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
+    import duckdb
+
+    from shipyard.lake import connect_views
+
+    con: duckdb.DuckDBPyConnection = connect_views(project.catalog, project.lake)
+    try:
+        frame = con.sql("SELECT * FROM later ORDER BY is_fraud DESC, day LIMIT 3").df()
+    finally:
+        con.close()
+    rows = json.loads(frame.drop(columns=["is_fraud"]).to_json(orient="records", date_format="iso"))
+    unseen = dict(rows[0], visited_operator="XX-NewPartner")
+    malformed = {k: v for k, v in rows[0].items() if k != "data_mb"}
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shipyard",
+            "-C",
+            str(project.root),
+            "serve",
+            f"{_MODEL}@prod",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    results: list[dict[str, Any]] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(server, base)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for label, body in (
+                ("3 real subscriber-days", {"rows": rows}),
+                ("an unseen roaming partner", {"rows": [unseen]}),
+                ("a row missing 'data_mb'", {"rows": [malformed]}),
+            ):
+                response = client.post("/v1/predict", json=body)
+                results.append(
+                    {"request": label, "status": response.status_code, "body": response.json()}
+                )
+                out.print(f"  POST /v1/predict ({label}) -> {response.status_code}")
+                out.print(f"    {json.dumps(response.json())[:300]}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
+    return results
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(server: subprocess.Popen[bytes], base: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            err = server.stderr.read().decode() if server.stderr else ""
+            raise BackendUnavailable(f"The inference server exited early: {err[-2000:]}")
+        try:
+            if httpx.get(f"{base}/ping", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise BackendUnavailable(f"The inference server did not answer /ping within {timeout:.0f} s.")
+
+
+def _print_summary(summary: DemoSummary, out: Console) -> None:
+    data = Table(title="Datasets", title_justify="left")
+    data.add_column("dataset")
+    data.add_column("rows", justify="right")
+    for ref, rows in summary.datasets.items():
+        data.add_row(ref, f"{rows:,}")
+    metrics = Table(title=f"Model {summary.model} (is_fraud)", title_justify="left")
+    metrics.add_column("metric")
+    metrics.add_column("validation", justify="right")
+    metrics.add_column("test", justify="right")
+    for key in ("roc_auc", "pr_auc", "log_loss", "precision", "recall", "f1", "threshold"):
+        metrics.add_row(
+            key,
+            *(
+                f"{summary.metrics[p][key]:.4f}" if key in summary.metrics[p] else "-"
+                for p in ("valid", "test")
+            ),
+        )
+    out.print(data)
+    out.print(metrics)
+    root = summary.project
+    out.print(
+        Panel.fit(
+            f"Project    {root}/.shipyard  (catalog.db, lake/, artifacts/)\n"
+            f"Finished in {summary.seconds:.0f} s.  Look further:\n"
+            f"  cd {root}\n"
+            f"  shipyard datasets list\n"
+            f"  shipyard models show {_MODEL}@prod\n"
+            f'  shipyard sql "SELECT decision, count(*) FROM later_scored GROUP BY 1"\n'
+            f"  shipyard serve {_MODEL}@prod --port 8080\n"
+            f"  shipyard audit",
+            title="Shipyard demo: roaming fraud",
+        )
+    )

@@ -1,0 +1,102 @@
+"""Batch transform: score a dataset version into a new one, streaming so size is no limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shipyard.catalog.refs import parse_dataset_ref
+from shipyard.errors import InvalidInput
+from shipyard.ingest import validate_name
+from shipyard.lake import Published, publish_staged, quote_literal
+from shipyard.project import Project
+from shipyard.registry import load_model
+
+__all__ = ["batch_transform"]
+
+
+def batch_transform(
+    project: Project,
+    model_ref: str,
+    input_ref: str,
+    output_name: str,
+    *,
+    batch_rows: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Published:
+    """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
+
+    The output has the input's columns plus ``score`` and ``decision`` (binary),
+    ``score_<class>`` columns and ``decision`` (multiclass), or ``prediction`` (regression).
+    Rows stream through in batches of ``batch_rows`` (default: the ``batch_rows`` setting),
+    so memory stays flat whatever the dataset's size.
+
+    Raises:
+        NotFound: The model, alias or dataset does not exist.
+        InvalidInput: The dataset lacks a column the model needs.
+    """
+    validate_name(output_name)
+    rows_per_batch = batch_rows or project.settings.batch_rows
+    loaded = load_model(project, model_ref)
+    ref = parse_dataset_ref(input_ref)
+    source = project.catalog.get_dataset_version(ref.name, ref.version)
+    have = {c.name for c in source.columns}
+    missing = [c["name"] for c in loaded.model.signature["inputs"] if c["name"] not in have]
+    if missing:
+        raise InvalidInput(
+            f"Dataset {source.ref} lacks column(s) {', '.join(missing)} that model "
+            f"{loaded.version.ref} needs. Nothing was scored.",
+            details={"missing": missing},
+        )
+    with project.lake.staging() as staged:
+        con = duckdb.connect()
+        done = 0
+        writer: pq.ParquetWriter | None = None
+        try:
+            reader = con.sql(
+                f"SELECT * FROM read_parquet('{quote_literal(project.lake.glob(source))}')"
+            ).to_arrow_reader(rows_per_batch)
+            for batch in reader:
+                frame = batch.to_pandas()
+                table = pa.Table.from_pandas(_score(loaded.model, frame), preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        staged / "part-0.parquet", table.schema, compression="zstd"
+                    )
+                writer.write_table(table)
+                done += len(frame)
+                if progress:
+                    progress(done, source.num_rows)
+        finally:
+            if writer is not None:
+                writer.close()
+            con.close()
+        return publish_staged(
+            project.catalog,
+            project.lake,
+            staged,
+            output_name,
+            source=f"batch:{loaded.version.ref} on {source.ref}",
+            actor=project.actor,
+        )
+
+
+def _score(model: object, frame: pd.DataFrame) -> pd.DataFrame:
+    predictions = model.predict_frame(frame)  # type: ignore[attr-defined]
+    out = frame.copy()
+    problem = model.problem  # type: ignore[attr-defined]
+    if problem.type == "binary":
+        out["score"] = predictions.scores
+        out["decision"] = np.asarray(predictions.decisions, dtype=bool)
+    elif problem.type == "multiclass":
+        for i, cls in enumerate(problem.classes):
+            out[f"score_{cls}"] = predictions.scores[:, i]
+        out["decision"] = pd.array(predictions.decisions.tolist())
+    else:
+        out["prediction"] = predictions.scores
+    return out

@@ -1,0 +1,136 @@
+"""Frozen snapshots of the objects Shipyard keeps: safe to pass around and to serialize."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shipyard.types import JSON
+
+__all__ = [
+    "Actor",
+    "AuditEvent",
+    "ColumnSchema",
+    "DatasetVersion",
+    "ModelVersion",
+    "Report",
+    "Run",
+    "to_json",
+]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a change, and through which face (cli, sdk, api, serve, ui)."""
+
+    name: str
+    face: str = "sdk"
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """One column of a dataset: its name and its DuckDB/Arrow type as text."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    """An immutable version ``name@version`` of a dataset in the lake."""
+
+    name: str
+    version: int
+    fingerprint: str
+    columns: tuple[ColumnSchema, ...]
+    num_rows: int
+    num_bytes: int
+    source: str
+    location: str
+    created_by: str
+    created_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run (an AutoML trial or a single fit) with what it used and produced."""
+
+    id: str
+    experiment: str
+    name: str
+    status: str
+    params: JSON
+    metrics: JSON
+    tags: JSON
+    inputs: JSON
+    outputs: JSON
+    created_by: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version ``name:version`` and the bundle it points at."""
+
+    name: str
+    version: int
+    run_id: str | None
+    bundle_uri: str
+    problem_type: str
+    signature: JSON
+    metrics: JSON
+    lineage: JSON
+    created_by: str
+    created_at: datetime
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """Who did what, when, to which object, from which face."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    face: str
+    details: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A stored analysis of an object (a profile of a dataset version, an evaluation, ...)."""
+
+    subject: str
+    kind: str
+    payload: JSON
+    html_uri: str | None
+    created_by: str
+    created_at: datetime
+
+
+def to_json(obj: Any) -> Any:
+    """A JSON-ready form of an entity (datetimes as ISO strings), lists and dicts recursively."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, dict):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    return obj

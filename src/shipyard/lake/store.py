@@ -1,0 +1,138 @@
+"""The lake: each dataset version is a folder of Parquet files, published by one rename."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from shipyard.entities import ColumnSchema, DatasetVersion
+from shipyard.errors import IntegrityError
+from shipyard.lake._sql import quote_literal
+
+__all__ = ["Lake", "TableFacts"]
+
+_STAGING = "_staging"
+_STALE_SECONDS = 24 * 3600
+
+
+class TableFacts:
+    """What the lake measured of a staged table: schema, rows, bytes, content fingerprint."""
+
+    def __init__(
+        self, columns: tuple[ColumnSchema, ...], num_rows: int, num_bytes: int, fingerprint: str
+    ) -> None:
+        self.columns = columns
+        self.num_rows = num_rows
+        self.num_bytes = num_bytes
+        self.fingerprint = fingerprint
+
+
+class Lake:
+    """Parquet folders under ``root``: ``<name>/<id>/part-*.parquet``, plus a staging area.
+
+    A version is written to ``_staging/<id>`` and renamed into place, and only then recorded
+    in the catalog; the catalog is the truth, so a folder the catalog does not name (left by
+    a crash between the two steps) is invisible and swept later.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def files(self, version: DatasetVersion) -> list[str]:
+        """The Parquet files of a dataset version.
+
+        Raises:
+            IntegrityError: The version's folder is gone or empty.
+        """
+        folder = self.root / version.location
+        files = sorted(str(p) for p in folder.glob("*.parquet"))
+        if not files:
+            raise IntegrityError(
+                f"The files of dataset {version.ref} are missing from {folder}. "
+                "The lake was changed outside Shipyard."
+            )
+        return files
+
+    def read_frame(self, version: DatasetVersion) -> pd.DataFrame:
+        """A dataset version as a pandas DataFrame (for training-sized data)."""
+        self.files(version)
+        con = duckdb.connect()
+        try:
+            return con.sql(
+                f"SELECT * FROM read_parquet('{quote_literal(self.glob(version))}')"
+            ).df()
+        finally:
+            con.close()
+
+    def glob(self, version: DatasetVersion) -> str:
+        """A DuckDB glob that reads every Parquet file of ``version``."""
+        return str(self.root / version.location / "*.parquet")
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh staging folder, removed on exit unless it was published."""
+        self._sweep()
+        folder = self.root / _STAGING / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def publish(self, staged: Path, name: str) -> str:
+        """Move a staged folder into place for dataset ``name``; returns its location."""
+        location = f"{name}/{staged.name}"
+        target = self.root / location
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.rename(target)
+        return location
+
+    def unpublish(self, location: str) -> None:
+        """Remove a published folder whose catalog record could not be written."""
+        shutil.rmtree(self.root / location, ignore_errors=True)
+
+    def measure(self, folder: Path) -> TableFacts:
+        """Schema, row count, size and a content fingerprint of the Parquet files in ``folder``.
+
+        The fingerprint is independent of file layout and row order: the sum of every row's
+        hash, with the schema and the row count, so identical content ingested twice (from a
+        CSV, then from Parquet) is recognised.
+        """
+        glob = str(folder / "*.parquet")
+        con = duckdb.connect()
+        try:
+            rel = con.sql(f"SELECT * FROM read_parquet('{quote_literal(glob)}')")
+            columns = tuple(
+                ColumnSchema(n, str(t)) for n, t in zip(rel.columns, rel.dtypes, strict=True)
+            )
+            rows, row_hash = con.execute(
+                f"SELECT count(*), coalesce(sum(hash(*COLUMNS(*))), 0)::VARCHAR "
+                f"FROM read_parquet('{quote_literal(glob)}')"
+            ).fetchone()  # type: ignore[misc]
+        finally:
+            con.close()
+        digest = hashlib.sha256(
+            repr(([(c.name, c.type) for c in columns], rows, row_hash)).encode()
+        ).hexdigest()
+        size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+        return TableFacts(columns, int(rows), size, digest)
+
+    def _sweep(self) -> None:
+        staging = self.root / _STAGING
+        if not staging.is_dir():
+            return
+        cutoff = time.time() - _STALE_SECONDS
+        for folder in staging.iterdir():
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except FileNotFoundError:
+                continue

@@ -1,0 +1,124 @@
+"""A project: the folder, settings and backends every command works in."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from shipyard.artifacts import ArtifactStore, open_artifacts
+from shipyard.catalog import Catalog, open_catalog
+from shipyard.entities import Actor
+from shipyard.errors import NotFound
+from shipyard.lake import Lake
+from shipyard.settings import PROJECT_DIR, Settings, load_settings
+
+__all__ = ["Project", "find_project_root", "init_project", "open_project"]
+
+_CONFIG_TEMPLATE = """\
+# Shipyard project settings. Environment variables (SHIPYARD_<NAME>) override these.
+# catalog_url = "postgresql://user@host:5432/shipyard"
+# artifacts_url = "s3://bucket/shipyard"
+"""
+
+
+class Project:
+    """An open project: its settings, catalog, artifact store and lake.
+
+    Backends open on first use, so a command that needs only one of them pays for one.
+
+    Args:
+        root: The folder holding ``.shipyard/``.
+        settings: Settings to use instead of loading them.
+        face: Which face acts (cli, sdk, api, serve): recorded in the audit trail.
+    """
+
+    def __init__(self, root: Path, *, settings: Settings | None = None, face: str = "sdk") -> None:
+        self.root = root.resolve()
+        self.settings = settings or load_settings(self.root)
+        self.actor = Actor(self.settings.user, face)
+
+    @property
+    def dir(self) -> Path:
+        """The ``.shipyard`` folder."""
+        return self.root / PROJECT_DIR
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return open_catalog(self.settings.catalog_url or f"sqlite:///{self.dir / 'catalog.db'}")
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        return open_artifacts(self.settings.artifacts_url or str(self.dir / "artifacts"))
+
+    @cached_property
+    def lake(self) -> Lake:
+        return Lake(self.dir / "lake")
+
+    def close(self) -> None:
+        """Release the catalog's connections."""
+        if "catalog" in self.__dict__:
+            self.catalog.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``.shipyard/``.
+
+    ``SHIPYARD_HOME`` wins when set.
+
+    Raises:
+        NotFound: No project there or above; the message says how to make one.
+    """
+    home = os.environ.get("SHIPYARD_HOME")
+    if home:
+        root = Path(home).expanduser()
+        if (root / PROJECT_DIR).is_dir():
+            return root.resolve()
+        raise NotFound(
+            f"SHIPYARD_HOME is {home}, but that folder is not a Shipyard project. "
+            f"Run `shipyard init {home}` or unset SHIPYARD_HOME."
+        )
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_DIR).is_dir():
+            return folder
+    raise NotFound(
+        f"No Shipyard project in {here} or any folder above it. "
+        "Run `shipyard init` here, or set SHIPYARD_HOME to a project folder."
+    )
+
+
+def init_project(root: Path, *, face: str = "sdk") -> tuple[Project, bool]:
+    """Make ``root`` a project (idempotent). Returns the project and whether it was new."""
+    root = root.expanduser()
+    marker = root / PROJECT_DIR
+    created = not marker.is_dir()
+    for sub in ("artifacts", "lake"):
+        (marker / sub).mkdir(parents=True, exist_ok=True)
+    config = marker / "config.toml"
+    if not config.exists():
+        config.write_text(_CONFIG_TEMPLATE)
+    project = Project(root, face=face)
+    project.catalog  # noqa: B018 - creates catalog.db and its schema now
+    if created:
+        project.catalog.record_event(
+            "project.init", "project", str(project.root), actor=project.actor, details={}
+        )
+    return project, created
+
+
+def open_project(path: str | Path | None = None, *, face: str = "sdk") -> Project:
+    """Open the project at ``path``, or the one found from the current directory upward."""
+    root = Path(path).expanduser() if path is not None else find_project_root()
+    if not (root / PROJECT_DIR).is_dir():
+        raise NotFound(f"{root} is not a Shipyard project. Run `shipyard init {root}` first.")
+    return Project(root, face=face)

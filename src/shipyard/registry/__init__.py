@@ -1,0 +1,13 @@
+"""The model registry: versions, bundles, aliases per environment, lineage."""
+
+from __future__ import annotations
+
+from shipyard.registry.registry import (
+    LoadedModel,
+    load_model,
+    promote,
+    register_model,
+    resolve_model,
+)
+
+__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]

@@ -1,0 +1,129 @@
+"""The model registry: bundles in the artifact store, versions and aliases in the catalog."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import platform
+import tempfile
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.artifacts import load_verified_pickle
+from shipyard.catalog.refs import parse_model_ref
+from shipyard.entities import ModelVersion
+from shipyard.errors import InvalidInput
+from shipyard.project import Project
+from shipyard.types import ENVIRONMENTS, JSON
+
+if TYPE_CHECKING:
+    from shipyard.train import TabularModel
+
+__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
+
+_MODEL_FILE = "model.pkl"
+_LIBRARIES = ("shipyard", "lightgbm", "scikit-learn", "numpy", "pandas", "pyarrow", "duckdb")
+
+
+@dataclass
+class LoadedModel:
+    """A verified, unpickled model version, ready to score."""
+
+    version: ModelVersion
+    model: TabularModel
+    path: Path
+
+
+def register_model(
+    project: Project,
+    name: str,
+    model: TabularModel,
+    *,
+    run_id: str | None,
+    metrics: JSON,
+    lineage: JSON,
+    extra_files: dict[str, bytes] | None = None,
+) -> ModelVersion:
+    """Write a bundle (model, signature, metrics, lineage, library versions, manifest) and
+    register it as the next version of ``name``."""
+    parse_model_ref(name)
+    from shipyard.artifacts import write_manifest
+
+    with tempfile.TemporaryDirectory(prefix="shipyard-bundle-") as tmp:
+        folder = Path(tmp)
+        with (folder / _MODEL_FILE).open("wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        meta = {
+            "signature": model.signature,
+            "metrics": metrics,
+            "lineage": lineage,
+            "libraries": _library_versions(),
+            "python": platform.python_version(),
+        }
+        for file_name, payload in {
+            "signature.json": model.signature,
+            "model.json": meta,
+        }.items():
+            (folder / file_name).write_text(json.dumps(payload, indent=2, default=str))
+        for file_name, data in (extra_files or {}).items():
+            (folder / file_name).write_bytes(data)
+        write_manifest(folder)
+        uri = project.artifacts.put_dir(folder, f"models/{name}/{uuid.uuid4().hex}")
+    return project.catalog.create_model_version(
+        name,
+        run_id=run_id,
+        bundle_uri=uri,
+        problem_type=model.problem.type,
+        signature=model.signature,
+        metrics=metrics,
+        lineage=lineage,
+        actor=project.actor,
+    )
+
+
+def resolve_model(project: Project, ref: str) -> ModelVersion:
+    """The version ``ref`` names: ``fraud`` (latest), ``fraud:3`` or ``fraud@prod``."""
+    parsed = parse_model_ref(ref)
+    if parsed.alias is not None:
+        return project.catalog.resolve_alias(parsed.name, parsed.alias)
+    return project.catalog.get_model_version(parsed.name, parsed.version)
+
+
+def load_model(project: Project, ref: str) -> LoadedModel:
+    """Resolve, verify (SHA-256 manifest) and unpickle a model version.
+
+    Raises:
+        NotFound: No such model, version or alias.
+        IntegrityError: The bundle does not match its manifest; nothing was unpickled.
+    """
+    version = resolve_model(project, ref)
+    key = project.artifacts.key_of(version.bundle_uri)
+    folder = project.artifacts.local_dir(key)
+    model = load_verified_pickle(folder, _MODEL_FILE)
+    return LoadedModel(version, model, folder)
+
+
+def promote(project: Project, ref: str, environment: str) -> ModelVersion:
+    """Point ``name@environment`` at the version ``ref`` names (dev, staging or prod)."""
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(
+            f"The environment must be one of {', '.join(ENVIRONMENTS)}. "
+            f"Got '{environment}' instead."
+        )
+    version = resolve_model(project, ref)
+    return project.catalog.set_alias(
+        version.name, environment, version.version, actor=project.actor
+    )
+
+
+def _library_versions() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for lib in _LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = None
+    return out

@@ -1,0 +1,8 @@
+"""The inference server: a model version behind SageMaker-compatible HTTP routes."""
+
+from __future__ import annotations
+
+from shipyard.serve._app import ShipyardServeApp, create_app
+from shipyard.serve.server import find_free_port, serve_model
+
+__all__ = ["ShipyardServeApp", "create_app", "find_free_port", "serve_model"]

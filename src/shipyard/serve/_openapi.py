@@ -1,0 +1,225 @@
+"""The OpenAPI 3.1 document of one served model, written out once at start-up.
+
+It is built by hand from the model's signature rather than from pydantic models, because
+the server deliberately has none on its request path (see ``_app``); the row schema names
+every input column with its JSON type, so a client generator gets a typed row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.entities import ModelVersion
+
+__all__ = ["openapi_document"]
+
+_JSON_TYPES: dict[str, dict[str, Any]] = {
+    "number": {"type": ["number", "null"]},
+    "boolean": {"type": ["boolean", "null"]},
+    "string": {"type": ["string", "null"]},
+    "datetime": {"type": ["string", "null"], "format": "date-time"},
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(_ref("Error"))}
+
+
+def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document describing the routes, bodies and errors for this model."""
+    inputs = signature.get("inputs", [])
+    names = [col["name"] for col in inputs]
+    problem = signature.get("problem_type", "binary")
+    row = {
+        "type": "object",
+        "description": "One row: a value per input column (extra keys are ignored).",
+        "properties": {col["name"]: dict(_JSON_TYPES[col["type"]]) for col in inputs},
+        "required": names,
+    }
+    if problem == "multiclass":
+        score: dict[str, Any] = {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "The probability of each class, keyed by class label.",
+        }
+    elif problem == "binary":
+        score = {"type": "number", "description": "P(positive class)."}
+    else:
+        score = {"type": "number", "description": "The predicted value."}
+    schemas: dict[str, Any] = {
+        "Row": row,
+        "PositionalRow": {
+            "type": "array",
+            "description": f"Values in signature order: {', '.join(names)}.",
+            "minItems": len(names),
+            "maxItems": len(names),
+        },
+        "PredictRequest": {
+            "type": "object",
+            "required": ["rows"],
+            "properties": {"rows": {"type": "array", "items": _ref("Row"), "minItems": 1}},
+        },
+        "InvocationRequest": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["instances"],
+                    "properties": {
+                        "instances": {
+                            "type": "array",
+                            "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
+                        }
+                    },
+                },
+                {"type": "array", "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]}},
+                {
+                    "type": "object",
+                    "required": ["columns", "data"],
+                    "properties": {
+                        "columns": {"type": "array", "items": {"type": "string"}},
+                        "data": {"type": "array", "items": {"type": "array"}},
+                    },
+                },
+            ]
+        },
+        "Prediction": {
+            "type": "object",
+            "required": ["score", "decision"],
+            "properties": {
+                "score": score,
+                "decision": {
+                    "description": "The label at the model's threshold (binary), the likeliest "
+                    "class (multiclass), or null (regression)."
+                },
+            },
+        },
+        "PredictResponse": {
+            "type": "object",
+            "required": ["model", "predictions", "unseen"],
+            "properties": {
+                "model": {"type": "string", "description": "name:version that scored."},
+                "predictions": {"type": "array", "items": _ref("Prediction")},
+                "unseen": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer"},
+                    "description": "Per column, how many values were categories never seen "
+                    "in training; they were scored as missing.",
+                },
+            },
+        },
+        "ModelInfo": {
+            "type": "object",
+            "required": ["name", "version", "signature", "metrics"],
+            "properties": {
+                "name": {"type": "string"},
+                "version": {"type": "integer"},
+                "ref": {"type": "string"},
+                "problem_type": {"type": "string"},
+                "signature": {"type": "object"},
+                "metrics": {"type": "object"},
+                "aliases": {"type": "array", "items": {"type": "string"}},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error", "message", "details"],
+            "properties": {
+                "error": {"type": "string", "description": "The error kind, e.g. InvalidInput."},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        },
+    }
+    scoring_errors = {
+        "400": _error("The body is not valid JSON or UTF-8 CSV."),
+        "413": _error("The body has too many bytes or rows."),
+        "415": _error("Unsupported Content-Type."),
+        "422": _error("A column is missing or has the wrong type, or there are no rows."),
+    }
+    ok = {"description": "Scores and decisions.", "content": _json(_ref("PredictResponse"))}
+    paths = {
+        "/ping": {
+            "get": {
+                "summary": "Health check (SageMaker): 200 once the model is loaded.",
+                "operationId": "ping",
+                "responses": {"200": {"description": "Ready.", "content": _json({})}},
+            }
+        },
+        "/invocations": {
+            "post": {
+                "summary": "Score rows (SageMaker's contract): JSON or CSV.",
+                "operationId": "invocations",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _ref("InvocationRequest")},
+                        "text/csv": {
+                            "schema": {
+                                "type": "string",
+                                "description": "Rows in signature order, with or without a "
+                                f"header line: {','.join(names)}.",
+                            }
+                        },
+                    },
+                },
+                "responses": {"200": ok, **scoring_errors},
+            }
+        },
+        "/v1/predict": {
+            "post": {
+                "summary": "Score JSON rows.",
+                "operationId": "predict",
+                "parameters": [
+                    {
+                        "name": "explain",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "boolean", "default": False},
+                        "description": "Reserved: per-feature contributions (501 for now).",
+                    }
+                ],
+                "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},
+                "responses": {
+                    "200": ok,
+                    **scoring_errors,
+                    "501": _error("Explanations are not available for this model."),
+                },
+            }
+        },
+        "/v1/model": {
+            "get": {
+                "summary": "The served model: name, version, signature, metrics.",
+                "operationId": "model",
+                "responses": {
+                    "200": {"description": "The model.", "content": _json(_ref("ModelInfo"))}
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document.",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OpenAPI 3.1.", "content": _json({})}},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"Shipyard model {version.ref}",
+            "version": str(version.version),
+            "description": f"Inference endpoint for the {problem} model {version.ref}. "
+            "Every error answers with the Error body and a 4xx status.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,94 @@
+"""Every ``SHIPYARD_*`` setting, typed and documented, in one place.
+
+Precedence: an explicit argument > the environment > the project file
+(``.shipyard/config.toml``) > the default below.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shipyard.errors import InvalidInput
+
+__all__ = ["PROJECT_DIR", "Settings", "load_settings"]
+
+PROJECT_DIR = ".shipyard"
+"""The folder that marks a project; commands look for it from the current directory upward."""
+
+
+class Settings(BaseSettings):
+    """Shipyard's configuration. Each field is read from ``SHIPYARD_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SHIPYARD_", extra="forbid", frozen=True)
+
+    home: Path | None = Field(
+        None, description="Project folder to use instead of searching upward from the cwd."
+    )
+    catalog_url: str | None = Field(
+        None,
+        description="Metadata catalog URL: sqlite:///path.db (default: the project's "
+        "catalog.db) or postgresql://user@host/db.",
+    )
+    artifacts_url: str | None = Field(
+        None, description="Artifact store URL: a local folder (default) or s3://bucket/prefix."
+    )
+    online_url: str | None = Field(
+        None, description="Online feature store URL: sqlite:///path.db (default) or redis://."
+    )
+    ray_address: str | None = Field(None, description="Ray cluster address for --backend ray.")
+    user: str = Field(
+        default_factory=lambda: os.environ.get("USER") or _login_name(),
+        description="Who the audit trail records as the actor of local commands.",
+    )
+    serve_max_body_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Largest request body the inference server accepts."
+    )
+    serve_max_rows: int = Field(
+        10_000, gt=0, description="Most rows one inference request may carry."
+    )
+    batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def load_settings(project_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from arguments, the environment and the project's ``config.toml``.
+
+    Args:
+        project_dir: A project's root folder; its ``.shipyard/config.toml`` is read if present.
+        **overrides: Explicit values, which win over everything else.
+
+    Raises:
+        InvalidInput: A value has the wrong type, or the project file has an unknown key.
+    """
+    file_values: dict[str, Any] = {}
+    if project_dir is not None:
+        config = project_dir / PROJECT_DIR / "config.toml"
+        if config.is_file():
+            try:
+                file_values = tomllib.loads(config.read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise InvalidInput(f"{config} is not valid TOML: {exc}. Fix or remove it.") from exc
+    env_keys = {name for name in Settings.model_fields if f"SHIPYARD_{name.upper()}" in os.environ}
+    # The environment beats the file: drop file values the environment sets.
+    merged = {k: v for k, v in file_values.items() if k not in env_keys}
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidInput(f"Invalid Shipyard settings: {problems}.") from exc

@@ -1,0 +1,94 @@
+"""The trained model as deployed: encoder + estimator + decision rule, in one picklable object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.train.families import Family
+from shipyard.train.features import Encoded, FeatureEncoder
+from shipyard.train.problem import Problem
+
+__all__ = ["Predictions", "TabularModel"]
+
+
+@dataclass
+class Predictions:
+    """Scores and decisions for a batch, and the unseen categories met on the way.
+
+    ``scores`` is P(positive) for binary problems, the (n, k) class probabilities for
+    multiclass ones and the predicted value for regression; ``decisions`` is the label the
+    threshold (binary) or the arg-max (multiclass) picks, None for regression.
+    """
+
+    scores: np.ndarray
+    decisions: np.ndarray | None
+    unseen: dict[str, int] = field(default_factory=dict)
+
+
+class TabularModel:
+    """What a model version runs: the same object scores in training, batch and the server.
+
+    Args:
+        encoder: The fitted feature encoder.
+        family: The family that fitted ``estimator``.
+        estimator: The fitted estimator.
+        problem: The problem it solves.
+        threshold: The decision threshold on P(positive) (binary problems).
+    """
+
+    def __init__(
+        self,
+        encoder: FeatureEncoder,
+        family: Family,
+        estimator: Any,
+        problem: Problem,
+        threshold: float = 0.5,
+    ) -> None:
+        self.encoder = encoder
+        self.family = family
+        self.estimator = estimator
+        self.problem = problem
+        self.threshold = threshold
+
+    @property
+    def signature(self) -> dict[str, Any]:
+        out = dict(self.encoder.signature)
+        out["problem_type"] = self.problem.type
+        out["target"] = self.problem.target
+        if self.problem.type != "regression":
+            out["classes"] = list(self.problem.classes)
+        if self.problem.type == "binary":
+            out["positive"] = self.problem.positive
+            out["threshold"] = self.threshold
+        return out
+
+    def predict_frame(self, frame: pd.DataFrame, *, threads: int = 0) -> Predictions:
+        """Score a DataFrame (batch); raises InvalidInput for missing or mistyped columns."""
+        return self._predict(self.encoder.encode_frame(frame), threads)
+
+    def predict_records(
+        self, records: Sequence[Mapping[str, Any]], *, threads: int = 1
+    ) -> Predictions:
+        """Score JSON rows; one thread by default, which is fastest for a few rows."""
+        return self._predict(self.encoder.encode_records(records), threads)
+
+    def predict_scores(self, matrix: np.ndarray, *, threads: int = 0) -> np.ndarray:
+        """Scores of an already encoded matrix (used in training and evaluation)."""
+        return self.family.predict(self.estimator, matrix, threads=threads)
+
+    def decide(self, scores: np.ndarray) -> np.ndarray | None:
+        """Turn scores into decisions: the label past the threshold, or the likeliest class."""
+        if self.problem.type == "binary":
+            return scores >= self.threshold
+        if self.problem.type == "multiclass":
+            return np.asarray(self.problem.classes, dtype=object)[np.argmax(scores, axis=1)]
+        return None
+
+    def _predict(self, encoded: Encoded, threads: int) -> Predictions:
+        scores = self.predict_scores(encoded.matrix, threads=threads)
+        return Predictions(scores, self.decide(scores), encoded.unseen)

@@ -1,0 +1,111 @@
+"""What kind of problem a target column poses, and which metric judges it by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.errors import InvalidInput
+from shipyard.types import ProblemType
+
+__all__ = ["Problem", "infer_problem"]
+
+_MAX_INTEGER_CLASSES = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The problem type, the classes (for classification) and the positive class (binary)."""
+
+    type: ProblemType
+    target: str
+    classes: tuple[Any, ...] = ()
+    positive: Any = None
+
+    @property
+    def default_metric(self) -> str:
+        return {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[self.type]
+
+    def encode(self, y: pd.Series) -> np.ndarray:
+        """Targets as the numbers the estimators fit: 0/1, class indices, or floats."""
+        if self.type == "regression":
+            return y.to_numpy(dtype=np.float64)
+        if self.type == "binary":
+            return (y == self.positive).to_numpy(dtype=np.float64)
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        return y.map(lookup).to_numpy(dtype=np.float64)
+
+
+def infer_problem(
+    y: pd.Series, *, positive: Any = None, problem_type: str | None = None
+) -> Problem:
+    """Infer binary, multiclass or regression from the target's values.
+
+    Two distinct values make a binary problem; strings, booleans or at most 20 distinct
+    integers a multiclass one; other numbers a regression. The positive class of a binary
+    problem is ``positive`` when given, else the larger value (1, True), or for strings the
+    rarer one.
+
+    Raises:
+        InvalidInput: The target has fewer than two distinct values, or ``positive`` is not
+            one of them.
+    """
+    values = y.dropna()
+    distinct = values.unique()
+    if len(distinct) < 2:
+        shown = repr(distinct[0]) if len(distinct) else "only missing values"
+        raise InvalidInput(
+            f"The target '{y.name}' has a single value ({shown}) in {len(values)} rows; "
+            "a model needs at least two classes or a varying number to learn from."
+        )
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if problem_type is None:
+        if len(distinct) == 2:
+            problem_type = "binary"
+        elif not numeric or (
+            pd.api.types.is_integer_dtype(values) and len(distinct) <= _MAX_INTEGER_CLASSES
+        ):
+            problem_type = "multiclass"
+        else:
+            problem_type = "regression"
+    if problem_type not in ("binary", "multiclass", "regression"):
+        raise InvalidInput(
+            "The problem type must be binary, multiclass or regression. "
+            f"Got '{problem_type}' instead."
+        )
+    if problem_type == "regression":
+        if not numeric:
+            raise InvalidInput(f"A regression target must be numeric; '{y.name}' is {y.dtype}.")
+        return Problem("regression", str(y.name))
+    classes = tuple(_plain(v) for v in sorted(distinct.tolist(), key=lambda v: (str(type(v)), v)))
+    if problem_type == "binary":
+        if len(classes) != 2:
+            raise InvalidInput(
+                f"A binary target needs exactly two classes; '{y.name}' has {len(classes)}."
+            )
+        if positive is None:
+            if numeric or pd.api.types.is_bool_dtype(values):
+                positive = classes[1]
+            else:
+                counts = values.value_counts()
+                positive = counts.index[-1]
+        else:
+            positive = _match_class(positive, classes, str(y.name))
+    return Problem(problem_type, str(y.name), classes, _plain(positive))  # type: ignore[arg-type]
+
+
+def _match_class(positive: Any, classes: tuple[Any, ...], target: str) -> Any:
+    for c in classes:
+        if c == positive or str(c) == str(positive):
+            return c
+    raise InvalidInput(
+        f"The positive class {positive!r} is not a value of '{target}'. "
+        f"Its values: {', '.join(repr(c) for c in classes)}."
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,181 @@
+"""Train / validation / test splits that are recorded, seeded and checked for leakage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.errors import InvalidInput, NotFound, did_you_mean
+
+__all__ = ["Split", "split_frame"]
+
+_STRATEGIES = ("random", "stratified", "time", "group")
+
+
+@dataclass
+class Split:
+    """Row positions of each part, how they were made, and what the leakage checks found."""
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    strategy: str
+    seed: int
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "seed": self.seed,
+            "rows": {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)},
+            "findings": self.findings,
+            **self.info,
+        }
+
+    @property
+    def severe(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["severity"] == "error"]
+
+
+def split_frame(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    strategy: str = "stratified",
+    time_column: str | None = None,
+    group_column: str | None = None,
+    valid_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 0,
+) -> Split:
+    """Split rows into train, validation and test, then check the split for leakage.
+
+    ``random`` shuffles; ``stratified`` keeps the class balance in each part; ``time`` puts
+    the earliest rows in train and the latest in test; ``group`` keeps every value of
+    ``group_column`` within one part.
+
+    Raises:
+        InvalidInput: Unknown strategy, bad sizes, or a part that would be empty.
+        NotFound: The time or group column does not exist.
+    """
+    if strategy not in _STRATEGIES:
+        raise InvalidInput(
+            f"Unknown split strategy '{strategy}'.{did_you_mean(strategy, _STRATEGIES)} "
+            f"Use one of: {', '.join(_STRATEGIES)}."
+        )
+    if not (0 < valid_size < 1 and 0 < test_size < 1 and valid_size + test_size < 0.9):
+        raise InvalidInput(
+            "valid_size and test_size must be in (0, 1) and add up to less than 0.9. "
+            f"Got {valid_size} and {test_size} instead."
+        )
+    n = len(frame)
+    if n < 20:
+        raise InvalidInput(f"{n} rows are too few to split into train, validation and test.")
+    rng = np.random.default_rng(seed)
+    info: dict[str, Any] = {}
+    if strategy == "time":
+        column = _require(frame, time_column, "--time-column", "a time split")
+        order = np.argsort(frame[column].to_numpy(), kind="stable")
+        train, valid, test = _cut(order, valid_size, test_size)
+        values = frame[column]
+        info["time_column"] = column
+        info["cutoffs"] = {
+            "valid_from": str(values.iloc[valid[0]]),
+            "test_from": str(values.iloc[test[0]]),
+        }
+    elif strategy == "group":
+        column = _require(frame, group_column, "--group-column", "a group split")
+        codes, uniques = pd.factorize(frame[column])
+        perm = rng.permutation(len(uniques))
+        g_train, g_valid, _ = _cut(perm, valid_size, test_size)
+        part = np.full(len(uniques), 2)
+        part[g_train] = 0
+        part[g_valid] = 1
+        row_part = part[codes]
+        train, valid, test = (np.flatnonzero(row_part == k) for k in range(3))
+        info["group_column"] = column
+    elif strategy == "stratified":
+        train_l, valid_l, test_l = [], [], []
+        for _, idx in frame.groupby(target, sort=True, dropna=False).indices.items():
+            t, v, s = _cut(rng.permutation(idx), valid_size, test_size)
+            train_l.append(t)
+            valid_l.append(v)
+            test_l.append(s)
+        train, valid, test = (np.sort(np.concatenate(p)) for p in (train_l, valid_l, test_l))
+    else:
+        train, valid, test = _cut(rng.permutation(n), valid_size, test_size)
+        train, valid, test = np.sort(train), np.sort(valid), np.sort(test)
+    for name, part_rows in (("train", train), ("validation", valid), ("test", test)):
+        if len(part_rows) == 0:
+            raise InvalidInput(f"The {name} part of the split is empty; use more rows.")
+    split = Split(train, valid, test, strategy, seed, info=info)
+    split.findings = check_leakage(frame, target, split, group_column)
+    return split
+
+
+def check_leakage(
+    frame: pd.DataFrame, target: str, split: Split, group_column: str | None = None
+) -> list[dict[str, Any]]:
+    """Findings about a split: rows repeated across parts, shared entities, time order."""
+    findings: list[dict[str, Any]] = []
+    features = frame.drop(columns=[target])
+    hashes = pd.util.hash_pandas_object(features, index=False).to_numpy()
+    train_hashes = set(hashes[split.train].tolist())
+    repeated = int(np.isin(hashes[split.test], list(train_hashes)).sum())
+    if repeated:
+        share = repeated / len(split.test)
+        findings.append(
+            {
+                "check": "duplicate_rows",
+                "severity": "error" if share > 0.05 else "warning",
+                "message": f"{repeated} test rows ({share:.1%}) also appear in train: the test "
+                "score overstates quality. Deduplicate, or split by group.",
+            }
+        )
+    if group_column and split.strategy != "group":
+        groups = frame[group_column].to_numpy()
+        shared = np.intersect1d(groups[split.train], groups[split.test])
+        if len(shared):
+            findings.append(
+                {
+                    "check": "shared_entities",
+                    "severity": "warning",
+                    "message": f"{len(shared)} values of '{group_column}' are in both train and "
+                    "test. Use --split group to keep each entity in one part.",
+                }
+            )
+    if split.strategy == "time":
+        column = split.info["time_column"]
+        values = frame[column]
+        if values.iloc[split.test].min() < values.iloc[split.train].max():
+            findings.append(
+                {
+                    "check": "time_order",
+                    "severity": "error",
+                    "message": "Test rows are earlier than training rows in a time split.",
+                }
+            )
+    return findings
+
+
+def _cut(order: np.ndarray, valid_size: float, test_size: float) -> tuple[np.ndarray, ...]:
+    n = len(order)
+    n_test = max(1, round(n * test_size)) if n >= 3 else 0
+    n_valid = max(1, round(n * valid_size)) if n >= 3 else 0
+    n_train = n - n_valid - n_test
+    return order[:n_train], order[n_train : n_train + n_valid], order[n_train + n_valid :]
+
+
+def _require(frame: pd.DataFrame, column: str | None, flag: str, what: str) -> str:
+    if not column:
+        raise InvalidInput(f"{what.capitalize()} needs {flag} COLUMN.")
+    if column not in frame.columns:
+        raise NotFound(
+            f"Column '{column}' does not exist.{did_you_mean(column, frame.columns)} "
+            f"Columns: {', '.join(frame.columns)}."
+        )
+    return column

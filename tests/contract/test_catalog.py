@@ -1,0 +1,165 @@
+"""The catalog contract, run against every backend: SQLite always, PostgreSQL when set."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from shipyard.catalog import Catalog, open_catalog
+from shipyard.entities import Actor, ColumnSchema
+from shipyard.errors import InvalidInput, NotFound
+
+ACTOR = Actor("tester", "sdk")
+PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
+    if request.param == "sqlite":
+        cat = open_catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+        yield cat
+        cat.close()
+        return
+    if not PG_URL:
+        pytest.skip("SHIPYARD_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    cat = open_catalog(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield cat
+    finally:
+        cat.close()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _dataset(catalog: Catalog, name: str = "usage", fingerprint: str = "f1") -> object:
+    return catalog.create_dataset_version(
+        name,
+        fingerprint=fingerprint,
+        columns=[ColumnSchema("a", "BIGINT")],
+        num_rows=10,
+        num_bytes=100,
+        source="csv:/x.csv",
+        location=f"{name}/{fingerprint}",
+        actor=ACTOR,
+    )
+
+
+def test_dataset_versions_count_up_per_name(catalog: Catalog) -> None:
+    first, second = _dataset(catalog, fingerprint="a"), _dataset(catalog, fingerprint="b")
+    other = _dataset(catalog, name="labels")
+    assert (first.version, second.version, other.version) == (1, 2, 1)  # type: ignore[attr-defined]
+    assert catalog.get_dataset_version("usage").fingerprint == "b"
+    assert catalog.get_dataset_version("usage", 1).fingerprint == "a"
+    assert [v.ref for v in catalog.list_dataset_versions("usage")] == ["usage@1", "usage@2"]
+
+
+def test_concurrent_writers_get_distinct_versions(catalog: Catalog) -> None:
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            _dataset(catalog, fingerprint=f"f{i}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(v.version for v in catalog.list_dataset_versions("usage")) == list(range(1, 9))
+
+
+def test_unknown_dataset_suggests_close_name(catalog: Catalog) -> None:
+    _dataset(catalog, name="roaming")
+    with pytest.raises(NotFound, match="Did you mean 'roaming'"):
+        catalog.get_dataset_version("roamin")
+    with pytest.raises(NotFound, match="no version 7"):
+        catalog.get_dataset_version("roaming", 7)
+
+
+def test_every_change_writes_an_audit_event(catalog: Catalog) -> None:
+    _dataset(catalog)
+    run = catalog.create_run(
+        experiment="fraud", name="r", params={}, tags={}, inputs={}, actor=ACTOR
+    )
+    catalog.finish_run(run.id, status="finished", actor=ACTOR)
+    catalog.create_model_version(
+        "fraud", run_id=run.id, bundle_uri="file:///b", problem_type="binary",
+        signature={}, metrics={}, lineage={}, actor=ACTOR,
+    )
+    catalog.set_alias("fraud", "prod", 1, actor=ACTOR)
+    actions = [e.action for e in reversed(catalog.list_events())]
+    assert actions == [
+        "dataset.create", "run.start", "run.finished", "model.register", "model.alias"
+    ]
+    assert {e.actor for e in catalog.list_events()} == {"tester"}
+
+
+def test_run_lifecycle_metrics_and_curves(catalog: Catalog) -> None:
+    run = catalog.create_run(
+        experiment="fraud", name="r1", params={"lr": 0.1}, tags={"t": 1}, inputs={}, actor=ACTOR
+    )
+    assert run.status == "running"
+    catalog.log_metrics(run.id, {"auc": 0.9})
+    catalog.log_curve(run.id, "valid_loss", [(1, 0.5), (2, 0.4), (3, 0.35)])
+    catalog.log_metrics(run.id, {"valid_loss": 0.3}, step=4)
+    assert catalog.metric_history(run.id, "valid_loss") == [
+        (1, 0.5), (2, 0.4), (3, 0.35), (4, 0.3)
+    ]
+    done = catalog.finish_run(run.id, status="failed", error="boom", actor=ACTOR)
+    assert (done.status, done.error, done.metrics["auc"]) == ("failed", "boom", 0.9)
+    assert catalog.get_run(run.id[:8]).id == run.id
+    assert [r.id for r in catalog.list_runs("fraud")] == [run.id]
+    with pytest.raises(InvalidInput):
+        catalog.finish_run(run.id, status="paused", actor=ACTOR)
+    with pytest.raises(NotFound):
+        catalog.get_run("doesnotexist")
+
+
+def test_aliases_move_and_resolve(catalog: Catalog) -> None:
+    for _ in range(2):
+        catalog.create_model_version(
+            "fraud", run_id=None, bundle_uri="u", problem_type="binary",
+            signature={"inputs": []}, metrics={"test": {"roc_auc": 0.9}}, lineage={},
+            actor=ACTOR,
+        )
+    catalog.set_alias("fraud", "prod", 1, actor=ACTOR)
+    assert catalog.resolve_alias("fraud", "prod").version == 1
+    catalog.set_alias("fraud", "prod", 2, actor=ACTOR)
+    assert catalog.resolve_alias("fraud", "prod").version == 2
+    assert catalog.get_model_version("fraud", 1).aliases == ()
+    assert catalog.get_model_version("fraud").aliases == ("prod",)
+    with pytest.raises(NotFound, match="no alias 'staging'"):
+        catalog.resolve_alias("fraud", "staging")
+    with pytest.raises(NotFound, match="Did you mean 'fraud'"):
+        catalog.resolve_alias("frauds", "prod")
+    with pytest.raises(NotFound):
+        catalog.set_alias("fraud", "prod", 9, actor=ACTOR)
+
+
+def test_reports_are_replaced(catalog: Catalog) -> None:
+    catalog.put_report("usage@1", "profile", {"rows": 1}, html_uri=None, actor=ACTOR)
+    catalog.put_report("usage@1", "profile", {"rows": 2}, html_uri="file:///r", actor=ACTOR)
+    report = catalog.get_report("usage@1", "profile")
+    assert (report.payload, report.html_uri) == ({"rows": 2}, "file:///r")
+    with pytest.raises(NotFound):
+        catalog.get_report("usage@1", "bias")
+
+
+def test_unknown_scheme_lists_valid_ones() -> None:
+    with pytest.raises(InvalidInput, match="sqlite://"):
+        open_catalog("mysql://localhost/db")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.deploy import batch_transform
+from shipyard.errors import InvalidInput
+from shipyard.ingest import ingest_path
+from shipyard.project import Project
+from shipyard.registry import promote
+from shipyard.train import train
+
+
+@pytest.fixture
+def served(project: Project, parquet_file: Path) -> Project:
+    ingest_path(project, parquet_file, "t")
+    train(project, "t", "label", model_name="fraud")
+    promote(project, "fraud:1", "prod")
+    return project
+
+
+def test_batch_scores_every_row_in_small_batches(served: Project, frame) -> None:
+    result = batch_transform(served, "fraud@prod", "t", "scored", batch_rows=700)
+    version = result.version
+    assert version.num_rows == len(frame)
+    assert [c.name for c in version.columns][-2:] == ["score", "decision"]
+    scored = served.lake.read_frame(version)
+    assert scored["score"].between(0, 1).all()
+    assert list(scored["amount"]) == list(frame["amount"])
+    model_scores = served.lake.read_frame(version)["score"].to_numpy()
+    assert (model_scores >= 0).all()
+
+
+def test_batch_refuses_a_dataset_without_model_columns(served: Project, tmp_path, frame) -> None:
+    frame.drop(columns=["country"]).to_parquet(tmp_path / "n.parquet", index=False)
+    ingest_path(served, tmp_path / "n.parquet", "nocountry")
+    with pytest.raises(InvalidInput, match="country"):
+        batch_transform(served, "fraud@prod", "nocountry", "scored")
+    assert [v.name for v in served.catalog.list_dataset_versions()] == ["nocountry", "t"]

@@ -1,0 +1,138 @@
+"""Drive the real CLI in subprocesses: ingest -> sql -> train -> promote -> serve -> batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shipyard.demo import drift_start, generate, training_table_sql
+
+pytestmark = pytest.mark.e2e
+
+
+def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "shipyard", *args], cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"shipyard {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    generate(root / "raw", subscribers=1500, days=24, seed=3)
+    shipyard(root, "init")
+    for name in ("subscribers", "usage", "labels"):
+        shipyard(root, "ingest", str(root / "raw" / f"{name}.parquet"), "--name", name)
+    return root
+
+
+def test_lifecycle(workdir: Path) -> None:
+    cutoff = drift_start("2026-01-01", 24).isoformat()
+    shipyard(workdir, "ingest", "--sql", training_table_sql(until=cutoff), "--name", "training")
+    shipyard(workdir, "ingest", "--sql", training_table_sql(since=cutoff), "--name", "later")
+    listed = json.loads(shipyard(workdir, "datasets", "list", "--json").stdout)
+    assert {d["name"] for d in listed} == {"subscribers", "usage", "labels", "training", "later"}
+
+    rows = json.loads(
+        shipyard(workdir, "sql", "SELECT count(*) AS n FROM training", "--json").stdout
+    )
+    assert rows[0]["n"] > 100
+
+    trained = json.loads(
+        shipyard(
+            workdir, "train", "training", "--target", "is_fraud", "--split", "time",
+            "--time-column", "day", "--exclude", "subscriber_id", "-m", "fraud", "--json",
+        ).stdout
+    )
+    assert trained["model"] == "fraud:1" and trained["metrics"]["test"]["roc_auc"] > 0.6
+    shipyard(workdir, "models", "promote", "fraud:1", "--to", "prod")
+    shown = json.loads(shipyard(workdir, "models", "show", "fraud@prod", "--json").stdout)
+    assert shown["aliases"] == ["prod"] and shown["lineage"]["dataset"] == "training@1"
+
+    sample = json.loads(
+        shipyard(workdir, "sql", "SELECT * EXCLUDE (is_fraud) FROM later LIMIT 2", "--json").stdout
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shipyard", "-C", str(workdir), "serve", "fraud@prod",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stderr.read().decode()) from None
+                time.sleep(0.2)
+        ok = httpx.post(f"{base}/v1/predict", json={"rows": sample}, timeout=10)
+        assert ok.status_code == 200, ok.text
+        assert len(ok.json()["predictions"]) == 2
+        bad = dict(sample[0])
+        del bad["data_mb"]
+        refused = httpx.post(f"{base}/v1/predict", json={"rows": [bad]}, timeout=10)
+        assert refused.status_code == 422 and "data_mb" in refused.json()["message"]
+        assert httpx.get(f"{base}/openapi.json", timeout=10).json()["openapi"].startswith("3")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        assert server.stderr is not None
+        server.stderr.close()
+
+    scored = json.loads(
+        shipyard(workdir, "batch", "fraud@prod", "--input", "later", "--output", "scored",
+                 "--json").stdout
+    )
+    assert scored["dataset"]["num_rows"] == len(
+        json.loads(shipyard(workdir, "sql", "SELECT 1 FROM later", "--json",
+                            "--limit", "1000000").stdout)
+    )
+    audit = json.loads(shipyard(workdir, "audit", "--json").stdout)
+    actions = {e["action"] for e in audit}
+    assert {"dataset.create", "model.register", "model.alias", "serve.start"} <= actions
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "missing.csv", "--name", "x"], "No file or folder"),
+        (["datasets", "show", "usag"], "Did you mean 'usage'"),
+        (["sql", "DROP TABLE usage"], "read-only"),
+        (["train", "usage", "--target", "nope"], "is not in the dataset"),
+        (["models", "show", "fraud@staging"], "staging"),
+        (["serve", "ghost@prod"], "No model named 'ghost'"),
+    ],
+)
+def test_errors_exit_non_zero_without_traceback(workdir: Path, args, message) -> None:
+    proc = shipyard(workdir, *args, check=False)
+    assert proc.returncode == 1
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_outside_a_project_says_how_to_make_one(tmp_path: Path) -> None:
+    proc = shipyard(tmp_path, "datasets", "list", check=False)
+    assert proc.returncode == 1 and "shipyard init" in proc.stderr

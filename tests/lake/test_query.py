@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.errors import InvalidInput
+from shipyard.ingest import ingest_path
+from shipyard.lake import check_read_only, connect_views
+from shipyard.project import Project
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "INSERT INTO t VALUES (1)",
+        "CREATE TABLE x AS SELECT 1",
+        "COPY (SELECT 1) TO 'x.csv'",
+        "ATTACH 'x.db'",
+        "SET threads = 1",
+        "SELECT 1; SELECT 2",
+        "",
+        "SELEC 1",
+    ],
+)
+def test_only_one_select_is_allowed(sql: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_read_only(sql)
+
+
+def test_views_name_latest_and_each_version(project: Project, frame, tmp_path: Path) -> None:
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    frame.head(10).to_parquet(tmp_path / "b.parquet", index=False)
+    ingest_path(project, tmp_path / "a.parquet", "events")
+    ingest_path(project, tmp_path / "b.parquet", "events")
+    con = connect_views(project.catalog, project.lake)
+    try:
+        counts = con.sql(
+            'SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM "events@1")'
+        ).fetchall()
+        assert counts == [(10, len(frame))]
+        with pytest.raises(Exception, match="Permission"):
+            con.sql("SELECT * FROM read_csv('/etc/hostname')").fetchall()
+    finally:
+        con.close()
