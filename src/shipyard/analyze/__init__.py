@@ -22,19 +22,33 @@ from shipyard.analyze.constraints import (
 from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
 from shipyard.analyze.profile_html import render_profile_html
 from shipyard.analyze.quality import check_constraints
+from shipyard.analyze.reports import (
+    StoredReport,
+    bias_dataset,
+    check_dataset,
+    load_rules_file,
+    profile_dataset,
+    suggest_for,
+)
 
 __all__ = [
     "BIAS_LIMITS",
     "PROFILE_VERSION",
+    "StoredReport",
+    "bias_dataset",
     "check_constraints",
+    "check_dataset",
     "dump_constraints_yaml",
     "load_constraints_yaml",
+    "load_rules_file",
     "pretraining_bias",
     "print_bias_summary",
     "print_check_summary",
     "print_profile_summary",
+    "profile_dataset",
     "profile_parquet",
     "render_bias_html",
     "render_profile_html",
     "suggest_constraints",
+    "suggest_for",
 ]

@@ -31,6 +31,9 @@ def ingest(
         str | None, typer.Option("--sql", help="A SELECT over existing datasets instead of a file.")
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or json.")] = None,
+    constraints: Annotated[
+        Path | None, typer.Option(help="Refuse the data if it breaks these rules (YAML).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest a file, a folder or a SQL query as a new immutable dataset version NAME@N."""
@@ -45,7 +48,10 @@ def ingest(
         if sql_query is not None:
             result = ingest_sql(project, sql_query, name)
         else:
-            result = ingest_path(project, path, name, fmt=fmt)  # type: ignore[arg-type]
+            from shipyard.analyze import load_rules_file
+
+            rules = load_rules_file(constraints) if constraints else None
+            result = ingest_path(project, path, name, fmt=fmt, constraints=rules)  # type: ignore[arg-type]
     v = result.version
     if as_json:
         emit_json({"dataset": v, "unchanged": result.unchanged})

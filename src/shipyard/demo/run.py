@@ -37,6 +37,7 @@ class DemoSummary:
     model: str = ""
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -82,6 +83,9 @@ def run_demo(
             summary.datasets[version.ref] = version.num_rows
             out.print(f"  {version.ref}: {version.num_rows:,} subscriber-days")
 
+        step("Profiling the training table and checking label bias across home countries")
+        _analyze(project, summary, out)
+
         step("Training LightGBM on a time split (train / validation / test by day)")
         result = train(
             project,
@@ -108,6 +112,30 @@ def run_demo(
     summary.seconds = time.perf_counter() - started
     _print_summary(summary, out)
     return summary
+
+
+def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
+    from shipyard.analyze import bias_dataset, profile_dataset
+
+    profile = profile_dataset(project, "training", target="is_fraud")
+    alerts = profile.payload["alerts"]
+    summary.reports["profile"] = str(profile.html_path)
+    out.print(f"  {len(alerts)} profile alerts; the first ones:")
+    for alert in alerts[:5]:
+        out.print(f"    \\[{alert['severity']}] {alert['message']}")
+    bias = bias_dataset(project, "training", label="is_fraud", positive=1, facet="home_country")
+    summary.reports["bias"] = str(bias.html_path)
+    groups = sorted(bias.payload["facets"], key=lambda g: -abs(g["metrics"]["DPL"]["value"]))
+    out.print("  fraud rate by home country (largest gaps to the rest first):")
+    for group in groups[:4]:
+        dpl = group["metrics"]["DPL"]
+        flag = (
+            " [red]needs attention[/]" if any(m["flag"] for m in group["metrics"].values()) else ""
+        )
+        out.print(
+            f"    {group['value']}: {group['positive_rate_d']:.2%} vs "
+            f"{group['positive_rate_a']:.2%} (DPL {dpl['value']:+.4f}){flag}"
+        )
 
 
 def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
@@ -212,7 +240,8 @@ def _print_summary(summary: DemoSummary, out: Console) -> None:
     out.print(
         Panel.fit(
             f"Project    {root}/.shipyard  (catalog.db, lake/, artifacts/)\n"
-            f"Finished in {summary.seconds:.0f} s.  Look further:\n"
+            + "".join(f"{k:10s} {v}\n" for k, v in summary.reports.items())
+            + f"Finished in {summary.seconds:.0f} s.  Look further:\n"
             f"  cd {root}\n"
             f"  shipyard datasets list\n"
             f"  shipyard models show {_MODEL}@prod\n"

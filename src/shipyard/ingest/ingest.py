@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -34,7 +35,12 @@ def validate_name(name: str) -> str:
 
 
 def ingest_path(
-    project: Project, path: str | Path, name: str, *, fmt: str | None = None
+    project: Project,
+    path: str | Path,
+    name: str,
+    *,
+    fmt: str | None = None,
+    constraints: dict[str, Any] | None = None,
 ) -> IngestResult:
     """Ingest a CSV, Parquet or JSON-lines file, or a folder of them, as ``name@N``.
 
@@ -62,6 +68,8 @@ def ingest_path(
                 "found; fix them and ingest again. Nothing was stored.",
                 details={"rejected": bad},
             )
+        if constraints is not None:
+            _enforce(constraints, staged, name)
         source = f"{fmt}:{files[0] if len(files) == 1 else Path(path).resolve()}"
         return _publish(project, staged, name, source)
 
@@ -97,6 +105,23 @@ def _write(
     except duckdb.Error as exc:
         where = f"{origin}: " if origin else ""
         raise InvalidInput(f"{where}{first_line(exc)}. Nothing was stored.") from exc
+
+
+def _enforce(constraints: dict[str, Any], staged: Path, name: str) -> None:
+    from shipyard.analyze import check_constraints
+
+    report = check_constraints(sorted(str(p) for p in staged.glob("*.parquet")), constraints)
+    if not report["passed"]:
+        failed = [v for v in report["violations"] if v["severity"] == "error"]
+        listing = "; ".join(
+            f"{v['column']}: {v['rule']} expected {v['expected']}, found {v['found']}"
+            for v in failed[:5]
+        )
+        raise InvalidInput(
+            f"The data for '{name}' breaks {len(failed)} data-quality rule(s) of severity "
+            f"error: {listing}. Nothing was stored.",
+            details={"violations": report["violations"]},
+        )
 
 
 def _publish(project: Project, staged: Path, name: str, source: str) -> IngestResult:

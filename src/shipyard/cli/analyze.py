@@ -1,0 +1,137 @@
+"""CLI: profile, constraints suggest, check, bias."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shipyard.cli._context import project_of
+from shipyard.cli._output import console, emit_json
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+constraints_app = typer.Typer(help="Data-quality rules.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profile")(profile)
+    app.command("check")(check)
+    app.command("bias")(bias)
+    app.add_typer(constraints_app, name="constraints")
+
+
+def profile(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+    target: Annotated[
+        str | None, typer.Option(help="Label column: balance and associations.")
+    ] = None,
+    label_time: Annotated[
+        str | None, typer.Option(help="Label time: later datetimes are flagged.")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Also copy the HTML report to FILE.")] = None,
+    refresh: Annotated[bool, typer.Option(help="Recompute even if a profile is stored.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Profile a dataset version: types, missing, distributions, correlations, alerts."""
+    from shipyard.analyze import print_profile_summary, profile_dataset
+
+    project = project_of(ctx)
+    with console.status("Profiling...") as status:
+        report = profile_dataset(
+            project,
+            ref,
+            target=target,
+            label_time=label_time,
+            refresh=refresh,
+            progress=lambda step, done, total: status.update(f"Profiling: {step} ({done}/{total})"),
+        )
+    if html is not None and report.html_path is not None:
+        html.write_bytes(report.html_path.read_bytes())
+    if as_json:
+        emit_json(report.payload)
+        return
+    print_profile_summary(report.payload, console)
+    note = " (stored earlier; --refresh to recompute)" if report.reused else ""
+    console.print(f"HTML report: {html or report.html_path}{note}")
+
+
+@constraints_app.command("suggest")
+def constraints_suggest(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Baseline dataset: NAME@VERSION.")],
+    out: Annotated[Path | None, typer.Option(help="Write the YAML here (default: stdout).")] = None,
+) -> None:
+    """Suggest data-quality rules from a baseline version, as an editable YAML file."""
+    from shipyard.analyze import suggest_for
+
+    version, text = suggest_for(project_of(ctx), ref)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text)
+    console.print(f"Wrote rules inferred from {version.ref} to {out}; edit them as you like.")
+
+
+def check(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="Dataset to check: NAME@VERSION.")],
+    constraints: Annotated[Path | None, typer.Option(help="Rules YAML file.")] = None,
+    against: Annotated[
+        str | None, typer.Option(help="Baseline NAME@N to infer rules from.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a dataset version against data-quality rules; exit 1 if an error rule fails."""
+    from shipyard.analyze import check_dataset, print_check_summary
+
+    _, report = check_dataset(project_of(ctx), ref, constraints_file=constraints, against=against)
+    if as_json:
+        emit_json(report)
+    else:
+        print_check_summary(report, console)
+    if not report["passed"]:
+        raise typer.Exit(1)
+
+
+def bias(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+    label: Annotated[str, typer.Option(help="The label column.")],
+    positive: Annotated[str, typer.Option(help="The favourable / positive label value.")],
+    facet: Annotated[str, typer.Option(help="The sensitive column.")],
+    facet_value: Annotated[list[str] | None, typer.Option(help="Facet value(s) to report.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="For a numeric facet: facet > T.")] = None,
+    group: Annotated[str | None, typer.Option(help="Group column for CDDL.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pre-training bias (SageMaker Clarify): CI, DPL, KL, JS, LP, TVD, KS, CDDL per facet."""
+    from shipyard.analyze import bias_dataset, print_bias_summary
+
+    report = bias_dataset(
+        project_of(ctx),
+        ref,
+        label=label,
+        positive=_scalar(positive),
+        facet=facet,
+        facet_values=[_scalar(v) for v in facet_value] if facet_value else None,
+        threshold=threshold,
+        group=group,
+    )
+    if as_json:
+        emit_json(report.payload)
+        return
+    print_bias_summary(report.payload, console)
+    console.print(f"HTML report: {report.html_path}")
+
+
+def _scalar(text: str) -> object:
+    """A CLI value as the type it most likely has in the data: int, float, bool or str."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
