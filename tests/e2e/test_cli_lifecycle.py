@@ -20,9 +20,14 @@ pytestmark = pytest.mark.e2e
 
 def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
+    env["COLUMNS"] = "200"  # so Rich does not wrap the lines the tests look for
     proc = subprocess.run(
-        [sys.executable, "-m", "shipyard", *args], cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"shipyard {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -59,8 +64,20 @@ def test_lifecycle(workdir: Path) -> None:
 
     trained = json.loads(
         shipyard(
-            workdir, "train", "training", "--target", "is_fraud", "--split", "time",
-            "--time-column", "day", "--exclude", "subscriber_id", "-m", "fraud", "--json",
+            workdir,
+            "train",
+            "training",
+            "--target",
+            "is_fraud",
+            "--split",
+            "time",
+            "--time-column",
+            "day",
+            "--exclude",
+            "subscriber_id",
+            "-m",
+            "fraud",
+            "--json",
         ).stdout
     )
     assert trained["model"] == "fraud:1" and trained["metrics"]["test"]["roc_auc"] > 0.6
@@ -73,9 +90,19 @@ def test_lifecycle(workdir: Path) -> None:
     )
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "-C", str(workdir), "serve", "fraud@prod",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "shipyard",
+            "-C",
+            str(workdir),
+            "serve",
+            "fraud@prod",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -103,12 +130,14 @@ def test_lifecycle(workdir: Path) -> None:
         server.stderr.close()
 
     scored = json.loads(
-        shipyard(workdir, "batch", "fraud@prod", "--input", "later", "--output", "scored",
-                 "--json").stdout
+        shipyard(
+            workdir, "batch", "fraud@prod", "--input", "later", "--output", "scored", "--json"
+        ).stdout
     )
     assert scored["dataset"]["num_rows"] == len(
-        json.loads(shipyard(workdir, "sql", "SELECT 1 FROM later", "--json",
-                            "--limit", "1000000").stdout)
+        json.loads(
+            shipyard(workdir, "sql", "SELECT 1 FROM later", "--json", "--limit", "1000000").stdout
+        )
     )
     audit = json.loads(shipyard(workdir, "audit", "--json").stdout)
     actions = {e["action"] for e in audit}
