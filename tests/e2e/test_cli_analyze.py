@@ -7,19 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.demo import drift_start, generate, training_table_sql
-from tests.e2e.test_cli_lifecycle import shipyard
+from shipyard.demo import drift_start, training_table_sql
+from tests.e2e.cli import shipyard
+from tests.e2e.conftest import make_project
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("e2e-analyze")
-    generate(root / "raw", subscribers=1500, days=24, seed=5)
-    shipyard(root, "init")
-    for name in ("subscribers", "usage", "labels"):
-        shipyard(root, "ingest", str(root / "raw" / f"{name}.parquet"), "--name", name)
+    root = make_project(tmp_path_factory.mktemp("e2e-analyze"), subscribers=1500, days=24, seed=5)
     cutoff = drift_start("2026-01-01", 24).isoformat()
     shipyard(root, "ingest", "--sql", training_table_sql(until=cutoff), "--name", "training")
     return root

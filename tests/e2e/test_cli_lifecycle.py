@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,25 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shipyard.demo import drift_start, generate, training_table_sql
+from shipyard.demo import drift_start, training_table_sql
+from tests.e2e.cli import shipyard
+from tests.e2e.conftest import make_project
 
 pytestmark = pytest.mark.e2e
-
-
-def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
-    env["COLUMNS"] = "200"  # so Rich does not wrap the lines the tests look for
-    proc = subprocess.run(
-        [sys.executable, "-m", "shipyard", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"shipyard {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def _free_port() -> int:
@@ -42,12 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    generate(root / "raw", subscribers=1500, days=24, seed=3)
-    shipyard(root, "init")
-    for name in ("subscribers", "usage", "labels"):
-        shipyard(root, "ingest", str(root / "raw" / f"{name}.parquet"), "--name", name)
-    return root
+    return make_project(tmp_path_factory.mktemp("e2e"), subscribers=1500, days=24, seed=3)
 
 
 def test_lifecycle(workdir: Path) -> None:

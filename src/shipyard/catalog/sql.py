@@ -146,14 +146,9 @@ class SqlCatalog(Catalog):
         actor: Actor,
     ) -> DatasetVersion:
         def attempt(conn: Connection) -> DatasetVersion:
-            current = conn.execute(
-                sa.select(sa.func.max(dataset_versions.c.version)).where(
-                    dataset_versions.c.name == name
-                )
-            ).scalar()
             row = {
                 "name": name,
-                "version": (current or 0) + 1,
+                "version": _next_version(conn, dataset_versions, name),
                 "fingerprint": fingerprint,
                 "columns": [{"name": c.name, "type": c.type} for c in columns],
                 "num_rows": num_rows,
@@ -349,14 +344,9 @@ class SqlCatalog(Catalog):
         actor: Actor,
     ) -> ModelVersion:
         def attempt(conn: Connection) -> ModelVersion:
-            current = conn.execute(
-                sa.select(sa.func.max(model_versions.c.version)).where(
-                    model_versions.c.name == name
-                )
-            ).scalar()
             row = {
                 "name": name,
-                "version": (current or 0) + 1,
+                "version": _next_version(conn, model_versions, name),
                 "run_id": run_id,
                 "bundle_uri": bundle_uri,
                 "problem_type": problem_type,
@@ -532,6 +522,14 @@ class SqlCatalog(Catalog):
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _next_version(conn: Connection, table: sa.Table, name: str) -> int:
+    # Racing writers may compute the same number; the unique constraint makes one retry.
+    current = conn.execute(
+        sa.select(sa.func.max(table.c.version)).where(table.c.name == name)
+    ).scalar()
+    return int(current or 0) + 1
 
 
 # --- rows to entities -----------------------------------------------------------------------

@@ -1,0 +1,24 @@
+"""Run the real ``shipyard`` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
+    env["COLUMNS"] = "200"  # so Rich does not wrap the lines the tests look for
+    proc = subprocess.run(
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"shipyard {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
