@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shipyard.train.calibration import Calibrator
 from shipyard.train.families import Family
 from shipyard.train.features import Encoded, FeatureEncoder
 from shipyard.train.problem import Problem
@@ -38,7 +39,10 @@ class TabularModel:
         family: The family that fitted ``estimator``.
         estimator: The fitted estimator.
         problem: The problem it solves.
-        threshold: The decision threshold on P(positive) (binary problems).
+        threshold: The decision threshold on P(positive) (binary problems), applied to the
+            calibrated score.
+        calibrator: Maps raw P(positive) to calibrated P(positive) (binary problems).
+        decision: How the threshold was chosen (rule and its settings).
     """
 
     def __init__(
@@ -48,12 +52,16 @@ class TabularModel:
         estimator: Any,
         problem: Problem,
         threshold: float = 0.5,
+        calibrator: Calibrator | None = None,
+        decision: dict[str, Any] | None = None,
     ) -> None:
         self.encoder = encoder
         self.family = family
         self.estimator = estimator
         self.problem = problem
         self.threshold = threshold
+        self.calibrator = calibrator
+        self.decision = decision or {"rule": "f1"}
 
     @property
     def signature(self) -> dict[str, Any]:
@@ -65,6 +73,9 @@ class TabularModel:
         if self.problem.type == "binary":
             out["positive"] = self.problem.positive
             out["threshold"] = self.threshold
+            out["decision"] = getattr(self, "decision", {"rule": "f1"})
+            calibrator = getattr(self, "calibrator", None)
+            out["calibration"] = calibrator.method if calibrator else "none"
         return out
 
     def predict_frame(self, frame: pd.DataFrame, *, threads: int = 0) -> Predictions:
@@ -78,8 +89,12 @@ class TabularModel:
         return self._predict(self.encoder.encode_records(records), threads)
 
     def predict_scores(self, matrix: np.ndarray, *, threads: int = 0) -> np.ndarray:
-        """Scores of an already encoded matrix (used in training and evaluation)."""
-        return self.family.predict(self.estimator, matrix, threads=threads)
+        """Scores of an already encoded matrix (used in training and evaluation), calibrated
+        when the model carries a calibrator."""
+        scores = self.family.predict(self.estimator, matrix, threads=threads)
+        # Bundles pickled before calibration existed have no such attribute.
+        calibrator = getattr(self, "calibrator", None)
+        return scores if calibrator is None else calibrator.apply(scores)
 
     def decide(self, scores: np.ndarray) -> np.ndarray | None:
         """Turn scores into decisions: the label past the threshold, or the likeliest class."""
