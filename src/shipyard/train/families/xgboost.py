@@ -146,7 +146,8 @@ class XGBoostFamily(Family):
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         estimator.set_param({"nthread": threads or -1})
-        end = int(estimator.best_iteration) + 1
+        best = estimator.attr("best_iteration")  # None after a refit without validation
+        end = int(best) + 1 if best is not None else 0  # (0, 0) means every tree
         return np.asarray(estimator.inplace_predict(x, iteration_range=(0, end)))
 
     def importance(self, estimator: Any, n_features: int) -> np.ndarray:
