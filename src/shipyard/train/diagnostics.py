@@ -31,8 +31,8 @@ _GAP_RATIO = 3.0
 _GAP_ABS = {"binary": 0.15, "multiclass": 0.25}
 _NO_GAIN = 0.98  # valid loss at least this share of the constant model's: not learning
 _RARE = 0.05
-_DOMINANT = 0.6
-_DOMINANT_RATIO = 4.0
+_DOMINANT = 0.8
+_DOMINANT_RATIO = 8.0
 _AT_LIMIT = 0.9
 
 
