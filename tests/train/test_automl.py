@@ -184,6 +184,7 @@ def test_ensemble_never_scores_worse_than_its_best_member(rng) -> None:
         blend = sum(w * members[i] for i, w in weights.items())
         assert judge(blend) == pytest.approx(value)
         assert sum(weights.values()) == pytest.approx(1.0)
+        assert len(weights) <= 3
 
 
 def test_fast_ranking_metrics_match_scikit_learn(rng) -> None:

@@ -157,16 +157,22 @@ def fit_automl(
     valid_raw = sum(w * c.valid_scores for c, w in chosen)  # type: ignore[operator]
     family_before, estimator_before = _combine([(c.family, c.fit.estimator, w) for c, w in chosen])
 
+    best = result.best
+    diagnostics = _diagnostics(
+        problem, parts, family_before, best.fit, estimator_before, valid_raw, True
+    )
     n_train, n_all = len(parts.y["train"]), len(parts.y["train"]) + len(parts.y["valid"])
-    needed = refit_seconds([c for c, _ in chosen], n_train, n_all)
-    refit = budget.left() - budget.overhead() >= needed
-    if refit:
-        say(f"Refitting {len(chosen)} model(s) on train + validation")
-        x_all = np.vstack([parts.x["train"], parts.x["valid"]])
-        y_all = np.concatenate([parts.y["train"], parts.y["valid"]])
-        members = []
-        for c, w in chosen:
-            again = c.family.fit(
+    refit = 0
+    # Refit the heaviest-weighted members first, each only if its estimated time still fits;
+    # a member that does not keeps the model fit on train (weights came from validation).
+    x_all = np.vstack([parts.x["train"], parts.x["valid"]])
+    y_all = np.concatenate([parts.y["train"], parts.y["valid"]])
+    members: dict[int, tuple[Family, Any, float]] = {}
+    for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
+        estimator = c.fit.estimator
+        if budget.left() - budget.overhead() >= refit_seconds([c], n_train, n_all):
+            say(f"Refitting {c.family.name} on train + validation")
+            estimator = c.family.fit(
                 problem.type,
                 len(problem.classes),
                 x_all,
@@ -177,12 +183,12 @@ def fit_automl(
                 c.family.refit_params(c.fit),
                 options.seed,
                 threads=options.threads,
-            )
-            members.append((c.family, again.estimator, w))
-        family_after, estimator_after = _combine(members)
-    else:
-        say("Not enough time left to refit: keeping the models fit on train")
-        family_after, estimator_after = family_before, estimator_before
+            ).estimator
+            refit += 1
+        else:
+            say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
+        members[k] = (c.family, estimator, w)
+    family_after, estimator_after = _combine([members[k] for k in range(len(chosen))])
     fitted = _finish(
         encoder,
         problem,
@@ -194,10 +200,7 @@ def fit_automl(
         estimator_after,
         valid_raw,
     )
-    best = result.best
-    fitted.diagnostics = _diagnostics(
-        problem, parts, family_before, best.fit, estimator_before, valid_raw, True
-    )
+    fitted.diagnostics = diagnostics
     fitted.curves = best.fit.curves
     fitted.leaderboard = result.leaderboard()
     fitted.summary = {
@@ -210,7 +213,8 @@ def fit_automl(
         "stopped_by": result.stopped_by,
         "chosen": fitted.leaderboard[0]["family"],
         "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
-        "refit": refit,
+        "refit": refit == len(chosen),
+        "refit_members": f"{refit}/{len(chosen)}",
         "time_budget": budget.seconds,
     }
     fitted.metrics["fit"] = {
@@ -225,7 +229,7 @@ def fit_automl(
         f"best_valid_{metric}": float(
             result.ensemble_score if result.ensemble_score is not None else best.score
         ),
-        "refit": float(refit),
+        "refit": float(refit == len(chosen)),
     }
     return fitted
 
@@ -294,6 +298,7 @@ def _diagnostics(
     if with_train:
         train_loss = loss(problem.type, y_train, family.predict(estimator, parts.x["train"]))
     valid_loss = loss(problem.type, y_valid, valid_raw) if valid_raw is not None else None
+    valid_auc = _auc(problem, y_valid, valid_raw) if valid_raw is not None else None
     width = len(parts.feature_names)
     member = family if not isinstance(family, EnsembleFamily) else None
     return diagnose(
@@ -302,12 +307,27 @@ def _diagnostics(
         curves=fit.curves,
         train_loss=train_loss,
         valid_loss=valid_loss,
+        valid_auc=valid_auc,
         baseline=baseline_loss(problem.type, y_train, y_valid, n_classes),
         importance=family.importance(estimator, width),
         feature_names=parts.feature_names,
         tree_stats=member.tree_stats(estimator, fit.params) if member else None,
         params=fit.params,
     )
+
+
+def _auc(problem: Problem, y: np.ndarray, scores: np.ndarray) -> float | None:
+    """Validation ROC AUC (one-vs-rest for multiclass), None when it is undefined."""
+    from sklearn.metrics import roc_auc_score
+
+    if problem.type == "regression":
+        return None
+    try:
+        if problem.type == "binary":
+            return float(roc_auc_score(y, scores))
+        return float(roc_auc_score(y, scores, multi_class="ovr", labels=np.arange(scores.shape[1])))
+    except ValueError:  # a class missing from the validation part
+        return None
 
 
 class CatalogTrialLog:

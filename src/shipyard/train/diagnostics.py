@@ -30,6 +30,7 @@ _RISE = 0.10  # valid loss this far above its minimum, while train loss falls: o
 _GAP_RATIO = 3.0
 _GAP_ABS = {"binary": 0.15, "multiclass": 0.25}
 _NO_GAIN = 0.98  # valid loss at least this share of the constant model's: not learning
+_NO_SKILL_AUC = 0.55
 _RARE = 0.05
 _DOMINANT = 0.8
 _DOMINANT_RATIO = 8.0
@@ -65,6 +66,7 @@ def diagnose(
     curves: dict[str, list[float]] | None = None,
     train_loss: float | None = None,
     valid_loss: float | None = None,
+    valid_auc: float | None = None,
     baseline: float | None = None,
     importance: np.ndarray | None = None,
     feature_names: Sequence[str] = (),
@@ -123,7 +125,20 @@ def diagnose(
             )
         )
 
-    if valid_loss is not None and baseline is not None and baseline > 0:
+    if valid_auc is not None:
+        # Ranking skill, not log loss: class weights inflate the log loss of a good model.
+        if valid_auc < _NO_SKILL_AUC:
+            findings.append(
+                _finding(
+                    "not_learning",
+                    "warning",
+                    f"Validation ROC AUC is {valid_auc:.3f}, barely above a coin flip (0.5): "
+                    "the features carry little signal about the target as encoded. Check the "
+                    "target, join more informative features, or raise the learning rate / "
+                    "rounds.",
+                )
+            )
+    elif valid_loss is not None and baseline is not None and baseline > 0:
         if valid_loss >= _NO_GAIN * baseline:
             findings.append(
                 _finding(

@@ -21,12 +21,14 @@ def caruana_select(
     *,
     higher_is_better: bool,
     rounds: int = 30,
+    max_members: int = 3,
 ) -> tuple[dict[int, float], float]:
     """Weights over ``predictions`` that score best on validation, and that score.
 
     Starts from the best single model and adds, with replacement, the member that improves
-    the averaged prediction most; keeps the best mix seen. The result is never worse on
-    validation than the best single model (it *is* that model when nothing helps).
+    the averaged prediction most; keeps the best mix seen. At most ``max_members``
+    distinct models take part (each adds its latency to a prediction). The result is never
+    worse on validation than the best single model (it *is* that model when nothing helps).
     """
     if not predictions:
         raise InvalidInput("Ensemble selection needs at least one model's predictions.")
@@ -38,7 +40,11 @@ def caruana_select(
     best_value, best_counts = singles[first], dict(counts)
     for _ in range(rounds):
         size = sum(counts.values()) + 1
-        trial_values = [sign * score((total + p) / size) for p in predictions]
+        allowed = range(len(predictions)) if len(counts) < max_members else sorted(counts)
+        trial_values = [
+            sign * score((total + predictions[i]) / size) if i in allowed else -np.inf
+            for i in range(len(predictions))
+        ]
         pick = int(np.argmax(trial_values))
         total += predictions[pick]
         counts[pick] = counts.get(pick, 0) + 1

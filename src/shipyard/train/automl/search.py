@@ -41,7 +41,7 @@ __all__ = [
 _POOL = 8  # best candidates offered to ensemble selection
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _REPORT_EVERY = 5
-_TRIAL_SHARE = 0.35  # no single trial may take more than this share of the budget
+_TRIAL_SHARE = 0.25  # no single trial may take more than this share of the budget
 _LATENCY_REPEATS = 10
 
 
@@ -221,8 +221,8 @@ def search(
     stopped_by = ["budget"]
 
     def reserve() -> float:
-        # Room to refit the best model; an ensemble whose refit does not fit keeps its
-        # members as fit on train.
+        # Room to refit the best model and most of a second one (an ensemble); an ensemble
+        # whose refit still does not fit keeps its members as fit on train.
         top = sorted(candidates, key=lambda c: -c.score if higher else c.score)[:1]
         # 1.5x overhead: the last trial's own bookkeeping (scoring, latency, catalog) runs
         # after its deadline.

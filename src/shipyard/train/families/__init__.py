@@ -30,13 +30,15 @@ __all__ = [
 
 FAMILIES: dict[str, type[Family]] = {
     cls.name: cls
+    # AutoML tries the defaults in this order: fast and strong first, so that a short
+    # budget is spent where it pays.
     for cls in (
         LightGBMFamily,
+        LinearFamily,
         XGBoostFamily,
         CatBoostFamily,
-        RandomForestFamily,
         ExtraTreesFamily,
-        LinearFamily,
+        RandomForestFamily,
     )
 }
 
