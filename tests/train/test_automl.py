@@ -46,6 +46,7 @@ def test_the_whole_train_call_ends_within_the_budget_on_an_injected_clock(
     assert clock.now - started <= 20 * 1.10
     assert result.seconds <= 20 * 1.10
     assert result.leaderboard and result.search["trials"] >= 2
+    assert result.search["failed"] == 0
     # the budget, not a trial cap, ended the search
     assert result.search["stopped_by"] == "budget"
 
@@ -77,6 +78,7 @@ def test_automl_records_trials_leaderboard_and_a_loadable_model(project, ingest,
     assert time.monotonic() - started <= 8 * 1.10
     assert seen and seen[-1].metric == "roc_auc" and seen[-1].best_score > 0.8
     board = result.leaderboard
+    assert result.search["failed"] == 0
     assert {row["family"] for row in board} >= {"lightgbm", "linear", "random_forest"}
     assert all(
         {"family", "params", "valid_score", "fit_seconds", "predict_ms_per_row"} <= row.keys()
@@ -119,6 +121,7 @@ def test_automl_handles_other_problem_types(project, ingest, frame_of, problem_t
     )
     assert result.search["metric"] == {"multiclass": "log_loss", "regression": "rmse"}[problem_type]
     assert result.search["stopped_by"] == "max_trials"
+    assert result.search["failed"] == 0
     assert result.search["refit"] is True
 
 

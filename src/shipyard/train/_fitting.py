@@ -154,7 +154,9 @@ def fit_automl(
         chosen = [(result.candidates[i], w) for i, w in result.ensemble.items()]
     else:
         chosen = [(result.best, 1.0)]
-    valid_raw = sum(w * c.valid_scores for c, w in chosen)  # type: ignore[operator]
+    valid_raw = np.asarray(
+        np.sum([w * np.asarray(c.valid_scores) for c, w in chosen], axis=0), dtype=np.float64
+    )
     family_before, estimator_before = _combine([(c.family, c.fit.estimator, w) for c, w in chosen])
 
     best = result.best
@@ -255,7 +257,8 @@ def _finish(
     evaluate validation with it and test with the final (possibly refit) model."""
     y_valid = parts.y["valid"]
     calibrator: Calibrator | None = None
-    threshold, decision = 0.5, {"rule": "f1"}
+    threshold = 0.5
+    decision: dict[str, Any] = {"rule": "f1"}
     valid_scores = valid_raw
     calibration_info: dict[str, Any] = {"method": "none"}
     if problem.type == "binary":

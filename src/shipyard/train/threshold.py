@@ -83,9 +83,9 @@ def choose_threshold(
     positives = np.cumsum(y[order])[flagged - 1]
     false_pos = flagged - positives
     false_neg = y.sum() - positives
-    cost = cost_fp * false_pos + cost_fn * false_neg  # type: ignore[operator]
+    cost = float(cost_fp or 0) * false_pos + float(cost_fn or 0) * false_neg
     # Flagging nothing is a candidate too: every positive is a miss.
-    nothing = cost_fn * y.sum()  # type: ignore[operator]
+    nothing = float(cost_fn or 0) * y.sum()
     k = int(np.argmin(cost))
     if nothing < cost[k]:
         return float(np.nextafter(sorted_scores[0], np.inf)), {

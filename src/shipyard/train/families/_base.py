@@ -14,7 +14,14 @@ from shipyard.types import ProblemType
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Family", "FitResult", "IterationHook", "balanced_weights", "normalized"]
+__all__ = [
+    "Family",
+    "FitResult",
+    "IterationHook",
+    "balanced_weights",
+    "by_class",
+    "normalized",
+]
 
 IterationHook = Callable[[int, float], bool]
 """Called after each boosting round (or chunk of trees) with (iteration, validation loss);
@@ -89,6 +96,16 @@ class Family(abc.ABC):
         """Global feature importance, summing to 1, or None when the family has none."""
         return None
 
+    def contributions(self, estimator: Any, x: np.ndarray) -> np.ndarray | None:
+        """Per-row additive contributions (n, k, features + 1) in raw-score space (log-odds,
+        class margins or values; k = 1 unless multiclass), the bias last: they sum to
+        :meth:`raw_score`. None when the family cannot explain single predictions."""
+        return None
+
+    def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        """Raw scores (n, k) before the link function: what contributions add up to."""
+        raise NotImplementedError(f"{self.name} has no raw score")
+
     def tree_stats(self, estimator: Any, params: dict[str, Any]) -> dict[str, Any] | None:
         """How often trees reach their size limit: {limit, value, share_at_limit}."""
         return None
@@ -101,6 +118,11 @@ def balanced_weights(problem: ProblemType, y: np.ndarray, balanced: bool) -> np.
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     weights = len(y) / (len(classes) * counts)
     return weights[inverse].astype(np.float64)
+
+
+def by_class(values: np.ndarray, n_rows: int, width: int) -> np.ndarray:
+    """Reshape library contributions ((n, w), (n, k*w) or (n, k, w)) to (n, k, w)."""
+    return np.asarray(values, dtype=np.float64).reshape(n_rows, -1, width)
 
 
 def normalized(values: np.ndarray) -> np.ndarray:

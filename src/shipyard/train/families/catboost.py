@@ -14,6 +14,7 @@ from shipyard.train.families._base import (
     FitResult,
     IterationHook,
     balanced_weights,
+    by_class,
     normalized,
 )
 from shipyard.types import ProblemType
@@ -92,7 +93,7 @@ class CatBoostFamily(Family):
         )
         eval_set = (
             Pool(_frame(x_valid, categorical), y_valid, cat_features=categorical or None)
-            if has_valid
+            if x_valid is not None and y_valid is not None
             else None
         )
         stopped: list[str] = []
@@ -134,6 +135,19 @@ class CatBoostFamily(Family):
 
     def importance(self, estimator: Any, n_features: int) -> np.ndarray:
         return normalized(estimator.get_feature_importance())
+
+    def contributions(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        from catboost import Pool
+
+        cats = list(estimator.get_cat_feature_indices())
+        pool = Pool(_frame(x, cats), cat_features=cats or None)
+        values = estimator.get_feature_importance(pool, type="ShapValues", thread_count=1)
+        return by_class(values, len(x), x.shape[1] + 1)
+
+    def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        frame = _frame(x, list(estimator.get_cat_feature_indices()))
+        values = estimator.predict(frame, prediction_type="RawFormulaVal", thread_count=1)
+        return np.asarray(values, dtype=np.float64).reshape(len(x), -1)
 
 
 def _frame(x: np.ndarray, categorical: list[int]) -> pd.DataFrame:

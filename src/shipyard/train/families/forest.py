@@ -83,7 +83,6 @@ class _ForestFamily(Family):
         except TypeError as exc:
             raise InvalidInput(f"{self.name} does not accept these parameters: {exc}") from exc
         weights = balanced_weights(problem, y_train, balanced)
-        has_valid = x_valid is not None and y_valid is not None
         curve: list[float] = []
         stopped = None
         started = time.perf_counter()
@@ -93,7 +92,7 @@ class _ForestFamily(Family):
                 grown = min(total, grown + _CHUNK)
                 estimator.set_params(n_estimators=grown)
                 estimator.fit(x_train, y_train, sample_weight=weights)
-                if has_valid:
+                if x_valid is not None and y_valid is not None:
                     scores = self.predict(estimator, x_valid)
                     curve.append(_loss(problem, y_valid, scores, n_classes))
                     if on_iteration is not None and on_iteration(grown, curve[-1]):

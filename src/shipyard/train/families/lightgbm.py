@@ -13,6 +13,7 @@ from shipyard.train.families._base import (
     FitResult,
     IterationHook,
     balanced_weights,
+    by_class,
     normalized,
 )
 from shipyard.types import ProblemType
@@ -152,6 +153,18 @@ class LightGBMFamily(Family):
     def importance(self, estimator: Any, n_features: int) -> np.ndarray:
         return normalized(estimator.feature_importance(importance_type="gain"))
 
+    def contributions(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        values = estimator.predict(
+            x, num_iteration=estimator.best_iteration or None, pred_contrib=True, num_threads=1
+        )
+        return by_class(values, len(x), x.shape[1] + 1)
+
+    def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        values = estimator.predict(
+            x, num_iteration=estimator.best_iteration or None, raw_score=True, num_threads=1
+        )
+        return np.asarray(values, dtype=np.float64).reshape(len(x), -1)
+
     def tree_stats(self, estimator: Any, params: dict[str, Any]) -> dict[str, Any] | None:
         trees = estimator.dump_model(num_iteration=estimator.best_iteration or None)["tree_info"]
         if not trees:
@@ -175,17 +188,17 @@ def _depth(node: dict[str, Any]) -> int:
 def _hook_callback(hook: IterationHook, stopped: list[str]) -> Any:
     import lightgbm as lgb
 
-    best = {"loss": np.inf, "iteration": 0, "results": []}
+    best: dict[str, Any] = {"loss": np.inf, "iteration": 0, "results": []}
 
     def callback(env: Any) -> None:
-        for data_name, _metric, value, _higher in env.evaluation_result_list:
+        for data_name, _metric, value, *_ in env.evaluation_result_list:
             if data_name != "valid":
                 continue
             if value < best["loss"]:
                 best.update(loss=value, iteration=env.iteration, results=env.evaluation_result_list)
             if hook(env.iteration + 1, float(value)):
                 stopped.append("hook")
-                raise lgb.callback.EarlyStopException(best["iteration"], best["results"])
+                raise lgb.callback.EarlyStopException(int(best["iteration"]), best["results"])
 
     callback.order = 40  # type: ignore[attr-defined]  # after record_evaluation / early stop
     return callback

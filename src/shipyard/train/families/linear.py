@@ -121,15 +121,45 @@ class LinearFamily(Family):
         proba = estimator.predict_proba(x)
         return np.asarray(proba[:, 1] if proba.shape[1] == 2 else proba)
 
+    def contributions(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        """coefficient x transformed value, summed back onto each input feature."""
+        model = estimator.named_steps["model"]
+        z = estimator.named_steps["prepare"].transform(x)
+        z = z.toarray() if hasattr(z, "toarray") else np.asarray(z)
+        coef = np.atleast_2d(model.coef_)  # (k, p)
+        owners = _owners(estimator)
+        out = np.zeros((len(x), coef.shape[0], x.shape[1] + 1))
+        parts = z[:, None, :] * coef[None, :, :]
+        for j, owner in enumerate(owners):
+            out[:, :, owner] += parts[:, :, j]
+        out[:, :, -1] = np.atleast_1d(model.intercept_)
+        return out
+
+    def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        model = estimator.named_steps["model"]
+        if hasattr(model, "decision_function"):
+            values = estimator.decision_function(x)
+        else:
+            values = estimator.predict(x)
+        return np.asarray(values, dtype=np.float64).reshape(len(x), -1)
+
     def importance(self, estimator: Any, n_features: int) -> np.ndarray:
         """|standardized coefficient| summed back onto each input feature."""
         coef = np.atleast_2d(estimator.named_steps["model"].coef_)
         weight = np.abs(coef).sum(axis=0)
         out = np.zeros(n_features)
-        # Output names look like num__x3, num__missingindicator_x3, cat__x5_2.0: x<i> is input i.
-        for value, name in zip(
-            weight, estimator.named_steps["prepare"].get_feature_names_out(), strict=True
-        ):
-            token = name.split("__", 1)[1].removeprefix("missingindicator_")
-            out[int(token[1:].split("_", 1)[0])] += value
+        for value, owner in zip(weight, _owners(estimator), strict=True):
+            out[owner] += value
         return normalized(out)
+
+
+def _owners(estimator: Any) -> list[int]:
+    """The input feature behind each transformed column.
+
+    Output names look like num__x3, num__missingindicator_x3, cat__x5_2.0: x<i> is input i.
+    """
+    owners = []
+    for name in estimator.named_steps["prepare"].get_feature_names_out():
+        token = name.split("__", 1)[1].removeprefix("missingindicator_")
+        owners.append(int(token[1:].split("_", 1)[0]))
+    return owners

@@ -14,6 +14,7 @@ from shipyard.train.families._base import (
     FitResult,
     IterationHook,
     balanced_weights,
+    by_class,
     normalized,
 )
 from shipyard.types import ProblemType
@@ -146,9 +147,19 @@ class XGBoostFamily(Family):
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         estimator.set_param({"nthread": threads or -1})
-        best = estimator.attr("best_iteration")  # None after a refit without validation
-        end = int(best) + 1 if best is not None else 0  # (0, 0) means every tree
-        return np.asarray(estimator.inplace_predict(x, iteration_range=(0, end)))
+        return np.asarray(estimator.inplace_predict(x, iteration_range=_range(estimator)))
+
+    def contributions(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        values = estimator.predict(
+            _dmatrix(estimator, x), pred_contribs=True, iteration_range=_range(estimator)
+        )
+        return by_class(values, len(x), x.shape[1] + 1)
+
+    def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
+        values = estimator.predict(
+            _dmatrix(estimator, x), output_margin=True, iteration_range=_range(estimator)
+        )
+        return np.asarray(values, dtype=np.float64).reshape(len(x), -1)
 
     def importance(self, estimator: Any, n_features: int) -> np.ndarray:
         scores = estimator.get_score(importance_type="total_gain")
@@ -167,6 +178,19 @@ class XGBoostFamily(Family):
         depths = [_depth(json.loads(tree)) for tree in dumps]
         share = float(np.mean([d >= limit for d in depths]))
         return {"limit": "max_depth", "value": limit, "share_at_limit": share}
+
+
+def _dmatrix(estimator: Any, x: np.ndarray) -> Any:
+    import xgboost as xgb
+
+    types = estimator.feature_types
+    return xgb.DMatrix(x, feature_types=types, enable_categorical=bool(types and "c" in types))
+
+
+def _range(estimator: Any) -> tuple[int, int]:
+    """Trees up to the best iteration; (0, 0), every tree, after a refit without validation."""
+    best = estimator.attr("best_iteration")
+    return (0, int(best) + 1 if best is not None else 0)
 
 
 def _feature_types(width: int, categorical: list[int]) -> list[str]:
