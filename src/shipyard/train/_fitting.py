@@ -33,6 +33,7 @@ from shipyard.train.threshold import choose_threshold
 
 __all__ = ["Fitted", "Parts", "auto_threads", "fit_automl", "fit_single"]
 
+_DIAGNOSE_ROWS = 20_000
 _SMALL_CELLS = 2_000_000  # below this many matrix cells, one thread beats OpenMP's overhead
 
 
@@ -299,7 +300,10 @@ def _diagnostics(
     y_train, y_valid = parts.y["train"], parts.y["valid"]
     train_loss = None
     if with_train:
-        train_loss = loss(problem.type, y_train, family.predict(estimator, parts.x["train"]))
+        # A sample is enough to compare with validation, and keeps big data within budget.
+        rows = slice(None) if len(y_train) <= _DIAGNOSE_ROWS else slice(0, _DIAGNOSE_ROWS)
+        scores = family.predict(estimator, parts.x["train"][rows])
+        train_loss = loss(problem.type, y_train[rows], scores)
     valid_loss = loss(problem.type, y_valid, valid_raw) if valid_raw is not None else None
     valid_auc = _auc(problem, y_valid, valid_raw) if valid_raw is not None else None
     width = len(parts.feature_names)
