@@ -60,6 +60,15 @@ def test_calibration_is_kept_only_when_it_lowers_log_loss(rng) -> None:
     assert calibrator is None or info["cv_log_loss"][info["method"]] < info["cv_log_loss"]["none"]
 
 
+def test_isotonic_is_not_tried_on_a_small_perfectly_separated_validation_set() -> None:
+    y = np.r_[np.zeros(40), np.ones(45)]
+    scores = np.r_[np.linspace(0.05, 0.45, 40), np.linspace(0.55, 0.97, 45)]
+    calibrator, info = fit_calibrator(y, scores)
+    assert "isotonic" not in info["cv_log_loss"]
+    if calibrator is not None:
+        assert calibrator.method == "sigmoid"
+
+
 def test_cost_threshold_and_calibration_travel_with_the_model(project, ingest, frame_of):
     ref = ingest(frame_of(400, "binary"))
     result = train(project, ref, "label", cost_fp=1.0, cost_fn=8.0, calibration="sigmoid")
