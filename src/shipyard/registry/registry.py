@@ -25,7 +25,17 @@ if TYPE_CHECKING:
 __all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
 
 _MODEL_FILE = "model.pkl"
-_LIBRARIES = ("shipyard", "lightgbm", "scikit-learn", "numpy", "pandas", "pyarrow", "duckdb")
+_LIBRARIES = (
+    "shipyard",
+    "lightgbm",
+    "xgboost-cpu",
+    "catboost",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The training entry point: dataset version in, evaluated and registered model version out.
 
-One fit of one family today; AutoML plugs in at :func:`_fit_candidates`, which returns the
-chosen model and the trials it ran, so ``shipyard train`` grows without a rewrite.
+Without a time budget, one fit of one family (``family``); with ``time_budget``, an AutoML
+search over ``families`` whose trials are runs of the model's experiment, ensembled and refit
+on train + validation, all within the budget (the whole call, registration included).
 """
 
 from __future__ import annotations
@@ -12,19 +13,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from shipyard.catalog.refs import parse_dataset_ref
-from shipyard.entities import ModelVersion, Run
+from shipyard.entities import ModelVersion, Run, to_json
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.project import Project
+from shipyard.train._fitting import (
+    CatalogTrialLog,
+    Options,
+    Parts,
+    auto_threads,
+    fit_automl,
+    fit_single,
+)
+from shipyard.train.automl import Budget, Clock, SearchProgress, check_families, choose_metric
+from shipyard.train.calibration import CALIBRATIONS
 from shipyard.train.families import get_family
 from shipyard.train.features import FeatureEncoder
-from shipyard.train.metrics import best_f1_threshold, evaluate
 from shipyard.train.model import TabularModel
 from shipyard.train.problem import Problem, infer_problem
-from shipyard.train.split import Split, split_frame
+from shipyard.train.split import split_frame
+from shipyard.train.threshold import check_decision
 
 __all__ = ["TrainResult", "train"]
 
@@ -33,7 +43,12 @@ Progress = Callable[[str], None]
 
 @dataclass
 class TrainResult:
-    """What a training job produced."""
+    """What a training job produced.
+
+    ``leaderboard`` (AutoML only) lists the trials best first: family, params, validation
+    score, fit seconds, predict milliseconds per row. ``diagnostics`` are the findings about
+    the chosen model (see :mod:`shipyard.train.diagnostics`).
+    """
 
     run: Run
     model_version: ModelVersion
@@ -41,6 +56,10 @@ class TrainResult:
     metrics: dict[str, dict[str, float]]
     split: dict[str, Any]
     dropped_columns: dict[str, str] = field(default_factory=dict)
+    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    search: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 def train(
@@ -60,16 +79,68 @@ def train(
     seed: int = 0,
     allow_leakage: bool = False,
     progress: Progress | None = None,
+    time_budget: float | None = None,
+    metric: str | None = None,
+    families: Sequence[str] | None = None,
+    ensemble: bool = True,
+    max_trials: int | None = None,
+    cost_fp: float | None = None,
+    cost_fn: float | None = None,
+    alert_rate: float | None = None,
+    calibration: str = "auto",
+    threads: int = 0,
+    on_trial: Callable[[SearchProgress], None] | None = None,
+    clock: Clock | None = None,
 ) -> TrainResult:
-    """Split a dataset version, fit, evaluate on validation and test, register the model.
+    """Split a dataset version, fit (or search), evaluate on validation and test, register.
+
+    Args:
+        family: The family of a single fit (no ``time_budget``).
+        params: Parameters of that single fit.
+        time_budget: Seconds for the whole call; turns on the AutoML search.
+        metric: What the search optimizes (see ``shipyard.train.automl.METRICS``); default
+            roc_auc (pr_auc under 5% positives), log_loss, or rmse.
+        families: Families the search may use (default: all of ``FAMILIES``).
+        ensemble: Let the search pick a greedy ensemble when it beats the best model.
+        max_trials: Stop the search after this many trials even with time left.
+        cost_fp, cost_fn: Costs of a false alarm and a miss: the threshold minimizes their
+            total on validation (binary only).
+        alert_rate: Flag at most this share of rows (binary only).
+        calibration: auto (isotonic or sigmoid when it lowers validation log loss), none,
+            isotonic or sigmoid (binary only).
+        threads: Threads per fit and prediction (0: one for small data, else all cores).
+        on_trial: Called after every trial with a :class:`SearchProgress`.
+        clock: Monotonic seconds for the budget (tests inject one).
 
     Raises:
         NotFound: The dataset or a named column does not exist.
         InvalidInput: The target cannot be learned (one class), the split leaks (unless
-            ``allow_leakage``), or an option is invalid.
+            ``allow_leakage``), or an option is invalid (a budget <= 0 or too small, an
+            unknown family or metric, a metric that does not fit the problem).
     """
+    budget = Budget(time_budget, clock or time.monotonic) if time_budget is not None else None
+    started = budget.started if budget else time.monotonic()
     say = progress or (lambda _msg: None)
-    estimator_family = get_family(family)
+    if budget is None:
+        estimator_family = get_family(family)
+        if families is not None or max_trials is not None:
+            raise InvalidInput(
+                "'families' and 'max_trials' choose what an AutoML search tries; give "
+                "time_budget (seconds) to run one, or use family= for a single fit."
+            )
+        search_families: list[str] = []
+    else:
+        search_families = check_families(families)
+        if max_trials is not None and max_trials < 1:
+            raise InvalidInput(
+                f"The 'max_trials' parameter of train must be at least 1. Got {max_trials}."
+            )
+    decision_rule = check_decision(cost_fp, cost_fn, alert_rate)
+    if calibration not in CALIBRATIONS:
+        raise InvalidInput(
+            f"The 'calibration' parameter of train must be one of {', '.join(CALIBRATIONS)}. "
+            f"Got {calibration!r} instead."
+        )
     ref = parse_dataset_ref(dataset)
     version = project.catalog.get_dataset_version(ref.name, ref.version)
     say(f"Reading {version.ref} ({version.num_rows:,} rows)")
@@ -78,6 +149,12 @@ def train(
     labelled = frame[frame[target].notna()].reset_index(drop=True)
     unlabelled = len(frame) - len(labelled)
     problem = infer_problem(labelled[target], positive=positive, problem_type=problem_type)
+    if problem.type != "binary" and decision_rule != "f1":
+        raise InvalidInput(
+            "cost_fp / cost_fn and alert_rate set the decision threshold of a binary model; "
+            f"this target is a {problem.type} problem."
+        )
+    y = problem.encode(labelled[target])
 
     say(f"Splitting ({split})")
     parts = split_frame(
@@ -87,6 +164,9 @@ def train(
         time_column=time_column,
         group_column=group_column,
         seed=seed,
+    )
+    chosen_metric = (
+        choose_metric(problem.type, y[parts.train], metric) if budget is not None else None
     )
     if parts.severe and not allow_leakage:
         raise InvalidInput(
@@ -102,23 +182,82 @@ def train(
     if group_column:
         excluded.append(group_column)
     encoder = FeatureEncoder(exclude=excluded).fit(labelled.iloc[parts.train])
-    y = problem.encode(labelled[target])
+    encoded = Parts(
+        x={
+            part: encoder.encode_frame(labelled.iloc[rows]).matrix
+            for part, rows in (
+                ("train", parts.train),
+                ("valid", parts.valid),
+                ("test", parts.test),
+            )
+        },
+        y={"train": y[parts.train], "valid": y[parts.valid], "test": y[parts.test]},
+        categorical=list(encoder.categorical_indices_),
+        feature_names=list(encoder.feature_names_),
+    )
+    if budget is not None:
+        _check_time_left(budget)
 
     name = model_name or ref.name
+    automl = budget is not None
+    run_params: dict[str, Any] = {"seed": seed, "split": parts.summary()}
+    if automl:
+        run_params.update(
+            family="automl",
+            families=search_families,
+            metric=chosen_metric,
+            time_budget=time_budget,
+            ensemble=ensemble,
+        )
+    else:
+        run_params.update(family=family, **(params or {}))
+    run_params["decision"] = {
+        "rule": decision_rule,
+        "cost_fp": cost_fp,
+        "cost_fn": cost_fn,
+        "alert_rate": alert_rate,
+        "calibration": calibration,
+    }
+    inputs = {"dataset": version.ref, "fingerprint": version.fingerprint, "target": target}
     run = project.catalog.create_run(
         experiment=name,
-        name=f"{family}-{int(time.time())}",
-        params={"family": family, "seed": seed, "split": parts.summary(), **(params or {})},
-        tags={"allow_leakage": allow_leakage, "problem_type": problem.type},
-        inputs={"dataset": version.ref, "fingerprint": version.fingerprint, "target": target},
+        name=f"{'automl' if automl else family}-{int(time.time())}",
+        params=run_params,
+        tags={
+            "allow_leakage": allow_leakage,
+            "problem_type": problem.type,
+            "kind": "automl" if automl else "single",
+        },
+        inputs=inputs,
         actor=project.actor,
     )
+    options = Options(
+        cost_fp, cost_fn, alert_rate, calibration, seed, auto_threads(threads, encoded.x["train"])
+    )
     try:
-        say(f"Fitting {family} on {len(parts.train):,} rows")
-        model, metrics, curves = _fit_candidates(
-            encoder, estimator_family, problem, labelled, y, parts, params, seed
-        )
-        for key, values in curves.items():
+        if budget is not None:
+            say(
+                f"Searching {', '.join(search_families)} for {budget.left():.0f} s "
+                f"(optimizing {chosen_metric})"
+            )
+            fitted = fit_automl(
+                encoder,
+                problem,
+                encoded,
+                options,
+                budget=budget,
+                metric=str(chosen_metric),
+                families=search_families,
+                ensemble=ensemble,
+                max_trials=max_trials,
+                log=CatalogTrialLog(project.catalog, project.actor, name, run.id, inputs),
+                on_trial=on_trial,
+                say=say,
+            )
+        else:
+            say(f"Fitting {family} on {len(parts.train):,} rows")
+            fitted = fit_single(encoder, estimator_family, problem, encoded, params, options)
+        for key, values in fitted.curves.items():
             project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
         lineage = {
             "dataset": version.ref,
@@ -126,14 +265,31 @@ def train(
             "run": run.id,
             "target": target,
             "split": parts.summary(),
+            "diagnostics": fitted.diagnostics,
+            "decision": to_json(fitted.model.decision),
         }
+        if fitted.summary:
+            lineage["search"] = to_json(fitted.summary)
         say("Registering the model")
-        model_version = _register(project, name, model, run.id, metrics, lineage)
+        model_version = _register(project, name, fitted.model, run.id, fitted.metrics, lineage)
+        if fitted.leaderboard:
+            project.catalog.put_report(
+                model_version.ref,
+                "leaderboard",
+                {"metric": chosen_metric, "rows": to_json(fitted.leaderboard)},
+                html_uri=None,
+                actor=project.actor,
+            )
         run = project.catalog.finish_run(
             run.id,
             status="finished",
-            metrics=_flatten(metrics),
-            outputs={"model": model_version.ref, "unlabelled_rows_dropped": unlabelled},
+            metrics=_flatten(fitted.metrics),
+            outputs={
+                "model": model_version.ref,
+                "unlabelled_rows_dropped": unlabelled,
+                "diagnostics": fitted.diagnostics,
+                **({"search": to_json(fitted.summary)} if fitted.summary else {}),
+            },
             actor=project.actor,
         )
     except BaseException as exc:
@@ -144,47 +300,30 @@ def train(
             actor=project.actor,
         )
         raise
-    return TrainResult(run, model_version, problem, metrics, parts.summary(), encoder.dropped_)
-
-
-def _fit_candidates(
-    encoder: FeatureEncoder,
-    family: Any,
-    problem: Problem,
-    frame: pd.DataFrame,
-    y: np.ndarray,
-    parts: Split,
-    params: dict[str, Any] | None,
-    seed: int,
-) -> tuple[TabularModel, dict[str, dict[str, float]], dict[str, list[float]]]:
-    x = {
-        part: encoder.encode_frame(frame.iloc[rows]).matrix
-        for part, rows in (("train", parts.train), ("valid", parts.valid), ("test", parts.test))
-    }
-    ys = {"train": y[parts.train], "valid": y[parts.valid], "test": y[parts.test]}
-    fit = family.fit(
-        problem.type,
-        len(problem.classes),
-        x["train"],
-        ys["train"],
-        x["valid"],
-        ys["valid"],
-        encoder.categorical_indices_,
-        params,
-        seed,
+    return TrainResult(
+        run,
+        model_version,
+        problem,
+        fitted.metrics,
+        parts.summary(),
+        encoder.dropped_,
+        leaderboard=fitted.leaderboard,
+        diagnostics=fitted.diagnostics,
+        search=fitted.summary,
+        seconds=(budget.clock() if budget else time.monotonic()) - started,
     )
-    model = TabularModel(encoder, family, fit.estimator, problem)
-    valid_scores = model.predict_scores(x["valid"])
-    if problem.type == "binary":
-        model.threshold = best_f1_threshold(ys["valid"], valid_scores)
-    metrics = {
-        "valid": evaluate(problem.type, ys["valid"], valid_scores, threshold=model.threshold),
-        "test": evaluate(
-            problem.type, ys["test"], model.predict_scores(x["test"]), threshold=model.threshold
-        ),
-    }
-    metrics["fit"] = {"seconds": fit.fit_seconds, "best_iteration": float(fit.best_iteration or 0)}
-    return model, metrics, fit.curves
+
+
+def _check_time_left(budget: Budget) -> None:
+    """Refuse to search when reading and encoding the data left too little of the budget."""
+    left = budget.left() - budget.overhead()
+    if left < max(2.0, 0.25 * budget.seconds):
+        spent = budget.elapsed()
+        raise InvalidInput(
+            f"Reading, splitting and encoding the data took {spent:.1f} s of the "
+            f"{budget.seconds:g} s time budget, leaving too little to search and refit. "
+            f"Give a time_budget of at least {max(4 * spent, 2 * budget.seconds):.0f} seconds."
+        )
 
 
 def _register(

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shipyard.errors import InvalidInput
+from shipyard.train.calibration import Calibrator
 from shipyard.train.families import Family
 from shipyard.train.features import Encoded, FeatureEncoder
 from shipyard.train.problem import Problem
@@ -38,7 +40,10 @@ class TabularModel:
         family: The family that fitted ``estimator``.
         estimator: The fitted estimator.
         problem: The problem it solves.
-        threshold: The decision threshold on P(positive) (binary problems).
+        threshold: The decision threshold on P(positive) (binary problems), applied to the
+            calibrated score.
+        calibrator: Maps raw P(positive) to calibrated P(positive) (binary problems).
+        decision: How the threshold was chosen (rule and its settings).
     """
 
     def __init__(
@@ -48,12 +53,16 @@ class TabularModel:
         estimator: Any,
         problem: Problem,
         threshold: float = 0.5,
+        calibrator: Calibrator | None = None,
+        decision: dict[str, Any] | None = None,
     ) -> None:
         self.encoder = encoder
         self.family = family
         self.estimator = estimator
         self.problem = problem
         self.threshold = threshold
+        self.calibrator = calibrator
+        self.decision = decision or {"rule": "f1"}
 
     @property
     def signature(self) -> dict[str, Any]:
@@ -65,6 +74,9 @@ class TabularModel:
         if self.problem.type == "binary":
             out["positive"] = self.problem.positive
             out["threshold"] = self.threshold
+            out["decision"] = getattr(self, "decision", {"rule": "f1"})
+            calibrator = getattr(self, "calibrator", None)
+            out["calibration"] = calibrator.method if calibrator else "none"
         return out
 
     def predict_frame(self, frame: pd.DataFrame, *, threads: int = 0) -> Predictions:
@@ -78,8 +90,12 @@ class TabularModel:
         return self._predict(self.encoder.encode_records(records), threads)
 
     def predict_scores(self, matrix: np.ndarray, *, threads: int = 0) -> np.ndarray:
-        """Scores of an already encoded matrix (used in training and evaluation)."""
-        return self.family.predict(self.estimator, matrix, threads=threads)
+        """Scores of an already encoded matrix (used in training and evaluation), calibrated
+        when the model carries a calibrator."""
+        scores = self.family.predict(self.estimator, matrix, threads=threads)
+        # Bundles pickled before calibration existed have no such attribute.
+        calibrator = getattr(self, "calibrator", None)
+        return scores if calibrator is None else calibrator.apply(scores)
 
     def decide(self, scores: np.ndarray) -> np.ndarray | None:
         """Turn scores into decisions: the label past the threshold, or the likeliest class."""
@@ -88,6 +104,74 @@ class TabularModel:
         if self.problem.type == "multiclass":
             return np.asarray(self.problem.classes, dtype=object)[np.argmax(scores, axis=1)]
         return None
+
+    def feature_importance(self) -> dict[str, float]:
+        """Global importance per encoded feature, largest first, summing to 1 ({} if none)."""
+        names = self.encoder.feature_names_
+        shares = self.family.importance(self.estimator, len(names))
+        if shares is None:
+            return {}
+        order = np.argsort(-shares, kind="stable")
+        return {names[i]: float(shares[i]) for i in order}
+
+    def explain_records(
+        self, records: Sequence[Mapping[str, Any]], *, top: int = 5
+    ) -> list[dict[str, Any]]:
+        """Why each row scored what it did: the ``top`` features by |contribution|.
+
+        Contributions are additive in raw-score space (log-odds for binary, the predicted
+        class's margin for multiclass, the value for regression): ``base`` plus every
+        feature's contribution equals ``raw_score`` (tree SHAP for the boosters, coefficient
+        times value for linear models). An ensemble is explained by its heaviest member that
+        can explain (named in ``explained_by``).
+
+        Raises:
+            InvalidInput: Bad rows, or the model's family has no per-prediction contributions.
+        """
+        encoded = self.encoder.encode_records(records)
+        family, estimator = self._explainer()
+        contrib = family.contributions(estimator, encoded.matrix)
+        if contrib is None:
+            raise InvalidInput(
+                f"A {family.name} model cannot explain single predictions; LightGBM, XGBoost, "
+                "CatBoost and linear models can. Train with one of those families."
+            )
+        scores = self.predict_scores(encoded.matrix, threads=1)
+        picked = np.argmax(scores, axis=1) if scores.ndim == 2 else np.zeros(len(scores), int)
+        rows = contrib[np.arange(len(picked)), picked]  # (n, features + 1)
+        order = np.argsort(-np.abs(rows[:, :-1]), axis=1, kind="stable")[:, :top]
+        names = self.encoder.feature_names_
+        space = {"binary": "log-odds", "multiclass": "margin", "regression": "value"}
+        out = []
+        for i, record in enumerate(records):
+            item: dict[str, Any] = {
+                "score": scores[i].tolist() if scores.ndim == 2 else float(scores[i]),
+                "space": space[self.problem.type],
+                "base": float(rows[i, -1]),
+                "raw_score": float(rows[i].sum()),
+                "contributions": [
+                    {
+                        "feature": names[j],
+                        "value": record.get(names[j], float(encoded.matrix[i, j])),
+                        "contribution": float(rows[i, j]),
+                    }
+                    for j in order[i]
+                ],
+                "explained_by": family.name,
+            }
+            if self.problem.type == "multiclass":
+                item["class"] = self.problem.classes[int(picked[i])]
+            out.append(item)
+        return out
+
+    def _explainer(self) -> tuple[Family, Any]:
+        members = getattr(self.estimator, "members", None)
+        if members is None:
+            return self.family, self.estimator
+        for family, estimator, _weight in sorted(members, key=lambda m: -m[2]):
+            if type(family).contributions is not Family.contributions:
+                return family, estimator
+        return self.family, self.estimator
 
     def _predict(self, encoded: Encoded, threads: int) -> Predictions:
         scores = self.predict_scores(encoded.matrix, threads=threads)

@@ -13,6 +13,7 @@ from shipyard.errors import InvalidInput, NotFound, did_you_mean
 __all__ = ["Split", "split_frame"]
 
 _STRATEGIES = ("random", "stratified", "time", "group")
+_MAX_STRATA = 20
 
 
 @dataclass
@@ -100,7 +101,8 @@ def split_frame(
         info["group_column"] = column
     elif strategy == "stratified":
         train_l, valid_l, test_l = [], [], []
-        for _, idx in frame.groupby(target, sort=True, dropna=False).indices.items():
+        strata = _strata(frame[target])
+        for _, idx in strata.groupby(strata, sort=True, dropna=False).indices.items():
             t, v, s = _cut(rng.permutation(idx), valid_size, test_size)
             train_l.append(t)
             valid_l.append(v)
@@ -160,6 +162,16 @@ def check_leakage(
                 }
             )
     return findings
+
+
+def _strata(target: pd.Series) -> pd.Series:
+    """The classes of a class-like target; deciles of a many-valued numeric one (regression),
+    whose every value would otherwise be a stratum of one row."""
+    values = target.reset_index(drop=True)
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if numeric and values.nunique() > _MAX_STRATA:
+        return pd.Series(pd.qcut(values.rank(method="first"), 10, labels=False), name=target.name)
+    return values
 
 
 def _cut(order: np.ndarray, valid_size: float, test_size: float) -> tuple[np.ndarray, ...]:

@@ -1,0 +1,64 @@
+"""The time budget of an AutoML job: one clock for the whole train(), refit included."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from shipyard.errors import InvalidInput
+
+__all__ = ["MIN_BUDGET", "Budget", "Clock"]
+
+Clock = Callable[[], float]
+
+MIN_BUDGET = 5.0
+"""Seconds below which a search cannot both try a model and refit it."""
+
+
+class Budget:
+    """Seconds granted to a job, measured on an injectable clock from its start.
+
+    Args:
+        seconds: The whole budget; the job must end within it (plus a few percent).
+        clock: Monotonic seconds; tests inject a fake one.
+
+    Raises:
+        InvalidInput: ``seconds`` is not a finite number of at least :data:`MIN_BUDGET`.
+    """
+
+    def __init__(self, seconds: float, clock: Clock = time.monotonic) -> None:
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds <= 0
+        ):
+            raise InvalidInput(
+                "The 'time_budget' parameter of train must be a positive number of seconds. "
+                f"Got {seconds!r} instead."
+            )
+        if seconds < MIN_BUDGET:
+            raise InvalidInput(
+                f"A time budget of {seconds:g} s is too small to search and refit a model; "
+                f"give at least {MIN_BUDGET:g} seconds (30 or more for a useful search)."
+            )
+        self.seconds = float(seconds)
+        self.clock = clock
+        self.started = clock()
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.seconds
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def left(self) -> float:
+        """Seconds left until the deadline (negative once past it)."""
+        return self.deadline - self.clock()
+
+    def overhead(self) -> float:
+        """Seconds kept for what follows the search besides refitting: evaluation on test,
+        the bundle, the catalog writes."""
+        return max(0.75, 0.04 * self.seconds)

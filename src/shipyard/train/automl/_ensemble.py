@@ -1,0 +1,106 @@
+"""Greedy ensemble selection (Caruana et al., 2004) and the ensemble as a model family."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from shipyard.errors import InvalidInput
+from shipyard.train.families import Family, FitResult, IterationHook
+from shipyard.types import ProblemType
+
+__all__ = ["EnsembleEstimator", "EnsembleFamily", "caruana_select"]
+
+
+def caruana_select(
+    predictions: Sequence[np.ndarray],
+    score: Callable[[np.ndarray], float],
+    *,
+    higher_is_better: bool,
+    rounds: int = 30,
+    max_members: int = 3,
+) -> tuple[dict[int, float], float]:
+    """Weights over ``predictions`` that score best on validation, and that score.
+
+    Starts from the best single model and adds, with replacement, the member that improves
+    the averaged prediction most; keeps the best mix seen. At most ``max_members``
+    distinct models take part (each adds its latency to a prediction). The result is never
+    worse on validation than the best single model (it *is* that model when nothing helps).
+    """
+    if not predictions:
+        raise InvalidInput("Ensemble selection needs at least one model's predictions.")
+    sign = 1.0 if higher_is_better else -1.0
+    singles = [sign * score(p) for p in predictions]
+    first = int(np.argmax(singles))
+    total = predictions[first].astype(np.float64).copy()
+    counts = {first: 1}
+    best_value, best_counts = singles[first], dict(counts)
+    for _ in range(rounds):
+        size = sum(counts.values()) + 1
+        allowed = range(len(predictions)) if len(counts) < max_members else sorted(counts)
+        trial_values = [
+            sign * score((total + predictions[i]) / size) if i in allowed else -np.inf
+            for i in range(len(predictions))
+        ]
+        pick = int(np.argmax(trial_values))
+        total += predictions[pick]
+        counts[pick] = counts.get(pick, 0) + 1
+        if trial_values[pick] > best_value + 1e-12:
+            best_value, best_counts = trial_values[pick], dict(counts)
+    size = sum(best_counts.values())
+    return {i: c / size for i, c in sorted(best_counts.items())}, sign * best_value
+
+
+@dataclass
+class EnsembleEstimator:
+    """Fitted members and their weights; scores are the weighted mean of member scores."""
+
+    members: list[tuple[Family, Any, float]]
+
+
+class EnsembleFamily(Family):
+    """A weighted average of fitted models of other families (built by AutoML, not fit)."""
+
+    name = "ensemble"
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def fit(
+        self,
+        problem: ProblemType,
+        n_classes: int,
+        x_train: np.ndarray,
+        y_train: np.ndarray,
+        x_valid: np.ndarray | None,
+        y_valid: np.ndarray | None,
+        categorical: list[int],
+        params: dict[str, Any] | None = None,
+        seed: int = 0,
+        *,
+        on_iteration: IterationHook | None = None,
+        threads: int = 0,
+    ) -> FitResult:
+        raise InvalidInput(
+            "An ensemble is assembled by AutoML from fitted models; it cannot be fit directly. "
+            "Pass time_budget to train() to get one."
+        )
+
+    def suggest(self, trial: Any, problem: ProblemType) -> dict[str, Any]:
+        raise InvalidInput("An ensemble has no search space of its own.")
+
+    def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
+        out: np.ndarray | None = None
+        for family, member, weight in estimator.members:
+            scores = weight * family.predict(member, x, threads=threads)
+            out = scores if out is None else out + scores
+        return np.asarray(out)
+
+    def importance(self, estimator: Any, n_features: int) -> np.ndarray | None:
+        out = np.zeros(n_features)
+        for family, member, weight in estimator.members:
+            share = family.importance(member, n_features)
+            if share is not None:
+                out += weight * share
+        return out if out.sum() > 0 else None
