@@ -24,13 +24,23 @@ def demo(
     subscribers: Annotated[int, typer.Option(help="How many subscribers.")] = 20_000,
     days: Annotated[int, typer.Option(help="How many days of roaming usage.")] = 60,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    time_budget: Annotated[
+        float, typer.Option(help="AutoML seconds; 0 for one LightGBM fit.")
+    ] = 45.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the roaming-fraud lifecycle end to end: data, SQL, train, promote, batch, serve."""
     from shipyard.demo import run_demo
 
     out = err_console if as_json else console
-    summary = run_demo(directory, subscribers=subscribers, days=days, seed=seed, console=out)
+    summary = run_demo(
+        directory,
+        subscribers=subscribers,
+        days=days,
+        seed=seed,
+        time_budget=time_budget or None,
+        console=out,
+    )
     if as_json:
         emit_json(summary)
 

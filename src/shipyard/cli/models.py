@@ -59,13 +59,38 @@ def train(
     allow_leakage: Annotated[
         bool, typer.Option(help="Train even when the split leaks (recorded).")
     ] = False,
+    time_budget: Annotated[
+        float | None, typer.Option(help="AutoML: seconds for the whole job (search + refit).")
+    ] = None,
+    metric: Annotated[str | None, typer.Option(help="Metric to optimise (AutoML).")] = None,
+    families: Annotated[
+        str | None,
+        typer.Option(
+            help="AutoML families, comma-separated: lightgbm,xgboost,catboost,"
+            "random_forest,extra_trees,linear."
+        ),
+    ] = None,
+    cost_fp: Annotated[float | None, typer.Option(help="Cost of a false positive.")] = None,
+    cost_fn: Annotated[float | None, typer.Option(help="Cost of a false negative.")] = None,
+    alert_rate: Annotated[
+        float | None, typer.Option(help="Flag at most this share of rows, e.g. 0.005.")
+    ] = None,
+    calibration: Annotated[str, typer.Option(help="auto, none, isotonic or sigmoid.")] = "auto",
     as_json: JsonFlag = False,
 ) -> None:
-    """Split, fit, evaluate on validation and test, and register a model version."""
+    """Split, fit (or AutoML with --time-budget), evaluate, and register a model version."""
     from shipyard.train import train as run_training
 
     project = project_of(ctx)
     with console.status("Training...") as status:
+
+        def on_trial(p: Any) -> None:
+            best = "-" if p.best_score is None else f"{p.best_score:.4f} ({p.best_family})"
+            status.update(
+                f"AutoML: {p.trials_done} trials ({p.trials_pruned} pruned), best {p.metric} "
+                f"{best}, {p.seconds_left:.0f} s left..."
+            )
+
         result = run_training(
             project,
             dataset,
@@ -78,6 +103,14 @@ def train(
             positive=positive,
             seed=seed,
             allow_leakage=allow_leakage,
+            time_budget=time_budget,
+            metric=metric,
+            families=[f.strip() for f in families.split(",")] if families else None,
+            cost_fp=cost_fp,
+            cost_fn=cost_fn,
+            alert_rate=alert_rate,
+            calibration=calibration,
+            on_trial=on_trial,
             progress=lambda msg: status.update(msg + "..."),
         )
     if as_json:
@@ -89,6 +122,8 @@ def train(
                 "metrics": result.metrics,
                 "split": result.split,
                 "dropped_columns": result.dropped_columns,
+                "leaderboard": result.leaderboard,
+                "diagnostics": result.diagnostics,
             }
         )
         return
@@ -100,6 +135,12 @@ def train(
         console.print(f"  not used as a feature: {column} ({why})")
     for finding in result.split["findings"]:
         console.print(f"  [yellow]split {finding['severity']}:[/] {finding['message']}")
+    if result.leaderboard:
+        from shipyard.train.console import leaderboard_table
+
+        console.print(leaderboard_table(result.leaderboard))
+    for finding in result.diagnostics:
+        console.print(f"  [yellow]diagnostic {finding['check']}:[/] {finding['message']}")
     console.print(_metrics_table(result.metrics))
     console.print(f"Next: shipyard models promote {mv.ref} --to prod")
 

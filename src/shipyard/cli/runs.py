@@ -8,6 +8,7 @@ import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import console, emit_json, fmt_metric, table
+from shipyard.entities import Run
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", no_args_is_help=True)
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
-def _duration(run) -> str:  # type: ignore[no-untyped-def]
+def _duration(run: Run) -> str:
     if run.ended_at is None:
         return ""
     return f"{(run.ended_at - run.started_at).total_seconds():.1f}s"

@@ -47,6 +47,7 @@ def run_demo(
     subscribers: int = 20_000,
     days: int = 60,
     seed: int = 0,
+    time_budget: float | None = 45.0,
     console: Console | None = None,
 ) -> DemoSummary:
     """Generate, ingest, build features with SQL, train, promote, batch-score, serve."""
@@ -86,7 +87,8 @@ def run_demo(
         step("Profiling the training table and checking label bias across home countries")
         _analyze(project, summary, out)
 
-        step("Training LightGBM on a time split (train / validation / test by day)")
+        how = f"AutoML ({time_budget:.0f} s budget)" if time_budget else "LightGBM"
+        step(f"Training with {how} on a time split (train / validation / test by day)")
         result = train(
             project,
             "training",
@@ -96,8 +98,13 @@ def run_demo(
             time_column="day",
             exclude=["subscriber_id"],
             seed=seed,
+            time_budget=time_budget,
             progress=lambda msg: out.print(f"  {msg}"),
         )
+        if result.leaderboard:
+            from shipyard.train.console import leaderboard_table
+
+            out.print(leaderboard_table(result.leaderboard, limit=6))
         summary.model = result.model_version.ref
         summary.metrics = result.metrics
         step(f"Promoting {summary.model} to prod")
