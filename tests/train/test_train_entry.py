@@ -127,3 +127,25 @@ def test_bad_rows_name_the_column(project, tmp_path, frame, row, message) -> Non
     model = load_model(project, "m").model
     with pytest.raises(InvalidInput, match=message):
         model.predict_records([row])
+
+
+@pytest.mark.parametrize(
+    "make_leak",
+    [
+        pytest.param(lambda f, rng: f["label"] * 5 + rng.normal(0, 1e-3, len(f)), id="numeric"),
+        pytest.param(
+            lambda f, rng: np.where(f["label"] == 1, "confirmed", "clean"), id="categorical"
+        ),
+    ],
+)
+def test_near_copy_of_target_stops_training(project, tmp_path, frame, rng, make_leak) -> None:
+    frame["case_status"] = make_leak(frame, rng)
+    _ingest(project, tmp_path, frame)
+    with pytest.raises(InvalidInput, match="near-copy of the target"):
+        train(project, "t", "label")
+    finding = split_frame(frame, "label").findings[0]
+    assert (finding["check"], finding["column"]) == ("target_copy", "case_status")
+
+
+def test_clean_table_has_no_target_copy(frame) -> None:
+    assert split_frame(frame, "label").findings == []

@@ -31,6 +31,7 @@ _SHOWN_METRICS = (
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
+    app.command("split")(split_command)
     app.add_typer(models_app, name="models")
 
 
@@ -143,6 +144,62 @@ def train(
         console.print(f"  [yellow]diagnostic {finding['check']}:[/] {finding['message']}")
     console.print(_metrics_table(result.metrics))
     console.print(f"Next: shipyard models promote {mv.ref} --to prod")
+
+
+def split_command(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The label column.")],
+    strategy: Annotated[
+        str, typer.Option(help="random, stratified, time or group.")
+    ] = "stratified",
+    time_column: Annotated[
+        str | None, typer.Option(help="Column that orders a time split.")
+    ] = None,
+    group_column: Annotated[
+        str | None, typer.Option(help="Entity column (kept within one part for 'group').")
+    ] = None,
+    valid_size: Annotated[float, typer.Option(help="Share of rows for validation.")] = 0.15,
+    test_size: Annotated[float, typer.Option(help="Share of rows for test.")] = 0.15,
+    seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Split train / validation / test and report leakage; exit 1 on a severe finding."""
+    from shipyard.train import split_dataset
+
+    project = project_of(ctx)
+    version, report = split_dataset(
+        project,
+        dataset,
+        target,
+        strategy=strategy,
+        time_column=time_column,
+        group_column=group_column,
+        valid_size=valid_size,
+        test_size=test_size,
+        seed=seed,
+    )
+    if as_json:
+        emit_json(report)
+    else:
+        rows = report["rows"]
+        console.print(
+            f"[bold]{version.ref}[/] split {strategy} (seed {seed}): "
+            f"train {rows['train']:,} / valid {rows['valid']:,} / test {rows['test']:,}"
+        )
+        balance = report.get("target_mean", {})
+        if balance:
+            console.print(
+                "target mean per part: "
+                + ", ".join(f"{part} {value:.4f}" for part, value in balance.items())
+            )
+        for finding in report["findings"]:
+            colour = "red" if finding["severity"] == "error" else "yellow"
+            console.print(f"  [{colour}]{finding['severity']}[/] {finding['message']}")
+        if not report["findings"]:
+            console.print("  no leakage found")
+    if any(f["severity"] == "error" for f in report["findings"]):
+        raise typer.Exit(1)
 
 
 def _metrics_table(metrics: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from shipyard.train.job import TrainResult, train
 from shipyard.train.metrics import evaluate
 from shipyard.train.model import Predictions, TabularModel
 from shipyard.train.problem import Problem, infer_problem
-from shipyard.train.split import Split, split_frame
+from shipyard.train.split import Split, split_dataset, split_frame
 from shipyard.train.threshold import choose_threshold
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "fit_calibrator",
     "get_family",
     "infer_problem",
+    "split_dataset",
     "split_frame",
     "train",
 ]

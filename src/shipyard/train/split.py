@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
+from shipyard.project import Project
 
-__all__ = ["Split", "split_frame"]
+__all__ = ["Split", "split_dataset", "split_frame"]
 
 _STRATEGIES = ("random", "stratified", "time", "group")
 _MAX_STRATA = 20
@@ -122,7 +124,8 @@ def split_frame(
 def check_leakage(
     frame: pd.DataFrame, target: str, split: Split, group_column: str | None = None
 ) -> list[dict[str, Any]]:
-    """Findings about a split: rows repeated across parts, shared entities, time order."""
+    """Findings about a split: rows repeated across parts, shared entities, time order, and
+    columns that are near-copies of the target."""
     findings: list[dict[str, Any]] = []
     features = frame.drop(columns=[target])
     hashes = pd.util.hash_pandas_object(features, index=False).to_numpy()
@@ -161,6 +164,58 @@ def check_leakage(
                     "message": "Test rows are earlier than training rows in a time split.",
                 }
             )
+    findings.extend(_target_copies(frame.iloc[split.train], target))
+    return findings
+
+
+_COPY_CORRELATION = 0.99
+
+
+def _target_copies(train: pd.DataFrame, target: str) -> list[dict[str, Any]]:
+    """Columns that give the target away on the training rows.
+
+    A numeric column whose correlation with a numeric or binary target is at least 0.99, or
+    a column of repeated values each of which always comes with the same target value.
+    """
+    y = train[target]
+    if y.nunique(dropna=True) < 2:
+        return []
+    codes = (
+        y.astype("float64")
+        if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+        else pd.Series(pd.factorize(y)[0], index=y.index, dtype="float64")
+    )
+    binary_or_numeric = y.nunique() == 2 or pd.api.types.is_numeric_dtype(y)
+    findings = []
+    for column in train.columns.drop(target):
+        values = train[column]
+        reason = None
+        if (
+            binary_or_numeric
+            and pd.api.types.is_numeric_dtype(values)
+            and not pd.api.types.is_bool_dtype(values)
+            and values.nunique() > 1
+        ):
+            corr = values.astype("float64").corr(codes)
+            if corr == corr and abs(corr) >= _COPY_CORRELATION:
+                reason = f"its correlation with '{target}' is {corr:+.3f}"
+        distinct = values.nunique(dropna=True)
+        # Groups of five rows on average, so that unique values are not "pure" by chance.
+        if reason is None and 1 < distinct <= len(values) // 5:
+            purity = codes.groupby(values, observed=True).nunique()
+            if (purity == 1).all():
+                reason = f"each of its {distinct} values always comes with the same '{target}'"
+        if reason:
+            findings.append(
+                {
+                    "check": "target_copy",
+                    "severity": "error",
+                    "column": column,
+                    "message": f"Column '{column}' is a near-copy of the target: {reason}. "
+                    "It is likely leakage (known only after the label); exclude it with "
+                    f"--exclude {column}.",
+                }
+            )
     return findings
 
 
@@ -191,3 +246,38 @@ def _require(frame: pd.DataFrame, column: str | None, flag: str, what: str) -> s
             f"Columns: {', '.join(frame.columns)}."
         )
     return column
+
+
+def split_dataset(
+    project: Project,
+    dataset: str,
+    target: str,
+    **options: Any,
+) -> tuple[DatasetVersion, dict[str, Any]]:
+    """Split a dataset version as training would, and store the report with the dataset.
+
+    Takes the keyword arguments of :func:`split_frame`.
+    """
+    from shipyard.catalog.refs import parse_dataset_ref
+
+    ref = parse_dataset_ref(dataset)
+    version = project.catalog.get_dataset_version(ref.name, ref.version)
+    frame = project.lake.read_frame(version)
+    if target not in frame.columns:
+        raise NotFound(
+            f"Column '{target}' is not in {version.ref}.{did_you_mean(target, frame.columns)} "
+            f"Columns: {', '.join(frame.columns)}."
+        )
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    parts = split_frame(frame, target, **options)
+    report = {"dataset": version.ref, "target": target, **parts.summary()}
+    y = frame[target]
+    if pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        report["target_mean"] = {
+            name: float(y.iloc[rows].astype("float64").mean())
+            for name, rows in (("train", parts.train), ("valid", parts.valid), ("test", parts.test))
+        }
+    project.catalog.put_report(
+        version.ref, f"split:{target}", report, html_uri=None, actor=project.actor
+    )
+    return version, report
