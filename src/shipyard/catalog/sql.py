@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,17 +10,23 @@ from typing import Any, NoReturn, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from shipyard.catalog import _migrate
+from shipyard.catalog._engine import make_engine, redact
+from shipyard.catalog._rows import (
+    dataset_from_row,
+    event_from_row,
+    model_from_row,
+    utc,
+)
+from shipyard.catalog._runs import RunsMixin
 from shipyard.catalog._tables import (
     audit_events,
     dataset_versions,
     model_aliases,
     model_versions,
     reports,
-    run_metrics,
-    runs,
 )
 from shipyard.catalog.base import Catalog
 from shipyard.entities import (
@@ -31,11 +36,9 @@ from shipyard.entities import (
     DatasetVersion,
     ModelVersion,
     Report,
-    Run,
 )
 from shipyard.errors import (
     BackendUnavailable,
-    InvalidInput,
     NotFound,
     did_you_mean,
 )
@@ -51,14 +54,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands timestamps back without their zone; they were written in UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-class SqlCatalog(Catalog):
+class SqlCatalog(RunsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:
@@ -68,13 +64,13 @@ class SqlCatalog(Catalog):
 
     def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
         self.url = url
-        self._engine = _make_engine(url, connect_args or {})
+        self._engine = make_engine(url, connect_args or {})
         self._lock = threading.Lock()
         try:
             _migrate.upgrade(self._engine)
         except sa_exc.OperationalError as exc:
             raise BackendUnavailable(
-                f"Cannot open the catalog at {_redact(url)}: {exc.orig}. Check that the "
+                f"Cannot open the catalog at {redact(url)}: {exc.orig}. Check that the "
                 "database is running and the URL (SHIPYARD_CATALOG_URL) is right."
             ) from exc
 
@@ -159,7 +155,7 @@ class SqlCatalog(Catalog):
                 "created_at": _now(),
             }
             conn.execute(dataset_versions.insert().values(**row))
-            version = _dataset_from_row(row)
+            version = dataset_from_row(row)
             self._audit(
                 conn,
                 actor,
@@ -181,7 +177,7 @@ class SqlCatalog(Catalog):
         with self._read() as conn:
             row = conn.execute(query).mappings().first()
             if row is not None:
-                return _dataset_from_row(row)
+                return dataset_from_row(row)
             names = conn.execute(sa.select(dataset_versions.c.name).distinct()).scalars().all()
             if name in names:
                 known = conn.execute(
@@ -203,132 +199,7 @@ class SqlCatalog(Catalog):
         if name is not None:
             query = query.where(dataset_versions.c.name == name)
         with self._read() as conn:
-            return [_dataset_from_row(r) for r in conn.execute(query).mappings()]
-
-    # --- runs -----------------------------------------------------------------------------
-    def create_run(
-        self,
-        *,
-        experiment: str,
-        name: str,
-        params: JSON,
-        tags: JSON,
-        inputs: JSON,
-        actor: Actor,
-    ) -> Run:
-        run_id = uuid.uuid4().hex
-        row: dict[str, Any] = {
-            "id": run_id,
-            "experiment": experiment,
-            "name": name,
-            "status": "running",
-            "params": params,
-            "metrics": {},
-            "tags": tags,
-            "inputs": inputs,
-            "outputs": {},
-            "created_by": actor.name,
-            "started_at": _now(),
-            "ended_at": None,
-            "error": None,
-        }
-        with self._write() as conn:
-            conn.execute(runs.insert().values(**row))
-            self._audit(conn, actor, "run.start", "run", run_id, {"experiment": experiment})
-        return _run_from_row(row)
-
-    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
-        if not metrics:
-            return
-        with self._write() as conn:
-            run = self._run_row(conn, run_id)
-            if step is None:
-                merged = {**run["metrics"], **{k: float(v) for k, v in metrics.items()}}
-                conn.execute(runs.update().where(runs.c.id == run["id"]).values(metrics=merged))
-            else:
-                conn.execute(
-                    run_metrics.insert(),
-                    [
-                        {"run_id": run["id"], "key": k, "step": step, "value": float(v)}
-                        for k, v in metrics.items()
-                    ],
-                )
-
-    def log_curve(self, run_id: str, key: str, points: Sequence[tuple[int, float]]) -> None:
-        if not points:
-            return
-        with self._write() as conn:
-            run = self._run_row(conn, run_id)
-            conn.execute(
-                run_metrics.insert(),
-                [
-                    {"run_id": run["id"], "key": key, "step": int(s), "value": float(v)}
-                    for s, v in points
-                ],
-            )
-
-    def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
-        with self._read() as conn:
-            run = self._run_row(conn, run_id)
-            rows = conn.execute(
-                sa.select(run_metrics.c.step, run_metrics.c.value)
-                .where(run_metrics.c.run_id == run["id"], run_metrics.c.key == key)
-                .order_by(run_metrics.c.step)
-            )
-            return [(int(s), float(v)) for s, v in rows]
-
-    def finish_run(
-        self,
-        run_id: str,
-        *,
-        status: str,
-        metrics: JSON | None = None,
-        outputs: JSON | None = None,
-        error: str | None = None,
-        actor: Actor,
-    ) -> Run:
-        if status not in ("finished", "failed"):
-            raise InvalidInput(f"A run ends as 'finished' or 'failed'. Got '{status}' instead.")
-        with self._write() as conn:
-            row = dict(self._run_row(conn, run_id))
-            row.update(
-                status=status,
-                metrics={**row["metrics"], **(metrics or {})},
-                outputs={**row["outputs"], **(outputs or {})},
-                error=error,
-                ended_at=_now(),
-            )
-            conn.execute(runs.update().where(runs.c.id == row["id"]).values(**row))
-            self._audit(conn, actor, f"run.{status}", "run", row["id"])
-        return _run_from_row(row)
-
-    def get_run(self, run_id: str) -> Run:
-        with self._read() as conn:
-            return _run_from_row(self._run_row(conn, run_id))
-
-    def list_runs(self, experiment: str | None = None) -> list[Run]:
-        query = sa.select(runs).order_by(runs.c.started_at.desc())
-        if experiment is not None:
-            query = query.where(runs.c.experiment == experiment)
-        with self._read() as conn:
-            return [_run_from_row(r) for r in conn.execute(query).mappings()]
-
-    @staticmethod
-    def _run_row(conn: Connection, run_id: str) -> Any:
-        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
-        if row is not None:
-            return row
-        if len(run_id) >= 6:
-            rows = (
-                conn.execute(sa.select(runs).where(runs.c.id.startswith(run_id)).limit(2))
-                .mappings()
-                .all()
-            )
-            if len(rows) == 1:
-                return rows[0]
-            if len(rows) > 1:
-                raise InvalidInput(f"Run id prefix '{run_id}' is ambiguous; give more of it.")
-        raise NotFound(f"No run with id '{run_id}'. See `shipyard runs list`.")
+            return [dataset_from_row(r) for r in conn.execute(query).mappings()]
 
     # --- models ---------------------------------------------------------------------------
     def create_model_version(
@@ -357,7 +228,7 @@ class SqlCatalog(Catalog):
                 "created_at": _now(),
             }
             conn.execute(model_versions.insert().values(**row))
-            version = _model_from_row(row, ())
+            version = model_from_row(row, ())
             self._audit(conn, actor, "model.register", "model", version.ref, {"run": run_id})
             return version
 
@@ -373,7 +244,7 @@ class SqlCatalog(Catalog):
             row = conn.execute(query).mappings().first()
             if row is None:
                 self._raise_model_not_found(conn, name, f"version {version}")
-            return _model_from_row(row, self._aliases_of(conn, name, row["version"]))
+            return model_from_row(row, self._aliases_of(conn, name, row["version"]))
 
     def list_model_versions(self, name: str | None = None) -> list[ModelVersion]:
         query = sa.select(model_versions).order_by(model_versions.c.name, model_versions.c.version)
@@ -385,7 +256,7 @@ class SqlCatalog(Catalog):
             for a in alias_rows:
                 by_version.setdefault((a["name"], a["version"]), []).append(a["alias"])
             return [
-                _model_from_row(r, tuple(sorted(by_version.get((r["name"], r["version"]), []))))
+                model_from_row(r, tuple(sorted(by_version.get((r["name"], r["version"]), []))))
                 for r in conn.execute(query).mappings()
             ]
 
@@ -424,7 +295,7 @@ class SqlCatalog(Catalog):
                 f"{name}:{version}",
                 {"alias": alias, "previous_version": previous},
             )
-            return _model_from_row(row, self._aliases_of(conn, name, version))
+            return model_from_row(row, self._aliases_of(conn, name, version))
 
     def resolve_alias(self, name: str, alias: str) -> ModelVersion:
         with self._read() as conn:
@@ -498,7 +369,7 @@ class SqlCatalog(Catalog):
             row = conn.execute(sa.select(reports).where(key)).mappings().first()
         if row is None:
             raise NotFound(f"No {kind} report for '{subject}'.")
-        return Report(**{**row, "created_at": _utc(row["created_at"])})
+        return Report(**{**row, "created_at": utc(row["created_at"])})
 
     # --- audit ----------------------------------------------------------------------------
     def record_event(
@@ -511,14 +382,14 @@ class SqlCatalog(Catalog):
                 .mappings()
                 .one()
             )
-        return _event_from_row(row)
+        return event_from_row(row)
 
     def list_events(self, limit: int = 100, object_type: str | None = None) -> list[AuditEvent]:
         query = sa.select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
         if object_type is not None:
             query = query.where(audit_events.c.object_type == object_type)
         with self._read() as conn:
-            return [_event_from_row(r) for r in conn.execute(query).mappings()]
+            return [event_from_row(r) for r in conn.execute(query).mappings()]
 
     def close(self) -> None:
         self._engine.dispose()
@@ -530,86 +401,3 @@ def _next_version(conn: Connection, table: sa.Table, name: str) -> int:
         sa.select(sa.func.max(table.c.version)).where(table.c.name == name)
     ).scalar()
     return int(current or 0) + 1
-
-
-# --- rows to entities -----------------------------------------------------------------------
-def _dataset_from_row(row: Any) -> DatasetVersion:
-    return DatasetVersion(
-        name=row["name"],
-        version=int(row["version"]),
-        fingerprint=row["fingerprint"],
-        columns=tuple(ColumnSchema(c["name"], c["type"]) for c in row["columns"]),
-        num_rows=int(row["num_rows"]),
-        num_bytes=int(row["num_bytes"]),
-        source=row["source"],
-        location=row["location"],
-        created_by=row["created_by"],
-        created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
-    )
-
-
-def _run_from_row(row: Any) -> Run:
-    return Run(
-        **{k: row[k] for k in Run.__dataclass_fields__ if k not in ("started_at", "ended_at")},
-        started_at=_utc(row["started_at"]),  # type: ignore[arg-type]
-        ended_at=_utc(row["ended_at"]),
-    )
-
-
-def _model_from_row(row: Any, aliases: tuple[str, ...]) -> ModelVersion:
-    fields = {k: row[k] for k in ModelVersion.__dataclass_fields__ if k in row}
-    fields.update(version=int(row["version"]), created_at=_utc(row["created_at"]), aliases=aliases)
-    return ModelVersion(**fields)
-
-
-def _event_from_row(row: Any) -> AuditEvent:
-    return AuditEvent(**{**row, "at": _utc(row["at"])})
-
-
-# --- engines --------------------------------------------------------------------------------
-def _redact(url: str) -> str:
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
-        return "<unparseable URL>"
-
-
-def _make_engine(url: str, connect_args: dict[str, Any]) -> Engine:
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa_exc.ArgumentError as exc:
-        raise InvalidInput(f"'{url}' is not a database URL.") from exc
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(
-            parsed, connect_args={"timeout": 30, "check_same_thread": False, **connect_args}
-        )
-        _sqlite_pragmas(engine)
-        return engine
-    try:
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
-    except ModuleNotFoundError as exc:
-        raise BackendUnavailable(
-            f"The driver for {parsed.drivername} is not installed ({exc.name}). "
-            "Install it with `pip install 'shipyard[postgres]'`."
-        ) from exc
-
-
-def _sqlite_pragmas(engine: Engine) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is deferred).
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        # A writer takes the lock up front, so two writers queue instead of failing with
-        # SQLITE_BUSY when one upgrades a read lock that another already upgraded.
-        immediate = conn.get_execution_options().get("shipyard_write")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
