@@ -122,12 +122,33 @@ def test_bias_report(workdir: Path) -> None:
 
 def test_split_reports_shared_entities_and_leaks(workdir: Path) -> None:
     report = json.loads(
-        shipyard(workdir, "split", "training", "--target", "is_fraud", "--strategy", "time",
-                 "--time-column", "day", "--group-column", "subscriber_id", "--json").stdout
+        shipyard(
+            workdir,
+            "split",
+            "training",
+            "--target",
+            "is_fraud",
+            "--strategy",
+            "time",
+            "--time-column",
+            "day",
+            "--group-column",
+            "subscriber_id",
+            "--json",
+        ).stdout
     )
     assert {f["check"] for f in report["findings"]} == {"shared_entities"}
-    grouped = shipyard(workdir, "split", "training", "--target", "is_fraud", "--strategy",
-                       "group", "--group-column", "subscriber_id")
+    grouped = shipyard(
+        workdir,
+        "split",
+        "training",
+        "--target",
+        "is_fraud",
+        "--strategy",
+        "group",
+        "--group-column",
+        "subscriber_id",
+    )
     assert "no leakage found" in grouped.stdout
     typo = shipyard(workdir, "split", "training", "--target", "is_frud", check=False)
     assert typo.returncode == 1 and "Did you mean 'is_fraud'" in typo.stderr

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from shipyard.demo import drift_start, training_table_sql
+from shipyard.serve import find_free_port, wait_until_ready
 from tests.e2e.cli import shipyard
 from tests.e2e.conftest import make_project
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +61,7 @@ def test_lifecycle(workdir: Path) -> None:
     sample = json.loads(
         shipyard(workdir, "sql", "SELECT * EXCLUDE (is_fraud) FROM later LIMIT 2", "--json").stdout
     )
-    port = _free_port()
+    port = find_free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -86,15 +79,7 @@ def test_lifecycle(workdir: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(server.stderr.read().decode()) from None
-                time.sleep(0.2)
+        wait_until_ready(server, f"{base}/ping")
         ok = httpx.post(f"{base}/v1/predict", json={"rows": sample}, timeout=10)
         assert ok.status_code == 200, ok.text
         assert len(ok.json()["predictions"]) == 2

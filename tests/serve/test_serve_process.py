@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from shipyard.project import Project
-from shipyard.serve import find_free_port
+from shipyard.serve import find_free_port, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -29,20 +28,8 @@ def test_serve_model_answers_http_on_loopback(project: Project) -> None:
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
+        wait_until_ready(proc, f"{base}/ping")
         with httpx.Client(base_url=base, timeout=5.0) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"The server exited early:\n{proc.stdout.read().decode()}")  # type: ignore[union-attr]
-                try:
-                    if client.get("/ping").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("The server did not answer /ping within 60 s.")
-                time.sleep(0.1)
-
             row = {"amount": 120.5, "calls": 3, "country": "fr", "roaming": True}
             response = client.post("/v1/predict", json={"rows": [row]})
             assert response.status_code == 200

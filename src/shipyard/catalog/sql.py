@@ -83,8 +83,6 @@ class SqlCatalog(RunsMixin, Catalog):
                 conn.begin(),
             ):
                 yield conn
-        except sa_exc.IntegrityError:
-            raise
         except sa_exc.OperationalError as exc:
             raise BackendUnavailable(f"The catalog database failed: {exc.orig}.") from exc
 

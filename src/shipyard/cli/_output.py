@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from shipyard.entities import to_json
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+"""The ``--json`` option every command that shows something takes."""
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import console, emit_json
+from shipyard.cli._output import JsonFlag, console, emit_json
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 constraints_app = typer.Typer(help="Data-quality rules.", no_args_is_help=True)
 
 

@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import console, emit_json, human_bytes, table
+from shipyard.cli._output import JsonFlag, console, emit_json, human_bytes, table
 from shipyard.errors import InvalidInput
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 datasets_app = typer.Typer(help="List and inspect datasets.", no_args_is_help=True)
 
 

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import console, emit_json
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from shipyard.cli._output import JsonFlag, console, emit_json
 
 
 def register(app: typer.Typer) -> None:

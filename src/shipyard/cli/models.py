@@ -7,9 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import console, emit_json, fmt_metric, table
+from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 models_app = typer.Typer(help="List, inspect and promote model versions.", no_args_is_help=True)
 
 _SHOWN_METRICS = (

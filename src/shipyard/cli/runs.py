@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import console, emit_json, fmt_metric, table
+from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.entities import Run
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", no_args_is_help=True)
 
 

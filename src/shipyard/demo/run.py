@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,6 @@ from rich.table import Table
 
 from shipyard.demo.data import drift_start, generate
 from shipyard.demo.sql import training_table_sql
-from shipyard.errors import BackendUnavailable
 from shipyard.project import Project, init_project
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -149,6 +147,7 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
     import duckdb
 
     from shipyard.lake import connect_views
+    from shipyard.serve import find_free_port, wait_until_ready
 
     con: duckdb.DuckDBPyConnection = connect_views(project.catalog, project.lake)
     try:
@@ -158,7 +157,7 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
     rows = json.loads(frame.drop(columns=["is_fraud"]).to_json(orient="records", date_format="iso"))
     unseen = dict(rows[0], visited_operator="XX-NewPartner")
     malformed = {k: v for k, v in rows[0].items() if k != "data_mb"}
-    port = _free_port()
+    port = find_free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -177,7 +176,7 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(server, base)
+        wait_until_ready(server, f"{base}/ping")
         with httpx.Client(base_url=base, timeout=10) as client:
             for label, body in (
                 ("3 real subscriber-days", {"rows": rows}),
@@ -200,27 +199,6 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
         if server.stderr is not None:
             server.stderr.close()
     return results
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(server: subprocess.Popen[bytes], base: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            err = server.stderr.read().decode() if server.stderr else ""
-            raise BackendUnavailable(f"The inference server exited early: {err[-2000:]}")
-        try:
-            if httpx.get(f"{base}/ping", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise BackendUnavailable(f"The inference server did not answer /ping within {timeout:.0f} s.")
 
 
 def _print_summary(summary: DemoSummary, out: Console) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -16,6 +17,9 @@ from shipyard.ingest import validate_name
 from shipyard.lake import Published, publish_staged, quote_literal
 from shipyard.project import Project
 from shipyard.registry import load_model
+
+if TYPE_CHECKING:
+    from shipyard.train import TabularModel
 
 __all__ = ["batch_transform"]
 
@@ -86,17 +90,17 @@ def batch_transform(
         )
 
 
-def _score(model: object, frame: pd.DataFrame) -> pd.DataFrame:
-    predictions = model.predict_frame(frame)  # type: ignore[attr-defined]
+def _score(model: TabularModel, frame: pd.DataFrame) -> pd.DataFrame:
+    predictions = model.predict_frame(frame)
     out = frame.copy()
-    problem = model.problem  # type: ignore[attr-defined]
+    problem = model.problem
     if problem.type == "binary":
         out["score"] = predictions.scores
         out["decision"] = np.asarray(predictions.decisions, dtype=bool)
     elif problem.type == "multiclass":
         for i, cls in enumerate(problem.classes):
             out[f"score_{cls}"] = predictions.scores[:, i]
-        out["decision"] = pd.array(predictions.decisions.tolist())
+        out["decision"] = pd.array(np.asarray(predictions.decisions).tolist())
     else:
         out["prediction"] = predictions.scores
     return out

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -23,16 +24,14 @@ _STAGING = "_staging"
 _STALE_SECONDS = 24 * 3600
 
 
+@dataclass(frozen=True)
 class TableFacts:
     """What the lake measured of a staged table: schema, rows, bytes, content fingerprint."""
 
-    def __init__(
-        self, columns: tuple[ColumnSchema, ...], num_rows: int, num_bytes: int, fingerprint: str
-    ) -> None:
-        self.columns = columns
-        self.num_rows = num_rows
-        self.num_bytes = num_bytes
-        self.fingerprint = fingerprint
+    columns: tuple[ColumnSchema, ...]
+    num_rows: int
+    num_bytes: int
+    fingerprint: str
 
 
 class Lake:

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts import load_verified_pickle
+from shipyard.artifacts import load_verified_pickle, write_manifest
 from shipyard.catalog.refs import parse_model_ref
 from shipyard.entities import ModelVersion
 from shipyard.errors import InvalidInput
@@ -60,8 +60,6 @@ def register_model(
     """Write a bundle (model, signature, metrics, lineage, library versions, manifest) and
     register it as the next version of ``name``."""
     parse_model_ref(name)
-    from shipyard.artifacts import write_manifest
-
     with tempfile.TemporaryDirectory(prefix="shipyard-bundle-") as tmp:
         folder = Path(tmp)
         with (folder / _MODEL_FILE).open("wb") as fh:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from shipyard.serve._app import ShipyardServeApp, create_app
-from shipyard.serve.server import find_free_port, serve_model
+from shipyard.serve.server import find_free_port, serve_model, wait_until_ready
 
-__all__ = ["ShipyardServeApp", "create_app", "find_free_port", "serve_model"]
+__all__ = [
+    "ShipyardServeApp",
+    "create_app",
+    "find_free_port",
+    "serve_model",
+    "wait_until_ready",
+]

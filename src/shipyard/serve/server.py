@@ -5,7 +5,12 @@ from __future__ import annotations
 import gc
 import importlib.util
 import socket
+import subprocess
+import time
 
+import httpx
+
+from shipyard.errors import BackendUnavailable
 from shipyard.project import Project
 from shipyard.registry import load_model
 from shipyard.serve._app import create_app
@@ -18,6 +23,28 @@ def find_free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, *, timeout: float = 60.0) -> None:
+    """Block until a server started as ``process`` answers ``GET url`` with 200.
+
+    Raises:
+        BackendUnavailable: The process exited first (with the end of its output), or the
+            server did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stream = process.stderr or process.stdout
+            output = stream.read().decode(errors="replace") if stream else ""
+            raise BackendUnavailable(f"The inference server exited early: {output[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise BackendUnavailable(f"The inference server did not answer {url} within {timeout:.0f} s.")
 
 
 def serve_model(

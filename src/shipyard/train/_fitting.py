@@ -53,6 +53,18 @@ class Parts:
     categorical: list[int]
     feature_names: list[str]
 
+    def search_data(self, problem: Problem) -> SearchData:
+        """The train and validation parts, as the families fit them."""
+        return SearchData(
+            problem.type,
+            len(problem.classes),
+            self.x["train"],
+            self.y["train"],
+            self.x["valid"],
+            self.y["valid"],
+            self.categorical,
+        )
+
 
 @dataclass
 class Options:
@@ -87,18 +99,7 @@ def fit_single(
     options: Options,
 ) -> Fitted:
     """One fit of one family on train, early-stopped on validation."""
-    fit = family.fit(
-        problem.type,
-        len(problem.classes),
-        parts.x["train"],
-        parts.y["train"],
-        parts.x["valid"],
-        parts.y["valid"],
-        parts.categorical,
-        params,
-        options.seed,
-        threads=options.threads,
-    )
+    fit = parts.search_data(problem).fit(family, params, options.seed, threads=options.threads)
     valid_raw = family.predict(fit.estimator, parts.x["valid"], threads=options.threads)
     fitted = _finish(
         encoder, problem, parts, options, family, fit.estimator, family, fit.estimator, valid_raw
@@ -128,15 +129,7 @@ def fit_automl(
     say: Callable[[str], None],
 ) -> Fitted:
     """Search, pick the best model or ensemble, refit it on train + valid when time allows."""
-    data = SearchData(
-        problem.type,
-        len(problem.classes),
-        parts.x["train"],
-        parts.y["train"],
-        parts.x["valid"],
-        parts.y["valid"],
-        parts.categorical,
-    )
+    data = parts.search_data(problem)
     if log is not None:
         log.bind(problem, parts)
     result = search(

@@ -13,11 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.entities import ModelVersion, Run, to_json
-from shipyard.errors import InvalidInput, NotFound, did_you_mean
+from shipyard.errors import InvalidInput
 from shipyard.project import Project
 from shipyard.train._fitting import (
     CatalogTrialLog,
@@ -33,7 +31,7 @@ from shipyard.train.families import get_family
 from shipyard.train.features import FeatureEncoder
 from shipyard.train.model import TabularModel
 from shipyard.train.problem import Problem, infer_problem
-from shipyard.train.split import split_frame
+from shipyard.train.split import require_columns, split_frame
 from shipyard.train.threshold import check_decision
 
 __all__ = ["TrainResult", "train"]
@@ -145,7 +143,7 @@ def train(
     version = project.catalog.get_dataset_version(ref.name, ref.version)
     say(f"Reading {version.ref} ({version.num_rows:,} rows)")
     frame = project.lake.read_frame(version)
-    _require_columns(frame, [target, *exclude])
+    require_columns(frame, [target, *exclude])
     labelled = frame[frame[target].notna()].reset_index(drop=True)
     unlabelled = len(frame) - len(labelled)
     problem = infer_problem(labelled[target], positive=positive, problem_type=problem_type)
@@ -337,16 +335,6 @@ def _register(
     from shipyard.registry import register_model
 
     return register_model(project, name, model, run_id=run_id, metrics=metrics, lineage=lineage)
-
-
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    for column in columns:
-        if column not in frame.columns:
-            raise NotFound(
-                f"Column '{column}' is not in the dataset.{did_you_mean(column, frame.columns)} "
-                f"Columns: {', '.join(frame.columns)}.",
-                details={"column": column},
-            )
 
 
 def _flatten(metrics: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,12 +241,19 @@ def _cut(order: np.ndarray, valid_size: float, test_size: float) -> tuple[np.nda
 def _require(frame: pd.DataFrame, column: str | None, flag: str, what: str) -> str:
     if not column:
         raise InvalidInput(f"{what.capitalize()} needs {flag} COLUMN.")
-    if column not in frame.columns:
-        raise NotFound(
-            f"Column '{column}' does not exist.{did_you_mean(column, frame.columns)} "
-            f"Columns: {', '.join(frame.columns)}."
-        )
+    require_columns(frame, [column])
     return column
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise NotFound, suggesting a close name, for the first column ``frame`` lacks."""
+    for column in columns:
+        if column not in frame.columns:
+            raise NotFound(
+                f"Column '{column}' is not in the dataset.{did_you_mean(column, frame.columns)} "
+                f"Columns: {', '.join(frame.columns)}.",
+                details={"column": column},
+            )
 
 
 def split_dataset(
@@ -263,11 +271,7 @@ def split_dataset(
     ref = parse_dataset_ref(dataset)
     version = project.catalog.get_dataset_version(ref.name, ref.version)
     frame = project.lake.read_frame(version)
-    if target not in frame.columns:
-        raise NotFound(
-            f"Column '{target}' is not in {version.ref}.{did_you_mean(target, frame.columns)} "
-            f"Columns: {', '.join(frame.columns)}."
-        )
+    require_columns(frame, [target])
     frame = frame[frame[target].notna()].reset_index(drop=True)
     parts = split_frame(frame, target, **options)
     report = {"dataset": version.ref, "target": target, **parts.summary()}

@@ -24,7 +24,7 @@ from shipyard.train.automl._budget import Budget
 from shipyard.train.automl._ensemble import caruana_select
 from shipyard.train.automl._metrics import higher_is_better, score
 from shipyard.train.automl._pruner import FamilyMedianPruner
-from shipyard.train.families import FAMILIES, Family, FitResult, get_family
+from shipyard.train.families import FAMILIES, Family, FitResult, IterationHook, get_family
 from shipyard.types import ProblemType
 
 __all__ = [
@@ -57,6 +57,30 @@ class SearchData:
     x_valid: np.ndarray
     y_valid: np.ndarray
     categorical: list[int]
+
+    def fit(
+        self,
+        family: Family,
+        params: dict[str, Any] | None,
+        seed: int,
+        *,
+        on_iteration: IterationHook | None = None,
+        threads: int = 0,
+    ) -> FitResult:
+        """Fit ``family`` on these matrices, early-stopped on the validation part."""
+        return family.fit(
+            self.problem,
+            self.n_classes,
+            self.x_train,
+            self.y_train,
+            self.x_valid,
+            self.y_valid,
+            self.categorical,
+            params,
+            seed,
+            on_iteration=on_iteration,
+            threads=threads,
+        )
 
 
 @dataclass
@@ -259,19 +283,7 @@ def search(
 
         run_id = log.start(trial.number, family_name, params) if log else None
         try:
-            fit = family.fit(
-                data.problem,
-                data.n_classes,
-                data.x_train,
-                data.y_train,
-                data.x_valid,
-                data.y_valid,
-                data.categorical,
-                params,
-                seed,
-                on_iteration=hook,
-                threads=threads,
-            )
+            fit = data.fit(family, params, seed, on_iteration=hook, threads=threads)
             if state["pruned"]:
                 counts["pruned"] += 1
                 if log:

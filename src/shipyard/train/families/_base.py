@@ -57,6 +57,11 @@ class Family(abc.ABC):
     iterative: ClassVar[bool] = False
     """True when ``best_iteration`` fixes the size of a refit (boosters)."""
 
+    def resolve_params(self, params: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        """The defaults overlaid with ``params``, and whether to weight classes evenly."""
+        chosen = {**self.defaults, **(params or {})}
+        return chosen, bool(chosen.pop("balanced", False))
+
     @abc.abstractmethod
     def fit(
         self,

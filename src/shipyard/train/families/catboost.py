@@ -67,10 +67,9 @@ class CatBoostFamily(Family):
     ) -> FitResult:
         from catboost import CatBoostClassifier, CatBoostError, CatBoostRegressor, Pool
 
-        chosen = {**self.defaults, **(params or {})}
+        chosen, balanced = self.resolve_params(params)
         iterations = int(chosen.pop("iterations"))
         patience = int(chosen.pop("early_stopping_rounds"))
-        balanced = bool(chosen.pop("balanced", False))
         has_valid = x_valid is not None and y_valid is not None
         settings = {
             **chosen,

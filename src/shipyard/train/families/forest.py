@@ -71,9 +71,8 @@ class _ForestFamily(Family):
         on_iteration: IterationHook | None = None,
         threads: int = 0,
     ) -> FitResult:
-        chosen = {**self.defaults, **(params or {})}
+        chosen, balanced = self.resolve_params(params)
         total = int(chosen.pop("n_estimators"))
-        balanced = bool(chosen.pop("balanced", False))
         classifier, regressor = self._classes(problem)
         cls = regressor if problem == "regression" else classifier
         try:

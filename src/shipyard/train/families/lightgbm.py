@@ -76,10 +76,9 @@ class LightGBMFamily(Family):
     ) -> FitResult:
         import lightgbm as lgb
 
-        chosen = {**self.defaults, **(params or {})}
+        chosen, balanced = self.resolve_params(params)
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
-        balanced = bool(chosen.pop("balanced", False))
         objective = dict(_OBJECTIVES[problem])
         if problem == "multiclass":
             objective["num_class"] = n_classes

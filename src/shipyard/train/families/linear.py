@@ -62,8 +62,7 @@ class LinearFamily(Family):
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        chosen = {**self.defaults, **(params or {})}
-        balanced = bool(chosen.pop("balanced", False))
+        chosen, balanced = self.resolve_params(params)
         cats = sorted(set(categorical))
         nums = [i for i in range(x_train.shape[1]) if i not in cats]
         parts: list[tuple[str, Any, list[int]]] = []

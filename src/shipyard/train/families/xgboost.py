@@ -75,10 +75,9 @@ class XGBoostFamily(Family):
     ) -> FitResult:
         import xgboost as xgb
 
-        chosen = {**self.defaults, **(params or {})}
+        chosen, balanced = self.resolve_params(params)
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
-        balanced = bool(chosen.pop("balanced", False))
         booster_params = {
             **_OBJECTIVES[problem],
             **chosen,
