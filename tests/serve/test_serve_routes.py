@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import anyio
@@ -238,10 +239,37 @@ def test_wrong_method_is_json_405(client: Client) -> None:
     assert_error(client.get("/invocations"), 405, "MethodNotAllowed")
 
 
-def test_explain_is_reserved_with_501(client: Client, row: dict[str, Any]) -> None:
+def test_explain_returns_top_contributions_that_add_up(
+    client: Client, loaded: LoadedModel, row: dict[str, Any]
+) -> None:
+    assert loaded.model.calibrator is None  # else the score is not sigmoid(raw_score)
+    response = client.post("/v1/predict?explain=true&top=2", json={"rows": [row, row]})
+    assert response.status_code == 200, response.text
+    for prediction in response.json()["predictions"]:
+        explanation = prediction["explanation"]
+        assert explanation["space"] == "log-odds" and explanation["exact"] is True
+        assert len(explanation["contributions"]) == 2
+        assert {c["feature"] for c in explanation["contributions"]} <= set(COLUMNS)
+        probability = 1 / (1 + math.exp(-explanation["raw_score"]))
+        assert probability == pytest.approx(prediction["score"], abs=1e-6)
+    plain = client.post("/v1/predict?explain=false", json={"rows": [row]}).json()
+    assert "explanation" not in plain["predictions"][0]
+
+
+@pytest.mark.parametrize("top", ["0", "x", "101"])
+def test_explain_top_out_of_range_is_422(client: Client, row: dict[str, Any], top: str) -> None:
+    response = client.post(f"/v1/predict?explain=true&top={top}", json={"rows": [row]})
+    assert "top" in assert_error(response, 422, "InvalidInput")["message"]
+
+
+def test_explain_on_a_forest_is_501(project: Project, row: dict[str, Any]) -> None:
+    from shipyard.registry import load_model
+
+    train(project, "d", "y", model_name="forest", family="random_forest", exclude=["tier", "spend"])
+    client = Client(create_app(load_model(project, "forest"), max_body_bytes=10_000, max_rows=5))
     response = client.post("/v1/predict?explain=true", json={"rows": [row]})
-    assert "explain" in assert_error(response, 501, "NotSupported")["message"]
-    assert client.post("/v1/predict?explain=false", json={"rows": [row]}).status_code == 200
+    assert "random_forest" in assert_error(response, 501, "NotSupported")["message"]
+    assert client.post("/v1/predict", json={"rows": [row]}).status_code == 200
 
 
 def test_model_route_describes_the_version(client: Client) -> None:

@@ -51,6 +51,11 @@ _INLINE_BYTES = 16 * 1024
 # LightGBM's OpenMP threads only pay off on big batches.
 _THREADED_ROWS = 2_000
 
+_EXPLAIN_TOP = 5  # contributions per row that ?explain=true returns by default
+_MAX_EXPLAIN_TOP = 100
+_TRUE_FLAGS = frozenset({"true", "1", "yes"})
+_EXPLAINED = ("space", "base", "raw_score", "contributions", "explained_by", "exact")
+
 _JSON = b"application/json"
 _CSV = b"text/csv"
 
@@ -83,6 +88,7 @@ class ShipyardServeApp:
         self._class_keys = tuple(str(c) for c in classes)
         ref = loaded.version.ref
         self._ref = ref
+        self._family = model.family.name
         self._headers = [(b"content-type", _JSON), (b"x-shipyard-model", ref.encode())]
         info = {
             "name": loaded.version.name,
@@ -149,27 +155,45 @@ class ShipyardServeApp:
         return 200, self._static[scope["path"]]
 
     async def _v1_predict(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
-        if scope["query_string"]:
-            explain = parse_qs(scope["query_string"].decode("latin-1")).get("explain", [""])
-            if explain[-1].lower() in ("true", "1", "yes"):
-                raise NotSupported(
-                    "Explanations (?explain=true) are not available for this model yet: it "
-                    "does not provide per-feature contributions. Drop the parameter to score.",
-                    details={"model": self._ref},
-                )
+        top = self._explain_top(scope["query_string"]) if scope["query_string"] else 0
         body, media = await self._body(scope, receive, (_JSON,))
+        if top:
+            return await self._score(body, media, self._parse_predict, explain=top)
         return await self._score(body, media, self._parse_predict)
+
+    def _explain_top(self, query: bytes) -> int:
+        """How many contributions ``?explain=true[&top=N]`` asks for per row (0: none)."""
+        params = parse_qs(query.decode("latin-1"))
+        flag = params.get("explain", [""])[-1].lower()
+        if flag not in _TRUE_FLAGS:
+            return 0
+        if not self.loaded.model.can_explain:
+            raise NotSupported(
+                f"This model ({self._family}) cannot explain single predictions; LightGBM, "
+                "XGBoost, CatBoost, linear models and ensembles of them can. Drop "
+                "?explain=true to score.",
+                details={"model": self._ref, "family": self._family},
+            )
+        raw = params.get("top", [str(_EXPLAIN_TOP)])[-1]
+        if not raw.isdigit() or not 1 <= int(raw) <= _MAX_EXPLAIN_TOP:
+            raise InvalidInput(
+                f"'top' must be a whole number from 1 to {_MAX_EXPLAIN_TOP}. Got {raw!r}.",
+                details={"top": raw},
+            )
+        return int(raw)
 
     async def _invocations(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         body, media = await self._body(scope, receive, (_JSON, _CSV))
         return await self._score(body, media, self._parse_invocation)
 
     async def _score(
-        self, body: bytes, media: bytes, parse: Callable[[bytes, bytes], Rows]
+        self, body: bytes, media: bytes, parse: Callable[[bytes, bytes], Rows], explain: int = 0
     ) -> tuple[int, bytes]:
         if len(body) <= _INLINE_BYTES:
-            return 200, self._respond(parse(body, media))
-        return 200, await anyio.to_thread.run_sync(lambda: self._respond(parse(body, media)))
+            return 200, self._respond(parse(body, media), explain)
+        return 200, await anyio.to_thread.run_sync(
+            lambda: self._respond(parse(body, media), explain)
+        )
 
     def _parse_predict(self, body: bytes, media: bytes) -> Rows:
         return rows_from_predict(load_json(body))
@@ -179,7 +203,7 @@ class ShipyardServeApp:
             return rows_from_csv(body, self._specs)
         return rows_from_invocation(load_json(body), self._names)
 
-    def _respond(self, rows: Rows) -> bytes:
+    def _respond(self, rows: Rows, explain: int = 0) -> bytes:
         check_count(rows, self.max_rows)
         n = len(rows)
         result = self._predict(rows, threads=1 if n < _THREADED_ROWS else 0)
@@ -199,6 +223,10 @@ class ShipyardServeApp:
             ]
         else:
             predictions = [{"score": s, "decision": None} for s in scores]
+        if explain:
+            explained = self.loaded.model.explain_records(rows, top=explain)
+            for prediction, item in zip(predictions, explained, strict=True):
+                prediction["explanation"] = {k: v for k, v in item.items() if k in _EXPLAINED}
         return orjson.dumps(
             {"model": self._ref, "predictions": predictions, "unseen": result.unseen},
             option=orjson.OPT_SERIALIZE_NUMPY,

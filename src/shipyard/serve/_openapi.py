@@ -99,6 +99,35 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                     "description": "The label at the model's threshold (binary), the likeliest "
                     "class (multiclass), or null (regression)."
                 },
+                "explanation": _ref("Explanation"),
+            },
+        },
+        "Explanation": {
+            "type": "object",
+            "description": "With ?explain=true: base + the sum of every feature's "
+            "contribution = raw_score (only the top ones are listed).",
+            "required": ["space", "base", "raw_score", "contributions", "explained_by", "exact"],
+            "properties": {
+                "space": {"enum": ["log-odds", "margin", "value", "probability"]},
+                "base": {"type": "number"},
+                "raw_score": {"type": "number"},
+                "contributions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["feature", "value", "contribution"],
+                        "properties": {
+                            "feature": {"type": "string"},
+                            "value": {},
+                            "contribution": {"type": "number"},
+                        },
+                    },
+                },
+                "explained_by": {"type": "string", "description": "The family explaining."},
+                "exact": {
+                    "type": "boolean",
+                    "description": "False when an ensemble member stands in for the ensemble.",
+                },
             },
         },
         "PredictResponse": {
@@ -184,14 +213,25 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                         "in": "query",
                         "required": False,
                         "schema": {"type": "boolean", "default": False},
-                        "description": "Reserved: per-feature contributions (501 for now).",
-                    }
+                        "description": (
+                            "Add each row's top feature contributions: base + contributions "
+                            "= raw_score (log-odds, margin, value, or an ensemble's "
+                            "probability). 501 for a family that cannot explain (forests)."
+                        ),
+                    },
+                    {
+                        "name": "top",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+                        "description": "How many contributions per row, largest first.",
+                    },
                 ],
                 "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},
                 "responses": {
                     "200": ok,
                     **scoring_errors,
-                    "501": _error("Explanations are not available for this model."),
+                    "501": _error("This model's family cannot explain single predictions."),
                 },
             }
         },

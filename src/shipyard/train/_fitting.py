@@ -151,7 +151,9 @@ def fit_automl(
     valid_raw = np.asarray(
         np.sum([w * np.asarray(c.valid_scores) for c, w in chosen], axis=0), dtype=np.float64
     )
-    family_before, estimator_before = _combine([(c.family, c.fit.estimator, w) for c, w in chosen])
+    family_before, estimator_before = _combine(
+        [(c.family, c.fit.estimator, w) for c, w in chosen], problem
+    )
 
     best = result.best
     diagnostics = _diagnostics(
@@ -184,7 +186,7 @@ def fit_automl(
         else:
             say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
         members[k] = (c.family, estimator, w)
-    family_after, estimator_after = _combine([members[k] for k in range(len(chosen))])
+    family_after, estimator_after = _combine([members[k] for k in range(len(chosen))], problem)
     fitted = _finish(
         encoder,
         problem,
@@ -230,10 +232,10 @@ def fit_automl(
     return fitted
 
 
-def _combine(members: list[tuple[Family, Any, float]]) -> tuple[Family, Any]:
+def _combine(members: list[tuple[Family, Any, float]], problem: Problem) -> tuple[Family, Any]:
     if len(members) == 1:
         return members[0][0], members[0][1]
-    return EnsembleFamily(), EnsembleEstimator(members)
+    return EnsembleFamily(), EnsembleEstimator(members, problem.type)
 
 
 def _finish(

@@ -114,39 +114,52 @@ class TabularModel:
         order = np.argsort(-shares, kind="stable")
         return {names[i]: float(shares[i]) for i in order}
 
+    @property
+    def can_explain(self) -> bool:
+        """Whether :meth:`explain_records` works for this model's family (or a member)."""
+        return self._explainer()[0] is not None
+
     def explain_records(
         self, records: Sequence[Mapping[str, Any]], *, top: int = 5
     ) -> list[dict[str, Any]]:
         """Why each row scored what it did: the ``top`` features by |contribution|.
 
-        Contributions are additive in raw-score space (log-odds for binary, the predicted
-        class's margin for multiclass, the value for regression): ``base`` plus every
-        feature's contribution equals ``raw_score`` (tree SHAP for the boosters, coefficient
-        times value for linear models). An ensemble is explained by its heaviest member that
-        can explain (named in ``explained_by``).
+        Contributions are additive: ``base`` plus every feature's contribution equals
+        ``raw_score``. For a single model the space is its raw score (log-odds for binary, the
+        predicted class's margin for multiclass, the value for regression; tree SHAP for the
+        boosters, coefficient times value for linear models). For an ensemble whose members
+        all explain, it is the ensemble's probability (or value): each member's
+        contributions are rescaled to its probability and weighted, so the sum is exact.
+        Otherwise the heaviest member that can explain stands in (``exact`` is false).
+        Calibration is applied after: ``score`` may differ from ``raw_score``.
 
         Raises:
-            InvalidInput: Bad rows, or the model's family has no per-prediction contributions.
+            InvalidInput: Bad rows, or no family in the model can explain single predictions.
         """
         encoded = self.encoder.encode_records(records)
-        family, estimator = self._explainer()
-        contrib = family.contributions(estimator, encoded.matrix)
-        if contrib is None:
+        family, estimator, exact = self._explainer()
+        contrib = family.contributions(estimator, encoded.matrix) if family else None
+        if family is None or contrib is None:
             raise InvalidInput(
-                f"A {family.name} model cannot explain single predictions; LightGBM, XGBoost, "
-                "CatBoost and linear models can. Train with one of those families."
+                f"A {self.family.name} model cannot explain single predictions; LightGBM, "
+                "XGBoost, CatBoost and linear models can. Train with one of those families."
             )
         scores = self.predict_scores(encoded.matrix, threads=1)
         picked = np.argmax(scores, axis=1) if scores.ndim == 2 else np.zeros(len(scores), int)
         rows = contrib[np.arange(len(picked)), picked]  # (n, features + 1)
         order = np.argsort(-np.abs(rows[:, :-1]), axis=1, kind="stable")[:, :top]
         names = self.encoder.feature_names_
-        space = {"binary": "log-odds", "multiclass": "margin", "regression": "value"}
+        if getattr(estimator, "members", None) is not None:
+            space = "value" if self.problem.type == "regression" else "probability"
+        else:
+            space = {"binary": "log-odds", "multiclass": "margin", "regression": "value"}[
+                self.problem.type
+            ]
         out = []
         for i, record in enumerate(records):
             item: dict[str, Any] = {
                 "score": scores[i].tolist() if scores.ndim == 2 else float(scores[i]),
-                "space": space[self.problem.type],
+                "space": space,
                 "base": float(rows[i, -1]),
                 "raw_score": float(rows[i].sum()),
                 "contributions": [
@@ -158,20 +171,26 @@ class TabularModel:
                     for j in order[i]
                 ],
                 "explained_by": family.name,
+                "exact": exact,
             }
             if self.problem.type == "multiclass":
                 item["class"] = self.problem.classes[int(picked[i])]
             out.append(item)
         return out
 
-    def _explainer(self) -> tuple[Family, Any]:
+    def _explainer(self) -> tuple[Family | None, Any, bool]:
+        """The family and estimator that explain this model, and whether that is exact."""
         members = getattr(self.estimator, "members", None)
         if members is None:
-            return self.family, self.estimator
-        for family, estimator, _weight in sorted(members, key=lambda m: -m[2]):
-            if type(family).contributions is not Family.contributions:
-                return family, estimator
-        return self.family, self.estimator
+            explains = type(self.family).contributions is not Family.contributions
+            return (self.family if explains else None), self.estimator, True
+        explaining = [m for m in members if type(m[0]).contributions is not Family.contributions]
+        if len(explaining) == len(members) and getattr(self.estimator, "problem", None):
+            return self.family, self.estimator, True
+        if not explaining:
+            return None, self.estimator, False
+        family, estimator, _weight = max(explaining, key=lambda m: m[2])
+        return family, estimator, False
 
     def _predict(self, encoded: Encoded, threads: int) -> Predictions:
         scores = self.predict_scores(encoded.matrix, threads=threads)
