@@ -74,6 +74,9 @@ class Run:
     started_at: datetime
     ended_at: datetime | None = None
     error: str | None = None
+    host: str | None = None  # the machine and process that run it
+    pid: int | None = None
+    heartbeat_at: datetime | None = None  # last sign of life while running
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -98,13 +99,23 @@ def test_every_change_writes_an_audit_event(catalog: Catalog) -> None:
     )
     catalog.finish_run(run.id, status="finished", actor=ACTOR)
     catalog.create_model_version(
-        "fraud", run_id=run.id, bundle_uri="file:///b", problem_type="binary",
-        signature={}, metrics={}, lineage={}, actor=ACTOR,
+        "fraud",
+        run_id=run.id,
+        bundle_uri="file:///b",
+        problem_type="binary",
+        signature={},
+        metrics={},
+        lineage={},
+        actor=ACTOR,
     )
     catalog.set_alias("fraud", "prod", 1, actor=ACTOR)
     actions = [e.action for e in reversed(catalog.list_events())]
     assert actions == [
-        "dataset.create", "run.start", "run.finished", "model.register", "model.alias"
+        "dataset.create",
+        "run.start",
+        "run.finished",
+        "model.register",
+        "model.alias",
     ]
     assert {e.actor for e in catalog.list_events()} == {"tester"}
 
@@ -117,9 +128,7 @@ def test_run_lifecycle_metrics_and_curves(catalog: Catalog) -> None:
     catalog.log_metrics(run.id, {"auc": 0.9})
     catalog.log_curve(run.id, "valid_loss", [(1, 0.5), (2, 0.4), (3, 0.35)])
     catalog.log_metrics(run.id, {"valid_loss": 0.3}, step=4)
-    assert catalog.metric_history(run.id, "valid_loss") == [
-        (1, 0.5), (2, 0.4), (3, 0.35), (4, 0.3)
-    ]
+    assert catalog.metric_history(run.id, "valid_loss") == [(1, 0.5), (2, 0.4), (3, 0.35), (4, 0.3)]
     done = catalog.finish_run(run.id, status="failed", error="boom", actor=ACTOR)
     assert (done.status, done.error, done.metrics["auc"]) == ("failed", "boom", 0.9)
     assert catalog.get_run(run.id[:8]).id == run.id
@@ -130,11 +139,30 @@ def test_run_lifecycle_metrics_and_curves(catalog: Catalog) -> None:
         catalog.get_run("doesnotexist")
 
 
+def test_runs_record_their_process_and_heartbeat(catalog: Catalog) -> None:
+    mine = catalog.create_run(experiment="e", name="a", params={}, tags={}, inputs={}, actor=ACTOR)
+    other = catalog.create_run(experiment="e", name="b", params={}, tags={}, inputs={}, actor=ACTOR)
+    assert (mine.host, mine.pid) == (socket.gethostname(), os.getpid())
+    assert mine.heartbeat_at == mine.started_at
+    catalog.finish_run(other.id, status="finished", actor=ACTOR)
+    assert catalog.heartbeat(socket.gethostname(), os.getpid()) == 1  # the running one only
+    assert catalog.heartbeat("nowhere", 1) == 0
+    beat = catalog.get_run(mine.id).heartbeat_at
+    assert beat is not None and beat >= mine.started_at
+    assert [r.id for r in catalog.list_runs(status="running")] == [mine.id]
+    assert [r.id for r in catalog.list_runs("e", status="finished")] == [other.id]
+
+
 def test_aliases_move_and_resolve(catalog: Catalog) -> None:
     for _ in range(2):
         catalog.create_model_version(
-            "fraud", run_id=None, bundle_uri="u", problem_type="binary",
-            signature={"inputs": []}, metrics={"test": {"roc_auc": 0.9}}, lineage={},
+            "fraud",
+            run_id=None,
+            bundle_uri="u",
+            problem_type="binary",
+            signature={"inputs": []},
+            metrics={"test": {"roc_auc": 0.9}},
+            lineage={},
             actor=ACTOR,
         )
     catalog.set_alias("fraud", "prod", 1, actor=ACTOR)

@@ -112,11 +112,13 @@ def test_unseen_category_is_scored_and_reported(project, tmp_path, frame) -> Non
     [
         pytest.param({"amount": 1.0, "country": "FR", "night": True}, "missing", id="missing"),
         pytest.param(
-            {"amount": "lots", "country": "FR", "night": True, "noise": 0.0}, "'amount'",
+            {"amount": "lots", "country": "FR", "night": True, "noise": 0.0},
+            "'amount'",
             id="wrong-type",
         ),
         pytest.param(
-            {"amount": 1.0, "country": 7, "night": True, "noise": 0.0}, "'country'",
+            {"amount": 1.0, "country": 7, "night": True, "noise": 0.0},
+            "'country'",
             id="number-for-string",
         ),
     ],

@@ -30,11 +30,15 @@ def dataset_from_row(row: Any) -> DatasetVersion:
     )
 
 
+_RUN_TIMES = ("started_at", "ended_at", "heartbeat_at")
+
+
 def run_from_row(row: Any) -> Run:
     return Run(
-        **{k: row[k] for k in Run.__dataclass_fields__ if k not in ("started_at", "ended_at")},
+        **{k: row[k] for k in Run.__dataclass_fields__ if k not in _RUN_TIMES},
         started_at=utc(row["started_at"]),  # type: ignore[arg-type]
         ended_at=utc(row["ended_at"]),
+        heartbeat_at=utc(row["heartbeat_at"]),
     )
 
 

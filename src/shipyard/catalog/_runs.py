@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -50,7 +52,10 @@ class RunsMixin:
             "started_at": datetime.now(UTC),
             "ended_at": None,
             "error": None,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
+        row["heartbeat_at"] = row["started_at"]
         with self._write() as conn:
             conn.execute(runs.insert().values(**row))
             self._audit(conn, actor, "run.start", "run", run_id, {"experiment": experiment})
@@ -121,14 +126,25 @@ class RunsMixin:
             self._audit(conn, actor, f"run.{status}", "run", row["id"])
         return run_from_row(row)
 
+    def heartbeat(self, host: str, pid: int) -> int:
+        with self._write() as conn:
+            result = conn.execute(
+                runs.update()
+                .where(runs.c.status == "running", runs.c.host == host, runs.c.pid == pid)
+                .values(heartbeat_at=datetime.now(UTC))
+            )
+            return int(result.rowcount or 0)
+
     def get_run(self, run_id: str) -> Run:
         with self._read() as conn:
             return run_from_row(self._run_row(conn, run_id))
 
-    def list_runs(self, experiment: str | None = None) -> list[Run]:
+    def list_runs(self, experiment: str | None = None, *, status: str | None = None) -> list[Run]:
         query = sa.select(runs).order_by(runs.c.started_at.desc())
         if experiment is not None:
             query = query.where(runs.c.experiment == experiment)
+        if status is not None:
+            query = query.where(runs.c.status == status)
         with self._read() as conn:
             return [run_from_row(r) for r in conn.execute(query).mappings()]
 

@@ -52,6 +52,10 @@ runs = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
     Column("error", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Index("ix_runs_status", "status"),
 )
 
 run_metrics = Table(

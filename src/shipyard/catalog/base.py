@@ -75,7 +75,15 @@ class Catalog(abc.ABC):
         inputs: JSON,
         actor: Actor,
     ) -> Run:
-        """Start a run in ``experiment`` with status ``running`` and return it."""
+        """Start a run in ``experiment`` with status ``running`` and return it.
+
+        The run records the calling process (``host``, ``pid``) and a first ``heartbeat_at``,
+        so that a run whose process died can be told from one still going.
+        """
+
+    @abc.abstractmethod
+    def heartbeat(self, host: str, pid: int) -> int:
+        """Mark every running run of that process as alive now; returns how many."""
 
     @abc.abstractmethod
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
@@ -107,8 +115,8 @@ class Catalog(abc.ABC):
         """The run with that id (a unique prefix of at least 6 characters also works)."""
 
     @abc.abstractmethod
-    def list_runs(self, experiment: str | None = None) -> list[Run]:
-        """Runs, newest first, optionally of one experiment."""
+    def list_runs(self, experiment: str | None = None, *, status: str | None = None) -> list[Run]:
+        """Runs, newest first, optionally of one experiment and one status."""
 
     # --- models ---------------------------------------------------------------------------
     @abc.abstractmethod

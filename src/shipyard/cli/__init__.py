@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -48,8 +49,15 @@ deploy.register(app)
 demo.register(app)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``shipyard`` script: prints errors, exits non-zero, no traceback."""
+    # SIGTERM (a scheduler's stop, `kill`) unwinds like Ctrl-C, so a running job records its
+    # run as failed on the way out. (`shipyard serve` installs uvicorn's own handler.)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         app()
     except ShipyardError as exc:

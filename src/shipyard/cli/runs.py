@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from shipyard.catalog import Catalog
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.entities import Run
@@ -15,6 +16,16 @@ runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", n
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
+
+
+def _catalog(ctx: typer.Context) -> Catalog:
+    """The project's catalog, after failing the runs whose process died (so none shows as
+    running forever)."""
+    from shipyard.train.tracking import fail_dead_runs
+
+    project = project_of(ctx)
+    fail_dead_runs(project.catalog, project.actor)
+    return project.catalog
 
 
 def _duration(run: Run) -> str:
@@ -27,10 +38,13 @@ def _duration(run: Run) -> str:
 def runs_list(
     ctx: typer.Context,
     experiment: Annotated[str | None, typer.Option(help="Only this experiment.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only runs with this status: running, finished, failed.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List runs, newest first."""
-    runs = project_of(ctx).catalog.list_runs(experiment)
+    runs = _catalog(ctx).list_runs(experiment, status=status)
     if as_json:
         emit_json(runs)
         return
@@ -58,7 +72,7 @@ def runs_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a run: parameters, metrics, inputs, outputs, error, learning curves."""
-    catalog = project_of(ctx).catalog
+    catalog = _catalog(ctx)
     run = catalog.get_run(run_id)
     curves = {key: catalog.metric_history(run.id, key) for key in ("train_loss", "valid_loss")}
     if as_json:
@@ -94,7 +108,7 @@ def runs_compare(
     as_json: JsonFlag = False,
 ) -> None:
     """Compare runs side by side: parameters and metrics that differ are highlighted."""
-    catalog = project_of(ctx).catalog
+    catalog = _catalog(ctx)
     runs = [catalog.get_run(r) for r in run_ids]
     if as_json:
         emit_json(runs)

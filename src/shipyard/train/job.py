@@ -33,6 +33,7 @@ from shipyard.train.model import TabularModel
 from shipyard.train.problem import Problem, infer_problem
 from shipyard.train.split import require_columns, split_frame
 from shipyard.train.threshold import check_decision
+from shipyard.train.tracking import Heartbeat
 
 __all__ = ["TrainResult", "train"]
 
@@ -232,6 +233,7 @@ def train(
     options = Options(
         cost_fp, cost_fn, alert_rate, calibration, seed, auto_threads(threads, encoded.x["train"])
     )
+    heartbeat = Heartbeat(project.catalog).start()
     try:
         if budget is not None:
             say(
@@ -298,6 +300,8 @@ def train(
             actor=project.actor,
         )
         raise
+    finally:
+        heartbeat.stop()
     return TrainResult(
         run,
         model_version,

@@ -314,6 +314,10 @@ def search(
                 log.fail(run_id, exc)
             _notify(on_progress, counts, metric, candidates, budget, family_name, "failed")
             raise
+        except BaseException as exc:  # interrupted: the trial's run ends too, then unwind
+            if log:
+                log.fail(run_id, exc)
+            raise
         candidates.append(candidate)
         _drop_weak(candidates, higher)
         counts["done"] += 1
