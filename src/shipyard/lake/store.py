@@ -10,13 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from shipyard.entities import ColumnSchema, DatasetVersion
 from shipyard.errors import IntegrityError
 from shipyard.lake._sql import quote_literal
+
+if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only read_frame needs it
+    import pandas as pd
 
 __all__ = ["Lake", "TableFacts"]
 
