@@ -15,27 +15,14 @@ from shipyard.train.problem import infer_problem
 @pytest.mark.parametrize("problem_type", ["binary", "multiclass", "regression"])
 @pytest.mark.parametrize("family_name", ["lightgbm", "xgboost", "catboost", "linear"])
 def test_contributions_sum_to_the_raw_score(frame_of, family_name, problem_type) -> None:
-    frame = frame_of(300, problem_type)
-    problem = infer_problem(frame["label"])
-    y = problem.encode(frame["label"])
-    encoder = FeatureEncoder(exclude=["label"]).fit(frame)
-    x = encoder.encode_frame(frame).matrix
-    family = get_family(family_name)
-    fit = family.fit(
-        problem.type,
-        len(problem.classes),
-        x[:220],
-        y[:220],
-        x[220:260],
-        y[220:260],
-        encoder.categorical_indices_,
-        threads=1,
+    _problem, x, [(family, estimator, _)] = _fit_members(
+        frame_of(300, problem_type), [(family_name, 1.0)]
     )
-    contrib = family.contributions(fit.estimator, x[260:])
+    contrib = family.contributions(estimator, x)
     k = 3 if problem_type == "multiclass" else 1
     assert contrib.shape == (40, k, x.shape[1] + 1)
     np.testing.assert_allclose(
-        contrib.sum(axis=2), family.raw_score(fit.estimator, x[260:]), rtol=1e-4, atol=1e-4
+        contrib.sum(axis=2), family.raw_score(estimator, x), rtol=1e-4, atol=1e-4
     )
 
 
@@ -64,7 +51,7 @@ def test_a_forest_says_it_cannot_explain(project, ingest, frame_of) -> None:
         model.explain_records(frame.drop(columns=["label"]).head(1).to_dict("records"))
 
 
-def _fit_members(frame, problem_type, names):
+def _fit_members(frame, names):
     problem = infer_problem(frame["label"])
     y = problem.encode(frame["label"])
     encoder = FeatureEncoder(exclude=["label"]).fit(frame)
@@ -90,7 +77,7 @@ def _fit_members(frame, problem_type, names):
 def test_ensemble_contributions_sum_exactly_to_its_score(frame_of, problem_type) -> None:
     frame = frame_of(300, problem_type)
     problem, x, members = _fit_members(
-        frame, problem_type, [("lightgbm", 0.5), ("linear", 0.3), ("xgboost", 0.2)]
+        frame, [("lightgbm", 0.5), ("linear", 0.3), ("xgboost", 0.2)]
     )
     family, estimator = EnsembleFamily(), EnsembleEstimator(members, problem.type)
     contrib = family.contributions(estimator, x)
@@ -106,7 +93,7 @@ def test_an_ensemble_with_a_forest_is_explained_by_its_heaviest_explaining_membe
     frame_of,
 ) -> None:
     frame = frame_of(300, "binary")
-    problem, x, members = _fit_members(frame, "binary", [("random_forest", 0.6), ("lightgbm", 0.4)])
+    problem, x, members = _fit_members(frame, [("random_forest", 0.6), ("lightgbm", 0.4)])
     estimator = EnsembleEstimator(members, problem.type)
     assert EnsembleFamily().contributions(estimator, x) is None
     encoder = FeatureEncoder(exclude=["label"]).fit(frame)

@@ -9,6 +9,20 @@ from shipyard.analyze._html import Page, esc
 __all__ = ["render_bias_html"]
 
 
+def metric_rows(metrics: dict[str, dict[str, Any]]) -> list[str]:
+    """Table rows (metric, value with a flag badge, range, limit, reading) of bias metrics."""
+    rows = []
+    for key, m in metrics.items():
+        value = "—" if m["value"] is None else f"{m['value']:.4f}"
+        badge = " <span class='badge error'>flag</span>" if m["flag"] else ""
+        rows.append(
+            f"<tr><td><b>{esc(key)}</b> <span class='muted'>{esc(m['name'])}</span></td>"
+            f"<td class='n'>{value}{badge}</td><td>{esc(m['range'])}</td>"
+            f"<td class='n'>{m['limit']:g}</td><td>{esc(m['reading'])}</td></tr>"
+        )
+    return rows
+
+
 def render_bias_html(report: dict[str, Any]) -> str:
     """A self-contained HTML page: positive rate per facet group, then each group's metrics.
 
@@ -71,15 +85,7 @@ def render_bias_html(report: dict[str, Any]) -> str:
     )
     page.section("summary", "Summary", summary)
     for i, g in enumerate(groups):
-        rows = []
-        for key, m in g["metrics"].items():
-            value = "—" if m["value"] is None else f"{m['value']:.4f}"
-            badge = "<span class='badge error'>flag</span>" if m["flag"] else ""
-            rows.append(
-                f"<tr><td><b>{esc(key)}</b> <span class='muted'>{esc(m['name'])}</span></td>"
-                f"<td class='n'>{value} {badge}</td><td>{esc(m['range'])}</td>"
-                f"<td class='n'>{m['limit']:g}</td><td>{esc(m['reading'])}</td></tr>"
-            )
+        rows = metric_rows(g["metrics"])
         body = (
             f"<p>n_d = {g['n_d']:,} · n_a = {g['n_a']:,} · positive rate "
             f"{100 * g['positive_rate_d']:.1f}% vs {100 * g['positive_rate_a']:.1f}%</p>"

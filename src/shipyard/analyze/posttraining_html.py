@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.analyze._html import Page, esc, fmt_num
+from shipyard.analyze.bias_html import metric_rows
 
 __all__ = ["render_posttraining_html", "render_posttraining_section"]
 
@@ -98,15 +99,7 @@ def _group_body(g: dict[str, Any]) -> str:
             ("rest (a)", g["n_a"], cm_a, g["positive_rate_a"], g["predicted_positive_rate_a"]),
         )
     )
-    rows = []
-    for key, m in g["metrics"].items():
-        value = "—" if m["value"] is None else f"{m['value']:.4f}"
-        badge = " <span class='badge error'>flag</span>" if m["flag"] else ""
-        rows.append(
-            f"<tr><td><b>{esc(key)}</b> <span class='muted'>{esc(m['name'])}</span></td>"
-            f"<td class='n'>{value}{badge}</td><td>{esc(m['range'])}</td>"
-            f"<td class='n'>{m['limit']:g}</td><td>{esc(m['reading'])}</td></tr>"
-        )
+    rows = metric_rows(g["metrics"])
     return (
         "<table><tr><th></th><th>rows</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th>"
         f"<th>observed positive</th><th>predicted positive</th></tr>{counts}</table>"
