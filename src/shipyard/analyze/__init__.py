@@ -1,7 +1,8 @@
-"""The analyze room: profiles, data-quality rules and pre-training bias over Parquet files.
+"""The analyze room: profiles, data-quality rules and bias metrics (pre- and post-training).
 
-Every function takes a dataset version as its list of Parquet files and returns a JSON-able
-dict (the catalog stores it as is); renderers turn those dicts into HTML pages or terminal
+Every dataset function takes a dataset version as its list of Parquet files and returns a
+JSON-able dict (the catalog stores it as is); ``posttraining_bias`` takes arrays of labels,
+predictions and facet values instead. Renderers turn those dicts into HTML pages or terminal
 summaries.
 """
 
@@ -12,12 +13,18 @@ from shipyard.analyze.bias_html import render_bias_html
 from shipyard.analyze.console import (
     print_bias_summary,
     print_check_summary,
+    print_posttraining_summary,
     print_profile_summary,
 )
 from shipyard.analyze.constraints import (
     dump_constraints_yaml,
     load_constraints_yaml,
     suggest_constraints,
+)
+from shipyard.analyze.posttraining import POSTTRAINING_LIMITS, posttraining_bias
+from shipyard.analyze.posttraining_html import (
+    render_posttraining_html,
+    render_posttraining_section,
 )
 from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
 from shipyard.analyze.profile_html import render_profile_html
@@ -33,6 +40,7 @@ from shipyard.analyze.reports import (
 
 __all__ = [
     "BIAS_LIMITS",
+    "POSTTRAINING_LIMITS",
     "PROFILE_VERSION",
     "StoredReport",
     "bias_dataset",
@@ -41,13 +49,17 @@ __all__ = [
     "dump_constraints_yaml",
     "load_constraints_yaml",
     "load_rules_file",
+    "posttraining_bias",
     "pretraining_bias",
     "print_bias_summary",
     "print_check_summary",
+    "print_posttraining_summary",
     "print_profile_summary",
     "profile_dataset",
     "profile_parquet",
     "render_bias_html",
+    "render_posttraining_html",
+    "render_posttraining_section",
     "render_profile_html",
     "suggest_constraints",
     "suggest_for",

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from shipyard.analyze import stats
+from shipyard.analyze._bias_common import MAX_FACET_VALUES, json_value, match_value, metric_entry
 from shipyard.analyze._io import (
     Paths,
     duckdb_connect,
@@ -47,7 +48,6 @@ from shipyard.errors import InvalidInput, NotFound
 __all__ = ["BIAS_LIMITS", "BIAS_VERSION", "pretraining_bias"]
 
 BIAS_VERSION = 1
-MAX_FACET_VALUES = 50
 
 # Past these absolute values a metric is flagged. They are calibrated on DPL = 0.1 (a 10-point
 # gap in positive rates) at a 50% base rate, and on a facet group under 20% of rows for CI.
@@ -84,27 +84,8 @@ _NAMES = {
 }
 
 
-def _match(wanted: Any, present: Sequence[Any]) -> Any:
-    """The present value equal to ``wanted``, comparing as text when types differ (CLI input)."""
-    for v in present:
-        if v == wanted:
-            return v
-    for v in present:
-        if str(v) == str(wanted):
-            return v
-    return None
-
-
 def _metric(key: str, value: float | None, reading: str, limits: dict[str, float]) -> dict:
-    v = float(value) if value is not None and math.isfinite(value) else None
-    return {
-        "name": _NAMES[key],
-        "value": v,
-        "range": _RANGES[key],
-        "limit": limits[key],
-        "flag": bool(v is not None and abs(v) >= limits[key]),
-        "reading": reading,
-    }
+    return metric_entry(_NAMES[key], value, _RANGES[key], limits[key], reading)
 
 
 def _facet_metrics(
@@ -274,7 +255,7 @@ def pretraining_bias(
     wanted = list(positive) if isinstance(positive, list | tuple | set) else [positive]
     pos_values = []
     for w in wanted:
-        hit = _match(w, label_values)
+        hit = match_value(w, label_values)
         if hit is None:
             raise NotFound(
                 f"Positive label value {w!r} does not occur in '{label}'. "
@@ -310,7 +291,7 @@ def pretraining_bias(
     elif facet_values is not None:
         chosen = []
         for w in facet_values:
-            hit = _match(w, list(by_size))
+            hit = match_value(w, list(by_size))
             if hit is None:
                 shown = ", ".join(map(repr, sorted(by_size, key=lambda v: -by_size[v])[:20]))
                 raise NotFound(
@@ -336,7 +317,7 @@ def pretraining_bias(
         desc = f"> {threshold}" if threshold is not None else f"= {value!r}"
         groups.append(
             {
-                "value": threshold if threshold is not None else _json(value),
+                "value": threshold if threshold is not None else json_value(value),
                 "description": desc,
                 "n_d": int(n_d),
                 "n_a": int(n - n_d),
@@ -351,7 +332,7 @@ def pretraining_bias(
         "kind": "shipyard.bias.pretraining",
         "convention": "d = the facet group, a = all other rows; label binarized on `positive`",
         "label": label,
-        "positive": [_json(v) for v in pos_values],
+        "positive": [json_value(v) for v in pos_values],
         "facet": facet,
         "threshold": threshold,
         "group": group,
@@ -365,11 +346,3 @@ def pretraining_bias(
 
 def _is_numeric(t: pa.DataType) -> bool:
     return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t))
-
-
-def _json(v: Any) -> Any:
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v

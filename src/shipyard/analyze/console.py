@@ -9,7 +9,12 @@ from rich.table import Table
 
 from shipyard.htmlpage import fmt_bytes
 
-__all__ = ["print_bias_summary", "print_check_summary", "print_profile_summary"]
+__all__ = [
+    "print_bias_summary",
+    "print_check_summary",
+    "print_posttraining_summary",
+    "print_profile_summary",
+]
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -87,6 +92,23 @@ def print_bias_summary(report: dict[str, Any], console: Console) -> None:
         f"(positive: {report['positive']!r}) · facet [bold]{report['facet']}[/] · "
         f"{report['rows']:,} rows"
     )
+    _print_facet_metrics(report, console)
+
+
+def print_posttraining_summary(report: dict[str, Any], console: Console) -> None:
+    """Print a post-training bias report: one table per facet value, flagged metrics in red."""
+    console.print(
+        f"[bold]Post-training bias[/] · label [bold]{report['label']}[/] "
+        f"(positive: {report['positive']!r}) · facet [bold]{report['facet']}[/] · "
+        f"{report['rows']:,} rows · observed positive rate "
+        f"{100 * report['positive_rate']:.1f}%, predicted "
+        f"{100 * report['predicted_positive_rate']:.1f}%"
+    )
+    _print_facet_metrics(report, console)
+
+
+def _print_facet_metrics(report: dict[str, Any], console: Console) -> None:
+    """One table of metrics per facet group, then the flagged ones (pre- and post-training)."""
     for group in report["facets"]:
         table = Table(
             title=f"{report['facet']} {group['description']} (n={group['n_d']:,}) vs the rest "

@@ -1,0 +1,115 @@
+"""Render a post-training bias report (from :func:`posttraining_bias`) as HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.analyze._html import Page, esc, fmt_num
+
+__all__ = ["render_posttraining_html", "render_posttraining_section"]
+
+
+def render_posttraining_section(report: dict[str, Any]) -> str:
+    """An HTML fragment for embedding in another report page (no script, no page shell).
+
+    A summary of flagged metrics, then per facet group its confusion counts and a table of
+    the nine metrics with their range, limit and reading. It uses the CSS classes of
+    :mod:`shipyard.analyze._html` (``badge``, ``muted``, ``n``).
+    """
+    return _summary(report) + "".join(_group(report["facet"], g) for g in report["facets"])
+
+
+def render_posttraining_html(report: dict[str, Any]) -> str:
+    """A self-contained HTML page: predicted vs observed positive rate per group, then metrics."""
+    facet = report["facet"]
+    page = Page(
+        "Post-training bias",
+        f"label {report['label']} (positive: {', '.join(map(str, report['positive']))}) · "
+        f"facet {facet} · {report['rows']:,} rows",
+    )
+    groups = report["facets"]
+    names = [f"{facet} {g['description']}" for g in groups]
+    chart = page.chart(
+        [
+            {
+                "type": "bar",
+                "name": "observed",
+                "x": names,
+                "y": [100 * g["positive_rate_d"] for g in groups],
+                "marker": {"color": "#9fb3c8"},
+            },
+            {
+                "type": "bar",
+                "name": "predicted",
+                "x": names,
+                "y": [100 * g["predicted_positive_rate_d"] for g in groups],
+                "marker": {"color": "#2186eb"},
+            },
+        ],
+        {
+            "title": {"text": "positive rate per facet group: observed and predicted"},
+            "yaxis": {"ticksuffix": "%"},
+            "barmode": "group",
+        },
+    )
+    page.section("summary", "Summary", _summary(report) + chart)
+    for i, g in enumerate(groups):
+        page.section(
+            f"g{i}", f"{facet} {g['description']}", _group_body(g), in_nav=len(groups) <= 12
+        )
+    return page.render()
+
+
+def _summary(report: dict[str, Any]) -> str:
+    facet, di = report["facet"], report["limits"]["DI"]
+    flagged = [
+        f"{esc(facet)} {esc(g['description'])}: {esc(', '.join(keys))}"
+        for g in report["facets"]
+        if (keys := [k for k, m in g["metrics"].items() if m["flag"]])
+    ]
+    head = (
+        "<p><span class='badge error'>attention</span> " + "; ".join(flagged) + "</p>"
+        if flagged
+        else "<p><span class='badge ok'>ok</span> No metric past its limit.</p>"
+    )
+    return head + (
+        "<p class='muted'>Convention: d is the facet group, a every other row; a label or "
+        f"prediction is positive when it is one of {esc(report['positive'])}. Observed positive "
+        f"rate {100 * report['positive_rate']:.1f}%, predicted "
+        f"{100 * report['predicted_positive_rate']:.1f}%; {report['rows_dropped']:,} rows left "
+        f"out for a missing label, prediction or facet. DI is flagged outside [{di:g}, "
+        f"{1 / di:.2f}] (the four-fifths rule), every other metric when its absolute value "
+        "reaches its limit.</p>"
+    )
+
+
+def _group(facet: str, g: dict[str, Any]) -> str:
+    return f"<h3>{esc(facet)} {esc(g['description'])}</h3>{_group_body(g)}"
+
+
+def _group_body(g: dict[str, Any]) -> str:
+    cm_d, cm_a = g["confusion_d"], g["confusion_a"]
+    counts = "".join(
+        f"<tr><td>{who}</td><td class='n'>{fmt_num(n)}</td>"
+        + "".join(f"<td class='n'>{fmt_num(cm[c])}</td>" for c in ("tp", "fp", "fn", "tn"))
+        + f"<td class='n'>{100 * pos:.1f}%</td><td class='n'>{100 * pred:.1f}%</td></tr>"
+        for who, n, cm, pos, pred in (
+            ("group (d)", g["n_d"], cm_d, g["positive_rate_d"], g["predicted_positive_rate_d"]),
+            ("rest (a)", g["n_a"], cm_a, g["positive_rate_a"], g["predicted_positive_rate_a"]),
+        )
+    )
+    rows = []
+    for key, m in g["metrics"].items():
+        value = "—" if m["value"] is None else f"{m['value']:.4f}"
+        badge = " <span class='badge error'>flag</span>" if m["flag"] else ""
+        rows.append(
+            f"<tr><td><b>{esc(key)}</b> <span class='muted'>{esc(m['name'])}</span></td>"
+            f"<td class='n'>{value}{badge}</td><td>{esc(m['range'])}</td>"
+            f"<td class='n'>{m['limit']:g}</td><td>{esc(m['reading'])}</td></tr>"
+        )
+    return (
+        "<table><tr><th></th><th>rows</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th>"
+        f"<th>observed positive</th><th>predicted positive</th></tr>{counts}</table>"
+        "<table><tr><th>metric</th><th>value</th><th>range</th><th>limit</th>"
+        f"<th>reading</th></tr>{''.join(rows)}</table>"
+    )
