@@ -98,13 +98,23 @@ def test_every_change_writes_an_audit_event(catalog: Catalog) -> None:
     )
     catalog.finish_run(run.id, status="finished", actor=ACTOR)
     catalog.create_model_version(
-        "fraud", run_id=run.id, bundle_uri="file:///b", problem_type="binary",
-        signature={}, metrics={}, lineage={}, actor=ACTOR,
+        "fraud",
+        run_id=run.id,
+        bundle_uri="file:///b",
+        problem_type="binary",
+        signature={},
+        metrics={},
+        lineage={},
+        actor=ACTOR,
     )
     catalog.set_alias("fraud", "prod", 1, actor=ACTOR)
     actions = [e.action for e in reversed(catalog.list_events())]
     assert actions == [
-        "dataset.create", "run.start", "run.finished", "model.register", "model.alias"
+        "dataset.create",
+        "run.start",
+        "run.finished",
+        "model.register",
+        "model.alias",
     ]
     assert {e.actor for e in catalog.list_events()} == {"tester"}
 
@@ -117,9 +127,7 @@ def test_run_lifecycle_metrics_and_curves(catalog: Catalog) -> None:
     catalog.log_metrics(run.id, {"auc": 0.9})
     catalog.log_curve(run.id, "valid_loss", [(1, 0.5), (2, 0.4), (3, 0.35)])
     catalog.log_metrics(run.id, {"valid_loss": 0.3}, step=4)
-    assert catalog.metric_history(run.id, "valid_loss") == [
-        (1, 0.5), (2, 0.4), (3, 0.35), (4, 0.3)
-    ]
+    assert catalog.metric_history(run.id, "valid_loss") == [(1, 0.5), (2, 0.4), (3, 0.35), (4, 0.3)]
     done = catalog.finish_run(run.id, status="failed", error="boom", actor=ACTOR)
     assert (done.status, done.error, done.metrics["auc"]) == ("failed", "boom", 0.9)
     assert catalog.get_run(run.id[:8]).id == run.id
@@ -133,8 +141,13 @@ def test_run_lifecycle_metrics_and_curves(catalog: Catalog) -> None:
 def test_aliases_move_and_resolve(catalog: Catalog) -> None:
     for _ in range(2):
         catalog.create_model_version(
-            "fraud", run_id=None, bundle_uri="u", problem_type="binary",
-            signature={"inputs": []}, metrics={"test": {"roc_auc": 0.9}}, lineage={},
+            "fraud",
+            run_id=None,
+            bundle_uri="u",
+            problem_type="binary",
+            signature={"inputs": []},
+            metrics={"test": {"roc_auc": 0.9}},
+            lineage={},
             actor=ACTOR,
         )
     catalog.set_alias("fraud", "prod", 1, actor=ACTOR)

@@ -295,3 +295,28 @@ def test_a_version_without_a_report_says_how_to_make_one(project: Project) -> No
     )
     with pytest.raises(NotFound, match=r"old:1 has no evaluation report.*shipyard train d@1"):
         load_evaluation(project, "old")
+
+
+def test_training_with_a_facet_adds_post_training_bias(project: Project, ingest, frame_of):
+    ingest(frame_of(1500, "binary"), "d")
+    result = train(project, "d", "label", facet="region", facet_values=["north"])
+    assert result.evaluation is not None
+    bias = result.evaluation.payload["bias"]
+    assert bias["facet"] == "region" and [g["value"] for g in bias["facets"]] == ["north"]
+    assert set(bias["facets"][0]["metrics"]) >= {"DPPL", "DI", "RD"}
+    assert b"Post-training bias" in evaluation_html(project, result.evaluation)
+
+
+def test_a_facet_the_test_rows_cannot_measure_is_reported_not_fatal(
+    project: Project, ingest, frame_of
+) -> None:
+    frame = frame_of(600, "binary")
+    frame["t"] = np.arange(len(frame))
+    frame["vip"] = np.where(frame["t"] < 100, "yes", "no")  # only early rows: none in test
+    ingest(frame, "d")
+    result = train(
+        project, "d", "label", split="time", time_column="t", facet="vip", facet_values=["yes"]
+    )
+    assert result.evaluation is not None
+    assert "error" in result.evaluation.payload["bias"]
+    assert b"not computed" in evaluation_html(project, result.evaluation)

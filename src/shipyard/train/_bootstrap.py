@@ -42,14 +42,26 @@ BINARY_STATS = (
 MULTICLASS_STATS = ("log_loss", "accuracy", "macro_f1")
 REGRESSION_STATS = ("rmse", "mae", "r2")
 
+# Where a metric can lie; a scaled interval near an edge is cut there. Others are shares.
+_RANGE = {
+    "log_loss": (0.0, np.inf),
+    "rmse": (0.0, np.inf),
+    "mae": (0.0, np.inf),
+    "r2": (-np.inf, 1.0),
+}
 
-def binary_stats(y: np.ndarray, scores: np.ndarray, threshold: float) -> Stats:
+
+def binary_stats(
+    y: np.ndarray, scores: np.ndarray, threshold: float, order: np.ndarray | None = None
+) -> Stats:
     """Weighted ROC AUC, average precision, log loss, Brier, and the threshold's metrics.
 
     AUC counts tied scores as half a win and average precision steps once per distinct
     score, as scikit-learn's ``roc_auc_score`` and ``average_precision_score`` do.
+    ``order`` is the rows from the highest score down, when the caller has it already.
     """
-    order = np.argsort(-scores, kind="stable")
+    if order is None:
+        order = np.argsort(-scores, kind="stable")
     y_sorted = y[order]
     s_sorted = scores[order]
     starts = np.r_[0, np.flatnonzero(np.diff(s_sorted)) + 1]  # groups of tied scores
@@ -144,7 +156,7 @@ def regression_stats(y: np.ndarray, predicted: np.ndarray) -> Stats:
 
 
 def bootstrap(
-    make_stats: Callable[[np.ndarray], Stats],
+    make_stats: Callable[[np.ndarray | None], Stats],
     rows: int,
     *,
     resamples: int = 200,
@@ -153,7 +165,7 @@ def bootstrap(
 ) -> tuple[dict[str, dict[str, float | list[float] | None]], dict[str, object]]:
     """Point estimates on all rows and 95% bootstrap intervals, with their method.
 
-    ``make_stats(rows_index)`` builds the metric function of a subset of rows. Past
+    ``make_stats(rows)`` builds the metric function of a subset of rows (None: all). Past
     ``max_rows`` the bootstrap runs on a seeded random subset of that many rows and its
     spread is scaled by sqrt(subset / rows), the 1/sqrt(n) rate of these smooth metrics: the
     interval of a million rows then costs what 20,000 rows cost.
@@ -163,7 +175,7 @@ def bootstrap(
     """
     rng = np.random.default_rng(seed)
     everything = np.arange(rows)
-    point = {k: float(v[0]) for k, v in make_stats(everything)(np.ones((1, rows))).items()}
+    point = {k: float(v[0]) for k, v in make_stats(None)(np.ones((1, rows))).items()}
     subset = everything if rows <= max_rows else np.sort(rng.choice(rows, max_rows, False))
     m = len(subset)
     stats = make_stats(subset)
@@ -181,9 +193,11 @@ def bootstrap(
             out[key] = {"value": _finite(value), "ci95": None}
             continue
         lo, hi = value + scale * np.quantile(spread, [0.025, 0.975])
+        floor, ceiling = _RANGE.get(key, (0.0, 1.0))
         # A skewed statistic on a tiny sample can put its estimate just outside the
         # percentile interval; an interval is read as containing it.
-        out[key] = {"value": value, "ci95": [float(min(lo, value)), float(max(hi, value))]}
+        lo, hi = max(min(lo, value), floor), min(max(hi, value), ceiling)
+        out[key] = {"value": value, "ci95": [float(lo), float(hi)]}
     method = {
         "method": "bootstrap, percentile 95%",
         "resamples": resamples,

@@ -23,14 +23,22 @@ _MISSING = "(missing)"
 _OTHER = "(other)"
 _MIN_CLASS_ROWS = 10  # positives and negatives a slice needs for its AUC or recall to count
 _MIN_ROWS = 30
+_Z = 1.96
 
 FLAG_RULES: dict[ProblemType, str] = {
     "binary": (
         "ROC AUC at least 0.05 below overall (slices with 10+ positives and negatives), or "
-        "recall at the threshold at least 0.10 below overall (slices with 10+ positives)"
+        "recall at the threshold at least 0.10 below overall (slices with 10+ positives), "
+        "with the slice's 95% interval below the overall value"
     ),
-    "multiclass": "accuracy at least 0.05 below overall (slices with 30+ rows)",
-    "regression": "MAE at least 25% above overall (slices with 30+ rows)",
+    "multiclass": (
+        "accuracy at least 0.05 below overall (slices with 30+ rows), with the slice's 95% "
+        "interval below the overall value"
+    ),
+    "regression": (
+        "MAE at least 25% above overall (slices with 30+ rows), with the slice's 95% "
+        "interval above the overall value"
+    ),
 }
 
 
@@ -42,18 +50,22 @@ def slice_metrics(
     *,
     threshold: float,
     overall: dict[str, float | None],
+    order: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One column's slices, largest first: value, rows, metrics, and flags.
 
     Args:
         column: The column's values on the test rows (any dtype; aligned with ``y``).
         overall: The same metrics on all test rows, to flag slices against.
+        order: The rows sorted by score (binary; ties in any order), when the caller has it.
     """
     codes, labels, kind = _codes(column)
     n_groups = len(labels)
     rows = np.bincount(codes, minlength=n_groups).astype(np.float64)
     if problem == "binary":
-        metrics = _binary(codes, n_groups, rows, y, scores, threshold)
+        if order is None:
+            order = np.argsort(scores, kind="stable")
+        metrics = _binary(codes, n_groups, rows, y, scores, threshold, order)
     elif problem == "multiclass":
         metrics = _multiclass(codes, n_groups, rows, y, scores)
     else:
@@ -81,7 +93,11 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, list[str], str]:
     missing = column.isna().to_numpy()
     numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
     dated = pd.api.types.is_datetime64_any_dtype(column)
-    if (numeric or dated) and column.nunique(dropna=True) > TOP_VALUES:
+    # The head usually shows a number has many values; counting them all hashes every row.
+    many = (numeric or dated) and (
+        column.head(10_000).nunique() > TOP_VALUES or column.nunique() > TOP_VALUES
+    )
+    if many:
         if dated:
             if getattr(column.dt, "tz", None) is not None:
                 column = column.dt.tz_convert(None)
@@ -127,6 +143,7 @@ def _binary(
     y: np.ndarray,
     scores: np.ndarray,
     threshold: float,
+    order: np.ndarray,
 ) -> dict[str, np.ndarray]:
     flagged = scores >= threshold
     positives = np.bincount(codes, weights=y, minlength=k)
@@ -137,7 +154,7 @@ def _binary(
             "positives": positives,
             "positive_rate": positives / rows,
             "mean_score": np.bincount(codes, weights=scores, minlength=k) / rows,
-            "roc_auc": _grouped_auc(codes, k, y, scores, positives, rows - positives),
+            "roc_auc": _grouped_auc(codes, k, y, scores, order, positives, rows - positives),
             "alert_rate": alerts / rows,
             "precision": hits / alerts,
             "recall": hits / positives,
@@ -149,11 +166,14 @@ def _grouped_auc(
     k: int,
     y: np.ndarray,
     scores: np.ndarray,
+    by_score: np.ndarray,
     positives: np.ndarray,
     negatives: np.ndarray,
 ) -> np.ndarray:
     """ROC AUC within every group at once: the Mann-Whitney U of the positives' mid-ranks."""
-    order = np.lexsort((scores, codes))
+    # Rows by group, then by score: a stable sort of the few group codes (a radix sort for
+    # 16-bit integers) over the rows already sorted by score.
+    order = by_score[np.argsort(codes[by_score].astype(np.int16), kind="stable")]
     g, s = codes[order], scores[order]
     n = len(order)
     position = np.arange(n, dtype=np.float64)
@@ -201,53 +221,75 @@ def _flags(
     rows: np.ndarray,
     overall: dict[str, float | None],
 ) -> list[list[str]]:
+    """Why each slice is flagged: its metric is past the margin and, so that chance alone
+    rarely flags a small slice, its 95% bound on the good side is still worse than overall."""
     reasons: list[list[str]] = [[] for _ in rows]
 
     def check(name: str, worse: np.ndarray, eligible: np.ndarray, text: str) -> None:
-        base = overall.get(name)
-        if base is None:
-            return
+        base = overall[name]
         for g in np.flatnonzero(eligible & worse & np.isfinite(metrics[name])):
             reasons[g].append(text.format(value=metrics[name][g], overall=base))
 
-    if problem == "binary":
-        positives = metrics["positives"]
-        negatives = rows - positives
-        enough = (positives >= _MIN_CLASS_ROWS) & (negatives >= _MIN_CLASS_ROWS)
-        auc, recall = overall.get("roc_auc"), overall.get("recall")
-        if auc is not None:
-            check(
-                "roc_auc",
-                metrics["roc_auc"] <= auc - 0.05,
-                enough,
-                "ROC AUC {value:.3f} vs {overall:.3f} overall",
-            )
-        if recall is not None:
-            check(
-                "recall",
-                metrics["recall"] <= recall - 0.10,
-                positives >= _MIN_CLASS_ROWS,
-                "recall {value:.1%} vs {overall:.1%} overall",
-            )
-    elif problem == "multiclass":
-        accuracy = overall.get("accuracy")
-        if accuracy is not None:
-            check(
-                "accuracy",
-                metrics["accuracy"] <= accuracy - 0.05,
-                rows >= _MIN_ROWS,
-                "accuracy {value:.1%} vs {overall:.1%} overall",
-            )
-    else:
-        mae = overall.get("mae")
-        if mae is not None:
-            check(
-                "mae",
-                metrics["mae"] >= 1.25 * mae,
-                rows >= _MIN_ROWS,
-                "MAE {value:.4g} vs {overall:.4g} overall",
-            )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if problem == "binary":
+            positives = metrics["positives"]
+            negatives = rows - positives
+            auc, recall = overall.get("roc_auc"), overall.get("recall")
+            if auc is not None:
+                value = metrics["roc_auc"]
+                upper = value + _Z * _auc_se(value, positives, negatives)
+                check(
+                    "roc_auc",
+                    (value <= auc - 0.05) & (upper < auc),
+                    (positives >= _MIN_CLASS_ROWS) & (negatives >= _MIN_CLASS_ROWS),
+                    "ROC AUC {value:.3f} vs {overall:.3f} overall",
+                )
+            if recall is not None:
+                value = metrics["recall"]
+                check(
+                    "recall",
+                    (value <= recall - 0.10) & (_wilson_upper(value, positives) < recall),
+                    positives >= _MIN_CLASS_ROWS,
+                    "recall {value:.1%} vs {overall:.1%} overall",
+                )
+        elif problem == "multiclass":
+            accuracy = overall.get("accuracy")
+            value = metrics["accuracy"]
+            if accuracy is not None:
+                check(
+                    "accuracy",
+                    (value <= accuracy - 0.05) & (_wilson_upper(value, rows) < accuracy),
+                    rows >= _MIN_ROWS,
+                    "accuracy {value:.1%} vs {overall:.1%} overall",
+                )
+        else:
+            mae = overall.get("mae")
+            value = metrics["mae"]
+            spread = np.sqrt(np.maximum(metrics["rmse"] ** 2 - value**2, 0) / rows)
+            if mae is not None:
+                check(
+                    "mae",
+                    (value >= 1.25 * mae) & (value - _Z * spread > mae),
+                    rows >= _MIN_ROWS,
+                    "MAE {value:.4g} vs {overall:.4g} overall",
+                )
     return reasons
+
+
+def _wilson_upper(share: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The upper end of the 95% Wilson interval of a share measured on ``n`` rows."""
+    centre = share + _Z**2 / (2 * n)
+    half = _Z * np.sqrt(share * (1 - share) / n + _Z**2 / (4 * n**2))
+    return (centre + half) / (1 + _Z**2 / n)
+
+
+def _auc_se(auc: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
+    """Hanley and McNeil's (1982) standard error of a ROC AUC."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / (positives * negatives)
+    return np.sqrt(np.maximum(variance, 0))
 
 
 def _num(value: float) -> float | None:

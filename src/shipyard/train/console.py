@@ -90,7 +90,7 @@ def _print_bias(bias: dict[str, Any], console: Console) -> None:
         )
         return
     flags = [
-        (g["description"], key, m["value"])
+        (g["description"], key, m)
         for g in bias["facets"]
         for key, m in g["metrics"].items()
         if m["flag"]
@@ -99,9 +99,9 @@ def _print_bias(bias: dict[str, Any], console: Console) -> None:
         console.print(f"Post-training bias on {bias['facet']}: no metric past its limit.")
         return
     console.print(f"[red]Post-training bias on {bias['facet']}: {len(flags)} metric(s) flagged[/]")
-    for description, key, value in flags:
-        shown = "undefined" if value is None else f"{value:+.4f}"
-        console.print(f"  {bias['facet']} {description}: {key} {shown}")
+    for description, key, m in flags:
+        shown = "undefined" if m["value"] is None else f"{m['value']:.4f}"
+        console.print(f"  {bias['facet']} {description}: {key} {shown}. {m['reading']}")
 
 
 def _num(value: Any) -> str:

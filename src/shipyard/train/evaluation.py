@@ -41,6 +41,7 @@ _HISTOGRAM_BINS = 40
 _SCATTER_POINTS = 1000
 _CURVE_STEPS = 500
 _LEADERBOARD_ROWS = 20
+_BOOTSTRAP_MINORITY = 400
 
 
 def evaluate_test(
@@ -56,7 +57,7 @@ def evaluate_test(
     leaderboard_metric: str | None = None,
     diagnostics: Sequence[Mapping[str, Any]] | None = None,
     resamples: int = 200,
-    max_bootstrap_rows: int = 20_000,
+    max_bootstrap_rows: int = 10_000,
     seed: int = 0,
 ) -> dict[str, Any]:
     """The evaluation report of test ``scores`` against encoded targets ``y``.
@@ -76,7 +77,9 @@ def evaluate_test(
         leaderboard_metric: The metric the leaderboard's ``valid_score`` is.
         diagnostics: Training diagnostics (``{check, severity, message}``).
         resamples: Bootstrap resamples of the confidence intervals.
-        max_bootstrap_rows: Rows the bootstrap resamples at most (see ``_bootstrap``).
+        max_bootstrap_rows: Rows the bootstrap resamples (see ``_bootstrap``); binary
+            problems take up to 5 times more when that is needed to hold
+            ``_BOOTSTRAP_MINORITY`` rows of the rarer class.
         seed: Seed of the bootstrap and of sampled plots; the same seed, the same report.
     """
     y = np.asarray(y, dtype=np.float64)
@@ -89,8 +92,10 @@ def evaluate_test(
         "rows": n,
     }
     options = {"resamples": resamples, "max_rows": max_bootstrap_rows, "seed": seed}
-    if problem.type == "binary":
-        report.update(_binary(problem, y, scores, threshold, dict(decision or {}), options))
+    # One sort of the scores, high to low, serves the curves, top-k, AUCs and every slice.
+    order = np.argsort(-scores, kind="stable") if problem.type == "binary" else None
+    if order is not None:
+        report.update(_binary(problem, y, scores, threshold, dict(decision or {}), options, order))
         overall = {k: report["metrics"][k]["value"] for k in ("roc_auc", "recall")}
     elif problem.type == "multiclass":
         report.update(_multiclass(problem, y, scores, options))
@@ -109,6 +114,7 @@ def evaluate_test(
                     scores,
                     threshold=threshold,
                     overall=overall,
+                    order=None if order is None else order[::-1],
                 )
                 for c in slices.columns
             ],
@@ -135,17 +141,27 @@ def _binary(
     threshold: float,
     decision: dict[str, Any],
     options: dict[str, int],
+    order: np.ndarray,
 ) -> dict[str, Any]:
     n = len(y)
     positives = int(y.sum())
+    rarer = min(positives, n - positives) / max(n, 1)
+    if rarer > 0:
+        wanted = math.ceil(_BOOTSTRAP_MINORITY / rarer)
+        options = options | {
+            "max_rows": min(5 * options["max_rows"], max(options["max_rows"], wanted))
+        }
     metrics, method = bootstrap(
-        lambda rows: binary_stats(y[rows], scores[rows], threshold),
+        lambda rows: (
+            binary_stats(y, scores, threshold, order)
+            if rows is None
+            else binary_stats(y[rows], scores[rows], threshold)
+        ),
         n,
         resamples=options["resamples"],
         max_rows=options["max_rows"],
         seed=options["seed"],
     )
-    order = np.argsort(-scores, kind="stable")
     y_sorted, s_sorted = y[order], scores[order]
     budget = decision.get("target_rate") if decision.get("rule") == "alert_rate" else None
     return {
@@ -321,7 +337,7 @@ def _multiclass(
     truth = y.astype(np.int64)
     predicted = np.argmax(scores, axis=1)
     metrics, method = bootstrap(
-        lambda rows: multiclass_stats(y[rows], scores[rows]),
+        lambda rows: multiclass_stats(*((y, scores) if rows is None else (y[rows], scores[rows]))),
         len(y),
         resamples=options["resamples"],
         max_rows=options["max_rows"],
@@ -361,7 +377,9 @@ def _regression(
 ) -> dict[str, Any]:
     n = len(y)
     metrics, method = bootstrap(
-        lambda rows: regression_stats(y[rows], predicted[rows]),
+        lambda rows: regression_stats(
+            *((y, predicted) if rows is None else (y[rows], predicted[rows]))
+        ),
         n,
         resamples=options["resamples"],
         max_rows=options["max_rows"],

@@ -466,7 +466,11 @@ def _slices(page: Page, report: dict[str, Any]) -> str:
     columns = _SLICE_COLUMNS[kind]
     key = _KEY[kind]
     overall = (report["metrics"].get(key) or {}).get("value")
-    parts = [f"<p class='muted'>Flagged (highlighted): {esc(report['slices']['flag_rule'])}.</p>"]
+    parts = [
+        f"<p class='muted'>Flagged (highlighted): {esc(report['slices']['flag_rule'])}. "
+        "Slicing by a column the model uses narrows that column's range, which lowers the "
+        "ROC AUC within each slice by itself: compare such slices with each other.</p>"
+    ]
     for col in report["slices"]["columns"]:
         head = "".join(f"<th>{esc(c)}</th>" for c in ("value", "rows", *columns, "flags"))
         body = ""
@@ -510,7 +514,7 @@ def _learning(page: Page, curves: dict[str, Any]) -> str:
     return page.chart(
         traces,
         {
-            "title": {"text": "loss per iteration of the chosen model (fit on train)"},
+            "title": {"text": "loss per iteration of the best single model (fit on train)"},
             "xaxis": {"title": {"text": "iteration"}},
             "yaxis": {"title": {"text": "loss"}},
             "height": 320,
