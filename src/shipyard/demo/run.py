@@ -150,7 +150,7 @@ def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
 
 
 def _print_evaluation(report: dict[str, Any], out: Console) -> None:
-    from shipyard.train.evaluation_html import flagged_slices, threshold_reading
+    from shipyard.train import flagged_slices, threshold_reading
 
     out.print(f"  {threshold_reading(report['threshold'])}")
     top = next((r for r in report.get("top_k", []) if r["share"] == 0.01), None)

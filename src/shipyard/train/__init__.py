@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shipyard.train._evaluation_text import flagged_slices, threshold_reading
 from shipyard.train.automl import METRICS, SearchProgress, choose_metric
 from shipyard.train.calibration import Calibrator, fit_calibrator
 from shipyard.train.console import print_evaluation_summary
@@ -39,6 +40,7 @@ __all__ = [
     "evaluate_test",
     "evaluation_html",
     "fit_calibrator",
+    "flagged_slices",
     "get_family",
     "infer_problem",
     "load_evaluation",
@@ -46,5 +48,6 @@ __all__ = [
     "render_evaluation_html",
     "split_dataset",
     "split_frame",
+    "threshold_reading",
     "train",
 ]

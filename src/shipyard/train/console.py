@@ -37,7 +37,7 @@ def _short(params: dict[str, Any]) -> str:
 def print_evaluation_summary(report: dict[str, Any], console: Console) -> None:
     """The evaluation report in a terminal: metrics with intervals, the threshold, top-k,
     flagged slices, bias flags and diagnostics."""
-    from shipyard.train.evaluation_html import flagged_slices, threshold_reading
+    from shipyard.train._evaluation_text import flagged_slices, threshold_reading
 
     console.print(
         f"[bold]{report.get('model', '')}[/] evaluated on {report['rows']:,} test rows "
