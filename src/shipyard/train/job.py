@@ -212,6 +212,7 @@ def train(
         feature_names=list(encoder.feature_names_),
     )
     if budget is not None:
+        budget.reserve(report_options.seconds(len(parts.test)))
         _check_time_left(budget)
 
     name = model_name or ref.name
