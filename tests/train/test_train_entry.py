@@ -107,6 +107,17 @@ def test_unseen_category_is_scored_and_reported(project, tmp_path, frame) -> Non
     assert 0 <= predictions.scores[0] <= 1
 
 
+def test_unseen_categories_in_a_batch_are_counted(project, tmp_path, frame) -> None:
+    _ingest(project, tmp_path, frame)
+    train(project, "t", "label", model_name="m")
+    model = load_model(project, "m").model
+    batch = frame.drop(columns=["label"]).head(200).copy()  # past the dict-lookup size
+    batch.loc[:9, "country"] = "ZZ"
+    predictions = model.predict_frame(batch)
+    assert predictions.unseen == {"country": 10}
+    assert np.isfinite(predictions.scores).all()
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.analyze._html import Page, esc
+from shipyard.htmlpage import Page, esc
 
 __all__ = ["render_bias_html"]
 

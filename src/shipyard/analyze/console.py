@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shipyard.analyze._html import fmt_bytes
+from shipyard.htmlpage import fmt_bytes
 
 __all__ = [
     "print_bias_summary",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from shipyard.analyze._html import Page, esc, fmt_bytes, fmt_num
+from shipyard.htmlpage import Page, esc, fmt_bytes, fmt_num
 
 __all__ = ["render_profile_html"]
 

@@ -1,7 +1,8 @@
-"""CLI: train, models (list, show, promote)."""
+"""CLI: train, models (list, show, report, promote)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -76,6 +77,19 @@ def train(
         float | None, typer.Option(help="Flag at most this share of rows, e.g. 0.005.")
     ] = None,
     calibration: Annotated[str, typer.Option(help="auto, none, isotonic or sigmoid.")] = "auto",
+    slice_by: Annotated[
+        list[str] | None,
+        typer.Option(help="Report test metrics per value of this column (repeatable)."),
+    ] = None,
+    facet: Annotated[
+        str | None, typer.Option(help="Report post-training bias across this column's groups.")
+    ] = None,
+    facet_value: Annotated[
+        list[str] | None, typer.Option(help="Facet value(s) to compare with the rest.")
+    ] = None,
+    facet_threshold: Annotated[
+        float | None, typer.Option(help="For a numeric facet: the group is facet > T.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Split, fit (or AutoML with --time-budget), evaluate, and register a model version."""
@@ -112,6 +126,10 @@ def train(
             calibration=calibration,
             on_trial=on_trial,
             progress=lambda msg: status.update(msg + "..."),
+            slice_by=slice_by or (),
+            facet=facet,
+            facet_values=facet_value or None,
+            facet_threshold=facet_threshold,
         )
     if as_json:
         emit_json(
@@ -124,6 +142,7 @@ def train(
                 "dropped_columns": result.dropped_columns,
                 "leaderboard": result.leaderboard,
                 "diagnostics": result.diagnostics,
+                "evaluation": result.evaluation.location if result.evaluation else None,
             }
         )
         return
@@ -142,6 +161,9 @@ def train(
     for finding in result.diagnostics:
         console.print(f"  [yellow]diagnostic {finding['check']}:[/] {finding['message']}")
     console.print(_metrics_table(result.metrics))
+    if result.evaluation is not None:
+        console.print(f"Evaluation report: {result.evaluation.location}")
+        console.print(f"  shipyard models report {mv.ref}")
     console.print(f"Next: shipyard models promote {mv.ref} --to prod")
 
 
@@ -266,6 +288,28 @@ def models_show(
     console.print(
         table("Signature (inputs)", ["column", "type"], [(c["name"], c["type"]) for c in inputs])
     )
+
+
+@models_app.command("report")
+def models_report(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report to FILE.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a model version's evaluation on its test rows: metrics with intervals, top-k,
+    slices, bias; the full report (curves, calibration, ...) is an HTML page."""
+    from shipyard.train import evaluation_html, load_evaluation, print_evaluation_summary
+
+    project = project_of(ctx)
+    report = load_evaluation(project, ref)
+    if html is not None:
+        html.write_bytes(evaluation_html(project, report))
+    if as_json:
+        emit_json(report.payload)
+        return
+    print_evaluation_summary(report.payload, console)
+    console.print(f"HTML report: {html or report.location}")
 
 
 @models_app.command("promote")

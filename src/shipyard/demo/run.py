@@ -98,11 +98,17 @@ def run_demo(
             seed=seed,
             time_budget=time_budget,
             progress=lambda msg: out.print(f"  {msg}"),
+            slice_by=["home_country", "plan", "segment"],
+            facet="age_band",
+            facet_values=["65+"],
         )
         if result.leaderboard:
             from shipyard.train.console import leaderboard_table
 
             out.print(leaderboard_table(result.leaderboard, limit=6))
+        if result.evaluation is not None:
+            _print_evaluation(result.evaluation.payload, out)
+            summary.reports["evaluation"] = result.evaluation.location
         summary.model = result.model_version.ref
         summary.metrics = result.metrics
         step(f"Promoting {summary.model} to prod")
@@ -141,6 +147,25 @@ def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
             f"    {group['value']}: {group['positive_rate_d']:.2%} vs "
             f"{group['positive_rate_a']:.2%} (DPL {dpl['value']:+.4f}){flag}"
         )
+
+
+def _print_evaluation(report: dict[str, Any], out: Console) -> None:
+    from shipyard.train import flagged_slices, threshold_reading
+
+    out.print(f"  {threshold_reading(report['threshold'])}")
+    top = next((r for r in report.get("top_k", []) if r["share"] == 0.01), None)
+    if top:
+        out.print(
+            f"  Reviewing the top 1% ({top['k']:,} subscriber-days) finds {top['recall']:.0%} of "
+            f"the fraud at {top['precision']:.0%} precision ({top['lift']:.0f}x the base rate)."
+        )
+    for column, s in flagged_slices(report):
+        out.print(f"  [yellow]slice {column} = {s['value']}:[/] {'; '.join(s['flags'])}")
+    bias = report.get("bias") or {}
+    for group in bias.get("facets", []):
+        flagged = [k for k, m in group["metrics"].items() if m["flag"]]
+        verdict = f"[red]flagged: {', '.join(flagged)}[/]" if flagged else "no metric flagged"
+        out.print(f"  post-training bias, age_band {group['description']}: {verdict}")
 
 
 def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
@@ -230,6 +255,7 @@ def _print_summary(summary: DemoSummary, out: Console) -> None:
             f"  cd {root}\n"
             f"  shipyard datasets list\n"
             f"  shipyard models show {_MODEL}@prod\n"
+            f"  shipyard models report {_MODEL}@prod --html {_MODEL}.html\n"
             f'  shipyard sql "SELECT decision, count(*) FROM later_scored GROUP BY 1"\n'
             f"  shipyard serve {_MODEL}@prod --port 8080\n"
             f"  shipyard audit",

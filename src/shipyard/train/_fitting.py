@@ -88,6 +88,7 @@ class Fitted:
     diagnostics: list[dict[str, Any]]
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    test_scores: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def fit_single(
@@ -279,7 +280,7 @@ def _finish(
         "valid": evaluate(problem.type, y_valid, valid_scores, threshold=threshold),
         "test": evaluate(problem.type, parts.y["test"], test_scores, threshold=threshold),
     }
-    return Fitted(model, metrics, {}, [])
+    return Fitted(model, metrics, {}, [], test_scores=test_scores)
 
 
 def _diagnostics(

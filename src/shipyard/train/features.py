@@ -230,7 +230,10 @@ def _as_codes(raw: Any, lookup: dict[str, int], column: str) -> tuple[np.ndarray
     if isinstance(raw, pd.Series) and len(raw) > _SMALL:
         levels = list(lookup)
         present = raw.notna().to_numpy()
-        codes = pd.Categorical(raw.astype("string"), categories=levels).codes.astype(np.float64)
+        # get_indexer, not pd.Categorical: pandas 3 deprecates (and will refuse) values
+        # outside the categories, which unseen categories are.
+        codes = pd.Index(levels, dtype="string").get_indexer(pd.Index(raw.astype("string")))
+        codes = codes.astype(np.float64)
         known = codes >= 0
         codes[~known] = np.nan
         return codes, int((present & ~known).sum())

@@ -31,6 +31,7 @@ from shipyard.train.families import get_family
 from shipyard.train.features import FeatureEncoder
 from shipyard.train.model import TabularModel
 from shipyard.train.problem import Problem, infer_problem
+from shipyard.train.reports import StoredEvaluation, check_evaluation_options, write_evaluation
 from shipyard.train.split import require_columns, split_frame
 from shipyard.train.threshold import check_decision
 from shipyard.train.tracking import Heartbeat
@@ -59,6 +60,7 @@ class TrainResult:
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     search: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    evaluation: StoredEvaluation | None = None
 
 
 def train(
@@ -90,6 +92,10 @@ def train(
     threads: int = 0,
     on_trial: Callable[[SearchProgress], None] | None = None,
     clock: Clock | None = None,
+    slice_by: Sequence[str] = (),
+    facet: str | None = None,
+    facet_values: Sequence[Any] | None = None,
+    facet_threshold: float | None = None,
 ) -> TrainResult:
     """Split a dataset version, fit (or search), evaluate on validation and test, register.
 
@@ -110,6 +116,10 @@ def train(
         threads: Threads per fit and prediction (0: one for small data, else all cores).
         on_trial: Called after every trial with a :class:`SearchProgress`.
         clock: Monotonic seconds for the budget (tests inject one).
+        slice_by: Columns of the table (features or not) whose values or quantile bins the
+            evaluation report shows metrics for.
+        facet: Column whose groups the report measures post-training bias on (binary only),
+            for ``facet_values`` (default: each value) or, numeric, ``facet > facet_threshold``.
 
     Raises:
         NotFound: The dataset or a named column does not exist.
@@ -154,6 +164,14 @@ def train(
             f"this target is a {problem.type} problem."
         )
     y = problem.encode(labelled[target])
+    report_options = check_evaluation_options(
+        labelled,
+        problem,
+        slice_by=slice_by,
+        facet=facet,
+        facet_values=facet_values,
+        facet_threshold=facet_threshold,
+    )
 
     say(f"Splitting ({split})")
     parts = split_frame(
@@ -195,6 +213,7 @@ def train(
         feature_names=list(encoder.feature_names_),
     )
     if budget is not None:
+        budget.reserve(report_options.seconds(len(parts.test)))
         _check_time_left(budget)
 
     name = model_name or ref.name
@@ -280,6 +299,23 @@ def train(
                 html_uri=None,
                 actor=project.actor,
             )
+        say("Writing the evaluation report")
+        evaluation = write_evaluation(
+            project,
+            model_version,
+            problem,
+            test_rows=labelled.iloc[parts.test][report_options.columns],
+            y=encoded.y["test"],
+            scores=fitted.test_scores,
+            threshold=fitted.model.threshold,
+            decision=fitted.model.decision,
+            options=report_options,
+            curves=fitted.curves,
+            leaderboard=fitted.leaderboard,
+            leaderboard_metric=chosen_metric,
+            diagnostics=fitted.diagnostics,
+            seed=seed,
+        )
         run = project.catalog.finish_run(
             run.id,
             status="finished",
@@ -313,6 +349,7 @@ def train(
         diagnostics=fitted.diagnostics,
         search=fitted.summary,
         seconds=(budget.clock() if budget else time.monotonic()) - started,
+        evaluation=evaluation,
     )
 
 

@@ -46,6 +46,7 @@ class Budget:
         self.seconds = float(seconds)
         self.clock = clock
         self.started = clock()
+        self.reserved = 0.0
 
     @property
     def deadline(self) -> float:
@@ -58,7 +59,11 @@ class Budget:
         """Seconds left until the deadline (negative once past it)."""
         return self.deadline - self.clock()
 
+    def reserve(self, seconds: float) -> None:
+        """Keep ``seconds`` more for the work after the search (the evaluation report)."""
+        self.reserved += seconds
+
     def overhead(self) -> float:
         """Seconds kept for what follows the search besides refitting: evaluation on test,
-        the bundle, the catalog writes."""
-        return max(0.75, 0.04 * self.seconds)
+        the bundle, the catalog writes, and whatever was reserved."""
+        return max(0.75, 0.04 * self.seconds) + self.reserved
