@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.analyze._html import Page, esc, fmt_num
 from shipyard.analyze.bias_html import metric_rows
+from shipyard.htmlpage import Page, esc, fmt_num
 
 __all__ = ["render_posttraining_html", "render_posttraining_section"]
 
@@ -15,7 +15,7 @@ def render_posttraining_section(report: dict[str, Any]) -> str:
 
     A summary of flagged metrics, then per facet group its confusion counts and a table of
     the nine metrics with their range, limit and reading. It uses the CSS classes of
-    :mod:`shipyard.analyze._html` (``badge``, ``muted``, ``n``).
+    :mod:`shipyard.htmlpage` (``badge``, ``muted``, ``n``).
     """
     return _summary(report) + "".join(_group(report["facet"], g) for g in report["facets"])
 
