@@ -91,3 +91,45 @@ def test_boosters_give_curves_and_stop_when_the_hook_asks(frame_of, family_name:
 def test_unknown_family_names_the_known_ones() -> None:
     with pytest.raises(InvalidInput, match=r"Did you mean 'xgboost'\?.*Known families"):
         get_family("xgbost")
+
+
+def _with_gaps(x: np.ndarray, categorical: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Rows with missing numbers, missing categories and categories never seen."""
+    x = x.copy()
+    x[rng.random(x.shape) < 0.1] = np.nan
+    for i in categorical:
+        x[rng.random(len(x)) < 0.1, i] = 99.0  # an unseen category code
+    return x
+
+
+@pytest.mark.parametrize("problem_type", ["binary", "multiclass", "regression"])
+def test_compiled_linear_scores_match_the_pipeline(frame_of, problem_type: str) -> None:
+    problem, encoder, x, y = _encoded(frame_of, problem_type)
+    cats = encoder.categorical_indices_
+    rng = np.random.default_rng(1)
+    x = _with_gaps(x, cats, rng)
+    family = get_family("linear")
+    fit = family.fit(problem.type, len(problem.classes), x[:350], y[:350], None, None, cats)
+    compiled = fit.estimator.shipyard_compiled_
+    fast = family.predict(fit.estimator, x[350:])
+    fit.estimator.shipyard_compiled_ = None  # the scikit-learn pipeline itself
+    slow = family.predict(fit.estimator, x[350:])
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        compiled.margin(x[350:]), family.raw_score(fit.estimator, x[350:]), atol=1e-9
+    )
+
+
+def test_catboost_scores_a_few_rows_as_it_scores_many(frame_of) -> None:
+    problem, encoder, x, y = _encoded(frame_of, "binary")
+    cats = encoder.categorical_indices_
+    x = _with_gaps(x, cats, np.random.default_rng(2))
+    family = get_family("catboost")
+    fit = family.fit(
+        problem.type, 2, x[:350], y[:350], x[350:425], y[350:425], cats, {"iterations": 40}
+    )
+    many = family.predict(fit.estimator, x[425:], threads=1)  # 75 rows: the DataFrame path
+    few = np.concatenate(
+        [family.predict(fit.estimator, x[i : i + 5], threads=1) for i in range(425, 500, 5)]
+    )
+    np.testing.assert_allclose(few, many, rtol=1e-12)

@@ -24,6 +24,10 @@ from shipyard.types import ProblemType
 
 __all__ = ["LinearFamily"]
 
+# Up to this many rows, score with NumPy lookups (see _Compiled); past it the pipeline's
+# fixed cost no longer matters and its memory use is lower.
+_FEW_ROWS = 1024
+
 
 class LinearFamily(Family):
     """L2-regularized logistic regression (classification) or ridge (regression)."""
@@ -107,6 +111,7 @@ class LinearFamily(Family):
             notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         except ValueError as exc:
             raise InvalidInput(f"The linear model could not fit: {exc}") from exc
+        estimator.shipyard_compiled_ = _Compiled.of(self, estimator, x_train.shape[1], cats)
         return FitResult(
             estimator=estimator,
             params={**chosen, "balanced": balanced, **({"notes": notes[:1]} if notes else {})},
@@ -115,6 +120,15 @@ class LinearFamily(Family):
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         model = estimator.named_steps["model"]
+        compiled = getattr(estimator, "shipyard_compiled_", None)
+        if compiled is not None and len(x) <= _FEW_ROWS:
+            margin = compiled.margin(x)
+            if not hasattr(model, "predict_proba"):
+                return margin[:, 0]
+            if margin.shape[1] == 1:
+                return np.asarray(1.0 / (1.0 + np.exp(-margin[:, 0])))
+            shifted = np.exp(margin - margin.max(axis=1, keepdims=True))
+            return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
         if not hasattr(model, "predict_proba"):
             return np.asarray(estimator.predict(x))
         proba = estimator.predict_proba(x)
@@ -162,3 +176,87 @@ def _owners(estimator: Any) -> list[int]:
         token = name.split("__", 1)[1].removeprefix("missingindicator_")
         owners.append(int(token[1:].split("_", 1)[0]))
     return owners
+
+
+class _Compiled:
+    """The fitted pipeline as NumPy lookups, for fast scoring of a few rows (a pipeline costs
+    ~5 ms per call whatever the row count; this ~0.05 ms).
+
+    Every transformer in the pipeline works column by column, so each input column adds a
+    fixed amount to the margin per value: affine in a number (with its own amount for
+    missing), one amount per category (unknown categories have their own). Those amounts
+    are read off the pipeline itself by scoring probe rows through :meth:`contributions`,
+    so this never re-implements scikit-learn's imputation, scaling or one-hot rules.
+    """
+
+    def __init__(
+        self,
+        intercept: np.ndarray,
+        nums: np.ndarray,
+        slope: np.ndarray,
+        offset: np.ndarray,
+        missing: np.ndarray,
+        cats: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    ) -> None:
+        self.intercept = intercept  # (k,)
+        self.nums = nums  # numeric input columns
+        self.slope, self.offset, self.missing = slope, offset, missing  # (len(nums), k)
+        self.cats = cats  # (column, sorted values, amounts (m, k), unknown (k,), NaN (k,))
+
+    @classmethod
+    def of(
+        cls, family: LinearFamily, estimator: Any, width: int, categorical: list[int]
+    ) -> _Compiled | None:
+        if width == 0:
+            return None
+        nums = np.array([i for i in range(width) if i not in set(categorical)], dtype=np.int64)
+        values: dict[int, np.ndarray] = {}
+        prepare = estimator.named_steps["prepare"]
+        if categorical:
+            onehot = prepare.named_transformers_["cat"].named_steps["onehot"]
+            for i, known in zip(categorical, onehot.categories_, strict=True):
+                values[i] = np.unique(np.asarray(known, dtype=np.float64))
+        rows = max([3, *(len(v) + 2 for v in values.values())])
+        probe = np.zeros((rows, width))
+        probe[1, nums], probe[2, nums] = 1.0, np.nan
+        for i, known in values.items():
+            probe[:, i] = known[0]
+            probe[: len(known), i] = known
+            probe[len(known), i] = known.max() + 1.0  # never seen
+            probe[len(known) + 1, i] = np.nan
+        contrib = family.contributions(estimator, probe)  # (rows, k, width + 1)
+        per_column = np.transpose(contrib[:, :, :-1], (0, 2, 1))  # (rows, width, k)
+        cats = [
+            (
+                i,
+                known,
+                per_column[: len(known), i],
+                per_column[len(known), i],
+                per_column[len(known) + 1, i],
+            )
+            for i, known in values.items()
+        ]
+        return cls(
+            contrib[0, :, -1],
+            nums,
+            per_column[1, nums] - per_column[0, nums],
+            per_column[0, nums],
+            per_column[2, nums],
+            cats,
+        )
+
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        """The model's raw score (n, k): log-odds, class margins or the value."""
+        out = np.broadcast_to(self.intercept, (len(x), len(self.intercept))).copy()
+        if len(self.nums):
+            v = x[:, self.nums]
+            gone = np.isnan(v)
+            amounts = np.where(gone[:, :, None], self.missing, v[:, :, None] * self.slope)
+            out += amounts.sum(axis=1) + np.where(gone[:, :, None], 0.0, self.offset).sum(axis=1)
+        for i, known, amounts, unknown, missing in self.cats:
+            v = x[:, i]
+            at = np.minimum(np.searchsorted(known, v), len(known) - 1)
+            hit = known[at] == v
+            out += np.where(hit[:, None], amounts[at], unknown)
+            out[np.isnan(v)] += missing - unknown
+        return out
