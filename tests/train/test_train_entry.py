@@ -97,6 +97,31 @@ def test_stratified_split_keeps_class_balance(frame) -> None:
     assert np.ptp(rates) < 0.01
 
 
+def test_column_split_takes_the_given_parts_and_draws_validation_from_train(frame) -> None:
+    frame["part"] = np.where(np.arange(len(frame)) % 4 == 0, "test", "train")
+    split = split_frame(frame, "label", strategy="column", split_column="part", seed=1)
+    assert np.array_equal(split.test, np.flatnonzero(frame["part"] == "test"))
+    assert set(split.valid) <= set(np.flatnonzero(frame["part"] == "train"))
+    assert len(split.valid) == pytest.approx(0.15 * (frame["part"] == "train").sum(), abs=2)
+    assert not set(split.train) & set(split.valid)
+    assert split.summary()["split_column"] == "part"
+    frame.loc[:9, "part"] = "valid"
+    given = split_frame(frame, "label", strategy="column", split_column="part")
+    assert list(given.valid) == list(range(10))
+    frame.loc[3, "part"] = "holdout"
+    with pytest.raises(InvalidInput, match=r"train, valid or test.*'holdout'"):
+        split_frame(frame, "label", strategy="column", split_column="part")
+    with pytest.raises(InvalidInput, match="--split-column"):
+        split_frame(frame, "label", strategy="column")
+
+
+def test_train_on_a_column_split_tests_on_exactly_those_rows(project, ingest, frame) -> None:
+    frame["part"] = np.where(np.arange(len(frame)) < 600, "test", "train")
+    result = train(project, ingest(frame), "label", split="column", split_column="part")
+    assert result.split["rows"]["test"] == 600
+    assert all(c["name"] != "part" for c in result.model_version.signature["inputs"])
+
+
 def test_unseen_category_is_scored_and_reported(project, tmp_path, frame) -> None:
     _ingest(project, tmp_path, frame)
     train(project, "t", "label", model_name="m")

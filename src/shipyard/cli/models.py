@@ -43,12 +43,18 @@ def train(
         str | None,
         typer.Option("--model-name", "-m", help="Register as (default: the dataset name)."),
     ] = None,
-    split: Annotated[str, typer.Option(help="random, stratified, time or group.")] = "stratified",
+    split: Annotated[
+        str, typer.Option(help="random, stratified, time, group or column.")
+    ] = "stratified",
     time_column: Annotated[
         str | None, typer.Option(help="Column that orders a time split.")
     ] = None,
     group_column: Annotated[
         str | None, typer.Option(help="Entity column kept within one part.")
+    ] = None,
+    split_column: Annotated[
+        str | None,
+        typer.Option(help="For --split column: each row's part (train, valid or test)."),
     ] = None,
     exclude: Annotated[
         list[str] | None, typer.Option(help="Columns not to use as features (repeatable).")
@@ -113,6 +119,7 @@ def train(
             split=split,
             time_column=time_column,
             group_column=group_column,
+            split_column=split_column,
             exclude=exclude or (),
             positive=positive,
             seed=seed,
@@ -172,13 +179,17 @@ def split_command(
     dataset: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
     target: Annotated[str, typer.Option("--target", "-t", help="The label column.")],
     strategy: Annotated[
-        str, typer.Option(help="random, stratified, time or group.")
+        str, typer.Option(help="random, stratified, time, group or column.")
     ] = "stratified",
     time_column: Annotated[
         str | None, typer.Option(help="Column that orders a time split.")
     ] = None,
     group_column: Annotated[
         str | None, typer.Option(help="Entity column (kept within one part for 'group').")
+    ] = None,
+    split_column: Annotated[
+        str | None,
+        typer.Option(help="For --strategy column: each row's part (train, valid or test)."),
     ] = None,
     valid_size: Annotated[float, typer.Option(help="Share of rows for validation.")] = 0.15,
     test_size: Annotated[float, typer.Option(help="Share of rows for test.")] = 0.15,
@@ -196,6 +207,7 @@ def split_command(
         strategy=strategy,
         time_column=time_column,
         group_column=group_column,
+        split_column=split_column,
         valid_size=valid_size,
         test_size=test_size,
         seed=seed,

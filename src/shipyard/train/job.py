@@ -72,6 +72,7 @@ def train(
     split: str = "stratified",
     time_column: str | None = None,
     group_column: str | None = None,
+    split_column: str | None = None,
     exclude: Sequence[str] = (),
     family: str = "lightgbm",
     params: dict[str, Any] | None = None,
@@ -100,6 +101,9 @@ def train(
     """Split a dataset version, fit (or search), evaluate on validation and test, register.
 
     Args:
+        split: random, stratified, time (``time_column``), group (``group_column``) or
+            column: each row's part read from ``split_column`` (train, valid or test), for a
+            test set fixed outside Shipyard; the final refit uses train + valid only.
         family: The family of a single fit (no ``time_budget``).
         params: Parameters of that single fit.
         time_budget: Seconds for the whole call; turns on the AutoML search.
@@ -180,6 +184,7 @@ def train(
         strategy=split,
         time_column=time_column,
         group_column=group_column,
+        split_column=split_column,
         seed=seed,
     )
     chosen_metric = (
@@ -196,8 +201,7 @@ def train(
     excluded = [target, *exclude]
     if split == "time" and time_column:
         excluded.append(time_column)
-    if group_column:
-        excluded.append(group_column)
+    excluded.extend(c for c in (group_column, split_column) if c)
     encoder = FeatureEncoder(exclude=excluded).fit(labelled.iloc[parts.train])
     encoded = Parts(
         x={

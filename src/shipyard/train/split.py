@@ -15,7 +15,8 @@ from shipyard.project import Project
 
 __all__ = ["Split", "split_dataset", "split_frame"]
 
-_STRATEGIES = ("random", "stratified", "time", "group")
+_STRATEGIES = ("random", "stratified", "time", "group", "column")
+_PARTS = {"train": 0, "valid": 1, "validation": 1, "test": 2}
 _MAX_STRATA = 20
 
 
@@ -52,6 +53,7 @@ def split_frame(
     strategy: str = "stratified",
     time_column: str | None = None,
     group_column: str | None = None,
+    split_column: str | None = None,
     valid_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
@@ -60,7 +62,9 @@ def split_frame(
 
     ``random`` shuffles; ``stratified`` keeps the class balance in each part; ``time`` puts
     the earliest rows in train and the latest in test; ``group`` keeps every value of
-    ``group_column`` within one part.
+    ``group_column`` within one part; ``column`` takes each row's part from ``split_column``
+    (train, valid or test; without valid rows, ``valid_size`` of the train rows are drawn,
+    stratified), for a test set fixed outside Shipyard.
 
     Raises:
         InvalidInput: Unknown strategy, bad sizes, or a part that would be empty.
@@ -102,6 +106,10 @@ def split_frame(
         row_part = part[codes]
         train, valid, test = (np.flatnonzero(row_part == k) for k in range(3))
         info["group_column"] = column
+    elif strategy == "column":
+        column = _require(frame, split_column, "--split-column", "a column split")
+        train, valid, test = _given_parts(frame, target, column, valid_size, rng)
+        info["split_column"] = column
     elif strategy == "stratified":
         train_l, valid_l, test_l = [], [], []
         strata = _strata(frame[target])
@@ -218,6 +226,30 @@ def _target_copies(train: pd.DataFrame, target: str) -> list[dict[str, Any]]:
                 }
             )
     return findings
+
+
+def _given_parts(
+    frame: pd.DataFrame, target: str, column: str, valid_size: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    labels = frame[column].astype("string").str.strip().str.lower()
+    unknown = sorted(set(labels.dropna().unique()) - set(_PARTS))
+    if unknown or labels.isna().any():
+        shown = ", ".join(repr(v) for v in unknown[:5]) or "missing values"
+        raise InvalidInput(
+            f"Column '{column}' must say train, valid or test on every row; it has {shown}."
+        )
+    part = labels.map(_PARTS).to_numpy(dtype=np.int64)
+    train, valid, test = (np.flatnonzero(part == k) for k in range(3))
+    if len(valid) == 0 and len(train):
+        strata = _strata(frame[target].iloc[train])
+        drawn = []
+        for _, idx in strata.groupby(strata, sort=True, dropna=False).indices.items():
+            order = rng.permutation(idx)
+            drawn.append(order[: max(1, round(len(idx) * valid_size))])
+        picked = np.zeros(len(train), dtype=bool)
+        picked[np.concatenate(drawn)] = True
+        train, valid = train[~picked], train[picked]
+    return train, valid, test
 
 
 def _strata(target: pd.Series) -> pd.Series:
