@@ -34,6 +34,7 @@ def peer_python(
     name: str,
     requirements: Sequence[str],
     *,
+    first: Sequence[str] = (),
     no_deps: Sequence[str] = (),
     base_python: str | None = None,
     quiet: bool = True,
@@ -43,6 +44,8 @@ def peer_python(
     Args:
         name: Folder name under ``benchmarks/.venvs/``.
         requirements: pip requirement strings installed with their dependencies.
+        first: Requirements installed in an earlier pip call (e.g. ``torch==2.13.0``, whose
+            CPU build pip finds on its own while the resolver of the main call would not).
         no_deps: Requirements installed afterwards with ``--no-deps`` (e.g. a package whose
             pins are stale but whose data files we want).
         base_python: Interpreter that creates the venv (default: the one running this script).
@@ -55,7 +58,8 @@ def peer_python(
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
     if quiet:
         pip.append("-q")
-    if done.get("requirements") != list(requirements):
+    wanted = [*(["--first", *first] if first else []), *requirements]
+    if done.get("requirements") != wanted:
         if env_dir.exists():
             shutil.rmtree(env_dir)
         VENVS.mkdir(parents=True, exist_ok=True)
@@ -63,9 +67,11 @@ def peer_python(
             subprocess.run([base_python, "-m", "venv", str(env_dir)], check=True)
         else:
             venv.EnvBuilder(with_pip=True).create(env_dir)
-        print(f"[peer venv] installing {', '.join(requirements)} into {env_dir}", file=sys.stderr)
+        print(f"[peer venv] installing {', '.join(wanted)} into {env_dir}", file=sys.stderr)
+        if first:
+            subprocess.run([*pip, *first], check=True)
         subprocess.run([*pip, *requirements], check=True)
-        done = {"requirements": list(requirements)}
+        done = {"requirements": wanted}
         stamp.write_text(json.dumps(done))
     if no_deps and done.get("no_deps") != list(no_deps):
         # Old packages whose metadata pins a past Python still ship usable data files.

@@ -1,6 +1,9 @@
 """Run every benchmark in this folder, one after the other (``make bench``).
 
     .venv/bin/python benchmarks/run.py [ingest serve profile automl]
+
+``automl`` (nine datasets x four systems at a 60 s budget) takes about 45 minutes; run
+``benchmarks/automl.py`` itself for its options (budget, datasets, systems, --resume).
 """
 
 from __future__ import annotations
