@@ -197,3 +197,28 @@ def test_fast_ranking_metrics_match_scikit_learn(rng) -> None:
     assert score("pr_auc", "binary", y, scores) == pytest.approx(
         skm.average_precision_score(y, scores)
     )
+
+
+def test_holds_out_keeps_complementary_ensembles_and_refuses_noise() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from shipyard.train.automl._ensemble import holds_out
+
+    kept = {"complementary": 0, "noise": 0}
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        a, b = rng.normal(size=600), rng.normal(size=600)
+        y = (a + b + 0.5 * rng.normal(size=600) > 1.5).astype(int)
+        signal = a + b + 0.8 * rng.normal(size=600)
+        cases = {
+            # each model sees half of the signal: the mix is truly better
+            "complementary": [a + 0.3 * rng.normal(size=600), b + 0.3 * rng.normal(size=600)],
+            # one good model and noisier copies: any gain on validation is chance
+            "noise": [signal] + [signal + 3 * rng.normal(size=600) for _ in range(6)],
+        }
+        for name, predictions in cases.items():
+            kept[name] += holds_out(
+                predictions, y, roc_auc_score, higher_is_better=True, stratify=True, seed=seed
+            )
+    assert kept["complementary"] == 20
+    assert kept["noise"] <= 3
