@@ -405,6 +405,11 @@ def main() -> None:
         action="store_true",
         help="keep the successful runs already in --out and run only the missing ones",
     )
+    ap.add_argument(
+        "--redo",
+        default="",
+        help="with --resume: systems to run again even where --out has them (e.g. shipyard)",
+    )
     args = ap.parse_args()
     if args.report:
         print(write(json.loads(args.report.read_text()), args.report))
@@ -423,8 +428,6 @@ def main() -> None:
                 f"{meta['features']['categorical']} categorical features ({meta['source']})",
                 flush=True,
             )
-    for system in systems:  # install every venv before any clock starts
-        python_of(system)
     report: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
@@ -442,13 +445,19 @@ def main() -> None:
         kept = [
             r
             for r in previous["results"]
-            if "error" not in r and r["dataset"] in datasets and r["system"] in systems
+            if "error" not in r
+            and r["dataset"] in datasets
+            and r["system"] in systems
+            and r["system"] not in args.redo.split(",")
         ]
         report["results"] = kept
         report["started"] = previous.get("started", report["started"])
         report["resumed"] = [*previous.get("resumed", []), datetime.now(UTC).isoformat()]
         done = {(r["dataset"], r["system"]) for r in kept}
         print(f"Resuming: {len(done)} runs kept from {args.out}", flush=True)
+    for system in systems:  # install every venv that will run before any clock starts
+        if any((d, system) not in done for d in report["datasets"]):
+            python_of(system)
     for dataset in report["datasets"]:
         for system in systems:
             if (dataset, system) in done:
