@@ -43,9 +43,14 @@ class Project:
         """The ``.shipyard`` folder."""
         return self.root / PROJECT_DIR
 
+    @property
+    def catalog_url(self) -> str:
+        """The catalog database's URL: the setting, or the project's ``catalog.db``."""
+        return self.settings.catalog_url or f"sqlite:///{self.dir / 'catalog.db'}"
+
     @cached_property
     def catalog(self) -> Catalog:
-        return open_catalog(self.settings.catalog_url or f"sqlite:///{self.dir / 'catalog.db'}")
+        return open_catalog(self.catalog_url)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

@@ -96,6 +96,17 @@ def train(
     facet_threshold: Annotated[
         float | None, typer.Option(help="For a numeric facet: the group is facet > T.")
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(help="AutoML trials run here (local) or as Ray tasks (ray)."),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster for --backend ray, e.g. auto or ray://HOST:10001 (default: "
+            "SHIPYARD_RAY_ADDRESS; unset starts Ray on this machine)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Split, fit (or AutoML with --time-budget), evaluate, and register a model version."""
@@ -131,6 +142,8 @@ def train(
             cost_fn=cost_fn,
             alert_rate=alert_rate,
             calibration=calibration,
+            backend=backend,
+            ray_address=ray_address,
             on_trial=on_trial,
             progress=lambda msg: status.update(msg + "..."),
             slice_by=slice_by or (),

@@ -17,10 +17,12 @@ from shipyard.train.automl import (
     Candidate,
     EnsembleEstimator,
     EnsembleFamily,
+    RaySearch,
     SearchData,
     SearchProgress,
     refit_seconds,
     search,
+    search_on_ray,
 )
 from shipyard.train.calibration import Calibrator, fit_calibrator
 from shipyard.train.diagnostics import baseline_loss, diagnose, loss
@@ -128,23 +130,32 @@ def fit_automl(
     log: CatalogTrialLog | None,
     on_trial: Callable[[SearchProgress], None] | None,
     say: Callable[[str], None],
+    ray: RaySearch | None = None,
 ) -> Fitted:
-    """Search, pick the best model or ensemble, refit it on train + valid when time allows."""
+    """Search (in this process, or with its trials on Ray), pick the best model or
+    ensemble, refit it on train + valid when time allows."""
     data = parts.search_data(problem)
     if log is not None:
         log.bind(problem, parts)
-    result = search(
-        data,
-        metric=metric,
-        families=families,
-        budget=budget,
-        seed=options.seed,
-        ensemble=ensemble,
-        max_trials=max_trials,
-        threads=options.threads,
-        log=log,
-        on_progress=on_trial,
-    )
+    arguments: dict[str, Any] = {
+        "metric": metric,
+        "families": families,
+        "budget": budget,
+        "seed": options.seed,
+        "ensemble": ensemble,
+        "max_trials": max_trials,
+        "threads": options.threads,
+        "log": log,
+        "on_progress": on_trial,
+    }
+    if ray is None:
+        result = search(data, **arguments)
+    else:
+        try:
+            result = search_on_ray(data, ray, **arguments)
+        finally:
+            # The refit runs here: a Ray started for this job gives its CPUs back now.
+            ray.cluster.close()
     if result.ensemble:
         chosen = [(result.candidates[i], w) for i, w in result.ensemble.items()]
     else:
@@ -215,6 +226,7 @@ def fit_automl(
         "refit": refit == len(chosen),
         "refit_members": f"{refit}/{len(chosen)}",
         "time_budget": budget.seconds,
+        **result.execution,
     }
     fitted.metrics["fit"] = {
         "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),

@@ -2,7 +2,8 @@
 
 Without a time budget, one fit of one family (``family``); with ``time_budget``, an AutoML
 search over ``families`` whose trials are runs of the model's experiment, ensembled and refit
-on train + validation, all within the budget (the whole call, registration included).
+on train + validation, all within the budget (the whole call, registration included). With
+``backend="ray"`` the trials run as Ray tasks sharing one Optuna study.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.catalog.refs import parse_dataset_ref
+from shipyard.compute import check_backend, connect_ray, require_ray
 from shipyard.entities import ModelVersion, Run, to_json
 from shipyard.errors import InvalidInput
 from shipyard.project import Project
@@ -25,7 +27,15 @@ from shipyard.train._fitting import (
     fit_automl,
     fit_single,
 )
-from shipyard.train.automl import Budget, Clock, SearchProgress, check_families, choose_metric
+from shipyard.train.automl import (
+    Budget,
+    Clock,
+    RaySearch,
+    SearchProgress,
+    check_families,
+    choose_metric,
+    study_storage,
+)
 from shipyard.train.calibration import CALIBRATIONS
 from shipyard.train.families import get_family
 from shipyard.train.features import FeatureEncoder
@@ -97,6 +107,8 @@ def train(
     facet: str | None = None,
     facet_values: Sequence[Any] | None = None,
     facet_threshold: float | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
 ) -> TrainResult:
     """Split a dataset version, fit (or search), evaluate on validation and test, register.
 
@@ -124,16 +136,30 @@ def train(
             evaluation report shows metrics for.
         facet: Column whose groups the report measures post-training bias on (binary only),
             for ``facet_values`` (default: each value) or, numeric, ``facet > facet_threshold``.
+        backend: Where the search's trials run: ``local`` (this process) or ``ray`` (Ray
+            tasks sharing one Optuna study stored beside the catalog; needs time_budget).
+        ray_address: The Ray cluster (default: the ``ray_address`` setting,
+            ``SHIPYARD_RAY_ADDRESS``); unset, a Ray is started on this machine for the job.
+            Starting or joining Ray counts against the time budget.
 
     Raises:
         NotFound: The dataset or a named column does not exist.
         InvalidInput: The target cannot be learned (one class), the split leaks (unless
             ``allow_leakage``), or an option is invalid (a budget <= 0 or too small, an
-            unknown family or metric, a metric that does not fit the problem).
+            unknown family, metric or backend, a metric that does not fit the problem).
+        BackendUnavailable: ``backend="ray"`` and Ray is not installed (the message gives
+            the install command) or its cluster cannot be reached.
     """
     budget = Budget(time_budget, clock or time.monotonic) if time_budget is not None else None
     started = budget.started if budget else time.monotonic()
     say = progress or (lambda _msg: None)
+    if check_backend(backend) == "ray":
+        if budget is None:
+            raise InvalidInput(
+                "backend='ray' runs the trials of an AutoML search on Ray; give time_budget "
+                "(seconds) to run one, or use the local backend for a single fit."
+            )
+        require_ray()  # before reading any data: without Ray, say so at once
     if budget is None:
         estimator_family = get_family(family)
         if families is not None or max_trials is not None:
@@ -233,6 +259,9 @@ def train(
         )
     else:
         run_params.update(family=family, **(params or {}))
+    run_params["backend"] = backend
+    if backend == "ray":
+        run_params["ray_address"] = ray_address or project.settings.ray_address
     run_params["decision"] = {
         "rule": decision_rule,
         "cost_fp": cost_fp,
@@ -263,6 +292,9 @@ def train(
                 f"Searching {', '.join(search_families)} for {budget.left():.0f} s "
                 f"(optimizing {chosen_metric})"
             )
+            on_ray = (
+                _join_ray(project, ray_address, run.id, budget, say) if backend == "ray" else None
+            )
             fitted = fit_automl(
                 encoder,
                 problem,
@@ -276,6 +308,7 @@ def train(
                 log=CatalogTrialLog(project.catalog, project.actor, name, run.id, inputs),
                 on_trial=on_trial,
                 say=say,
+                ray=on_ray,
             )
         else:
             say(f"Fitting {family} on {len(parts.train):,} rows")
@@ -357,13 +390,28 @@ def train(
     )
 
 
-def _check_time_left(budget: Budget) -> None:
+def _join_ray(
+    project: Project, address: str | None, run_id: str, budget: Budget, say: Progress
+) -> RaySearch:
+    """Connect to Ray (or start it here) and name the job's study after its run."""
+    storage = study_storage(project.catalog_url)
+    cluster = connect_ray(address or project.settings.ray_address, progress=say)
+    try:
+        _check_time_left(budget, "and starting Ray")
+    except InvalidInput:
+        cluster.close()
+        raise
+    return RaySearch(cluster, storage, f"shipyard-{run_id}")
+
+
+def _check_time_left(budget: Budget, also: str = "") -> None:
     """Refuse to search when reading and encoding the data left too little of the budget."""
     left = budget.left() - budget.overhead()
     if left < max(2.0, 0.25 * budget.seconds):
         spent = budget.elapsed()
         raise InvalidInput(
-            f"Reading, splitting and encoding the data took {spent:.1f} s of the "
+            f"Reading, splitting and encoding the data{' ' + also if also else ''} took "
+            f"{spent:.1f} s of the "
             f"{budget.seconds:g} s time budget, leaving too little to search and refit. "
             f"Give a time_budget of at least {max(4 * spent, 2 * budget.seconds):.0f} seconds."
         )

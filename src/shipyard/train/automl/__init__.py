@@ -6,6 +6,8 @@ from shipyard.train.automl._budget import MIN_BUDGET, Budget, Clock
 from shipyard.train.automl._ensemble import EnsembleEstimator, EnsembleFamily, caruana_select
 from shipyard.train.automl._metrics import METRICS, choose_metric, score
 from shipyard.train.automl._pruner import FamilyMedianPruner
+from shipyard.train.automl._study import StudyStorage, study_storage
+from shipyard.train.automl.ray_search import RaySearch, search_on_ray
 from shipyard.train.automl.search import (
     Candidate,
     SearchData,
@@ -26,9 +28,11 @@ __all__ = [
     "EnsembleEstimator",
     "EnsembleFamily",
     "FamilyMedianPruner",
+    "RaySearch",
     "SearchData",
     "SearchProgress",
     "SearchResult",
+    "StudyStorage",
     "TrialLog",
     "caruana_select",
     "check_families",
@@ -36,4 +40,6 @@ __all__ = [
     "refit_seconds",
     "score",
     "search",
+    "search_on_ray",
+    "study_storage",
 ]

@@ -10,9 +10,9 @@ trial.
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -24,63 +24,29 @@ from shipyard.train.automl._budget import Budget
 from shipyard.train.automl._ensemble import caruana_select
 from shipyard.train.automl._metrics import higher_is_better, score
 from shipyard.train.automl._pruner import FamilyMedianPruner
-from shipyard.train.families import FAMILIES, Family, FitResult, IterationHook, get_family
-from shipyard.types import ProblemType
+from shipyard.train.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
+from shipyard.train.families import FAMILIES, Family, FitResult, get_family
 
 __all__ = [
     "Candidate",
+    "Proposal",
     "SearchData",
     "SearchProgress",
     "SearchResult",
+    "SearchRun",
     "TrialLog",
+    "TrialOutcome",
     "check_families",
+    "quiet_optuna",
     "refit_seconds",
+    "run_trial",
     "search",
 ]
 
 _POOL = 8  # best candidates offered to ensemble selection
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
-_REPORT_EVERY = 5
 _TRIAL_SHARE = 0.25
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
-_LATENCY_REPEATS = 10
-
-
-@dataclass
-class SearchData:
-    """Encoded training and validation matrices and targets."""
-
-    problem: ProblemType
-    n_classes: int
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_valid: np.ndarray
-    y_valid: np.ndarray
-    categorical: list[int]
-
-    def fit(
-        self,
-        family: Family,
-        params: dict[str, Any] | None,
-        seed: int,
-        *,
-        on_iteration: IterationHook | None = None,
-        threads: int = 0,
-    ) -> FitResult:
-        """Fit ``family`` on these matrices, early-stopped on the validation part."""
-        return family.fit(
-            self.problem,
-            self.n_classes,
-            self.x_train,
-            self.y_train,
-            self.x_valid,
-            self.y_valid,
-            self.categorical,
-            params,
-            seed,
-            on_iteration=on_iteration,
-            threads=threads,
-        )
 
 
 @dataclass
@@ -140,6 +106,8 @@ class SearchResult:
     ensemble_score: float | None = None
     stopped_by: str = "budget"
     failures: list[str] = field(default_factory=list)
+    execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
+    """Where the trials ran: the backend and, on Ray, its parallelism and study."""
 
     @property
     def best(self) -> Candidate:
@@ -219,6 +187,185 @@ def refit_seconds(candidates: Sequence[Candidate], n_train: int, n_all: int) -> 
     return 1.3 * total
 
 
+class SearchRun:
+    """The driver's side of a search, wherever its trials run: the time each trial may
+    take, what it fits, and the bookkeeping of finished trials (candidates, counts, the
+    trial log, progress)."""
+
+    def __init__(
+        self,
+        data: SearchData,
+        *,
+        metric: str,
+        families: Sequence[str],
+        budget: Budget,
+        max_trials: int | None,
+        log: TrialLog | None,
+        on_progress: Callable[[SearchProgress], None] | None,
+    ) -> None:
+        self.data = data
+        self.metric = metric
+        self.families = list(families)
+        self.budget = budget
+        self.max_trials = max_trials
+        self.log = log
+        self.on_progress = on_progress
+        self.higher = higher_is_better(metric)
+        self.candidates: list[Candidate] = []
+        self.counts = {"done": 0, "pruned": 0, "failed": 0}
+        self.failures: list[str] = []
+        self.stopped_by = "budget"
+
+    def study(self, seed: int, **kwargs: Any) -> optuna.Study:
+        """A new study (TPE, family median pruning) whose first trials are each family's
+        defaults; ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
+        with warnings.catch_warnings():
+            # multivariate + group TPE is marked experimental; it is what conditional spaces
+            # need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(
+                multivariate=True, group=True, seed=seed, n_startup_trials=len(self.families) + 4
+            )
+        study = optuna.create_study(
+            direction="maximize" if self.higher else "minimize",
+            sampler=sampler,
+            pruner=FamilyMedianPruner(),
+            **kwargs,
+        )
+        for name in self.families:
+            study.enqueue_trial({"family": name}, user_attrs={"default": True})
+        return study
+
+    def reserve(self) -> float:
+        """Seconds kept at the end of the budget for what follows the search."""
+        # Room to refit the best model and most of a second one (an ensemble); an ensemble
+        # whose refit still does not fit keeps its members as fit on train.
+        n_train = len(self.data.y_train)
+        n_all = n_train + len(self.data.y_valid)
+        refit = sum(
+            share * refit_seconds([c], n_train, n_all)
+            for share, c in zip((1.0, 0.5), self._ranked()[:2], strict=False)
+        )
+        # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
+        # catalog) and ensemble selection run after its deadline.
+        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit
+
+    def slot(self) -> float | None:
+        """Seconds a trial starting now may take, or None when the budget has no room."""
+        now = self.budget.clock()
+        trial_end = min(
+            self.budget.deadline - self.reserve(), now + _TRIAL_SHARE * self.budget.seconds
+        )
+        if trial_end - now < 0.02 * self.budget.seconds:
+            self.stopped_by = "budget"
+            return None
+        return trial_end - now
+
+    def propose(self, trial: optuna.Trial, seconds: float) -> Proposal:
+        """The family and parameters ``trial`` samples (a family's defaults first)."""
+        family_name = trial.suggest_categorical("family", self.families)
+        family = get_family(family_name)
+        default = bool(trial.user_attrs.get("default"))
+        params = dict(family.defaults) if default else family.suggest(trial, self.data.problem)
+        return Proposal(family_name, params, default, seconds)
+
+    def start(self, number: int, proposal: Proposal) -> str | None:
+        """Record a trial as started; returns its run id in the log."""
+        return self.log.start(number, proposal.family, proposal.params) if self.log else None
+
+    def finish(
+        self, number: int, proposal: Proposal, run_id: str | None, outcome: TrialOutcome
+    ) -> None:
+        """Record a pruned or finished trial; a finished one becomes a candidate."""
+        if outcome.pruned:
+            self.counts["pruned"] += 1
+            if self.log:
+                self.log.finish(run_id, None, outcome.fit, "pruned")
+            self._notify(proposal.family, "pruned")
+            return
+        candidate = Candidate(
+            trial=number,
+            family=get_family(proposal.family),
+            fit=outcome.fit,
+            valid_scores=outcome.valid_scores,
+            score=outcome.score,
+            latency_ms=outcome.latency_ms,
+            run_id=run_id,
+            default=proposal.default,
+            cut_by_deadline=outcome.cut_by_deadline,
+        )
+        self.candidates.append(candidate)
+        _drop_weak(self.candidates, self.higher)
+        self.counts["done"] += 1
+        if self.log:
+            self.log.finish(run_id, candidate, outcome.fit, "finished")
+        self._notify(proposal.family, "finished")
+
+    def fail(self, proposal: Proposal, run_id: str | None, error: BaseException) -> None:
+        """Record a trial whose fit raised."""
+        self.counts["failed"] += 1
+        self.failures.append(f"{proposal.family}: {error}")
+        if self.log:
+            self.log.fail(run_id, error)
+        self._notify(proposal.family, "failed")
+
+    def trials_left(self, running: int = 0) -> int | None:
+        """Trials still to start under ``max_trials`` (None: no cap); failures do not count."""
+        if self.max_trials is None:
+            return None
+        left = self.max_trials - self.counts["done"] - self.counts["pruned"] - running
+        if left <= 0:
+            self.stopped_by = "max_trials"
+        return max(left, 0)
+
+    def result(self, trials: int, ensemble: bool) -> SearchResult:
+        """The candidates best first, with an ensemble when one beats the best.
+
+        Raises:
+            InvalidInput: No trial finished; the message carries the first error.
+        """
+        if not self.candidates:
+            first = f" First error: {self.failures[0]}" if self.failures else ""
+            raise InvalidInput(
+                f"No model finished within the time budget of {self.budget.seconds:g} s "
+                f"({self.counts['failed']} failed, {self.counts['pruned']} pruned).{first} "
+                "Give a larger time_budget or fewer families."
+            )
+        result = SearchResult(
+            self.metric,
+            self._ranked(),
+            trials=trials,
+            pruned=self.counts["pruned"],
+            failed=self.counts["failed"],
+            stopped_by=self.stopped_by,
+            failures=self.failures,
+        )
+        if ensemble and len(self.candidates) > 1:
+            _choose_ensemble(result, self.data, self.higher)
+        return result
+
+    def _ranked(self) -> list[Candidate]:
+        return sorted(self.candidates, key=lambda c: -c.score if self.higher else c.score)
+
+    def _notify(self, family: str, status: str) -> None:
+        if self.on_progress is None:
+            return
+        best = self._ranked()[0] if self.candidates else None
+        self.on_progress(
+            SearchProgress(
+                trials_done=self.counts["done"],
+                trials_pruned=self.counts["pruned"],
+                trials_failed=self.counts["failed"],
+                metric=self.metric,
+                best_score=best.score if best else None,
+                best_family=best.family.name if best else None,
+                seconds_left=max(0.0, self.budget.left()),
+                last_family=family,
+                last_status=status,
+            )
+        )
+
+
 def search(
     data: SearchData,
     *,
@@ -232,142 +379,65 @@ def search(
     log: TrialLog | None = None,
     on_progress: Callable[[SearchProgress], None] | None = None,
 ) -> SearchResult:
-    """Search families and parameters until the budget (minus refit reserve) is spent.
+    """Search families and parameters in this process until the budget (minus refit
+    reserve) is spent.
 
     Raises:
         InvalidInput: No trial finished (every one failed, or the budget was too short for
             even one); the message carries the first error.
     """
-    higher = higher_is_better(metric)
-    n_all = len(data.y_train) + len(data.y_valid)
-    candidates: list[Candidate] = []
-    counts = {"done": 0, "pruned": 0, "failed": 0}
-    failures: list[str] = []
-    stopped_by = ["budget"]
-
-    def reserve() -> float:
-        # Room to refit the best model and most of a second one (an ensemble); an ensemble
-        # whose refit still does not fit keeps its members as fit on train.
-        top = sorted(candidates, key=lambda c: -c.score if higher else c.score)[:2]
-        refit = sum(
-            share * refit_seconds([c], len(data.y_train), n_all)
-            for share, c in zip((1.0, 0.5), top, strict=False)
-        )
-        # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
-        # catalog) and ensemble selection run after its deadline.
-        return 1.5 * budget.overhead() + _MARGIN * budget.seconds + refit
+    run = SearchRun(
+        data,
+        metric=metric,
+        families=families,
+        budget=budget,
+        max_trials=max_trials,
+        log=log,
+        on_progress=on_progress,
+    )
 
     def objective(trial: optuna.Trial) -> float:
-        family_name = trial.suggest_categorical("family", list(families))
-        family = get_family(family_name)
-        default = bool(trial.user_attrs.get("default"))
-        params = dict(family.defaults) if default else family.suggest(trial, data.problem)
-        now = budget.clock()
-        trial_end = min(budget.deadline - reserve(), now + _TRIAL_SHARE * budget.seconds)
-        if trial_end - now < 0.02 * budget.seconds:
-            stopped_by[0] = "budget"
+        seconds = run.slot()
+        if seconds is None:
             trial.study.stop()
             raise optuna.TrialPruned("out of time")
-        state = {"deadline": False, "pruned": False}
-
-        def hook(iteration: int, loss: float) -> bool:
-            if budget.clock() >= trial_end:
-                state["deadline"] = True
-                return True
-            if iteration % _REPORT_EVERY == 0 and np.isfinite(loss):
-                trial.report(loss, iteration)
-                if trial.should_prune():
-                    state["pruned"] = True
-                    return True
-            return False
-
-        run_id = log.start(trial.number, family_name, params) if log else None
+        proposal = run.propose(trial, seconds)
+        run_id = run.start(trial.number, proposal)
         try:
-            fit = data.fit(family, params, seed, on_iteration=hook, threads=threads)
-            if state["pruned"]:
-                counts["pruned"] += 1
-                if log:
-                    log.finish(run_id, None, fit, "pruned")
-                _notify(on_progress, counts, metric, candidates, budget, family_name, "pruned")
-                raise optuna.TrialPruned()
-            valid_scores = family.predict(fit.estimator, data.x_valid, threads=threads)
-            value = score(metric, data.problem, data.y_valid, valid_scores)
-            if not np.isfinite(value):
-                raise InvalidInput(f"{family_name} produced a non-finite {metric} ({value}).")
-            candidate = Candidate(
-                trial=trial.number,
-                family=family,
-                fit=fit,
-                valid_scores=valid_scores,
-                score=value,
-                latency_ms=_latency_ms(family, fit.estimator, data.x_valid[:1]),
-                run_id=run_id,
-                default=default,
-                cut_by_deadline=state["deadline"],
+            outcome = run_trial(
+                data,
+                trial,
+                proposal,
+                metric=metric,
+                seed=seed,
+                threads=threads,
+                clock=budget.clock,
             )
-        except optuna.TrialPruned:
+        except BaseException as exc:  # interrupted too: the trial's run ends failed
+            run.fail(proposal, run_id, exc)
             raise
-        except Exception as exc:
-            counts["failed"] += 1
-            failures.append(f"{family_name}: {exc}")
-            if log:
-                log.fail(run_id, exc)
-            _notify(on_progress, counts, metric, candidates, budget, family_name, "failed")
-            raise
-        except BaseException as exc:  # interrupted: the trial's run ends too, then unwind
-            if log:
-                log.fail(run_id, exc)
-            raise
-        candidates.append(candidate)
-        _drop_weak(candidates, higher)
-        counts["done"] += 1
-        if log:
-            log.finish(run_id, candidate, fit, "finished")
-        _notify(on_progress, counts, metric, candidates, budget, family_name, "finished")
-        if max_trials is not None and counts["done"] + counts["pruned"] >= max_trials:
-            stopped_by[0] = "max_trials"
+        run.finish(trial.number, proposal, run_id, outcome)
+        if outcome.pruned:
+            raise optuna.TrialPruned()
+        if run.trials_left() == 0:
             trial.study.stop()
-        return value
+        return outcome.score
 
-    with warnings.catch_warnings():
-        # multivariate + group TPE is marked experimental; it is what conditional spaces need
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            multivariate=True, group=True, seed=seed, n_startup_trials=len(families) + 4
-        )
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.CRITICAL)  # progress goes to on_progress
-    try:
-        study = optuna.create_study(
-            direction="maximize" if higher else "minimize",
-            sampler=sampler,
-            pruner=FamilyMedianPruner(),
-        )
-        for name in families:
-            study.enqueue_trial({"family": name}, user_attrs={"default": True})
+    with quiet_optuna():
+        study = run.study(seed)
         study.optimize(objective, catch=(Exception,), gc_after_trial=False)
+    return run.result(len(study.trials), ensemble)
+
+
+@contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's per-trial logging: progress goes to ``on_progress``."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.CRITICAL)
+    try:
+        yield
     finally:
         optuna.logging.set_verbosity(verbosity)
-    if not candidates:
-        first = f" First error: {failures[0]}" if failures else ""
-        raise InvalidInput(
-            f"No model finished within the time budget of {budget.seconds:g} s "
-            f"({counts['failed']} failed, {counts['pruned']} pruned).{first} "
-            "Give a larger time_budget or fewer families."
-        )
-    candidates.sort(key=lambda c: -c.score if higher else c.score)
-    result = SearchResult(
-        metric,
-        candidates,
-        trials=len(study.trials),
-        pruned=counts["pruned"],
-        failed=counts["failed"],
-        stopped_by=stopped_by[0],
-        failures=failures,
-    )
-    if ensemble and len(candidates) > 1:
-        _choose_ensemble(result, data, higher)
-    return result
 
 
 def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> None:
@@ -392,41 +462,3 @@ def _drop_weak(candidates: list[Candidate], higher: bool) -> None:
     for c in ranked[_KEEP:]:
         c.valid_scores = None
         c.fit.estimator = None
-
-
-def _latency_ms(family: Family, estimator: Any, row: np.ndarray) -> float:
-    family.predict(estimator, row, threads=1)
-    times = []
-    for _ in range(_LATENCY_REPEATS):
-        started = time.perf_counter()
-        family.predict(estimator, row, threads=1)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
-
-
-def _notify(
-    callback: Callable[[SearchProgress], None] | None,
-    counts: dict[str, int],
-    metric: str,
-    candidates: list[Candidate],
-    budget: Budget,
-    family: str,
-    status: str,
-) -> None:
-    if callback is None:
-        return
-    higher = higher_is_better(metric)
-    best = max(candidates, key=lambda c: c.score if higher else -c.score, default=None)
-    callback(
-        SearchProgress(
-            trials_done=counts["done"],
-            trials_pruned=counts["pruned"],
-            trials_failed=counts["failed"],
-            metric=metric,
-            best_score=best.score if best else None,
-            best_family=best.family.name if best else None,
-            seconds_left=max(0.0, budget.left()),
-            last_family=family,
-            last_status=status,
-        )
-    )
