@@ -21,7 +21,7 @@ import optuna
 
 from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.train.automl._budget import Budget
-from shipyard.train.automl._ensemble import caruana_select
+from shipyard.train.automl._ensemble import caruana_select, holds_out
 from shipyard.train.automl._metrics import higher_is_better, score
 from shipyard.train.automl._pruner import FamilyMedianPruner
 from shipyard.train.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
@@ -46,6 +46,7 @@ __all__ = [
 _POOL = 8  # best candidates offered to ensemble selection
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _TRIAL_SHARE = 0.25
+_CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
 
 
@@ -238,13 +239,13 @@ class SearchRun:
 
     def reserve(self) -> float:
         """Seconds kept at the end of the budget for what follows the search."""
-        # Room to refit the best model and most of a second one (an ensemble); an ensemble
-        # whose refit still does not fit keeps its members as fit on train.
+        # Room to refit the best model and most of the next two (an ensemble has up to
+        # three); a member whose refit still does not fit keeps its fit on train.
         n_train = len(self.data.y_train)
         n_all = n_train + len(self.data.y_valid)
         refit = sum(
             share * refit_seconds([c], n_train, n_all)
-            for share, c in zip((1.0, 0.5), self._ranked()[:2], strict=False)
+            for share, c in zip((1.0, 0.75, 0.5), self._ranked()[:3], strict=False)
         )
         # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
         # catalog) and ensemble selection run after its deadline.
@@ -451,6 +452,16 @@ def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> No
     if len(weights) < 2:
         return
     better = value > result.best.score if higher else value < result.best.score
+    if better and len(data.y_valid) <= _CROSS_CHECK_ROWS:
+        # On a small validation set the weights fit its noise: keep the ensemble only if
+        # it also wins on rows it was not chosen on.
+        better = holds_out(
+            predictions,  # type: ignore[arg-type]
+            data.y_valid,
+            lambda y, p: score(result.metric, data.problem, y, p),
+            higher_is_better=higher,
+            stratify=data.problem != "regression",
+        )
     if better:
         result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
         result.ensemble_score = value
