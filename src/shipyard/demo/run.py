@@ -214,6 +214,18 @@ def _exercise_server(project: Project, out: Console) -> list[dict[str, Any]]:
                 )
                 out.print(f"  POST /v1/predict ({label}) -> {response.status_code}")
                 out.print(f"    {json.dumps(response.json())[:300]}")
+            response = client.post("/v1/predict?explain=true&top=3", json={"rows": rows[:1]})
+            results.append(
+                {"request": "why", "status": response.status_code, "body": response.json()}
+            )
+            out.print(f"  POST /v1/predict?explain=true&top=3 -> {response.status_code}")
+            if response.status_code == 200:
+                explanation = response.json()["predictions"][0]["explanation"]
+                reasons = ", ".join(
+                    f"{c['feature']}={c['value']} ({c['contribution']:+.3f})"
+                    for c in explanation["contributions"]
+                )
+                out.print(f"    why ({explanation['space']}): {reasons}")
     finally:
         server.terminate()
         try:
