@@ -7,6 +7,7 @@ from shipyard.errors import InvalidInput
 from shipyard.registry import load_model
 from shipyard.train import get_family, train
 from shipyard.train.automl import EnsembleEstimator, EnsembleFamily
+from shipyard.train.families import FitData
 from shipyard.train.features import FeatureEncoder
 from shipyard.train.model import TabularModel
 from shipyard.train.problem import infer_problem
@@ -60,13 +61,15 @@ def _fit_members(frame, names):
     for name, weight in names:
         family = get_family(name)
         fit = family.fit(
-            problem.type,
-            len(problem.classes),
-            x[:220],
-            y[:220],
-            x[220:260],
-            y[220:260],
-            encoder.categorical_indices_,
+            FitData(
+                problem.type,
+                len(problem.classes),
+                x[:220],
+                y[:220],
+                x[220:260],
+                y[220:260],
+                encoder.categorical_indices_,
+            ),
             threads=1,
         )
         members.append((family, fit.estimator, weight))

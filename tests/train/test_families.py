@@ -7,6 +7,7 @@ import pytest
 
 from shipyard.errors import InvalidInput
 from shipyard.train import FAMILIES, get_family
+from shipyard.train.families import FitData
 from shipyard.train.features import FeatureEncoder
 from shipyard.train.problem import infer_problem
 
@@ -28,13 +29,15 @@ def test_family_fits_predicts_and_pickles(frame_of, family_name: str, problem_ty
     family = get_family(family_name)
     params = {"num_boost_round": 60, "iterations": 60, "n_estimators": 60}
     fit = family.fit(
-        problem.type,
-        len(problem.classes),
-        x[:350],
-        y[:350],
-        x[350:425],
-        y[350:425],
-        encoder.categorical_indices_,
+        FitData(
+            problem.type,
+            len(problem.classes),
+            x[:350],
+            y[:350],
+            x[350:425],
+            y[350:425],
+            encoder.categorical_indices_,
+        ),
         {k: v for k, v in params.items() if k in family.defaults},
         seed=0,
         threads=1,
@@ -69,13 +72,7 @@ def test_boosters_give_curves_and_stop_when_the_hook_asks(frame_of, family_name:
         return iteration >= 7
 
     fit = family.fit(
-        "binary",
-        2,
-        x[:400],
-        y[:400],
-        x[400:],
-        y[400:],
-        encoder.categorical_indices_,
+        FitData("binary", 2, x[:400], y[:400], x[400:], y[400:], encoder.categorical_indices_),
         on_iteration=hook,
         threads=1,
     )
@@ -109,7 +106,9 @@ def test_compiled_linear_scores_match_the_pipeline(frame_of, problem_type: str) 
     rng = np.random.default_rng(1)
     x = _with_gaps(x, cats, rng)
     family = get_family("linear")
-    fit = family.fit(problem.type, len(problem.classes), x[:350], y[:350], None, None, cats)
+    fit = family.fit(
+        FitData(problem.type, len(problem.classes), x[:350], y[:350], None, None, cats)
+    )
     compiled = fit.estimator.shipyard_compiled_
     fast = family.predict(fit.estimator, x[350:])
     fit.estimator.shipyard_compiled_ = None  # the scikit-learn pipeline itself
@@ -126,7 +125,7 @@ def test_catboost_scores_a_few_rows_as_it_scores_many(frame_of) -> None:
     x = _with_gaps(x, cats, np.random.default_rng(2))
     family = get_family("catboost")
     fit = family.fit(
-        problem.type, 2, x[:350], y[:350], x[350:425], y[350:425], cats, {"iterations": 40}
+        FitData(problem.type, 2, x[:350], y[:350], x[350:425], y[350:425], cats), {"iterations": 40}
     )
     many = family.predict(fit.estimator, x[425:], threads=1)  # 75 rows: the DataFrame path
     few = np.concatenate(

@@ -35,6 +35,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
+# The split options that `train` and `split` share.
+Strategy = Annotated[str, typer.Option(help="random, stratified, time, group or column.")]
+TimeColumn = Annotated[str | None, typer.Option(help="Column that orders a time split.")]
+GroupColumn = Annotated[
+    str | None, typer.Option(help="Entity column, kept within one part by a group split.")
+]
+SplitColumn = Annotated[
+    str | None,
+    typer.Option(help="For a column split: each row's part (train, valid or test)."),
+]
+
+
 def train(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Argument(help="NAME or NAME@VERSION of the training table.")],
@@ -43,19 +55,10 @@ def train(
         str | None,
         typer.Option("--model-name", "-m", help="Register as (default: the dataset name)."),
     ] = None,
-    split: Annotated[
-        str, typer.Option(help="random, stratified, time, group or column.")
-    ] = "stratified",
-    time_column: Annotated[
-        str | None, typer.Option(help="Column that orders a time split.")
-    ] = None,
-    group_column: Annotated[
-        str | None, typer.Option(help="Entity column kept within one part.")
-    ] = None,
-    split_column: Annotated[
-        str | None,
-        typer.Option(help="For --split column: each row's part (train, valid or test)."),
-    ] = None,
+    split: Strategy = "stratified",
+    time_column: TimeColumn = None,
+    group_column: GroupColumn = None,
+    split_column: SplitColumn = None,
     exclude: Annotated[
         list[str] | None, typer.Option(help="Columns not to use as features (repeatable).")
     ] = None,
@@ -191,19 +194,10 @@ def split_command(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Argument(help="NAME or NAME@VERSION.")],
     target: Annotated[str, typer.Option("--target", "-t", help="The label column.")],
-    strategy: Annotated[
-        str, typer.Option(help="random, stratified, time, group or column.")
-    ] = "stratified",
-    time_column: Annotated[
-        str | None, typer.Option(help="Column that orders a time split.")
-    ] = None,
-    group_column: Annotated[
-        str | None, typer.Option(help="Entity column (kept within one part for 'group').")
-    ] = None,
-    split_column: Annotated[
-        str | None,
-        typer.Option(help="For --strategy column: each row's part (train, valid or test)."),
-    ] = None,
+    strategy: Strategy = "stratified",
+    time_column: TimeColumn = None,
+    group_column: GroupColumn = None,
+    split_column: SplitColumn = None,
     valid_size: Annotated[float, typer.Option(help="Share of rows for validation.")] = 0.15,
     test_size: Annotated[float, typer.Option(help="Share of rows for test.")] = 0.15,
     seed: Annotated[int, typer.Option(help="Seed of the split.")] = 0,

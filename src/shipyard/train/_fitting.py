@@ -26,7 +26,7 @@ from shipyard.train.automl import (
 )
 from shipyard.train.calibration import Calibrator, fit_calibrator
 from shipyard.train.diagnostics import baseline_loss, diagnose, loss
-from shipyard.train.families import Family, FitResult
+from shipyard.train.families import Family, FitData, FitResult
 from shipyard.train.features import FeatureEncoder
 from shipyard.train.metrics import evaluate
 from shipyard.train.model import TabularModel
@@ -175,21 +175,22 @@ def fit_automl(
     refit = 0
     # Refit the heaviest-weighted members first, each only if its estimated time still fits;
     # a member that does not keeps the model fit on train (weights came from validation).
-    x_all = np.vstack([parts.x["train"], parts.x["valid"]])
-    y_all = np.concatenate([parts.y["train"], parts.y["valid"]])
+    everything = FitData(
+        problem.type,
+        len(problem.classes),
+        np.vstack([parts.x["train"], parts.x["valid"]]),
+        np.concatenate([parts.y["train"], parts.y["valid"]]),
+        None,
+        None,
+        parts.categorical,
+    )
     members: dict[int, tuple[Family, Any, float]] = {}
     for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
         estimator = c.fit.estimator
         if budget.left() - budget.overhead() >= refit_seconds([c], n_train, n_all):
             say(f"Refitting {c.family.name} on train + validation")
             estimator = c.family.fit(
-                problem.type,
-                len(problem.classes),
-                x_all,
-                y_all,
-                None,
-                None,
-                parts.categorical,
+                everything,
                 c.family.refit_params(c.fit),
                 options.seed,
                 threads=options.threads,

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from shipyard.errors import InvalidInput
-from shipyard.train.families import Family, FitResult, IterationHook
+from shipyard.train.families import Family, FitData, FitResult, IterationHook
 from shipyard.types import ProblemType
 
 __all__ = ["EnsembleEstimator", "EnsembleFamily", "caruana_select"]
@@ -71,13 +71,7 @@ class EnsembleFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,

@@ -13,8 +13,7 @@ import optuna
 
 from shipyard.errors import InvalidInput
 from shipyard.train.automl._metrics import score
-from shipyard.train.families import Family, FitResult, IterationHook, get_family
-from shipyard.types import ProblemType
+from shipyard.train.families import Family, FitData, FitResult, IterationHook, get_family
 
 __all__ = ["Proposal", "SearchData", "TrialOutcome", "run_trial"]
 
@@ -23,16 +22,11 @@ _LATENCY_REPEATS = 10
 
 
 @dataclass
-class SearchData:
-    """Encoded training and validation matrices and targets."""
+class SearchData(FitData):
+    """Encoded training and validation matrices and targets (a search always validates)."""
 
-    problem: ProblemType
-    n_classes: int
-    x_train: np.ndarray
-    y_train: np.ndarray
     x_valid: np.ndarray
     y_valid: np.ndarray
-    categorical: list[int]
 
     def fit(
         self,
@@ -44,19 +38,7 @@ class SearchData:
         threads: int = 0,
     ) -> FitResult:
         """Fit ``family`` on these matrices, early-stopped on the validation part."""
-        return family.fit(
-            self.problem,
-            self.n_classes,
-            self.x_train,
-            self.y_train,
-            self.x_valid,
-            self.y_valid,
-            self.categorical,
-            params,
-            seed,
-            on_iteration=on_iteration,
-            threads=threads,
-        )
+        return family.fit(self, params, seed, on_iteration=on_iteration, threads=threads)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ their parameters; a single ``shipyard train`` uses one family with strong defaul
 from __future__ import annotations
 
 from shipyard.errors import InvalidInput, did_you_mean
-from shipyard.train.families._base import Family, FitResult, IterationHook
+from shipyard.train.families._base import Family, FitData, FitResult, IterationHook
 from shipyard.train.families.catboost import CatBoostFamily
 from shipyard.train.families.forest import ExtraTreesFamily, RandomForestFamily
 from shipyard.train.families.lightgbm import LightGBMFamily
@@ -19,6 +19,7 @@ __all__ = [
     "CatBoostFamily",
     "ExtraTreesFamily",
     "Family",
+    "FitData",
     "FitResult",
     "IterationHook",
     "LightGBMFamily",

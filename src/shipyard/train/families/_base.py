@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Family",
+    "FitData",
     "FitResult",
     "IterationHook",
     "balanced_weights",
@@ -26,6 +27,20 @@ __all__ = [
 IterationHook = Callable[[int, float], bool]
 """Called after each boosting round (or chunk of trees) with (iteration, validation loss);
 returning True stops the fit there (pruned, or out of time)."""
+
+
+@dataclass
+class FitData:
+    """Encoded matrices and targets as a family fits them: train, and the validation part
+    that boosters early-stop on (None for a refit on everything)."""
+
+    problem: ProblemType
+    n_classes: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray | None
+    y_valid: np.ndarray | None
+    categorical: list[int]
 
 
 @dataclass
@@ -65,13 +80,7 @@ class Family(abc.ABC):
     @abc.abstractmethod
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,

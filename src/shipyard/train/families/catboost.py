@@ -11,6 +11,7 @@ import pandas as pd
 from shipyard.errors import InvalidInput
 from shipyard.train.families._base import (
     Family,
+    FitData,
     FitResult,
     IterationHook,
     balanced_weights,
@@ -54,13 +55,7 @@ class CatBoostFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,
@@ -72,11 +67,11 @@ class CatBoostFamily(Family):
         chosen, balanced = self.resolve_params(params)
         iterations = int(chosen.pop("iterations"))
         patience = int(chosen.pop("early_stopping_rounds"))
-        has_valid = x_valid is not None and y_valid is not None
+        has_valid = data.x_valid is not None and data.y_valid is not None
         settings = {
             **chosen,
             "iterations": iterations,
-            "loss_function": _LOSSES[problem],
+            "loss_function": _LOSSES[data.problem],
             "random_seed": seed,
             "thread_count": threads or -1,
             "allow_writing_files": False,
@@ -84,17 +79,23 @@ class CatBoostFamily(Family):
         }
         if has_valid:
             settings.update(early_stopping_rounds=patience, use_best_model=True)
-        model = (CatBoostRegressor if problem == "regression" else CatBoostClassifier)(**settings)
+        model = (CatBoostRegressor if data.problem == "regression" else CatBoostClassifier)(
+            **settings
+        )
         started = time.perf_counter()
         train_pool = Pool(
-            _frame(x_train, categorical),
-            y_train,
-            cat_features=categorical or None,
-            weight=balanced_weights(problem, y_train, balanced),
+            _frame(data.x_train, data.categorical),
+            data.y_train,
+            cat_features=data.categorical or None,
+            weight=balanced_weights(data.problem, data.y_train, balanced),
         )
         eval_set = (
-            Pool(_frame(x_valid, categorical), y_valid, cat_features=categorical or None)
-            if x_valid is not None and y_valid is not None
+            Pool(
+                _frame(data.x_valid, data.categorical),
+                data.y_valid,
+                cat_features=data.categorical or None,
+            )
+            if data.x_valid is not None and data.y_valid is not None
             else None
         )
         stopped: list[str] = []
@@ -106,7 +107,7 @@ class CatBoostFamily(Family):
         record = model.get_evals_result()
         curves: dict[str, list[float]] = {}
         for split, key in (("learn", "train_loss"), ("validation", "valid_loss")):
-            values = record.get(split, {}).get(_LOSSES[problem])
+            values = record.get(split, {}).get(_LOSSES[data.problem])
             if values:
                 curves[key] = [float(v) for v in values]
         best = model.get_best_iteration() if has_valid else None

@@ -18,6 +18,7 @@ from sklearn import metrics as skm
 from shipyard.errors import InvalidInput
 from shipyard.train.families._base import (
     Family,
+    FitData,
     FitResult,
     IterationHook,
     balanced_weights,
@@ -58,13 +59,7 @@ class _ForestFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,
@@ -73,8 +68,8 @@ class _ForestFamily(Family):
     ) -> FitResult:
         chosen, balanced = self.resolve_params(params)
         total = int(chosen.pop("n_estimators"))
-        classifier, regressor = self._classes(problem)
-        cls = regressor if problem == "regression" else classifier
+        classifier, regressor = self._classes(data.problem)
+        cls = regressor if data.problem == "regression" else classifier
         try:
             estimator = cls(
                 n_estimators=0,
@@ -85,7 +80,7 @@ class _ForestFamily(Family):
             )
         except TypeError as exc:
             raise InvalidInput(f"{self.name} does not accept these parameters: {exc}") from exc
-        weights = balanced_weights(problem, y_train, balanced)
+        weights = balanced_weights(data.problem, data.y_train, balanced)
         curve: list[float] = []
         stopped = None
         started = time.perf_counter()
@@ -96,17 +91,17 @@ class _ForestFamily(Family):
             while grown < total:
                 before, grown = grown, min(total, grown + chunk)
                 estimator.set_params(n_estimators=grown)
-                estimator.fit(x_train, y_train, sample_weight=weights)
+                estimator.fit(data.x_train, data.y_train, sample_weight=weights)
                 # Grow about _CHUNK_SECONDS of trees between deadline / pruning checks.
                 per_tree = (time.perf_counter() - started) / grown
                 chunk = int(np.clip(_CHUNK_SECONDS / max(per_tree, 1e-6), 1, _MAX_CHUNK))
-                if x_valid is not None and y_valid is not None:
+                if data.x_valid is not None and data.y_valid is not None:
                     # Score only the new trees: re-scoring the whole forest every chunk
                     # would make the curve quadratic in the number of trees.
-                    new = _tree_sum(estimator.estimators_[before:], x_valid)
+                    new = _tree_sum(estimator.estimators_[before:], data.x_valid)
                     valid_sum = new if valid_sum is None else valid_sum + new
                     scores = _as_scores(valid_sum / grown, estimator)
-                    curve.append(_loss(problem, y_valid, scores, n_classes))
+                    curve.append(_loss(data.problem, data.y_valid, scores, data.n_classes))
                     if on_iteration is not None and on_iteration(grown, curve[-1]):
                         stopped = "hook"
                         break

@@ -10,6 +10,7 @@ import numpy as np
 from shipyard.errors import InvalidInput
 from shipyard.train.families._base import (
     Family,
+    FitData,
     FitResult,
     IterationHook,
     balanced_weights,
@@ -61,13 +62,7 @@ class LightGBMFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,
@@ -79,9 +74,9 @@ class LightGBMFamily(Family):
         chosen, balanced = self.resolve_params(params)
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
-        objective = dict(_OBJECTIVES[problem])
-        if problem == "multiclass":
-            objective["num_class"] = n_classes
+        objective = dict(_OBJECTIVES[data.problem])
+        if data.problem == "multiclass":
+            objective["num_class"] = data.n_classes
         booster_params = {
             **objective,
             **chosen,
@@ -93,16 +88,16 @@ class LightGBMFamily(Family):
         }
         started = time.perf_counter()
         train_set = lgb.Dataset(
-            x_train,
-            y_train,
-            weight=balanced_weights(problem, y_train, balanced),
-            categorical_feature=categorical or "auto",
+            data.x_train,
+            data.y_train,
+            weight=balanced_weights(data.problem, data.y_train, balanced),
+            categorical_feature=data.categorical or "auto",
             free_raw_data=False,
         )
         valid_sets, names = [train_set], ["train"]
-        has_valid = x_valid is not None and y_valid is not None
+        has_valid = data.x_valid is not None and data.y_valid is not None
         if has_valid:
-            valid_sets.append(lgb.Dataset(x_valid, y_valid, reference=train_set))
+            valid_sets.append(lgb.Dataset(data.x_valid, data.y_valid, reference=train_set))
             names.append("valid")
         record: dict[str, dict[str, list[float]]] = {}
         callbacks: list[Any] = [lgb.record_evaluation(record)]

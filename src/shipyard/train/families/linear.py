@@ -15,6 +15,7 @@ import numpy as np
 from shipyard.errors import InvalidInput
 from shipyard.train.families._base import (
     Family,
+    FitData,
     FitResult,
     IterationHook,
     balanced_weights,
@@ -46,13 +47,7 @@ class LinearFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,
@@ -67,8 +62,8 @@ class LinearFamily(Family):
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
         chosen, balanced = self.resolve_params(params)
-        cats = sorted(set(categorical))
-        nums = [i for i in range(x_train.shape[1]) if i not in cats]
+        cats = sorted(set(data.categorical))
+        nums = [i for i in range(data.x_train.shape[1]) if i not in cats]
         parts: list[tuple[str, Any, list[int]]] = []
         if nums:
             numeric = Pipeline(
@@ -91,7 +86,7 @@ class LinearFamily(Family):
                 ]
             )
             parts.append(("cat", onehot, cats))
-        if problem == "regression":
+        if data.problem == "regression":
             head: Any = Ridge(alpha=float(chosen["alpha"]), random_state=seed)
         else:
             head = LogisticRegression(
@@ -104,14 +99,14 @@ class LinearFamily(Family):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
                 estimator.fit(
-                    x_train,
-                    y_train,
-                    model__sample_weight=balanced_weights(problem, y_train, balanced),
+                    data.x_train,
+                    data.y_train,
+                    model__sample_weight=balanced_weights(data.problem, data.y_train, balanced),
                 )
             notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         except ValueError as exc:
             raise InvalidInput(f"The linear model could not fit: {exc}") from exc
-        estimator.shipyard_compiled_ = _Compiled.of(self, estimator, x_train.shape[1], cats)
+        estimator.shipyard_compiled_ = _Compiled.of(self, estimator, data.x_train.shape[1], cats)
         return FitResult(
             estimator=estimator,
             params={**chosen, "balanced": balanced, **({"notes": notes[:1]} if notes else {})},

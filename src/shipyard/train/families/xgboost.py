@@ -11,6 +11,7 @@ import numpy as np
 from shipyard.errors import InvalidInput
 from shipyard.train.families._base import (
     Family,
+    FitData,
     FitResult,
     IterationHook,
     balanced_weights,
@@ -60,13 +61,7 @@ class XGBoostFamily(Family):
 
     def fit(
         self,
-        problem: ProblemType,
-        n_classes: int,
-        x_train: np.ndarray,
-        y_train: np.ndarray,
-        x_valid: np.ndarray | None,
-        y_valid: np.ndarray | None,
-        categorical: list[int],
+        data: FitData,
         params: dict[str, Any] | None = None,
         seed: int = 0,
         *,
@@ -79,31 +74,34 @@ class XGBoostFamily(Family):
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
         booster_params = {
-            **_OBJECTIVES[problem],
+            **_OBJECTIVES[data.problem],
             **chosen,
             "tree_method": "hist",
             "seed": seed,
             "nthread": threads or -1,
             "verbosity": 0,
         }
-        if problem == "multiclass":
-            booster_params["num_class"] = n_classes
+        if data.problem == "multiclass":
+            booster_params["num_class"] = data.n_classes
         started = time.perf_counter()
-        types = _feature_types(x_train.shape[1], categorical)
+        types = _feature_types(data.x_train.shape[1], data.categorical)
         dtrain = xgb.DMatrix(
-            x_train,
-            y_train,
-            weight=balanced_weights(problem, y_train, balanced),
+            data.x_train,
+            data.y_train,
+            weight=balanced_weights(data.problem, data.y_train, balanced),
             feature_types=types,
-            enable_categorical=bool(categorical),
+            enable_categorical=bool(data.categorical),
         )
         evals = [(dtrain, "train")]
-        has_valid = x_valid is not None and y_valid is not None
+        has_valid = data.x_valid is not None and data.y_valid is not None
         if has_valid:
             evals.append(
                 (
                     xgb.DMatrix(
-                        x_valid, y_valid, feature_types=types, enable_categorical=bool(categorical)
+                        data.x_valid,
+                        data.y_valid,
+                        feature_types=types,
+                        enable_categorical=bool(data.categorical),
                     ),
                     "valid",
                 )
