@@ -19,7 +19,9 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from shipyard.analyze import posttraining_bias
-from shipyard.train import Problem, evaluate_test, render_evaluation_html
+from shipyard.evaluation import evaluate_test
+from shipyard.evaluation._html import render_evaluation_html
+from shipyard.model import Problem
 
 PROBLEM = Problem("binary", "is_fraud", (0, 1), 1)
 

@@ -1,20 +1,23 @@
-"""Shared fixtures: a seeded generator, a fresh project, a small labelled table."""
+"""The test fixtures, in one place: a seeded generator, a fresh project, small tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from shipyard.ingest import ingest_path
 from shipyard.project import Project, init_project
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
-    return np.random.default_rng(42)
+    return np.random.default_rng(0)
 
 
 @pytest.fixture
@@ -51,3 +54,62 @@ def parquet_file(tmp_path: Path, frame: pd.DataFrame) -> Path:
     path = tmp_path / "table.parquet"
     frame.to_parquet(path, index=False)
     return path
+
+
+def learnable_frame(rng: np.random.Generator, n: int, problem: str) -> pd.DataFrame:
+    """Four numbers, a string and a boolean; the target depends on three of them."""
+    x = rng.normal(size=(n, 4))
+    region = rng.choice(["north", "south", "east", "west"], size=n)
+    roaming = rng.random(n) < 0.3
+    signal = x[:, 0] + 0.7 * x[:, 1] * (region == "north") + 0.8 * roaming
+    frame = pd.DataFrame(
+        {
+            "x1": x[:, 0],
+            "x2": x[:, 1],
+            "x3": x[:, 2],
+            "x4": np.where(rng.random(n) < 0.1, np.nan, x[:, 3]),
+            "region": region,
+            "roaming": roaming,
+        }
+    )
+    noisy = signal + rng.normal(scale=0.6, size=n)
+    if problem == "binary":
+        frame["label"] = (noisy > 0.4).astype(int)
+    elif problem == "multiclass":
+        frame["label"] = np.array(["low", "mid", "high"])[np.digitize(noisy, [-0.3, 0.9])]
+    else:
+        frame["label"] = 3.0 * noisy + 10.0
+    return frame
+
+
+@pytest.fixture
+def ingest(project: Project, tmp_path: Path) -> Callable[[pd.DataFrame, str], str]:
+    def _ingest(frame: pd.DataFrame, name: str = "d") -> str:
+        path = tmp_path / f"{name}.parquet"
+        frame.to_parquet(path)
+        return ingest_path(project, path, name).version.ref
+
+    return _ingest
+
+
+@pytest.fixture
+def frame_of(rng: np.random.Generator) -> Callable[[int, str], pd.DataFrame]:
+    """learnable_frame bound to the seeded generator."""
+    return lambda n, problem: learnable_frame(rng, n, problem)
+
+
+@pytest.fixture
+def write_parquet(tmp_path: Path) -> Callable[..., list[str]]:
+    """Write a table (or dict of columns) as Parquet, optionally split into several files."""
+
+    def write(data: pa.Table | dict, *, files: int = 1, name: str = "part") -> list[str]:
+        table = data if isinstance(data, pa.Table) else pa.table(data)
+        bounds = np.linspace(0, table.num_rows, files + 1).astype(int)
+        paths = []
+        for i in range(files):
+            path = tmp_path / f"{name}-{i}.parquet"
+            pq.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), path)
+            paths.append(str(path))
+        return paths
+
+    return write

@@ -21,7 +21,7 @@ _EXPORTS = {
     "ingest_path": "shipyard.ingest",
     "ingest_sql": "shipyard.ingest",
     "train": "shipyard.train",
-    "load_evaluation": "shipyard.train",
+    "load_evaluation": "shipyard.evaluation",
     "load_model": "shipyard.registry",
     "promote": "shipyard.registry",
     "resolve_model": "shipyard.registry",

@@ -9,7 +9,7 @@ exits non-zero without a traceback.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ShipyardError",
     "Unauthenticated",
     "did_you_mean",
+    "require_columns",
 ]
 
 
@@ -104,3 +105,18 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A " Did you mean 'x'?" suffix for an unknown name, or "" when nothing is close."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean '{matches[0]}'?" if matches else ""
+
+
+def require_columns(wanted: Iterable[str], available: Sequence[str], *, role: str = "") -> None:
+    """Raise :class:`NotFound` for the first name in ``wanted`` that is not a column.
+
+    The message suggests a close name and lists the columns (the first 30).
+    """
+    for name in wanted:
+        if name not in available:
+            what = f"{role} column" if role else "column"
+            shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "")
+            raise NotFound(
+                f"Unknown {what} {name!r}.{did_you_mean(name, available)} Columns: {shown}",
+                details={"column": name, "columns": list(available)},
+            )

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from shipyard.model import fit_calibrator
 from shipyard.registry import load_model
-from shipyard.train import choose_threshold, fit_calibrator, train
+from shipyard.train import choose_threshold, train
 
 
 def _flagged_cost(y, scores, t, cost_fp, cost_fn) -> float:

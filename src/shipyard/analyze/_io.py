@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 
-from shipyard.errors import InvalidInput, NotFound, did_you_mean
+from shipyard.errors import InvalidInput, NotFound, require_columns
 
 __all__ = [
     "Paths",
@@ -73,18 +73,6 @@ def open_dataset(paths: Paths) -> tuple[pads.Dataset, list[str]]:
             "lake (or any Parquet writer)."
         ) from exc
     return dataset, files
-
-
-def require_columns(wanted: Iterable[str], available: Sequence[str], *, role: str = "") -> None:
-    """Raise :class:`NotFound` for the first name in ``wanted`` that is not a column."""
-    for name in wanted:
-        if name not in available:
-            what = f"{role} column" if role else "column"
-            shown = ", ".join(available[:30]) + (" ..." if len(available) > 30 else "")
-            raise NotFound(
-                f"Unknown {what} {name!r}.{did_you_mean(name, available)} Columns: {shown}",
-                details={"column": name, "columns": list(available)},
-            )
 
 
 def sql_str(value: str) -> str:

@@ -143,7 +143,10 @@ def posttraining_bias(
             f"No rows to measure bias on: none of the {n_total:,} rows has an observed label, a "
             f"prediction and a '{facet_name}' value. Pass the test set's rows."
         )
-    pos_values = [json_value(v) for v in dict.fromkeys([*true_hits, *pred_hits])]
+    hits = dict.fromkeys([*true_hits, *pred_hits])
+    # In the order the caller gave them, not the order the data happens to show them.
+    order = sorted(hits, key=lambda v: wanted.index(v) if v in wanted else len(wanted))
+    pos_values = [json_value(v) for v in order]
     if not pos_values:
         shown = ", ".join(map(repr, (json_value(v) for v in true_labels[:20])))
         raise InvalidInput(

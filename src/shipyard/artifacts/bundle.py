@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from pathlib import Path
 from typing import Any
 
+from shipyard.artifacts._classpaths import BundleUnpickler
 from shipyard.errors import IntegrityError
 
 __all__ = ["MANIFEST", "load_verified_pickle", "verify_bundle", "write_manifest"]
@@ -70,4 +70,4 @@ def load_verified_pickle(folder: Path, name: str) -> Any:
     """Unpickle ``name`` from a bundle, only after the whole bundle is verified."""
     verify_bundle(folder)
     with (folder / name).open("rb") as fh:
-        return pickle.load(fh)
+        return BundleUnpickler(fh).load()

@@ -178,7 +178,7 @@ def train(
     for finding in result.split["findings"]:
         console.print(f"  [yellow]split {finding['severity']}:[/] {finding['message']}")
     if result.leaderboard:
-        from shipyard.train.console import leaderboard_table
+        from shipyard.evaluation.console import leaderboard_table
 
         console.print(leaderboard_table(result.leaderboard))
     for finding in result.diagnostics:
@@ -318,7 +318,8 @@ def models_report(
 ) -> None:
     """Show a model version's evaluation on its test rows: metrics with intervals, top-k,
     slices, bias; the full report (curves, calibration, ...) is an HTML page."""
-    from shipyard.train import evaluation_html, load_evaluation, print_evaluation_summary
+    from shipyard.evaluation import evaluation_html, load_evaluation
+    from shipyard.evaluation.console import print_evaluation_summary
 
     project = project_of(ctx)
     report = load_evaluation(project, ref)

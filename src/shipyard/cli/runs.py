@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from shipyard.catalog import Catalog
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.entities import Run
@@ -16,16 +15,6 @@ runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", n
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
-
-
-def _catalog(ctx: typer.Context) -> Catalog:
-    """The project's catalog, after failing the runs whose process died (so none shows as
-    running forever)."""
-    from shipyard.train.tracking import fail_dead_runs
-
-    project = project_of(ctx)
-    fail_dead_runs(project.catalog, project.actor)
-    return project.catalog
 
 
 def _duration(run: Run) -> str:
@@ -44,7 +33,9 @@ def runs_list(
     as_json: JsonFlag = False,
 ) -> None:
     """List runs, newest first."""
-    runs = _catalog(ctx).list_runs(experiment, status=status)
+    from shipyard.tracking import list_runs
+
+    runs = list_runs(project_of(ctx), experiment, status=status)
     if as_json:
         emit_json(runs)
         return
@@ -72,11 +63,12 @@ def runs_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a run: parameters, metrics, inputs, outputs, error, learning curves."""
-    catalog = _catalog(ctx)
-    run = catalog.get_run(run_id)
-    curves = {key: catalog.metric_history(run.id, key) for key in ("train_loss", "valid_loss")}
+    from shipyard.tracking import get_run
+
+    detail = get_run(project_of(ctx), run_id)
+    run, curves = detail.run, detail.curves
     if as_json:
-        emit_json({"run": run, "curves": {k: v for k, v in curves.items() if v}})
+        emit_json({"run": run, "curves": curves})
         return
     console.print(f"[bold]{run.id}[/] {run.experiment}/{run.name}  {run.status} {_duration(run)}")
     if run.error:
@@ -108,8 +100,9 @@ def runs_compare(
     as_json: JsonFlag = False,
 ) -> None:
     """Compare runs side by side: parameters and metrics that differ are highlighted."""
-    catalog = _catalog(ctx)
-    runs = [catalog.get_run(r) for r in run_ids]
+    from shipyard.tracking import compare_runs
+
+    runs = compare_runs(project_of(ctx), run_ids)
     if as_json:
         emit_json(runs)
         return

@@ -103,7 +103,7 @@ def run_demo(
             facet_values=["65+"],
         )
         if result.leaderboard:
-            from shipyard.train.console import leaderboard_table
+            from shipyard.evaluation.console import leaderboard_table
 
             out.print(leaderboard_table(result.leaderboard, limit=6))
         if result.evaluation is not None:
@@ -150,7 +150,7 @@ def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
 
 
 def _print_evaluation(report: dict[str, Any], out: Console) -> None:
-    from shipyard.train import flagged_slices, threshold_reading
+    from shipyard.evaluation.console import flagged_slices, threshold_reading
 
     out.print(f"  {threshold_reading(report['threshold'])}")
     top = next((r for r in report.get("top_k", []) if r["share"] == 0.01), None)

@@ -19,7 +19,7 @@ from shipyard.project import Project
 from shipyard.registry import load_model
 
 if TYPE_CHECKING:
-    from shipyard.train import TabularModel
+    from shipyard.model import TabularModel
 
 __all__ = ["batch_transform"]
 

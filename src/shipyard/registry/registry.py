@@ -20,7 +20,7 @@ from shipyard.project import Project
 from shipyard.types import ENVIRONMENTS, JSON
 
 if TYPE_CHECKING:
-    from shipyard.train import TabularModel
+    from shipyard.model import TabularModel
 
 __all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
 

@@ -10,13 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from shipyard.catalog import Catalog
-from shipyard.entities import Actor
-from shipyard.train.automl import (
+from shipyard.automl import (
     Budget,
     Candidate,
-    EnsembleEstimator,
-    EnsembleFamily,
     RaySearch,
     SearchData,
     SearchProgress,
@@ -24,14 +20,23 @@ from shipyard.train.automl import (
     search,
     search_on_ray,
 )
-from shipyard.train.calibration import Calibrator, fit_calibrator
-from shipyard.train.diagnostics import baseline_loss, diagnose, loss
-from shipyard.train.families import Family, FitData, FitResult
-from shipyard.train.features import FeatureEncoder
-from shipyard.train.metrics import evaluate
-from shipyard.train.model import TabularModel
-from shipyard.train.problem import Problem
-from shipyard.train.threshold import choose_threshold
+from shipyard.catalog import Catalog
+from shipyard.entities import Actor
+from shipyard.evaluation import evaluate
+from shipyard.model import (
+    Calibrator,
+    EnsembleEstimator,
+    EnsembleFamily,
+    Family,
+    FeatureEncoder,
+    FitData,
+    FitResult,
+    Problem,
+    TabularModel,
+    fit_calibrator,
+)
+from shipyard.train._diagnostics import baseline_loss, diagnose, loss
+from shipyard.train._threshold import choose_threshold
 
 __all__ = ["Fitted", "Parts", "auto_threads", "fit_automl", "fit_single"]
 

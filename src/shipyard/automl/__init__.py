@@ -1,0 +1,44 @@
+"""AutoML: a time-budgeted Optuna search over model families, with greedy ensembling."""
+
+from __future__ import annotations
+
+from shipyard.automl._budget import MIN_BUDGET, Budget, Clock
+from shipyard.automl._ensemble import caruana_select, holds_out
+from shipyard.automl._metrics import METRICS, choose_metric, score
+from shipyard.automl._pruner import FamilyMedianPruner
+from shipyard.automl._ray import RaySearch, search_on_ray
+from shipyard.automl._search import (
+    Candidate,
+    SearchData,
+    SearchProgress,
+    SearchResult,
+    TrialLog,
+    check_families,
+    refit_seconds,
+    search,
+)
+from shipyard.automl._study import StudyStorage, study_storage
+
+__all__ = [
+    "METRICS",
+    "MIN_BUDGET",
+    "Budget",
+    "Candidate",
+    "Clock",
+    "FamilyMedianPruner",
+    "RaySearch",
+    "SearchData",
+    "SearchProgress",
+    "SearchResult",
+    "StudyStorage",
+    "TrialLog",
+    "caruana_select",
+    "check_families",
+    "choose_metric",
+    "holds_out",
+    "refit_seconds",
+    "score",
+    "search",
+    "search_on_ray",
+    "study_storage",
+]

@@ -1,0 +1,475 @@
+"""The AutoML search: Optuna TPE over families and their parameters, inside a time budget.
+
+Each family's default configuration runs first, so a short budget still yields a good model;
+then TPE (multivariate, grouped by family) proposes the rest. Boosters early-stop on
+validation and every family reports its validation loss as it grows, so Optuna can prune a
+trial that trails its family's median and the budget can cut one that runs late. Time for
+the final refit and registration is reserved from the start and re-estimated after every
+trial.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import optuna
+
+from shipyard.automl._budget import Budget
+from shipyard.automl._ensemble import caruana_select, holds_out
+from shipyard.automl._metrics import higher_is_better, score
+from shipyard.automl._pruner import FamilyMedianPruner
+from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
+from shipyard.errors import InvalidInput, did_you_mean
+from shipyard.model import FAMILIES, Family, FitResult, get_family
+
+__all__ = [
+    "Candidate",
+    "Proposal",
+    "SearchData",
+    "SearchProgress",
+    "SearchResult",
+    "SearchRun",
+    "TrialLog",
+    "TrialOutcome",
+    "check_families",
+    "quiet_optuna",
+    "refit_seconds",
+    "run_trial",
+    "search",
+]
+
+_POOL = 8  # best candidates offered to ensemble selection
+_KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
+_TRIAL_SHARE = 0.25
+_CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
+_MARGIN = 0.05  # no single trial may take more than this share of the budget
+
+
+@dataclass
+class Candidate:
+    """A finished trial: the fitted model, its validation scores and figures."""
+
+    trial: int
+    family: Family
+    fit: FitResult
+    valid_scores: np.ndarray | None
+    score: float
+    latency_ms: float
+    run_id: str | None = None
+    default: bool = False
+    cut_by_deadline: bool = False
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "trial": self.trial,
+            "family": self.family.name,
+            "params": self.fit.params,
+            "valid_score": self.score,
+            "fit_seconds": round(self.fit.fit_seconds, 4),
+            "predict_ms_per_row": round(self.latency_ms, 4),
+            "best_iteration": self.fit.best_iteration,
+            "default_config": self.default,
+            "cut_by_deadline": self.cut_by_deadline,
+            "run_id": self.run_id,
+        }
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """What a progress callback sees after every trial."""
+
+    trials_done: int
+    trials_pruned: int
+    trials_failed: int
+    metric: str
+    best_score: float | None
+    best_family: str | None
+    seconds_left: float
+    last_family: str
+    last_status: str
+
+
+@dataclass
+class SearchResult:
+    """Every finished candidate (best first) and the ensemble chosen from them, if any."""
+
+    metric: str
+    candidates: list[Candidate]
+    trials: int
+    pruned: int
+    failed: int
+    ensemble: dict[int, float] | None = None
+    ensemble_score: float | None = None
+    stopped_by: str = "budget"
+    failures: list[str] = field(default_factory=list)
+    execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
+    """Where the trials ran: the backend and, on Ray, its parallelism and study."""
+
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[0]
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """Rows best first: family, params, validation score, fit time, latency per row."""
+        rows = [c.row() for c in self.candidates]
+        if self.ensemble is not None and self.ensemble_score is not None:
+            members = {self.candidates[i].trial: round(w, 4) for i, w in self.ensemble.items()}
+            rows.insert(
+                0,
+                {
+                    "trial": None,
+                    "family": "ensemble",
+                    "params": {"members": members},
+                    "valid_score": self.ensemble_score,
+                    "fit_seconds": round(
+                        sum(self.candidates[i].fit.fit_seconds for i in self.ensemble), 4
+                    ),
+                    "predict_ms_per_row": round(
+                        sum(self.candidates[i].latency_ms for i in self.ensemble), 4
+                    ),
+                },
+            )
+        for rank, row in enumerate(rows, start=1):
+            row["rank"] = rank
+        return rows
+
+
+class TrialLog(Protocol):
+    """Where trials are recorded (the catalog, in a training job)."""
+
+    def start(self, number: int, family: str, params: dict[str, Any]) -> str | None: ...
+
+    def finish(
+        self, run_id: str | None, candidate: Candidate | None, fit: FitResult, outcome: str
+    ) -> None: ...
+
+    def fail(self, run_id: str | None, error: BaseException) -> None: ...
+
+
+def check_families(families: Sequence[str] | None) -> list[str]:
+    """The families to search (all when None), validated.
+
+    Raises:
+        InvalidInput: An unknown name, or an empty list.
+    """
+    if families is None:
+        return list(FAMILIES)
+    if isinstance(families, str):
+        families = [families]
+    chosen = list(dict.fromkeys(families))
+    if not chosen:
+        raise InvalidInput(
+            f"The 'families' parameter of train must name at least one family. "
+            f"Known families: {', '.join(FAMILIES)}."
+        )
+    for name in chosen:
+        if name not in FAMILIES:
+            raise InvalidInput(
+                f"Unknown model family '{name}'.{did_you_mean(name, FAMILIES)} "
+                f"Known families: {', '.join(FAMILIES)}."
+            )
+    return chosen
+
+
+def refit_seconds(candidates: Sequence[Candidate], n_train: int, n_all: int) -> float:
+    """Estimated seconds to refit ``candidates`` on ``n_all`` rows (with a 30% margin)."""
+    total = 0.0
+    for c in candidates:
+        seconds = c.fit.fit_seconds
+        rounds = len(c.fit.curves.get("valid_loss", ()))
+        if c.family.iterative and c.fit.best_iteration and rounds:
+            seconds *= min(1.0, c.fit.best_iteration / rounds)
+        total += seconds * n_all / max(n_train, 1)
+    return 1.3 * total
+
+
+class SearchRun:
+    """The driver's side of a search, wherever its trials run: the time each trial may
+    take, what it fits, and the bookkeeping of finished trials (candidates, counts, the
+    trial log, progress)."""
+
+    def __init__(
+        self,
+        data: SearchData,
+        *,
+        metric: str,
+        families: Sequence[str],
+        budget: Budget,
+        max_trials: int | None,
+        log: TrialLog | None,
+        on_progress: Callable[[SearchProgress], None] | None,
+    ) -> None:
+        self.data = data
+        self.metric = metric
+        self.families = list(families)
+        self.budget = budget
+        self.max_trials = max_trials
+        self.log = log
+        self.on_progress = on_progress
+        self.higher = higher_is_better(metric)
+        self.candidates: list[Candidate] = []
+        self.counts = {"done": 0, "pruned": 0, "failed": 0}
+        self.failures: list[str] = []
+        self.stopped_by = "budget"
+
+    def study(self, seed: int, **kwargs: Any) -> optuna.Study:
+        """A new study (TPE, family median pruning) whose first trials are each family's
+        defaults; ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
+        with warnings.catch_warnings():
+            # multivariate + group TPE is marked experimental; it is what conditional spaces
+            # need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(
+                multivariate=True, group=True, seed=seed, n_startup_trials=len(self.families) + 4
+            )
+        study = optuna.create_study(
+            direction="maximize" if self.higher else "minimize",
+            sampler=sampler,
+            pruner=FamilyMedianPruner(),
+            **kwargs,
+        )
+        for name in self.families:
+            study.enqueue_trial({"family": name}, user_attrs={"default": True})
+        return study
+
+    def reserve(self) -> float:
+        """Seconds kept at the end of the budget for what follows the search."""
+        # Room to refit the best model and most of the next two (an ensemble has up to
+        # three); a member whose refit still does not fit keeps its fit on train.
+        n_train = len(self.data.y_train)
+        n_all = n_train + len(self.data.y_valid)
+        refit = sum(
+            share * refit_seconds([c], n_train, n_all)
+            for share, c in zip((1.0, 0.75, 0.5), self._ranked()[:3], strict=False)
+        )
+        # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
+        # catalog) and ensemble selection run after its deadline.
+        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit
+
+    def slot(self) -> float | None:
+        """Seconds a trial starting now may take, or None when the budget has no room."""
+        now = self.budget.clock()
+        trial_end = min(
+            self.budget.deadline - self.reserve(), now + _TRIAL_SHARE * self.budget.seconds
+        )
+        if trial_end - now < 0.02 * self.budget.seconds:
+            self.stopped_by = "budget"
+            return None
+        return trial_end - now
+
+    def propose(self, trial: optuna.Trial, seconds: float) -> Proposal:
+        """The family and parameters ``trial`` samples (a family's defaults first)."""
+        family_name = trial.suggest_categorical("family", self.families)
+        family = get_family(family_name)
+        default = bool(trial.user_attrs.get("default"))
+        params = dict(family.defaults) if default else family.suggest(trial, self.data.problem)
+        return Proposal(family_name, params, default, seconds)
+
+    def start(self, number: int, proposal: Proposal) -> str | None:
+        """Record a trial as started; returns its run id in the log."""
+        return self.log.start(number, proposal.family, proposal.params) if self.log else None
+
+    def finish(
+        self, number: int, proposal: Proposal, run_id: str | None, outcome: TrialOutcome
+    ) -> None:
+        """Record a pruned or finished trial; a finished one becomes a candidate."""
+        if outcome.pruned:
+            self.counts["pruned"] += 1
+            if self.log:
+                self.log.finish(run_id, None, outcome.fit, "pruned")
+            self._notify(proposal.family, "pruned")
+            return
+        candidate = Candidate(
+            trial=number,
+            family=get_family(proposal.family),
+            fit=outcome.fit,
+            valid_scores=outcome.valid_scores,
+            score=outcome.score,
+            latency_ms=outcome.latency_ms,
+            run_id=run_id,
+            default=proposal.default,
+            cut_by_deadline=outcome.cut_by_deadline,
+        )
+        self.candidates.append(candidate)
+        _drop_weak(self.candidates, self.higher)
+        self.counts["done"] += 1
+        if self.log:
+            self.log.finish(run_id, candidate, outcome.fit, "finished")
+        self._notify(proposal.family, "finished")
+
+    def fail(self, proposal: Proposal, run_id: str | None, error: BaseException) -> None:
+        """Record a trial whose fit raised."""
+        self.counts["failed"] += 1
+        self.failures.append(f"{proposal.family}: {error}")
+        if self.log:
+            self.log.fail(run_id, error)
+        self._notify(proposal.family, "failed")
+
+    def trials_left(self, running: int = 0) -> int | None:
+        """Trials still to start under ``max_trials`` (None: no cap); failures do not count."""
+        if self.max_trials is None:
+            return None
+        left = self.max_trials - self.counts["done"] - self.counts["pruned"] - running
+        if left <= 0:
+            self.stopped_by = "max_trials"
+        return max(left, 0)
+
+    def result(self, trials: int, ensemble: bool) -> SearchResult:
+        """The candidates best first, with an ensemble when one beats the best.
+
+        Raises:
+            InvalidInput: No trial finished; the message carries the first error.
+        """
+        if not self.candidates:
+            first = f" First error: {self.failures[0]}" if self.failures else ""
+            raise InvalidInput(
+                f"No model finished within the time budget of {self.budget.seconds:g} s "
+                f"({self.counts['failed']} failed, {self.counts['pruned']} pruned).{first} "
+                "Give a larger time_budget or fewer families."
+            )
+        result = SearchResult(
+            self.metric,
+            self._ranked(),
+            trials=trials,
+            pruned=self.counts["pruned"],
+            failed=self.counts["failed"],
+            stopped_by=self.stopped_by,
+            failures=self.failures,
+        )
+        if ensemble and len(self.candidates) > 1:
+            _choose_ensemble(result, self.data, self.higher)
+        return result
+
+    def _ranked(self) -> list[Candidate]:
+        return sorted(self.candidates, key=lambda c: -c.score if self.higher else c.score)
+
+    def _notify(self, family: str, status: str) -> None:
+        if self.on_progress is None:
+            return
+        best = self._ranked()[0] if self.candidates else None
+        self.on_progress(
+            SearchProgress(
+                trials_done=self.counts["done"],
+                trials_pruned=self.counts["pruned"],
+                trials_failed=self.counts["failed"],
+                metric=self.metric,
+                best_score=best.score if best else None,
+                best_family=best.family.name if best else None,
+                seconds_left=max(0.0, self.budget.left()),
+                last_family=family,
+                last_status=status,
+            )
+        )
+
+
+def search(
+    data: SearchData,
+    *,
+    metric: str,
+    families: Sequence[str],
+    budget: Budget,
+    seed: int = 0,
+    ensemble: bool = True,
+    max_trials: int | None = None,
+    threads: int = 0,
+    log: TrialLog | None = None,
+    on_progress: Callable[[SearchProgress], None] | None = None,
+) -> SearchResult:
+    """Search families and parameters in this process until the budget (minus refit
+    reserve) is spent.
+
+    Raises:
+        InvalidInput: No trial finished (every one failed, or the budget was too short for
+            even one); the message carries the first error.
+    """
+    run = SearchRun(
+        data,
+        metric=metric,
+        families=families,
+        budget=budget,
+        max_trials=max_trials,
+        log=log,
+        on_progress=on_progress,
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        seconds = run.slot()
+        if seconds is None:
+            trial.study.stop()
+            raise optuna.TrialPruned("out of time")
+        proposal = run.propose(trial, seconds)
+        run_id = run.start(trial.number, proposal)
+        try:
+            outcome = run_trial(
+                data,
+                trial,
+                proposal,
+                metric=metric,
+                seed=seed,
+                threads=threads,
+                clock=budget.clock,
+            )
+        except BaseException as exc:  # interrupted too: the trial's run ends failed
+            run.fail(proposal, run_id, exc)
+            raise
+        run.finish(trial.number, proposal, run_id, outcome)
+        if outcome.pruned:
+            raise optuna.TrialPruned()
+        if run.trials_left() == 0:
+            trial.study.stop()
+        return outcome.score
+
+    with quiet_optuna():
+        study = run.study(seed)
+        study.optimize(objective, catch=(Exception,), gc_after_trial=False)
+    return run.result(len(study.trials), ensemble)
+
+
+@contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's per-trial logging: progress goes to ``on_progress``."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.CRITICAL)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> None:
+    pool = [c for c in result.candidates if c.valid_scores is not None][:_POOL]
+    predictions = [c.valid_scores for c in pool]
+    weights, value = caruana_select(
+        predictions,  # type: ignore[arg-type]
+        lambda p: score(result.metric, data.problem, data.y_valid, p),
+        higher_is_better=higher,
+    )
+    if len(weights) < 2:
+        return
+    better = value > result.best.score if higher else value < result.best.score
+    if better and len(data.y_valid) <= _CROSS_CHECK_ROWS:
+        # On a small validation set the weights fit its noise: keep the ensemble only if
+        # it also wins on rows it was not chosen on.
+        better = holds_out(
+            predictions,  # type: ignore[arg-type]
+            data.y_valid,
+            lambda y, p: score(result.metric, data.problem, y, p),
+            higher_is_better=higher,
+            stratify=data.problem != "regression",
+        )
+    if better:
+        result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
+        result.ensemble_score = value
+
+
+def _drop_weak(candidates: list[Candidate], higher: bool) -> None:
+    """Free the estimators and predictions of all but the best few candidates."""
+    ranked = sorted(candidates, key=lambda c: -c.score if higher else c.score)
+    for c in ranked[_KEEP:]:
+        c.valid_scores = None
+        c.fit.estimator = None

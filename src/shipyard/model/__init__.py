@@ -1,0 +1,38 @@
+"""The deployable model: what a bundle holds and all that serving needs.
+
+The problem, the feature encoder, calibration, the model families' fitted estimators with
+their predict and explain code, the ensemble, and :class:`TabularModel`, which scores the same
+way in training, batch and the server. It imports no room: ``shipyard serve`` loads a model
+without the training, AutoML or evaluation code. The module paths here are part of the bundle
+format (``model.pkl`` names these classes), so they are public and stay put.
+"""
+
+from __future__ import annotations
+
+from shipyard.model.calibration import CALIBRATIONS, Calibrator, fit_calibrator
+from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
+from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
+from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
+from shipyard.model.problem import Problem, infer_problem
+from shipyard.model.tabular import Predictions, TabularModel
+
+__all__ = [
+    "CALIBRATIONS",
+    "FAMILIES",
+    "Calibrator",
+    "ColumnSpec",
+    "Encoded",
+    "EnsembleEstimator",
+    "EnsembleFamily",
+    "Family",
+    "FeatureEncoder",
+    "FitData",
+    "FitResult",
+    "IterationHook",
+    "Predictions",
+    "Problem",
+    "TabularModel",
+    "fit_calibrator",
+    "get_family",
+    "infer_problem",
+]

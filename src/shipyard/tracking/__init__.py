@@ -1,0 +1,17 @@
+"""Experiment tracking: runs, their heartbeats, and the repair of runs whose process died."""
+
+from __future__ import annotations
+
+from shipyard.tracking._liveness import HEARTBEAT_SECONDS, STALE_AFTER, Heartbeat, fail_dead_runs
+from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs
+
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "STALE_AFTER",
+    "Heartbeat",
+    "RunDetail",
+    "compare_runs",
+    "fail_dead_runs",
+    "get_run",
+    "list_runs",
+]
