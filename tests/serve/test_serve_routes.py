@@ -359,4 +359,4 @@ def test_multiclass_and_regression_scores(
         assert prediction["decision"] == max(prediction["score"], key=prediction["score"].get)
     else:
         assert isinstance(prediction["score"], float)
-        assert prediction["decision"] is None
+        assert "decision" not in prediction

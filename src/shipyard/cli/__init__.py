@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli import analyze, data, demo, deploy, models, project, runs
+from shipyard.cli import analyze, data, demo, deploy, models, project, runs, train
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError
 
@@ -43,6 +43,7 @@ def _root(
 project.register(app)
 data.register(app)
 analyze.register(app)
+train.register(app)
 models.register(app)
 runs.register(app)
 deploy.register(app)

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -35,8 +33,10 @@ def batch_transform(
 ) -> Published:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
 
-    The output has the input's columns plus ``score`` and ``decision`` (binary),
-    ``score_<class>`` columns and ``decision`` (multiclass), or ``prediction`` (regression).
+    The output has the input's columns plus those of
+    :meth:`~shipyard.model.Predictions.to_arrow`: ``score`` (P(positive), a struct of class
+    probabilities, or the value) and ``decision`` (the class label; none for regression),
+    the same fields the inference server answers with.
     Rows stream through in batches of ``batch_rows`` (default: the ``batch_rows`` setting),
     so memory stays flat whatever the dataset's size.
 
@@ -66,14 +66,13 @@ def batch_transform(
                 f"SELECT * FROM read_parquet('{quote_literal(project.lake.glob(source))}')"
             ).to_arrow_reader(rows_per_batch)
             for batch in reader:
-                frame = batch.to_pandas()
-                table = pa.Table.from_pandas(_score(loaded.model, frame), preserve_index=False)
+                table = _score(loaded.model, batch)
                 if writer is None:
                     writer = pq.ParquetWriter(
                         staged / "part-0.parquet", table.schema, compression="zstd"
                     )
                 writer.write_table(table)
-                done += len(frame)
+                done += batch.num_rows
                 if progress:
                     progress(done, source.num_rows)
         finally:
@@ -90,17 +89,12 @@ def batch_transform(
         )
 
 
-def _score(model: TabularModel, frame: pd.DataFrame) -> pd.DataFrame:
-    predictions = model.predict_frame(frame)
-    out = frame.copy()
-    problem = model.problem
-    if problem.type == "binary":
-        out["score"] = predictions.scores
-        out["decision"] = np.asarray(predictions.decisions, dtype=bool)
-    elif problem.type == "multiclass":
-        for i, cls in enumerate(problem.classes):
-            out[f"score_{cls}"] = predictions.scores[:, i]
-        out["decision"] = pd.array(np.asarray(predictions.decisions).tolist())
-    else:
-        out["prediction"] = predictions.scores
-    return out
+def _score(model: TabularModel, batch: pa.RecordBatch) -> pa.Table:
+    """The batch's columns, then the prediction's (``score``, ``decision``)."""
+    predictions = model.predict_frame(batch.to_pandas()).to_arrow()
+    table = pa.Table.from_batches([batch])
+    for name in predictions.column_names:  # an input column of the same name is replaced
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, predictions.column(name))
+    return table

@@ -13,8 +13,9 @@ from shipyard.model.calibration import CALIBRATIONS, Calibrator, fit_calibrator
 from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
+from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem, infer_problem
-from shipyard.model.tabular import Predictions, TabularModel
+from shipyard.model.tabular import TabularModel
 
 __all__ = [
     "CALIBRATIONS",

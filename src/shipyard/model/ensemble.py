@@ -52,6 +52,10 @@ class EnsembleFamily(Family):
             out = scores if out is None else out + scores
         return np.asarray(out)
 
+    def upgrade(self, estimator: Any) -> Any:
+        estimator.members = [(f, f.upgrade(m), w) for f, m, w in estimator.members]
+        return estimator
+
     def importance(self, estimator: Any, n_features: int) -> np.ndarray | None:
         out = np.zeros(n_features)
         for family, member, weight in estimator.members:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,23 +12,10 @@ from shipyard.errors import InvalidInput
 from shipyard.model.calibration import Calibrator
 from shipyard.model.encoder import Encoded, FeatureEncoder
 from shipyard.model.families import Family
+from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem
 
 __all__ = ["Predictions", "TabularModel"]
-
-
-@dataclass
-class Predictions:
-    """Scores and decisions for a batch, and the unseen categories met on the way.
-
-    ``scores`` is P(positive) for binary problems, the (n, k) class probabilities for
-    multiclass ones and the predicted value for regression; ``decisions`` is the label the
-    threshold (binary) or the arg-max (multiclass) picks, None for regression.
-    """
-
-    scores: np.ndarray
-    decisions: np.ndarray | None
-    unseen: dict[str, int] = field(default_factory=dict)
 
 
 class TabularModel:
@@ -63,6 +49,11 @@ class TabularModel:
         self.threshold = threshold
         self.calibrator = calibrator
         self.decision = decision or {"rule": "f1"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Load a pickled model, bringing an older bundle's estimator up to date."""
+        self.__dict__.update(state)
+        self.estimator = self.family.upgrade(self.estimator)
 
     @property
     def signature(self) -> dict[str, Any]:
@@ -194,4 +185,4 @@ class TabularModel:
 
     def _predict(self, encoded: Encoded, threads: int) -> Predictions:
         scores = self.predict_scores(encoded.matrix, threads=threads)
-        return Predictions(scores, self.decide(scores), encoded.unseen)
+        return Predictions(scores, self.decide(scores), encoded.unseen, self.problem)

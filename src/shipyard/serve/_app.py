@@ -78,14 +78,6 @@ class ShipyardServeApp:
         self._specs = tuple((c["name"], c["type"]) for c in signature["inputs"])
         self._names = tuple(name for name, _ in self._specs)
         self._problem = signature["problem_type"]
-        classes = signature.get("classes", [])
-        if self._problem == "binary":
-            positive = signature["positive"]
-            negative = next(c for c in classes if c != positive)
-            self._labels: tuple[Any, ...] = (negative, positive)
-        else:
-            self._labels = tuple(classes)
-        self._class_keys = tuple(str(c) for c in classes)
         ref = loaded.version.ref
         self._ref = ref
         self._family = model.family.name
@@ -207,22 +199,7 @@ class ShipyardServeApp:
         check_count(rows, self.max_rows)
         n = len(rows)
         result = self._predict(rows, threads=1 if n < _THREADED_ROWS else 0)
-        scores = result.scores.tolist()
-        if self._problem == "binary":
-            labels = self._labels
-            decisions = result.decisions.tolist()  # type: ignore[union-attr]
-            predictions = [
-                {"score": s, "decision": labels[d]} for s, d in zip(scores, decisions, strict=True)
-            ]
-        elif self._problem == "multiclass":
-            keys = self._class_keys
-            decisions = result.decisions.tolist()  # type: ignore[union-attr]
-            predictions = [
-                {"score": dict(zip(keys, s, strict=True)), "decision": d}
-                for s, d in zip(scores, decisions, strict=True)
-            ]
-        else:
-            predictions = [{"score": s, "decision": None} for s in scores]
+        predictions = result.to_records()
         if explain:
             explained = self.loaded.model.explain_records(rows, top=explain)
             for prediction, item in zip(predictions, explained, strict=True):

@@ -92,12 +92,12 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
         },
         "Prediction": {
             "type": "object",
-            "required": ["score", "decision"],
+            "required": ["score"] if problem == "regression" else ["score", "decision"],
             "properties": {
                 "score": score,
                 "decision": {
-                    "description": "The label at the model's threshold (binary), the likeliest "
-                    "class (multiclass), or null (regression)."
+                    "description": "The label at the model's threshold (binary) or the likeliest "
+                    "class (multiclass); regression models answer no decision."
                 },
                 "explanation": _ref("Explanation"),
             },

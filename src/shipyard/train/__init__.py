@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from shipyard.train._diagnostics import diagnose
 from shipyard.train._job import TrainResult, train
+from shipyard.train._spec import DecisionSpec, ReportSpec, SearchSpec, SplitSpec, TrainSpec
 from shipyard.train._split import Split, split_dataset, split_frame
 from shipyard.train._threshold import choose_threshold
 
 __all__ = [
+    "DecisionSpec",
+    "ReportSpec",
+    "SearchSpec",
     "Split",
+    "SplitSpec",
     "TrainResult",
+    "TrainSpec",
     "choose_threshold",
     "diagnose",
     "split_dataset",

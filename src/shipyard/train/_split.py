@@ -12,9 +12,9 @@ from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, did_you_mean, require_columns
 from shipyard.project import Project
 
-__all__ = ["Split", "split_dataset", "split_frame"]
+__all__ = ["STRATEGIES", "Split", "split_dataset", "split_frame"]
 
-_STRATEGIES = ("random", "stratified", "time", "group", "column")
+STRATEGIES = ("random", "stratified", "time", "group", "column")
 _PARTS = {"train": 0, "valid": 1, "validation": 1, "test": 2}
 _MAX_STRATA = 20
 
@@ -69,10 +69,10 @@ def split_frame(
         InvalidInput: Unknown strategy, bad sizes, or a part that would be empty.
         NotFound: The time or group column does not exist.
     """
-    if strategy not in _STRATEGIES:
+    if strategy not in STRATEGIES:
         raise InvalidInput(
-            f"Unknown split strategy '{strategy}'.{did_you_mean(strategy, _STRATEGIES)} "
-            f"Use one of: {', '.join(_STRATEGIES)}."
+            f"Unknown split strategy '{strategy}'.{did_you_mean(strategy, STRATEGIES)} "
+            f"Use one of: {', '.join(STRATEGIES)}."
         )
     if not (0 < valid_size < 1 and 0 < test_size < 1 and valid_size + test_size < 0.9):
         raise InvalidInput(

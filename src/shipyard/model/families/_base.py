@@ -106,6 +106,11 @@ class Family(abc.ABC):
         """Parameters to refit on train + validation without a validation set."""
         return dict(fit.params)
 
+    def upgrade(self, estimator: Any) -> Any:
+        """``estimator`` as this version of the family holds it: bundles written by older
+        versions are brought up to date once, when they load. The default keeps it as is."""
+        return estimator
+
     def importance(self, estimator: Any, n_features: int) -> np.ndarray | None:
         """Global feature importance, summing to 1, or None when the family has none."""
         return None
