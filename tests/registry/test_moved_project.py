@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.e2e.cli import shipyard
 
 from shipyard.artifacts import write_manifest
 from shipyard.errors import LibraryVersionWarning
@@ -17,7 +18,6 @@ from shipyard.ingest import ingest_path
 from shipyard.project import Project, open_project
 from shipyard.registry import load_model, resolve_model
 from shipyard.train import train
-from tests.e2e.cli import shipyard
 
 
 @pytest.fixture
