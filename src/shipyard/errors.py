@@ -18,9 +18,11 @@ __all__ = [
     "Conflict",
     "IntegrityError",
     "InvalidInput",
+    "LibraryVersionWarning",
     "NotFound",
     "PermissionDenied",
     "ShipyardError",
+    "ShipyardWarning",
     "Unauthenticated",
     "did_you_mean",
     "require_columns",
@@ -99,6 +101,14 @@ class IntegrityError(ShipyardError):
     """Stored data does not match its recorded checksum or shape."""
 
     status_code = 500
+
+
+class ShipyardWarning(UserWarning):
+    """Root of the warnings Shipyard gives: the CLI prints them as one line, no source."""
+
+
+class LibraryVersionWarning(ShipyardWarning):
+    """A model bundle was written with other versions of the libraries it needs."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

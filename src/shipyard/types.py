@@ -8,8 +8,6 @@ JSON: TypeAlias = dict[str, Any]
 """A JSON-serializable mapping."""
 
 ProblemType: TypeAlias = Literal["binary", "multiclass", "regression"]
-SplitStrategy: TypeAlias = Literal["random", "stratified", "time", "group"]
 Environment: TypeAlias = Literal["dev", "staging", "prod"]
-Face: TypeAlias = Literal["cli", "sdk", "api", "serve", "ui"]
 
 ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")

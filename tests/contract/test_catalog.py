@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from shipyard.catalog import Catalog, open_catalog
+from shipyard.catalog import sql as sql_catalog
 from shipyard.entities import Actor, ColumnSchema
-from shipyard.errors import InvalidInput, NotFound
+from shipyard.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 
 ACTOR = Actor("tester", "sdk")
 PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
@@ -44,14 +45,16 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
         admin.dispose()
 
 
-def _dataset(catalog: Catalog, name: str = "usage", fingerprint: str = "f1") -> object:
+def _dataset(
+    catalog: Catalog, name: str = "usage", fingerprint: str = "f1", source: str = "csv:/x.csv"
+) -> object:
     return catalog.create_dataset_version(
         name,
         fingerprint=fingerprint,
         columns=[ColumnSchema("a", "BIGINT")],
         num_rows=10,
         num_bytes=100,
-        source="csv:/x.csv",
+        source=source,
         location=f"{name}/{fingerprint}",
         actor=ACTOR,
     )
@@ -191,3 +194,69 @@ def test_reports_are_replaced(catalog: Catalog) -> None:
 def test_unknown_scheme_lists_valid_ones() -> None:
     with pytest.raises(InvalidInput, match="sqlite://"):
         open_catalog("mysql://localhost/db")
+
+
+def _counting_next_version(monkeypatch: pytest.MonkeyPatch, stale: list[int]) -> list[int]:
+    """Make the next-version query hand out ``stale`` numbers first, as a racing writer that
+    read the same maximum would; returns the numbers handed out."""
+    real, handed = sql_catalog._next_version, []
+
+    def next_version(conn: sa.Connection, table: sa.Table, name: str) -> int:
+        handed.append(stale.pop(0) if stale else real(conn, table, name))
+        return handed[-1]
+
+    monkeypatch.setattr(sql_catalog, "_next_version", next_version)
+    return handed
+
+
+def test_a_lost_version_race_is_run_again(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _dataset(catalog, fingerprint="a")
+    handed = _counting_next_version(monkeypatch, stale=[1, 1])
+    assert _dataset(catalog, fingerprint="b").version == 2  # type: ignore[attr-defined]
+    assert handed == [1, 1, 2]
+    assert [v.fingerprint for v in catalog.list_dataset_versions("usage")] == ["a", "b"]
+
+
+def test_another_integrity_error_is_not_taken_for_a_race(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handed = _counting_next_version(monkeypatch, stale=[])
+    with pytest.raises(InvalidInput, match="source") as caught:
+        _dataset(catalog, source=None)  # type: ignore[arg-type]
+    assert "concurrent" not in caught.value.message
+    assert handed == [1]  # not retried
+    assert catalog.list_dataset_versions() == [] and catalog.list_events() == []
+
+
+def test_a_duplicate_key_is_already_exists(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed = uuid.UUID("0" * 32)
+    monkeypatch.setattr("shipyard.catalog._runs.uuid.uuid4", lambda: fixed)
+    catalog.create_run(experiment="e", name="a", params={}, tags={}, inputs={}, actor=ACTOR)
+    with pytest.raises(AlreadyExists, match="already holds that key"):
+        catalog.create_run(experiment="e", name="b", params={}, tags={}, inputs={}, actor=ACTOR)
+    assert [r.name for r in catalog.list_runs()] == ["a"]
+
+
+def test_a_file_that_is_not_a_catalog_is_backend_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.db"
+    path.write_bytes(b"this is not a SQLite database, just some text " * 100)
+    with pytest.raises(BackendUnavailable, match=r"not a database.*SHIPYARD_CATALOG_URL"):
+        open_catalog(f"sqlite:///{path}")
+
+
+def test_an_unreachable_server_is_backend_unavailable() -> None:
+    with socket.socket() as sock:  # a loopback port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(BackendUnavailable, match="Check that it is running"):
+        open_catalog(f"postgresql://nobody@127.0.0.1:{port}/none?connect_timeout=2")
+
+
+@pytest.mark.parametrize("method", sorted(Catalog.__abstractmethods__))
+def test_every_method_of_the_port_says_what_it_raises(method: str) -> None:
+    doc = getattr(Catalog, method).__doc__ or ""
+    assert "Raises:" in doc and "BackendUnavailable" in doc

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from shipyard.artifacts.base import ArtifactStore
-from shipyard.artifacts.bundle import load_verified_pickle, verify_bundle, write_manifest
+from shipyard.artifacts.bundle import (
+    check_library_versions,
+    load_verified_pickle,
+    verify_bundle,
+    write_manifest,
+)
 from shipyard.artifacts.fs import FsspecArtifactStore
 
 __all__ = [
     "ArtifactStore",
     "FsspecArtifactStore",
+    "check_library_versions",
     "load_verified_pickle",
     "open_artifacts",
     "verify_bundle",

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from shipyard.artifacts._classpaths import BundleUnpickler
-from shipyard.errors import IntegrityError
+from shipyard.errors import IntegrityError, LibraryVersionWarning
 
-__all__ = ["MANIFEST", "load_verified_pickle", "verify_bundle", "write_manifest"]
+__all__ = [
+    "MANIFEST",
+    "check_library_versions",
+    "load_verified_pickle",
+    "verify_bundle",
+    "write_manifest",
+]
 
 MANIFEST = "MANIFEST.json"
+META = "model.json"
 _CHUNK = 1 << 20
 
 
@@ -67,7 +76,47 @@ def verify_bundle(folder: Path) -> dict[str, str]:
 
 
 def load_verified_pickle(folder: Path, name: str) -> Any:
-    """Unpickle ``name`` from a bundle, only after the whole bundle is verified."""
+    """Unpickle ``name`` from a bundle, only after the whole bundle is verified.
+
+    Warns:
+        LibraryVersionWarning: The bundle's libraries differ from the installed ones.
+    """
     verify_bundle(folder)
+    check_library_versions(folder)
     with (folder / name).open("rb") as fh:
         return BundleUnpickler(fh).load()
+
+
+def check_library_versions(folder: Path) -> dict[str, tuple[str, str | None]]:
+    """Compare the library versions a bundle recorded (``model.json``) with the installed
+    ones, warn when any differs, and return those: name -> (recorded, installed or None).
+
+    A library the bundle recorded as absent is not compared; a bundle without
+    ``model.json`` has nothing to compare.
+    """
+    try:
+        recorded = json.loads((folder / META).read_text()).get("libraries") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    differ: dict[str, tuple[str, str | None]] = {}
+    for lib, version in sorted(recorded.items()):
+        if version is None:
+            continue
+        try:
+            installed: str | None = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version:
+            differ[lib] = (str(version), installed)
+    if differ:
+        listed = ", ".join(
+            f"{lib} {was} (installed: {now or 'none'})" for lib, (was, now) in differ.items()
+        )
+        warnings.warn(
+            f"The model bundle at {folder} was written with {listed}. It may predict "
+            "differently or fail to load; install those versions, or train and register "
+            "the model again here.",
+            LibraryVersionWarning,
+            stacklevel=3,
+        )
+    return differ

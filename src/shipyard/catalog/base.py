@@ -31,8 +31,11 @@ class Catalog(abc.ABC):
     * Version numbers are allocated without gaps or duplicates under concurrent writers
       (several processes on one SQLite file, or several machines on one PostgreSQL).
     * Errors: an unknown object raises :class:`~shipyard.errors.NotFound`; a duplicate key
-      :class:`~shipyard.errors.AlreadyExists`; an unreachable database
-      :class:`~shipyard.errors.BackendUnavailable`. No driver exception escapes.
+      :class:`~shipyard.errors.AlreadyExists`; a value the store refuses (missing, too long)
+      :class:`~shipyard.errors.InvalidInput`; a write that lost a race it could not win by
+      retrying :class:`~shipyard.errors.Conflict`; an unreachable, failing or unreadable
+      database :class:`~shipyard.errors.BackendUnavailable`. No driver exception escapes, and
+      a failed write leaves nothing behind.
     """
 
     # --- datasets -------------------------------------------------------------------------
@@ -49,7 +52,14 @@ class Catalog(abc.ABC):
         location: str,
         actor: Actor,
     ) -> DatasetVersion:
-        """Record the next version of dataset ``name`` (1 for a new name) and return it."""
+        """Record the next version of dataset ``name`` (1 for a new name) and return it.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store (e.g. a name over 128 characters).
+            Conflict: Concurrent writers kept taking the next version number; nothing was
+                written, and trying again is safe.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def get_dataset_version(self, name: str, version: int | None = None) -> DatasetVersion:
@@ -57,11 +67,16 @@ class Catalog(abc.ABC):
 
         Raises:
             NotFound: No such dataset or version; the message suggests a close name.
+            BackendUnavailable: The database cannot be reached or failed.
         """
 
     @abc.abstractmethod
     def list_dataset_versions(self, name: str | None = None) -> list[DatasetVersion]:
-        """Every version of ``name`` (or of every dataset), oldest first."""
+        """Every version of ``name`` (or of every dataset), oldest first; [] when none.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     # --- runs -----------------------------------------------------------------------------
     @abc.abstractmethod
@@ -79,23 +94,49 @@ class Catalog(abc.ABC):
 
         The run records the calling process (``host``, ``pid``) and a first ``heartbeat_at``,
         so that a run whose process died can be told from one still going.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
         """
 
     @abc.abstractmethod
     def heartbeat(self, host: str, pid: int) -> int:
-        """Mark every running run of that process as alive now; returns how many."""
+        """Mark every running run of that process as alive now; returns how many.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int | None = None) -> None:
-        """Append metric values; with ``step`` they form a curve (one point per step)."""
+        """Append metric values; with ``step`` they form a curve (one point per step).
+
+        Raises:
+            NotFound: No run has that id (or unique prefix).
+            InvalidInput: The prefix matches several runs.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def log_curve(self, run_id: str, key: str, points: Sequence[tuple[int, float]]) -> None:
-        """Append a whole curve (step, value) in one transaction (e.g. loss per round)."""
+        """Append a whole curve (step, value) in one transaction (e.g. loss per round).
+
+        Raises:
+            NotFound: No run has that id (or unique prefix).
+            InvalidInput: The prefix matches several runs.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def metric_history(self, run_id: str, key: str) -> list[tuple[int, float]]:
-        """The (step, value) points logged for ``key``, in step order."""
+        """The (step, value) points logged for ``key``, in step order; [] when none.
+
+        Raises:
+            NotFound: No run has that id (or unique prefix).
+            InvalidInput: The prefix matches several runs.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def finish_run(
@@ -108,15 +149,32 @@ class Catalog(abc.ABC):
         error: str | None = None,
         actor: Actor,
     ) -> Run:
-        """End a run as ``finished`` or ``failed``, merging final metrics and outputs."""
+        """End a run as ``finished`` or ``failed``, merging final metrics and outputs.
+
+        Raises:
+            InvalidInput: ``status`` is neither ``finished`` nor ``failed``, or the prefix
+                matches several runs.
+            NotFound: No run has that id (or unique prefix).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> Run:
-        """The run with that id (a unique prefix of at least 6 characters also works)."""
+        """The run with that id (a unique prefix of at least 6 characters also works).
+
+        Raises:
+            NotFound: No run has that id (or unique prefix).
+            InvalidInput: The prefix matches several runs.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def list_runs(self, experiment: str | None = None, *, status: str | None = None) -> list[Run]:
-        """Runs, newest first, optionally of one experiment and one status."""
+        """Runs, newest first, optionally of one experiment and one status; [] when none.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     # --- models ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -132,19 +190,41 @@ class Catalog(abc.ABC):
         lineage: JSON,
         actor: Actor,
     ) -> ModelVersion:
-        """Register the next version of model ``name`` and return it."""
+        """Register the next version of model ``name`` and return it.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store (e.g. a name over 128 characters).
+            Conflict: Concurrent writers kept taking the next version number; nothing was
+                written, and trying again is safe.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
-        """The given version of model ``name`` (latest when None), with its aliases."""
+        """The given version of model ``name`` (latest when None), with its aliases.
+
+        Raises:
+            NotFound: No such model or version; the message suggests a close name.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def list_model_versions(self, name: str | None = None) -> list[ModelVersion]:
-        """Every version of ``name`` (or of every model), oldest first."""
+        """Every version of ``name`` (or of every model), oldest first; [] when none.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def set_alias(self, name: str, alias: str, version: int, *, actor: Actor) -> ModelVersion:
-        """Point ``name@alias`` at ``version`` (moving it if it pointed elsewhere)."""
+        """Point ``name@alias`` at ``version`` (moving it if it pointed elsewhere).
+
+        Raises:
+            NotFound: No such model or version.
+            Conflict: Concurrent writers kept creating the same alias; nothing was written.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def resolve_alias(self, name: str, alias: str) -> ModelVersion:
@@ -152,6 +232,7 @@ class Catalog(abc.ABC):
 
         Raises:
             NotFound: The model or the alias does not exist; the message lists the aliases.
+            BackendUnavailable: The database cannot be reached or failed.
         """
 
     # --- reports --------------------------------------------------------------------------
@@ -159,22 +240,41 @@ class Catalog(abc.ABC):
     def put_report(
         self, subject: str, kind: str, payload: JSON, *, html_uri: str | None, actor: Actor
     ) -> Report:
-        """Store (or replace) the report of ``kind`` about ``subject``."""
+        """Store (or replace) the report of ``kind`` about ``subject``.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def get_report(self, subject: str, kind: str) -> Report:
-        """The report of ``kind`` about ``subject``; NotFound when none was stored."""
+        """The report of ``kind`` about ``subject``.
+
+        Raises:
+            NotFound: No report of that kind was stored about ``subject``.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     # --- audit ----------------------------------------------------------------------------
     @abc.abstractmethod
     def record_event(
         self, action: str, object_type: str, object_id: str, *, actor: Actor, details: JSON
     ) -> AuditEvent:
-        """Append an audit event for something that changed outside the catalog."""
+        """Append an audit event for something that changed outside the catalog.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def list_events(self, limit: int = 100, object_type: str | None = None) -> list[AuditEvent]:
-        """The newest audit events first."""
+        """The newest audit events first, at most ``limit`` of them.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections. The instance may not be used afterwards."""

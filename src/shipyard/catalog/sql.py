@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from shipyard.catalog import _migrate
 from shipyard.catalog._engine import make_engine, redact
+from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._rows import (
     dataset_from_row,
     event_from_row,
@@ -37,17 +37,13 @@ from shipyard.entities import (
     ModelVersion,
     Report,
 )
-from shipyard.errors import (
-    BackendUnavailable,
-    NotFound,
-    did_you_mean,
-)
+from shipyard.errors import Conflict, NotFound, did_you_mean
 from shipyard.types import JSON
 
 __all__ = ["SqlCatalog"]
 
 T = TypeVar("T")
-_VERSION_RETRIES = 8
+_RACE_RETRIES = 8
 
 
 def _now() -> datetime:
@@ -65,14 +61,12 @@ class SqlCatalog(RunsMixin, Catalog):
     def __init__(self, url: str, *, connect_args: dict[str, Any] | None = None) -> None:
         self.url = url
         self._engine = make_engine(url, connect_args or {})
-        self._lock = threading.Lock()
+        self._where = redact(url)
         try:
             _migrate.upgrade(self._engine)
-        except sa_exc.OperationalError as exc:
-            raise BackendUnavailable(
-                f"Cannot open the catalog at {redact(url)}: {exc.orig}. Check that the "
-                "database is running and the URL (SHIPYARD_CATALOG_URL) is right."
-            ) from exc
+        except sa_exc.SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise translate(exc, self._where) from exc
 
     # --- plumbing -------------------------------------------------------------------------
     @contextmanager
@@ -83,26 +77,31 @@ class SqlCatalog(RunsMixin, Catalog):
                 conn.begin(),
             ):
                 yield conn
-        except sa_exc.OperationalError as exc:
-            raise BackendUnavailable(f"The catalog database failed: {exc.orig}.") from exc
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate(exc, self._where) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         try:
             with self._engine.connect() as conn:
                 yield conn
-        except sa_exc.OperationalError as exc:
-            raise BackendUnavailable(f"The catalog database failed: {exc.orig}.") from exc
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate(exc, self._where) from exc
 
-    def _with_next_version(self, attempt: Callable[[Connection], T]) -> T:
-        """Run a write that allocates a version number, retrying when a writer raced us."""
-        for _ in range(_VERSION_RETRIES):
+    def _retrying(self, attempt: Callable[[Connection], T]) -> T:
+        """Run a write that allocates a version number or an alias, again when a concurrent
+        writer took it first (:data:`~shipyard.catalog._errors.RACES`); any other integrity
+        error is raised at once."""
+        for _ in range(_RACE_RETRIES):
             try:
                 with self._write() as conn:
                     return attempt(conn)
-            except sa_exc.IntegrityError:
+            except WriteRace:
                 continue
-        raise BackendUnavailable("Too many concurrent writers; try again.")
+        raise Conflict(
+            f"{_RACE_RETRIES} concurrent writers in a row took the version number or alias "
+            "this write needed. Nothing was written; try again."
+        )
 
     @staticmethod
     def _audit(
@@ -164,7 +163,7 @@ class SqlCatalog(RunsMixin, Catalog):
             )
             return version
 
-        return self._with_next_version(attempt)
+        return self._retrying(attempt)
 
     def get_dataset_version(self, name: str, version: int | None = None) -> DatasetVersion:
         query = sa.select(dataset_versions).where(dataset_versions.c.name == name)
@@ -230,7 +229,7 @@ class SqlCatalog(RunsMixin, Catalog):
             self._audit(conn, actor, "model.register", "model", version.ref, {"run": run_id})
             return version
 
-        return self._with_next_version(attempt)
+        return self._retrying(attempt)
 
     def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
         query = sa.select(model_versions).where(model_versions.c.name == name)
@@ -259,7 +258,7 @@ class SqlCatalog(RunsMixin, Catalog):
             ]
 
     def set_alias(self, name: str, alias: str, version: int, *, actor: Actor) -> ModelVersion:
-        with self._write() as conn:
+        def attempt(conn: Connection) -> ModelVersion:
             row = (
                 conn.execute(
                     sa.select(model_versions).where(
@@ -277,7 +276,7 @@ class SqlCatalog(RunsMixin, Catalog):
                 )
             ).scalar()
             values = {"version": version, "updated_by": actor.name, "updated_at": _now()}
-            if previous is None:
+            if previous is None:  # two writers may both get here; the primary key picks one
                 conn.execute(model_aliases.insert().values(name=name, alias=alias, **values))
             else:
                 conn.execute(
@@ -294,6 +293,8 @@ class SqlCatalog(RunsMixin, Catalog):
                 {"alias": alias, "previous_version": previous},
             )
             return model_from_row(row, self._aliases_of(conn, name, version))
+
+        return self._retrying(attempt)
 
     def resolve_alias(self, name: str, alias: str) -> ModelVersion:
         with self._read() as conn:

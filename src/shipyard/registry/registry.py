@@ -79,11 +79,12 @@ def register_model(
         for file_name, data in (extra_files or {}).items():
             (folder / file_name).write_bytes(data)
         write_manifest(folder)
-        uri = project.artifacts.put_dir(folder, f"models/{name}/{uuid.uuid4().hex}")
+        key = f"models/{name}/{uuid.uuid4().hex}"
+        project.artifacts.put_dir(folder, key)
     return project.catalog.create_model_version(
         name,
         run_id=run_id,
-        bundle_uri=uri,
+        bundle_uri=key,  # relative to the artifact store, so the project folder can move
         problem_type=model.problem.type,
         signature=model.signature,
         metrics=metrics,
