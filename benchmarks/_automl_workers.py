@@ -72,7 +72,7 @@ class Shipyard(Runner):
         import shipyard
 
         meta = self.meta
-        project, _ = shipyard.init_project(self.workdir / "project")
+        project = shipyard.init_project(self.workdir / "project")
         # The held-out 25% is Shipyard's test part (--split column): the search and the
         # refit see only the 75% every system gets, and none of it is kept back.
         test = pd.read_parquet(train_path.with_name("test.parquet"))

@@ -75,7 +75,7 @@ def main() -> None:
         frame = fraud_frame(int(sys.argv[3]) if len(sys.argv) > 3 else 30_000)
         target = "fraud"
     root = Path(tempfile.mkdtemp())
-    project, _ = init_project(root)
+    project = init_project(root)
     frame.to_parquet(root / "data.parquet")
     ingest_path(project, root / "data.parquet", "data")
     started = time.monotonic()

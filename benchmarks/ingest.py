@@ -41,7 +41,7 @@ def main() -> None:
         floor = time.perf_counter() - started
         con.close()
 
-        project, _ = init_project(work / "proj")
+        project = init_project(work / "proj")
         started = time.perf_counter()
         ingest_path(project, csv, "usage")
         ours = time.perf_counter() - started

@@ -77,7 +77,7 @@ def make_model(workdir: Path) -> tuple[Path, dict, list[float], list[str]]:
     frame["calls"] = rng.integers(0, 200, n)
     logit = frame.f0 + 0.5 * frame.f1 - frame.f2 * frame.f3 + (frame.country == "br") * 1.5
     frame["fraud"] = (logit + rng.normal(size=n) > 1.5).astype(int)
-    project, _ = init_project(workdir / "project")
+    project = init_project(workdir / "project")
     data = workdir / "train.parquet"
     frame.to_parquet(data)
     ingest_path(project, data, "roaming")

@@ -23,7 +23,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project]:
     monkeypatch.delenv("SHIPYARD_HOME", raising=False)
-    proj, _ = init_project(tmp_path / "proj")
+    proj = init_project(tmp_path / "proj")
     with proj:
         yield proj
 

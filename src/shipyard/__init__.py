@@ -21,6 +21,8 @@ _EXPORTS = {
     "ingest_path": "shipyard.ingest",
     "ingest_sql": "shipyard.ingest",
     "train": "shipyard.train",
+    "TrainSpec": "shipyard.train",
+    "query": "shipyard.lake",
     "load_evaluation": "shipyard.evaluation",
     "load_model": "shipyard.registry",
     "promote": "shipyard.registry",

@@ -31,12 +31,17 @@ class Project:
         root: The folder holding ``.shipyard/``.
         settings: Settings to use instead of loading them.
         face: Which face acts (cli, sdk, api, serve): recorded in the audit trail.
+
+    ``is_new`` is true when :func:`init_project` made the project just now.
     """
 
-    def __init__(self, root: Path, *, settings: Settings | None = None, face: str = "sdk") -> None:
-        self.root = root.resolve()
+    def __init__(
+        self, root: str | Path, *, settings: Settings | None = None, face: str = "sdk"
+    ) -> None:
+        self.root = Path(root).resolve()
         self.settings = settings or load_settings(self.root)
         self.actor = Actor(self.settings.user, face)
+        self.is_new = False
 
     @property
     def dir(self) -> Path:
@@ -102,9 +107,10 @@ def find_project_root(start: Path | None = None) -> Path:
     )
 
 
-def init_project(root: Path, *, face: str = "sdk") -> tuple[Project, bool]:
-    """Make ``root`` a project (idempotent). Returns the project and whether it was new."""
-    root = root.expanduser()
+def init_project(root: str | Path, *, face: str = "sdk") -> Project:
+    """Make ``root`` a project (idempotent) and open it; ``project.is_new`` says whether it
+    was made just now."""
+    root = Path(root).expanduser()
     marker = root / PROJECT_DIR
     created = not marker.is_dir()
     for sub in ("artifacts", "lake"):
@@ -118,7 +124,8 @@ def init_project(root: Path, *, face: str = "sdk") -> tuple[Project, bool]:
         project.catalog.record_event(
             "project.init", "project", str(project.root), actor=project.actor, details={}
         )
-    return project, created
+    project.is_new = created
+    return project
 
 
 def open_project(path: str | Path | None = None, *, face: str = "sdk") -> Project:

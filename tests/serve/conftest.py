@@ -36,7 +36,7 @@ def make_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("serve-project")
-    project, _ = init_project(root)
+    project = init_project(root)
     data = root / "d.parquet"
     make_frame().to_parquet(data)
     ingest_path(project, data, "d")

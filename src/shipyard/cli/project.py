@@ -23,7 +23,8 @@ def init(
     """Make a project: a .shipyard/ folder with catalog.db, artifacts/ and lake/."""
     from shipyard.project import init_project
 
-    project, created = init_project(directory, face="cli")
+    project = init_project(directory, face="cli")
+    created = project.is_new
     project.close()
     if as_json:
         emit_json({"project": str(project.root), "created": created})

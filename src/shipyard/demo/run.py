@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,7 @@ def run_demo(
     out = console or Console()
     started = time.perf_counter()
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="shipyard-demo-"))
-    project, _ = init_project(root, face="cli")
+    project = init_project(root, face="cli")
     summary = DemoSummary(project=str(project.root))
     cutoff = drift_start(_START, days).isoformat()
 
@@ -259,18 +260,29 @@ def _print_summary(summary: DemoSummary, out: Console) -> None:
     out.print(data)
     out.print(metrics)
     root = summary.project
+    cmd = shipyard_command()
     out.print(
         Panel.fit(
             f"Project    {root}/.shipyard  (catalog.db, lake/, artifacts/)\n"
             + "".join(f"{k:10s} {v}\n" for k, v in summary.reports.items())
             + f"Finished in {summary.seconds:.0f} s.  Look further:\n"
             f"  cd {root}\n"
-            f"  shipyard datasets list\n"
-            f"  shipyard models show {_MODEL}@prod\n"
-            f"  shipyard models report {_MODEL}@prod --html {_MODEL}.html\n"
-            f'  shipyard sql "SELECT decision, count(*) FROM later_scored GROUP BY 1"\n'
-            f"  shipyard serve {_MODEL}@prod --port 8080\n"
-            f"  shipyard audit",
+            f"  {cmd} datasets list\n"
+            f"  {cmd} models show {_MODEL}@prod\n"
+            f"  {cmd} models report {_MODEL}@prod --html {_MODEL}.html\n"
+            f'  {cmd} sql "SELECT decision, count(*) FROM later_scored GROUP BY 1"\n'
+            f"  {cmd} serve {_MODEL}@prod --port 8080\n"
+            f"  {cmd} audit",
             title="Shipyard demo: roaming fraud",
         )
     )
+
+
+def shipyard_command() -> str:
+    """How the user can run ``shipyard`` from a shell: the bare name when it is on the PATH
+    (an activated venv), else the full path of the script beside this interpreter."""
+    beside = Path(sys.executable).with_name("shipyard")
+    found = shutil.which("shipyard")
+    if found and (not beside.exists() or Path(found).resolve() == beside.resolve()):
+        return "shipyard"
+    return str(beside) if beside.exists() else "shipyard"
