@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shipyard.artifacts import load_verified_pickle
+from shipyard.artifacts import BUNDLE_FORMAT, load_verified_pickle, write_manifest
 from shipyard.artifacts._classpaths import current_module
+from shipyard.errors import IntegrityError
 from shipyard.model import TabularModel
 from shipyard.model.families.xgboost import XGBoostModel
 
@@ -40,6 +42,17 @@ def test_an_old_xgboost_booster_is_wrapped_and_keeps_no_state_on_the_booster() -
     assert not any(k.startswith("shipyard") for k in vars(again.estimator.booster))
 
 
+def test_a_bundle_from_a_newer_format_is_refused_before_unpickling(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    shutil.copytree(BUNDLES / "linear", folder)
+    meta = json.loads((folder / "model.json").read_text())
+    (folder / "model.json").write_text(json.dumps({**meta, "format": BUNDLE_FORMAT + 1}))
+    (folder / "model.pkl").write_bytes(b"not a pickle")
+    write_manifest(folder)
+    with pytest.raises(IntegrityError, match="Upgrade Shipyard"):
+        load_verified_pickle(folder, "model.pkl")
+
+
 def test_class_paths_map_to_the_runtime() -> None:
     assert current_module("shipyard.train.model") == "shipyard.model.tabular"
     assert current_module("shipyard.train.families.linear") == "shipyard.model.families.linear"
@@ -51,6 +64,7 @@ def test_loading_a_model_imports_no_training_code() -> None:
     code = (
         "import sys, json\n"
         "from pathlib import Path\n"
+        "import shipyard.cli, shipyard.serve\n"
         "from shipyard.artifacts import load_verified_pickle\n"
         f"m = load_verified_pickle(Path({str(BUNDLES / 'ensemble')!r}), 'model.pkl')\n"
         "bad = [k for k in sys.modules if k.split('.')[0] == 'optuna' or k.startswith("

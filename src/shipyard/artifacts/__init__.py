@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shipyard.artifacts._classpaths import BUNDLE_FORMAT
 from shipyard.artifacts.base import ArtifactStore
 from shipyard.artifacts.bundle import (
     check_library_versions,
@@ -12,6 +13,7 @@ from shipyard.artifacts.bundle import (
 from shipyard.artifacts.fs import FsspecArtifactStore
 
 __all__ = [
+    "BUNDLE_FORMAT",
     "ArtifactStore",
     "FsspecArtifactStore",
     "check_library_versions",

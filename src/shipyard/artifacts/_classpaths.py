@@ -11,7 +11,13 @@ from __future__ import annotations
 import pickle
 from typing import IO, Any
 
-__all__ = ["BundleUnpickler", "current_module"]
+__all__ = ["BUNDLE_FORMAT", "BundleUnpickler", "current_module"]
+
+BUNDLE_FORMAT = 2
+"""The bundle format this code writes (``model.json``'s ``format``) and the newest it reads.
+
+1: the runtime lived in ``shipyard.train`` (no ``format`` key). 2: ``shipyard.model``.
+"""
 
 # Old module path (exact, or a package prefix ending in ".") -> the module it moved to.
 # Bundle format 1 (before 2026-11-30): the runtime lived inside shipyard.train.

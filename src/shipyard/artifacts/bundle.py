@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from shipyard.artifacts._classpaths import BundleUnpickler
+from shipyard.artifacts._classpaths import BUNDLE_FORMAT, BundleUnpickler
 from shipyard.errors import IntegrityError, LibraryVersionWarning
 
 __all__ = [
@@ -82,9 +82,28 @@ def load_verified_pickle(folder: Path, name: str) -> Any:
         LibraryVersionWarning: The bundle's libraries differ from the installed ones.
     """
     verify_bundle(folder)
+    check_format(folder)
     check_library_versions(folder)
     with (folder / name).open("rb") as fh:
         return BundleUnpickler(fh).load()
+
+
+def check_format(folder: Path) -> int:
+    """The bundle's format (1 when ``model.json`` names none).
+
+    Raises:
+        IntegrityError: A newer Shipyard wrote the bundle, in a format this one cannot read.
+    """
+    try:
+        found = json.loads((folder / META).read_text()).get("format", 1)
+    except (OSError, ValueError, AttributeError):
+        found = 1
+    if not isinstance(found, int) or found > BUNDLE_FORMAT:
+        raise IntegrityError(
+            f"The bundle at {folder} has format {found!r}; this Shipyard reads formats up to "
+            f"{BUNDLE_FORMAT}. Upgrade Shipyard (pip install -U shipyard) to load it."
+        )
+    return found
 
 
 def check_library_versions(folder: Path) -> dict[str, tuple[str, str | None]]:

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts import load_verified_pickle, write_manifest
+from shipyard.artifacts import BUNDLE_FORMAT, load_verified_pickle, write_manifest
 from shipyard.catalog.refs import parse_model_ref
 from shipyard.entities import ModelVersion
 from shipyard.errors import InvalidInput
@@ -65,6 +65,7 @@ def register_model(
         with (folder / _MODEL_FILE).open("wb") as fh:
             pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         meta = {
+            "format": BUNDLE_FORMAT,
             "signature": model.signature,
             "metrics": metrics,
             "lineage": lineage,
