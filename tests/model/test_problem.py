@@ -32,3 +32,18 @@ def test_rarer_string_class_is_positive() -> None:
 def test_single_valued_target_is_rejected() -> None:
     with pytest.raises(InvalidInput, match="single value"):
         infer_problem(pd.Series([1, 1, 1], name="y"))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]), name="t"),
+        pd.Series(pd.to_timedelta([1, 2, 3], unit="s"), name="t"),
+        pd.Series([[1, 2], [3], [4]], name="t"),
+        pd.Series([{"a": 1}, {"a": 2}, {"a": 3}], name="t"),
+    ],
+    ids=["timestamp", "duration", "list", "struct"],
+)
+def test_a_target_no_model_can_learn_is_refused_with_the_reason(values: pd.Series) -> None:
+    with pytest.raises(InvalidInput, match="The target 't' is"):
+        infer_problem(values)

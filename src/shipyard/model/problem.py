@@ -50,9 +50,10 @@ def infer_problem(
     rarer one.
 
     Raises:
-        InvalidInput: The target has fewer than two distinct values, or ``positive`` is not
-            one of them.
+        InvalidInput: The target is not numbers, booleans or strings (a timestamp, a list, a
+            struct), has fewer than two distinct values, or ``positive`` is not one of them.
     """
+    _check_target_type(y)
     values = y.dropna()
     distinct = values.unique()
     if len(distinct) < 2:
@@ -95,6 +96,28 @@ def infer_problem(
         else:
             positive = _match_class(positive, classes, str(y.name))
     return Problem(problem_type, str(y.name), classes, _plain(positive))  # type: ignore[arg-type]
+
+
+def _check_target_type(y: pd.Series) -> None:
+    """Refuse targets no family learns: timestamps, durations, lists, structs, bytes."""
+    types = pd.api.types
+    kind = None
+    if types.is_datetime64_any_dtype(y) or isinstance(y.dtype, pd.PeriodDtype):
+        kind = "a timestamp"
+    elif types.is_timedelta64_dtype(y):
+        kind = "a duration"
+    elif y.dtype == object:
+        sample = y.dropna().head(1000)
+        odd = sample[~sample.map(lambda v: isinstance(v, str | bool | int | float | np.generic))]
+        if len(odd):
+            kind = f"{type(odd.iloc[0]).__name__} values"
+    if kind is not None:
+        raise InvalidInput(
+            f"The target '{y.name}' is {kind}; a model predicts numbers (regression) or "
+            "classes (strings, booleans, integers). Derive a label column with SQL, e.g. "
+            "`shipyard ingest --sql \"SELECT *, signup_date < '2026-01-01' AS early FROM t\"`.",
+            details={"target": str(y.name), "dtype": str(y.dtype)},
+        )
 
 
 def _match_class(positive: Any, classes: tuple[Any, ...], target: str) -> Any:
