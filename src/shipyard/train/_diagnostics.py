@@ -74,136 +74,152 @@ def diagnose(
     params: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Findings about one fitted model; an empty list when nothing looks wrong."""
-    findings: list[dict[str, Any]] = []
-    params = params or {}
     curves = curves or {}
     train_curve = curves.get("train_loss") or []
     valid_curve = curves.get("valid_loss") or []
+    found = [
+        _overfitting(train_curve, valid_curve),
+        _gap(problem, train_loss, valid_loss),
+        _not_learning(valid_auc, valid_loss, baseline, train_curve),
+        _imbalance(problem, y_train, params or {}),
+        _dominance(importance, feature_names),
+        _at_limit(tree_stats),
+    ]
+    return [f for f in found if f is not None]
 
-    if len(train_curve) >= 10 and len(valid_curve) == len(train_curve):
-        best = int(np.argmin(valid_curve))
-        low = valid_curve[best]
-        rise = (valid_curve[-1] - low) / max(abs(low), 1e-12)
-        if rise > _RISE and train_curve[-1] < train_curve[best]:
-            findings.append(
-                _finding(
-                    "overfitting",
-                    "warning",
-                    f"Validation loss rose {rise:.0%} after its minimum at iteration "
-                    f"{best + 1} ({low:.4g} -> {valid_curve[-1]:.4g}) while training loss "
-                    f"kept falling ({train_curve[best]:.4g} -> {train_curve[-1]:.4g}). "
-                    "Keep early stopping on, and lower the learning rate or the tree size "
-                    "(num_leaves / max_depth), or raise min_data_in_leaf and L2.",
-                )
-            )
 
-    if train_loss is not None and valid_loss is not None and problem in _GAP_ABS:
-        gap = valid_loss - train_loss
-        if gap > _GAP_ABS[problem] and valid_loss > _GAP_RATIO * max(train_loss, 1e-12):
-            findings.append(
-                _finding(
-                    "train_valid_gap",
-                    "warning",
-                    f"Validation log loss {valid_loss:.4g} is "
-                    f"{valid_loss / max(train_loss, 1e-12):.1f}x the training log loss "
-                    f"{train_loss:.4g}: the model memorizes the training "
-                    "rows. Regularize more (smaller trees, more rows per leaf, L2) or add data.",
-                )
-            )
-    elif (
-        train_loss is not None
-        and valid_loss is not None
-        and valid_loss > _GAP_RATIO * max(train_loss, 1e-12)
-    ):
-        findings.append(
-            _finding(
-                "train_valid_gap",
-                "warning",
-                f"Validation RMSE {valid_loss:.4g} is more than {_GAP_RATIO:g}x the training "
-                f"RMSE {train_loss:.4g}: the model memorizes the training rows. "
-                "Regularize more or add data.",
-            )
+Finding = dict[str, Any] | None
+
+
+def _overfitting(train_curve: list[float], valid_curve: list[float]) -> Finding:
+    if len(train_curve) < 10 or len(valid_curve) != len(train_curve):
+        return None
+    best = int(np.argmin(valid_curve))
+    low = valid_curve[best]
+    rise = (valid_curve[-1] - low) / max(abs(low), 1e-12)
+    if rise <= _RISE or train_curve[-1] >= train_curve[best]:
+        return None
+    return _finding(
+        "overfitting",
+        "warning",
+        f"Validation loss rose {rise:.0%} after its minimum at iteration "
+        f"{best + 1} ({low:.4g} -> {valid_curve[-1]:.4g}) while training loss "
+        f"kept falling ({train_curve[best]:.4g} -> {train_curve[-1]:.4g}). "
+        "Keep early stopping on, and lower the learning rate or the tree size "
+        "(num_leaves / max_depth), or raise min_data_in_leaf and L2.",
+    )
+
+
+def _gap(problem: ProblemType, train_loss: float | None, valid_loss: float | None) -> Finding:
+    if train_loss is None or valid_loss is None:
+        return None
+    ratio = valid_loss / max(train_loss, 1e-12)
+    if problem in _GAP_ABS:
+        if valid_loss - train_loss <= _GAP_ABS[problem] or ratio <= _GAP_RATIO:
+            return None
+        return _finding(
+            "train_valid_gap",
+            "warning",
+            f"Validation log loss {valid_loss:.4g} is {ratio:.1f}x the training log loss "
+            f"{train_loss:.4g}: the model memorizes the training "
+            "rows. Regularize more (smaller trees, more rows per leaf, L2) or add data.",
         )
+    if ratio <= _GAP_RATIO:
+        return None
+    return _finding(
+        "train_valid_gap",
+        "warning",
+        f"Validation RMSE {valid_loss:.4g} is more than {_GAP_RATIO:g}x the training "
+        f"RMSE {train_loss:.4g}: the model memorizes the training rows. "
+        "Regularize more or add data.",
+    )
 
+
+def _not_learning(
+    valid_auc: float | None,
+    valid_loss: float | None,
+    baseline: float | None,
+    train_curve: list[float],
+) -> Finding:
     if valid_auc is not None:
         # Ranking skill, not log loss: class weights inflate the log loss of a good model.
-        if valid_auc < _NO_SKILL_AUC:
-            findings.append(
-                _finding(
-                    "not_learning",
-                    "warning",
-                    f"Validation ROC AUC is {valid_auc:.3f}, barely above a coin flip (0.5): "
-                    "the features carry little signal about the target as encoded. Check the "
-                    "target, join more informative features, or raise the learning rate / "
-                    "rounds.",
-                )
-            )
-    elif valid_loss is not None and baseline is not None and baseline > 0:
-        if valid_loss >= _NO_GAIN * baseline:
-            findings.append(
-                _finding(
-                    "not_learning",
-                    "warning",
-                    f"Validation loss {valid_loss:.4g} is no better than a constant model's "
-                    f"{baseline:.4g} (predicting the class shares or the mean): the features "
-                    "carry little signal about the target as encoded. Check the target, join "
-                    "more informative features, or raise the learning rate / rounds.",
-                )
-            )
-    elif len(train_curve) >= 5 and train_curve[-1] >= 0.99 * train_curve[0]:
-        findings.append(
-            _finding(
-                "not_learning",
-                "warning",
-                f"Training loss barely moved ({train_curve[0]:.4g} -> {train_curve[-1]:.4g} "
-                f"over {len(train_curve)} iterations). Raise the learning rate or check that "
-                "the features relate to the target.",
-            )
+        if valid_auc >= _NO_SKILL_AUC:
+            return None
+        return _finding(
+            "not_learning",
+            "warning",
+            f"Validation ROC AUC is {valid_auc:.3f}, barely above a coin flip (0.5): "
+            "the features carry little signal about the target as encoded. Check the "
+            "target, join more informative features, or raise the learning rate / rounds.",
         )
-
-    if problem != "regression" and len(y_train):
-        counts = np.bincount(y_train.astype(int))
-        counts = counts[counts > 0]
-        share = float(counts.min() / counts.sum())
-        if share < _RARE and not params.get("balanced"):
-            findings.append(
-                _finding(
-                    "class_imbalance",
-                    "warning",
-                    f"The rarest class is {share:.1%} of the training rows and the model was "
-                    "fit without class weights. Search with class weighting (balanced=True), "
-                    "select on pr_auc, and choose the threshold by costs or alert rate.",
-                )
-            )
-
-    if importance is not None and len(importance) >= 2 and float(np.sum(importance)) > 0:
-        shares = np.asarray(importance, dtype=np.float64) / float(np.sum(importance))
-        order = np.argsort(-shares)
-        top, second = shares[order[0]], shares[order[1]]
-        if top >= _DOMINANT and top >= _DOMINANT_RATIO * max(second, 1e-12):
-            name = feature_names[order[0]] if len(feature_names) > order[0] else f"#{order[0]}"
-            findings.append(
-                _finding(
-                    "feature_dominance",
-                    "warning",
-                    f"Feature '{name}' carries {top:.0%} of the importance (the next one "
-                    f"{second:.0%}). A single feature this strong is often a leak: a copy of "
-                    "the target or a value known only after the outcome. Check how it is "
-                    "produced, and exclude it if it would not be available at prediction time.",
-                )
-            )
-
-    if tree_stats and tree_stats.get("share_at_limit", 0.0) >= _AT_LIMIT:
-        findings.append(
-            _finding(
-                "trees_at_max_depth",
-                "info",
-                f"{tree_stats['share_at_limit']:.0%} of the trees reach their "
-                f"{tree_stats['limit']}={tree_stats['value']}: they may be too small to fit the "
-                f"interactions in the data. Try a larger {tree_stats['limit']}.",
-            )
+    if valid_loss is not None and baseline is not None and baseline > 0:
+        if valid_loss < _NO_GAIN * baseline:
+            return None
+        return _finding(
+            "not_learning",
+            "warning",
+            f"Validation loss {valid_loss:.4g} is no better than a constant model's "
+            f"{baseline:.4g} (predicting the class shares or the mean): the features "
+            "carry little signal about the target as encoded. Check the target, join "
+            "more informative features, or raise the learning rate / rounds.",
         )
-    return findings
+    if len(train_curve) < 5 or train_curve[-1] < 0.99 * train_curve[0]:
+        return None
+    return _finding(
+        "not_learning",
+        "warning",
+        f"Training loss barely moved ({train_curve[0]:.4g} -> {train_curve[-1]:.4g} "
+        f"over {len(train_curve)} iterations). Raise the learning rate or check that "
+        "the features relate to the target.",
+    )
+
+
+def _imbalance(problem: ProblemType, y_train: np.ndarray, params: dict[str, Any]) -> Finding:
+    if problem == "regression" or not len(y_train):
+        return None
+    counts = np.bincount(y_train.astype(int))
+    counts = counts[counts > 0]
+    share = float(counts.min() / counts.sum())
+    if share >= _RARE or params.get("balanced"):
+        return None
+    return _finding(
+        "class_imbalance",
+        "warning",
+        f"The rarest class is {share:.1%} of the training rows and the model was "
+        "fit without class weights. Search with class weighting (balanced=True), "
+        "select on pr_auc, and choose the threshold by costs or alert rate.",
+    )
+
+
+def _dominance(importance: np.ndarray | None, feature_names: Sequence[str]) -> Finding:
+    if importance is None or len(importance) < 2 or float(np.sum(importance)) <= 0:
+        return None
+    shares = np.asarray(importance, dtype=np.float64) / float(np.sum(importance))
+    order = np.argsort(-shares)
+    top, second = shares[order[0]], shares[order[1]]
+    if top < _DOMINANT or top < _DOMINANT_RATIO * max(second, 1e-12):
+        return None
+    name = feature_names[order[0]] if len(feature_names) > order[0] else f"#{order[0]}"
+    return _finding(
+        "feature_dominance",
+        "warning",
+        f"Feature '{name}' carries {top:.0%} of the importance (the next one "
+        f"{second:.0%}). A single feature this strong is often a leak: a copy of "
+        "the target or a value known only after the outcome. Check how it is "
+        "produced, and exclude it if it would not be available at prediction time.",
+    )
+
+
+def _at_limit(tree_stats: dict[str, Any] | None) -> Finding:
+    if not tree_stats or tree_stats.get("share_at_limit", 0.0) < _AT_LIMIT:
+        return None
+    return _finding(
+        "trees_at_max_depth",
+        "info",
+        f"{tree_stats['share_at_limit']:.0%} of the trees reach their "
+        f"{tree_stats['limit']}={tree_stats['value']}: they may be too small to fit the "
+        f"interactions in the data. Try a larger {tree_stats['limit']}.",
+    )
 
 
 def _finding(check: str, severity: str, message: str) -> dict[str, Any]:
