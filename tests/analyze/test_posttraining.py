@@ -294,3 +294,16 @@ def test_report_renders_as_a_fragment_a_page_and_in_the_terminal():
     assert "DCAcc" in text and "Flagged:" in text
     # The flag is shown with the group's counts and interval.
     assert "DI" in text and "120 of 200 predicted negative" in text and "95% CI" in text
+
+
+def test_recall_on_five_true_positives_is_too_few_to_judge():
+    # Group d: 5 of 8 positives found (62%) against 900 of 1,000 (90%) in the rest. The old
+    # 0.1 limit flagged RD here; 8 observed positives are too few to judge a recall.
+    y, p, f = _arrays(
+        ("d", {"tp": 5, "fp": 20, "fn": 3, "tn": 972}),
+        ("a", {"tp": 900, "fp": 400, "fn": 100, "tn": 8600}),
+    )
+    rd = posttraining_bias(y, p, f, positive=[1], facet_values=["d"])["facets"][0]["metrics"]["RD"]
+    assert rd["value"] == pytest.approx(0.9 - 5 / 8)
+    assert rd["status"] == "too few" and not rd["flag"]
+    assert "3 missed of 8 rows" in rd["reading"]

@@ -94,6 +94,12 @@ def render_bias_html(report: dict[str, Any]) -> str:
     return page.render()
 
 
+def _label(g: dict[str, Any]) -> str:
+    """The facet value for a categorical group ('PT'), the description for a threshold."""
+    desc = str(g["description"])
+    return str(g["value"]) if desc.startswith("= ") else desc
+
+
 def _signed(value: float | None) -> str:
     return "undefined" if value is None else f"{value:+.4f}"
 
@@ -104,7 +110,7 @@ def _rate_table(groups: list[dict[str, Any]]) -> str:
         m = g["metrics"]["DPL"]
         ev, (lo, hi) = m["evidence"], g["positive_rate_d_ci95"]
         rows.append(
-            f"<tr{' class=flag' if m['flag'] else ''}><td>{esc(g['description'])}</td>"
+            f"<tr{' class=flag' if m['flag'] else ''}><td>{esc(_label(g))}</td>"
             f"<td class='n'>{g['n_d']:,}</td><td class='n'>{g['positives_d']:,}</td>"
             f"<td class='n'>{100 * g['positive_rate_d']:.2f}%</td>"
             f"<td class='n'>{100 * lo:.2f}–{100 * hi:.2f}%</td>"
@@ -122,11 +128,15 @@ def _rate_table(groups: list[dict[str, Any]]) -> str:
 def _rate_chart(page: Page, report: dict[str, Any]) -> str:
     groups = report["facets"]
     colors = {"flagged": "#cf1124", "too few": "#de911d"}
-    return page.chart(
+    legend = (
+        "<p class='muted'>Red: flagged; orange: too few to judge; dotted line: the overall "
+        "positive rate.</p>"
+    )
+    return legend + page.chart(
         [
             {
                 "type": "bar",
-                "x": [f"{report['facet']} {g['description']}" for g in groups],
+                "x": [_label(g) for g in groups],
                 "y": [100 * g["positive_rate_d"] for g in groups],
                 "marker": {
                     "color": [colors.get(g["metrics"]["DPL"]["status"], "#2186eb") for g in groups]
@@ -144,10 +154,8 @@ def _rate_chart(page: Page, report: dict[str, Any]) -> str:
             }
         ],
         {
-            "title": {
-                "text": "positive rate per facet group (95% Wilson interval; red: flagged, "
-                "orange: too few to judge; dotted: overall)"
-            },
+            "title": {"text": "positive rate per group (95% Wilson interval)"},
+            "xaxis": {"title": {"text": report["facet"]}, "type": "category"},
             "yaxis": {"ticksuffix": "%"},
             "shapes": [
                 {
