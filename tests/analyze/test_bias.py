@@ -12,7 +12,7 @@ from rich.console import Console
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy, ks_2samp
 
-from shipyard.analyze import pretraining_bias, print_bias_summary, render_bias_html
+from shipyard.analyze import FlagRule, pretraining_bias, print_bias_summary, render_bias_html
 from shipyard.errors import InvalidInput, NotFound
 
 # Ten people. Facet d = "F": 4 rows, 1 positive; the rest a = "M": 6 rows, 3 positive.
@@ -55,7 +55,8 @@ def test_worked_example_matches_hand_computation(worked):
     )
     g = report["facets"][0]
     assert (g["n_d"], g["n_a"], g["description"]) == (4, 6, "= 'F'")
-    assert g["metrics"]["DPL"]["flag"] and not g["metrics"]["CI"]["flag"]
+    # Four rows are too few to judge; CI is information, never a flag.
+    assert g["metrics"]["DPL"]["status"] == "too few" and g["metrics"]["CI"]["status"] == "info"
     assert g["metrics"]["DPL"]["range"] == "[-1, 1]"
     assert "50.0% in the rest and 25.0% in the facet group" in g["metrics"]["DPL"]["reading"]
 
@@ -135,7 +136,6 @@ def test_nulls_are_left_out_and_text_values_match(write_parquet):
         ({"positive": [0, 1]}, InvalidInput, r"single class"),
         ({"threshold": 3.0}, InvalidInput, r"threshold needs a numeric facet"),
         ({"threshold": 3.0, "facet_values": ["F"]}, InvalidInput, r"not both"),
-        ({"limits": {"XX": 1.0}}, InvalidInput, r"Unknown bias metric"),
     ],
 )
 def test_bad_input(worked, kwargs, error, match):
@@ -172,7 +172,8 @@ def test_report_renders_and_prints(worked):
     console = Console(record=True, width=160)
     print_bias_summary(report, console)
     text = console.export_text()
-    assert "sex = 'F'" in text and "Needs attention" in text and "DPL" in text
+    assert "Nothing flagged in 2 group(s)" in text
+    assert "Too few rows or events to judge: sex = 'M' (DPL); sex = 'F' (DPL)" in text
 
 
 def test_a_group_with_one_outcome_follows_clarify(write_parquet):
@@ -186,3 +187,82 @@ def test_a_group_with_one_outcome_follows_clarify(write_parquet):
     assert got["JS"] == pytest.approx(0.5 * (pa * math.log(pa / m) + pd_ * math.log(pd_ / m)))
     assert got["LP"] == pytest.approx(0.75) and got["TVD"] == pytest.approx(0.375)
     assert got["KS"] == pytest.approx(0.75) and got["DPL"] == pytest.approx(-0.75)
+
+
+def test_a_flag_rule_out_of_range_is_refused():
+    with pytest.raises(InvalidInput, match=r"'ratio' of a bias flag rule must be a number in"):
+        FlagRule(ratio=1.25)
+    with pytest.raises(InvalidInput, match=r"'min_events'.*Got 0 instead"):
+        FlagRule(min_events=0)
+
+
+# Shaped like the demo: 15 home countries with skewed shares, a 1% fraud rate everywhere but
+# in "PT" (4% of rows at 3%). The counts are exact expectations, so the test is deterministic.
+_SHARES = {
+    "FR": 0.34, "ES": 0.12, "DE": 0.09, "IT": 0.08, "GB": 0.07, "BE": 0.05, "PT": 0.04,
+    "NL": 0.04, "CH": 0.03, "PL": 0.03, "RO": 0.03, "MA": 0.03, "TN": 0.02, "SN": 0.02,
+    "US": 0.01,
+}  # fmt: skip
+
+
+def _demo_shaped(write_parquet, rows=50_000, rates=None):
+    rates = {"PT": 0.03} | (rates or {})
+    country, label = [], []
+    for c, share in _SHARES.items():
+        n = round(rows * share)
+        k = round(n * rates.get(c, 0.01))
+        country += [c] * n
+        label += [1] * k + [0] * (n - k)
+    return write_parquet({"home_country": country, "is_fraud": label}, name="demo")
+
+
+def test_only_the_group_at_three_times_the_base_rate_is_flagged(write_parquet):
+    report = pretraining_bias(
+        _demo_shaped(write_parquet), label="is_fraud", positive=1, facet="home_country"
+    )
+    flagged = {
+        (g["value"], key) for g in report["facets"] for key, m in g["metrics"].items() if m["flag"]
+    }
+    # Before: CI flagged the 14 non-French countries and DPL (|-0.02| < 0.1) missed PT.
+    assert flagged == {("PT", "DPL")}
+    pt = next(g for g in report["facets"] if g["value"] == "PT")
+    ev = pt["metrics"]["DPL"]["evidence"]
+    assert (ev["group"]["count"], ev["group"]["of"]) == (60, 2_000)
+    assert ev["ratio"] == pytest.approx(3.0, rel=0.05)
+    assert ev["group"]["ci95"][0] > ev["rest"]["ci95"][1]
+    assert all(g["metrics"]["CI"]["status"] == "info" for g in report["facets"])
+    assert report["rule"]["tests"] == 15
+
+
+def test_a_group_with_too_few_positives_is_not_flagged(write_parquet):
+    # US: 500 rows with 8 positives (1.6%, 1.6 times the rest): too few to judge, not flagged.
+    paths = _demo_shaped(write_parquet, rates={"US": 0.016})
+    report = pretraining_bias(paths, label="is_fraud", positive=1, facet="home_country")
+    us = next(g for g in report["facets"] if g["value"] == "US")
+    dpl = us["metrics"]["DPL"]
+    assert (us["n_d"], us["positives_d"]) == (500, 8)
+    assert dpl["status"] == "too few" and not dpl["flag"]
+    assert "too few to judge: 8 positive of 500 rows" in dpl["reading"].lower()
+    # The same rate on ten times the rows is judged, and flagged.
+    paths = _demo_shaped(write_parquet, rows=500_000, rates={"US": 0.016})
+    report = pretraining_bias(paths, label="is_fraud", positive=1, facet="home_country")
+    us = next(g for g in report["facets"] if g["value"] == "US")
+    assert us["metrics"]["DPL"]["flag"]
+
+
+def test_the_summary_names_the_metric_that_raised_the_flag(write_parquet):
+    report = pretraining_bias(
+        _demo_shaped(write_parquet), label="is_fraud", positive=1, facet="home_country"
+    )
+    console = Console(record=True, width=80)
+    print_bias_summary(report, console)
+    text = console.export_text()
+    head = text[: text.index("Positive rate per group")]
+    assert "Flagged: 1 metric(s) in 1 of 15 group(s)" in head
+    assert "home_country = 'PT': DPL -0.0200" in head
+    assert "60 of 2,000 positive (3.00%, 95% CI" in head
+    assert "CI" not in head.replace("95% CI", "")
+    assert len(text.splitlines()) < 45
+    assert all(len(line) <= 80 for line in text.splitlines())
+    page = render_bias_html(report)
+    assert "home_country = &#x27;PT&#x27;</b>: <b>DPL</b>" in page

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from shipyard.analyze import (
-    POSTTRAINING_LIMITS,
+    POSTTRAINING_METRICS,
     posttraining_bias,
     print_posttraining_summary,
     render_posttraining_html,
@@ -48,6 +48,11 @@ def worked():
     return _arrays(*WORKED)
 
 
+def _times(k, *groups):
+    """The groups with every confusion count multiplied by ``k`` (same rates, more support)."""
+    return tuple((value, {c: k * n for c, n in counts.items()}) for value, counts in groups)
+
+
 def test_each_metric_matches_the_hand_computation(worked):
     y, p, f = worked
     report = posttraining_bias(
@@ -73,16 +78,16 @@ def test_each_metric_matches_the_hand_computation(worked):
     assert g["confusion_a"] == {"tp": 6, "fp": 3, "fn": 1, "tn": 5}
     assert g["positive_rate_d"] == pytest.approx(0.5)
     assert g["predicted_positive_rate_a"] == pytest.approx(0.6)
-    flags = {k: m["flag"] for k, m in g["metrics"].items()}
-    # DI 0.667 is under four-fifths; AD 0.033 and DAR -0.083 are within their 0.1 limit.
-    assert flags["DI"] and flags["DPPL"] and flags["TE"] and flags["DCR"]
-    assert not flags["AD"] and not flags["DAR"]
+    # Ten rows are too few to judge any metric; DPPL is information (DI judges it).
+    statuses = {k: m["status"] for k, m in g["metrics"].items()}
+    assert statuses == dict.fromkeys(statuses, "too few") | {"DPPL": "info"}
+    assert not any(m["flag"] for m in g["metrics"].values())
     assert (
         "40.0% of sex = 'F' and 60.0% of the rest: 20.0 points less often"
         in (g["metrics"]["DPPL"]["reading"])
     )
     assert "hired = 1" in g["metrics"]["DPPL"]["reading"]
-    assert list(g["metrics"]) == list(POSTTRAINING_LIMITS)
+    assert list(g["metrics"]) == list(POSTTRAINING_METRICS)
     json.dumps(report, allow_nan=False)
 
 
@@ -138,7 +143,8 @@ def test_several_facet_values_match_the_reference_on_random_data(rng):
         assert _values(report, i) == pytest.approx(
             _clarify_reference(region == value, y_pos, p_pos)
         )
-    assert report["facets"][1]["metrics"]["DPPL"]["flag"]
+    south = report["facets"][1]["metrics"]
+    assert south["DI"]["flag"] and south["DPPL"]["status"] == "info"
     assert report["positive"] == ["approved", "pending"]
     chosen = posttraining_bias(
         y, p, region, positive=["approved", "pending"], facet_values=["east", "north"]
@@ -176,26 +182,30 @@ def test_a_perfectly_fair_model_shows_no_gap():
     assert "the same for both" in report["facets"][0]["metrics"]["RD"]["reading"]
 
 
-def test_flags_at_the_limit_and_on_both_sides_of_disparate_impact():
-    # Predicted positive rates 0.5 (d) and 0.6 (a): 0.6 - 0.5 is 0.0999... in floating point.
+def test_disparate_impact_flags_outside_four_fifths_on_both_sides():
+    # Predicted positive rates 0.5 (d) and 0.6 (a) on 1,000 rows each: a clear gap (p < 1e-5)
+    # that is not material, since the ratio is within [0.8, 1.25].
     y, p, f = _arrays(
-        ("d", {"tp": 3, "fp": 2, "fn": 1, "tn": 4}), ("a", {"tp": 4, "fp": 2, "tn": 4})
+        *_times(
+            100, ("d", {"tp": 3, "fp": 2, "fn": 1, "tn": 4}), ("a", {"tp": 4, "fp": 2, "tn": 4})
+        )
     )
     report = posttraining_bias(y, p, f, positive=[1])
     # Equal sizes: ties are ordered by value.
     assert [g["value"] for g in report["facets"]] == ["a", "d"]
     a, d = (report["facets"][i]["metrics"] for i in (0, 1))
-    assert d["DPPL"]["value"] == 0.1 and d["DPPL"]["flag"]
-    assert d["DI"]["value"] == pytest.approx(5 / 6) and not d["DI"]["flag"]
+    assert d["DPPL"]["value"] == 0.1 and d["DPPL"]["status"] == "info"
+    assert d["DI"]["value"] == pytest.approx(5 / 6) and d["DI"]["status"] == "ok"
+    assert d["DI"]["evidence"]["p_value"] < 1e-5
     # Over the rest, group a gets positives 6/5 as often: within 1.25; 3/2 is past it.
     assert a["DI"]["value"] == pytest.approx(6 / 5) and not a["DI"]["flag"]
-    y, p, f = _arrays(*WORKED)
+    y, p, f = _arrays(*_times(20, *WORKED))
     m = posttraining_bias(y, p, f, positive=[1], facet_values=["M"])["facets"][0]["metrics"]
     assert m["DI"]["value"] == pytest.approx(1.5) and m["DI"]["flag"]
 
 
 def test_disparate_impact_is_undefined_when_the_rest_gets_no_positive():
-    y, p, f = _arrays(("d", {"tp": 2, "fn": 1, "tn": 1}), ("a", {"fn": 2, "tn": 3}))
+    y, p, f = _arrays(*_times(50, ("d", {"tp": 2, "fn": 1, "tn": 1}), ("a", {"fn": 2, "tn": 3})))
     di = posttraining_bias(y, p, f, positive=[1], facet_values=["d"])["facets"][0]["metrics"]["DI"]
     assert di["value"] is None and di["flag"]
     assert "none of the rest, but does for 50.0% of facet = 'd'" in di["reading"]
@@ -215,7 +225,8 @@ def test_treatment_equality_without_false_positives_is_undefined():
     report = posttraining_bias(y, p, f, positive=[1], facet_values=["d", "a"], facet_name="sex")
     te = report["facets"][0]["metrics"]["TE"]
     assert te["value"] is None and not te["flag"]
-    assert te["reading"] == "Undefined: the model makes no false positive for sex = 'd'."
+    assert te["reading"].startswith("Undefined: the model makes no false positive for sex = 'd'.")
+    assert te["status"] == "too few"
     assert "for the rest" in report["facets"][1]["metrics"]["TE"]["reading"]
     assert _values(report)["RD"] == pytest.approx(3 / 4 - 2 / 4)
 
@@ -265,8 +276,8 @@ def test_bad_input(change, match):
         posttraining_bias(arrays["y_true"], arrays["y_pred"], arrays["facet"], **args)
 
 
-def test_report_renders_as_a_fragment_a_page_and_in_the_terminal(worked):
-    y, p, f = worked
+def test_report_renders_as_a_fragment_a_page_and_in_the_terminal():
+    y, p, f = _arrays(*_times(20, *WORKED))
     f = np.where(f == "F", "<F>", f)
     report = posttraining_bias(y, p, f, positive=[1], facet_name="sex", label_name="hired")
     section = render_posttraining_section(report)
@@ -280,4 +291,19 @@ def test_report_renders_as_a_fragment_a_page_and_in_the_terminal(worked):
     print_posttraining_summary(report, console)
     text = console.export_text()
     assert "Post-training bias" in text and "sex = '<F>'" in text
-    assert "DCAcc" in text and "Needs attention" in text
+    assert "DCAcc" in text and "Flagged:" in text
+    # The flag is shown with the group's counts and interval.
+    assert "DI" in text and "120 of 200 predicted negative" in text and "95% CI" in text
+
+
+def test_recall_on_five_true_positives_is_too_few_to_judge():
+    # Group d: 5 of 8 positives found (62%) against 900 of 1,000 (90%) in the rest. The old
+    # 0.1 limit flagged RD here; 8 observed positives are too few to judge a recall.
+    y, p, f = _arrays(
+        ("d", {"tp": 5, "fp": 20, "fn": 3, "tn": 972}),
+        ("a", {"tp": 900, "fp": 400, "fn": 100, "tn": 8600}),
+    )
+    rd = posttraining_bias(y, p, f, positive=[1], facet_values=["d"])["facets"][0]["metrics"]["RD"]
+    assert rd["value"] == pytest.approx(0.9 - 5 / 8)
+    assert rd["status"] == "too few" and not rd["flag"]
+    assert "3 missed of 8 rows" in rd["reading"]

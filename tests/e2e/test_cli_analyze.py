@@ -105,6 +105,12 @@ def test_bias_report(workdir: Path) -> None:
     )
     assert {g["value"] for g in report["facets"]} == {"prepaid", "postpaid"}
     assert {"CI", "DPL", "KL", "JS", "LP", "TVD", "KS"} <= set(report["facets"][0]["metrics"])
+    args = ("bias", "training", "--label", "is_fraud", "--positive", "1", "--facet", "plan")
+    short = shipyard(workdir, *args).stdout
+    # The verdict and its rule lead; the per-group line table follows; --all adds every metric.
+    assert short.index("A metric is flagged when") < short.index("Positive rate per group")
+    assert "Class imbalance" not in short and "--all" in short
+    assert "CI" in shipyard(workdir, *args, "--all").stdout.replace("95% CI", "")
     bad = shipyard(
         workdir,
         "bias",

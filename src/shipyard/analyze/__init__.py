@@ -8,7 +8,8 @@ summaries.
 
 from __future__ import annotations
 
-from shipyard.analyze.bias import BIAS_LIMITS, pretraining_bias
+from shipyard.analyze._bias_tests import FlagRule
+from shipyard.analyze.bias import BIAS_METRICS, pretraining_bias
 from shipyard.analyze.bias_html import render_bias_html
 from shipyard.analyze.console import (
     print_bias_summary,
@@ -21,7 +22,7 @@ from shipyard.analyze.constraints import (
     load_constraints_yaml,
     suggest_constraints,
 )
-from shipyard.analyze.posttraining import POSTTRAINING_LIMITS, posttraining_bias
+from shipyard.analyze.posttraining import POSTTRAINING_METRICS, posttraining_bias
 from shipyard.analyze.posttraining_html import (
     render_posttraining_html,
     render_posttraining_section,
@@ -39,9 +40,10 @@ from shipyard.analyze.reports import (
 )
 
 __all__ = [
-    "BIAS_LIMITS",
-    "POSTTRAINING_LIMITS",
+    "BIAS_METRICS",
+    "POSTTRAINING_METRICS",
     "PROFILE_VERSION",
+    "FlagRule",
     "StoredReport",
     "bias_dataset",
     "check_constraints",

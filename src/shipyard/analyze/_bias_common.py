@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_FACET_VALUES", "json_value", "match_value", "metric_entry"]
+__all__ = [
+    "MAX_FACET_VALUES",
+    "flagged",
+    "json_value",
+    "match_value",
+    "metric_entry",
+    "too_few",
+]
 
 # Facet values reported by default (the most frequent first); a facet with more is an ID, not
 # a group.
@@ -41,21 +48,45 @@ def metric_entry(
     name: str,
     value: float | None,
     range_: str,
-    limit: float,
     reading: str,
     *,
-    flag: bool | None = None,
+    evidence: dict[str, Any] | None = None,
+    judged_by: str | None = None,
 ) -> dict[str, Any]:
-    """One metric of a bias report; flagged when ``|value| >= limit`` unless ``flag`` is given.
+    """One metric of a bias report, with its verdict.
 
-    A non-finite value is stored as ``None`` (undefined), which is never flagged by default.
+    A metric either carries a test's ``evidence`` (from :mod:`shipyard.analyze._bias_tests`),
+    whose status it takes and whose text ends its reading when flagged or too few to judge, or
+    is information: ``judged_by`` names the metric whose test covers the same comparison
+    (``None`` when nothing is judged, as for CI). A non-finite value is stored as ``None``.
     """
     v = float(value) if value is not None and math.isfinite(value) else None
+    status = evidence["status"] if evidence else "info"
+    if evidence and status in ("flagged", "too few"):
+        reading = f"{reading} {evidence['text'][0].upper()}{evidence['text'][1:]}."
+    elif judged_by:
+        reading = f"{reading} Information: the same comparison is judged by {judged_by}."
     return {
         "name": name,
         "value": v,
         "range": range_,
-        "limit": limit,
-        "flag": bool(v is not None and abs(v) >= limit) if flag is None else bool(flag),
+        "flag": status == "flagged",
+        "status": status,
         "reading": reading,
+        "evidence": evidence,
     }
+
+
+def flagged(report: dict[str, Any]) -> list[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """``(group, metric key, metric)`` for every flagged metric of a bias report, in order."""
+    return [(g, key, m) for g in report["facets"] for key, m in g["metrics"].items() if m["flag"]]
+
+
+def too_few(report: dict[str, Any]) -> list[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """``(group, metric key, metric)`` for the judged metrics whose group was too small."""
+    return [
+        (g, key, m)
+        for g in report["facets"]
+        for key, m in g["metrics"].items()
+        if m["status"] == "too few"
+    ]

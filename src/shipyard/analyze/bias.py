@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from shipyard.analyze import stats
 from shipyard.analyze._bias_common import MAX_FACET_VALUES, json_value, match_value, metric_entry
+from shipyard.analyze._bias_tests import FlagRule, rate_test
 from shipyard.analyze._io import (
     Paths,
     duckdb_connect,
@@ -45,22 +46,19 @@ from shipyard.analyze._io import (
 )
 from shipyard.errors import InvalidInput, NotFound
 
-__all__ = ["BIAS_LIMITS", "BIAS_VERSION", "pretraining_bias"]
+__all__ = ["BIAS_METRICS", "BIAS_VERSION", "pretraining_bias"]
 
-BIAS_VERSION = 1
+BIAS_VERSION = 2
 
-# Past these absolute values a metric is flagged. They are calibrated on DPL = 0.1 (a 10-point
-# gap in positive rates) at a 50% base rate, and on a facet group under 20% of rows for CI.
-BIAS_LIMITS: dict[str, float] = {
-    "CI": 0.6,
-    "DPL": 0.1,
-    "KL": 0.02,
-    "JS": 0.005,
-    "LP": 0.14,
-    "TVD": 0.1,
-    "KS": 0.1,
-    "CDDL": 0.1,
-}
+# The metrics, in report order. Only DPL is judged (see _bias_tests: a rate ratio, a test and
+# enough support), because with a binarized label KL, JS, LP, TVD and KS are functions of the
+# same two positive rates: flagging them too would repeat one finding six times. CI is the
+# facet group's share of rows, a fact about representation rather than a bias in labels: a
+# country that is 2% of subscribers is not a problem in itself, and the one way its size does
+# matter (metrics on few rows are noise) is handled by DPL's support rule, which reports such
+# a group as "too few to judge". So CI is information, never a flag. CDDL is bounded by the
+# group's share of rows, so no fixed limit fits every group size; it is information too.
+BIAS_METRICS: tuple[str, ...] = ("CI", "DPL", "KL", "JS", "LP", "TVD", "KS", "CDDL")
 
 _RANGES = {
     "CI": "[-1, 1]",
@@ -84,8 +82,13 @@ _NAMES = {
 }
 
 
-def _metric(key: str, value: float | None, reading: str, limits: dict[str, float]) -> dict:
-    return metric_entry(_NAMES[key], value, _RANGES[key], limits[key], reading)
+def _metric(
+    key: str, value: float | None, reading: str, evidence: dict | None = None
+) -> dict[str, Any]:
+    judged_by = "DPL" if key in ("KL", "JS", "LP", "TVD", "KS") else None
+    return metric_entry(
+        _NAMES[key], value, _RANGES[key], reading, evidence=evidence, judged_by=judged_by
+    )
 
 
 def _facet_metrics(
@@ -93,8 +96,9 @@ def _facet_metrics(
     d_tot: np.ndarray,
     g_pos: np.ndarray,
     g_tot: np.ndarray,
-    limits: dict[str, float],
     group: str | None,
+    rule: FlagRule,
+    tests: int,
 ) -> dict[str, dict]:
     """Metrics for one facet group from per-stratum counts (arrays over ``group`` strata)."""
     n_d, n = float(d_tot.sum()), float(g_tot.sum())
@@ -121,7 +125,7 @@ def _facet_metrics(
         kl = js = lp = tvd = ks = math.nan
     share = 100 * n_d / n
     who = "under" if ci > 0 else "over"
-    differ = "differ by {:.4f} (0 means identical)"
+    differ = "differ by {:.4f} (0 means identical)."
     m = {
         "CI": _metric(
             "CI",
@@ -130,7 +134,6 @@ def _facet_metrics(
             f"{who}-represented compared with the rest."
             if ci
             else "Both sides are the same size.",
-            limits,
         ),
         "DPL": _metric(
             "DPL",
@@ -138,13 +141,15 @@ def _facet_metrics(
             f"Positive rate is {100 * q_a:.1f}% in the rest and {100 * q_d:.1f}% in the facet "
             f"group: the group gets the positive label {abs(100 * dpl):.1f} points "
             f"{'less' if dpl > 0 else 'more'} often.",
-            limits,
+            rate_test(
+                pos_d, n_d, pos_a, n_a, words=("positive", "negative"), rule=rule, tests=tests
+            ),
         ),
-        "KL": _metric("KL", kl, "Label distributions " + differ.format(kl), limits),
-        "JS": _metric("JS", js, "Label distributions " + differ.format(js), limits),
-        "LP": _metric("LP", lp, "Label distributions " + differ.format(lp), limits),
-        "TVD": _metric("TVD", tvd, "Label distributions " + differ.format(tvd), limits),
-        "KS": _metric("KS", ks, f"Largest gap between the label distributions: {ks:.4f}.", limits),
+        "KL": _metric("KL", kl, "Label distributions " + differ.format(kl)),
+        "JS": _metric("JS", js, "Label distributions " + differ.format(js)),
+        "LP": _metric("LP", lp, "Label distributions " + differ.format(lp)),
+        "TVD": _metric("TVD", tvd, "Label distributions " + differ.format(tvd)),
+        "KS": _metric("KS", ks, f"Largest gap between the label distributions: {ks:.4f}."),
     }
     if group is not None:
         neg_all, pos_all = g_tot - g_pos, g_pos
@@ -158,8 +163,8 @@ def _facet_metrics(
             cddl,
             f"Within strata of '{group}', the facet group's share of negative labels "
             f"{'exceeds' if cddl > 0 else 'is below'} its share of positive labels by "
-            f"{abs(cddl):.4f} on average.",
-            limits,
+            f"{abs(cddl):.4f} on average. Information: CDDL is bounded by the group's share "
+            "of rows, so no one limit fits every group size.",
         )
     return m
 
@@ -173,7 +178,7 @@ def pretraining_bias(
     facet_values: Sequence[Any] | None = None,
     threshold: float | None = None,
     group: str | None = None,
-    limits: dict[str, float] | None = None,
+    rule: FlagRule | None = None,
 ) -> dict[str, Any]:
     """Clarify's pre-training bias metrics for each facet group versus the rest.
 
@@ -186,12 +191,14 @@ def pretraining_bias(
             value, the most frequent ``MAX_FACET_VALUES`` first).
         threshold: For a numeric facet: the group is ``facet > threshold`` (Clarify's rule).
         group: A column to condition on for CDDL (e.g. a region); CDDL is left out without it.
-        limits: Overrides of :data:`BIAS_LIMITS`, the absolute values that raise a flag.
+        rule: When DPL is flagged (default :class:`FlagRule`): a positive-rate ratio outside
+            [0.8, 1.25], beyond chance over all the groups reported, with enough support.
 
     Returns:
         ``{"version", "label", "positive", "facet", "rows", "facets": [{"value",
         "description", "n_d", "n_a", "positive_rate_d", "metrics": {"CI": {"value", "range",
-        "reading", "flag", "limit", "name"}, ...}}]}``, JSON-able.
+        "reading", "flag", "status", "evidence", "name"}, ...}}], "rule": {...}}``, JSON-able;
+        ``status`` is flagged, ok, not significant, too few or info.
 
     Raises:
         NotFound: An unknown column, a facet value or positive label value that never occurs.
@@ -204,12 +211,7 @@ def pretraining_bias(
     require_columns([facet], names, role="facet")
     if group is not None:
         require_columns([group], names, role="group")
-    lim = BIAS_LIMITS | (limits or {})
-    unknown = set(lim) - set(BIAS_LIMITS)
-    if unknown:
-        raise InvalidInput(
-            f"Unknown bias metric(s) in limits: {sorted(unknown)}. Known: {sorted(BIAS_LIMITS)}."
-        )
+    rule = rule or FlagRule()
     if threshold is not None and facet_values is not None:
         raise InvalidInput(
             "Give either facet_values (a categorical facet) or threshold (a numeric one), not both."
@@ -321,10 +323,14 @@ def pretraining_bias(
                 "description": desc,
                 "n_d": int(n_d),
                 "n_a": int(n - n_d),
+                "positives_d": int(d_pos.sum()),
+                "positives_a": int(g_pos.sum() - d_pos.sum()),
                 "positive_rate_d": float(d_pos.sum() / n_d),
                 "positive_rate_d_ci95": list(stats.wilson_interval(int(d_pos.sum()), int(n_d))),
                 "positive_rate_a": float((g_pos.sum() - d_pos.sum()) / (n - n_d)),
-                "metrics": _facet_metrics(d_pos, d_tot, g_pos, g_tot, lim, group),
+                "metrics": _facet_metrics(
+                    d_pos, d_tot, g_pos, g_tot, group, rule, tests=len(chosen)
+                ),
             }
         )
     return {
@@ -339,7 +345,7 @@ def pretraining_bias(
         "rows": int(n),
         "rows_dropped": n_total - int(n),
         "positive_rate": float(n_pos / n),
-        "limits": lim,
+        "rule": rule.describe(len(chosen)),
         "facets": groups,
     }
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from shipyard.analyze._bias_common import flagged, too_few
 from shipyard.htmlpage import fmt_bytes
 
 __all__ = [
@@ -85,62 +88,145 @@ def print_profile_summary(profile: dict[str, Any], console: Console) -> None:
     console.print(ct)
 
 
-def print_bias_summary(report: dict[str, Any], console: Console) -> None:
-    """Print a pre-training bias report: one table per facet value, flagged metrics in red."""
+def print_bias_summary(report: dict[str, Any], console: Console, *, full: bool = False) -> None:
+    """Print a pre-training bias report: what is flagged and why, then one line per group.
+
+    With ``full``, every metric of every group follows, one table per group.
+    """
     console.print(
-        f"[bold]Pre-training bias[/] · label [bold]{report['label']}[/] "
-        f"(positive: {report['positive']!r}) · facet [bold]{report['facet']}[/] · "
-        f"{report['rows']:,} rows"
+        f"[bold]Pre-training bias[/] · label [bold]{escape(report['label'])}[/] "
+        f"(positive: {escape(repr(report['positive']))}) · facet "
+        f"[bold]{escape(report['facet'])}[/] · {report['rows']:,} rows · positive rate "
+        f"{100 * report['positive_rate']:.2f}%"
     )
-    _print_facet_metrics(report, console)
+    _print_verdicts(report, console)
+    table = _table(
+        "Positive rate per group (DPL judges it)",
+        ("group", "rows", "positives", "rate", "95% CI", "x rest", "p", "verdict"),
+    )
+    for g in report["facets"]:
+        ev = g["metrics"]["DPL"]["evidence"]
+        lo, hi = g["positive_rate_d_ci95"]
+        table.add_row(
+            _group_label(g),
+            f"{g['n_d']:,}",
+            f"{g['positives_d']:,}",
+            f"{100 * g['positive_rate_d']:.2f}%",
+            f"{100 * lo:.2f}-{100 * hi:.2f}",
+            "—" if ev["ratio"] is None else f"{ev['ratio']:.2f}",
+            f"{ev['p_value']:.2g}",
+            _verdict(g["metrics"]["DPL"]["status"]),
+        )
+    console.print(table)
+    _print_full(report, console, full)
 
 
-def print_posttraining_summary(report: dict[str, Any], console: Console) -> None:
-    """Print a post-training bias report: one table per facet value, flagged metrics in red."""
+def print_posttraining_summary(
+    report: dict[str, Any], console: Console, *, full: bool = False
+) -> None:
+    """Print a post-training bias report: what is flagged and why, then one line per group.
+
+    With ``full``, every metric of every group follows, one table per group.
+    """
     console.print(
-        f"[bold]Post-training bias[/] · label [bold]{report['label']}[/] "
-        f"(positive: {report['positive']!r}) · facet [bold]{report['facet']}[/] · "
-        f"{report['rows']:,} rows · observed positive rate "
+        f"[bold]Post-training bias[/] · label [bold]{escape(report['label'])}[/] "
+        f"(positive: {escape(repr(report['positive']))}) · facet "
+        f"[bold]{escape(report['facet'])}[/] · {report['rows']:,} rows · observed positive rate "
         f"{100 * report['positive_rate']:.1f}%, predicted "
         f"{100 * report['predicted_positive_rate']:.1f}%"
     )
-    _print_facet_metrics(report, console)
-
-
-def _print_facet_metrics(report: dict[str, Any], console: Console) -> None:
-    """One table of metrics per facet group, then the flagged ones (pre- and post-training)."""
-    for group in report["facets"]:
-        table = Table(
-            title=f"{report['facet']} {group['description']} (n={group['n_d']:,}) vs the rest "
-            f"(n={group['n_a']:,})",
-            title_justify="left",
+    _print_verdicts(report, console)
+    table = _table(
+        "Confusion counts per group",
+        ("group", "rows", "TP", "FP", "FN", "TN", "flagged", "too few to judge"),
+    )
+    for g in report["facets"]:
+        cm = g["confusion_d"]
+        statuses = {k: m["status"] for k, m in g["metrics"].items()}
+        table.add_row(
+            _group_label(g),
+            f"{g['n_d']:,}",
+            *(f"{cm[c]:,}" for c in ("tp", "fp", "fn", "tn")),
+            f"[bold red]{', '.join(k for k, s in statuses.items() if s == 'flagged')}[/]",
+            ", ".join(k for k, s in statuses.items() if s == "too few"),
         )
-        for c, just in (
-            ("metric", "left"),
-            ("value", "right"),
-            ("range", "left"),
-            ("reading", "left"),
-        ):
-            table.add_column(c, justify=just, overflow="fold")  # type: ignore[arg-type]
+    console.print(table)
+    _print_full(report, console, full)
+
+
+def _print_verdicts(report: dict[str, Any], console: Console) -> None:
+    """The flagged metrics with their evidence, the groups too small to judge, the rule."""
+    facet, hits = report["facet"], flagged(report)
+    if hits:
+        groups = len({id(g) for g, _, _ in hits})
+        console.print(
+            f"[bold red]Flagged:[/] {len(hits)} metric(s) in {groups} of "
+            f"{len(report['facets'])} group(s)"
+        )
+        for g, key, m in hits:
+            value = "undefined" if m["value"] is None else f"{m['value']:+.4f}"
+            console.print(
+                f"  [bold]{escape(facet)} {escape(g['description'])}[/]: [bold red]{key}[/] "
+                f"{value} · {escape(m['evidence']['text'])}"
+            )
+    else:
+        console.print(f"[green]Nothing flagged[/] in {len(report['facets'])} group(s).")
+    small: dict[str, list[str]] = {}
+    for g, key, _ in too_few(report):
+        small.setdefault(g["description"], []).append(key)
+    if small:
+        console.print(
+            "[yellow]Too few rows or events to judge:[/] "
+            + "; ".join(
+                f"{escape(facet)} {escape(d)} ({', '.join(keys)})" for d, keys in small.items()
+            )
+        )
+    console.print(f"[dim]{escape(report['rule']['text'])}[/]")
+
+
+def _print_full(report: dict[str, Any], console: Console, full: bool) -> None:
+    if not full:
+        console.print("[dim]Every metric of every group: --all, --json or the HTML report.[/]")
+        return
+    for group in report["facets"]:
+        table = _table(
+            f"{report['facet']} {group['description']} (n={group['n_d']:,}) vs the rest "
+            f"(n={group['n_a']:,})",
+            ("metric", "value", "verdict", "reading"),
+        )
         for key, m in group["metrics"].items():
             value = "—" if m["value"] is None else f"{m['value']:.4f}"
-            style = "bold red" if m["flag"] else ""
-            table.add_row(
-                f"[{style}]{key}[/]" if style else key,
-                f"[{style}]{value}[/]" if style else value,
-                m["range"],
-                m["reading"],
-            )
+            table.add_row(key, value, _verdict(m["status"]), escape(m["reading"]))
         console.print(table)
-    flagged = [
-        f"{report['facet']} {g['description']}: {', '.join(keys)}"
-        for g in report["facets"]
-        if (keys := [k for k, m in g["metrics"].items() if m["flag"]])
-    ]
-    if flagged:
-        console.print(f"[bold red]Needs attention:[/] {'; '.join(flagged)}")
-    else:
-        console.print("[green]No metric past its attention threshold.[/]")
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    # A light box: the per-group table fits 80 columns with its eight columns.
+    table = Table(
+        title=escape(title),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, c in enumerate(columns):
+        # Counts and rates never wrap; the last column (verdicts, readings) takes the rest.
+        table.add_column(c, overflow="fold", no_wrap=i < len(columns) - 1)
+    return table
+
+
+def _group_label(g: dict[str, Any]) -> str:
+    """The facet value for a categorical group ('PT'), the description for a threshold."""
+    desc = g["description"]
+    return escape(str(g["value"]) if desc.startswith("= ") else desc)
+
+
+_VERDICT_STYLE = {"flagged": "bold red", "too few": "yellow", "not significant": "", "ok": "green"}
+
+
+def _verdict(status: str) -> str:
+    style = _VERDICT_STYLE.get(status, "dim")
+    return f"[{style}]{status}[/]" if style else status
 
 
 def print_check_summary(report: dict[str, Any], console: Console) -> None:

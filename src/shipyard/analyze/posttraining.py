@@ -24,8 +24,11 @@ agree on every sign above except TE: the guide writes ``FP_a/FN_a - FP_d/FN_d`` 
 implementation computes ``FN_d/FP_d - FN_a/FP_a``; we follow the implementation, which is what
 Clarify reports. Where a ratio has an empty denominator Clarify returns 0 (for 0/0) or
 infinity; we return ``None`` and say why in the reading, since a made-up 0 reads as "no gap"
-and infinity is not JSON. DI with ``q^_a = 0 < q^_d`` is ``None`` but flagged. Rows with a
-missing facet, label or prediction are left out (counted in ``rows_dropped``).
+and infinity is not JSON. DI with ``q^_a = 0 < q^_d`` is ``None`` but can be flagged. Rows
+with a missing facet, label or prediction are left out (counted in ``rows_dropped``).
+
+Flags are not Clarify's fixed limits on these differences, which mean nothing at a 1% base
+rate; see :mod:`shipyard.analyze._bias_tests` for the rule and its evidence.
 """
 
 from __future__ import annotations
@@ -36,54 +39,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shipyard.analyze._bias_common import MAX_FACET_VALUES, json_value, match_value, metric_entry
+from shipyard.analyze._bias_common import MAX_FACET_VALUES, json_value, match_value
+from shipyard.analyze._bias_tests import FlagRule
+from shipyard.analyze._posttraining_metrics import (
+    _FN,
+    _FP,
+    _TN,
+    _TP,
+    POSTTRAINING_METRICS,
+    TESTS_PER_GROUP,
+    metrics,
+)
 from shipyard.errors import InvalidInput, did_you_mean
 
-__all__ = ["POSTTRAINING_LIMITS", "POSTTRAINING_VERSION", "posttraining_bias"]
+__all__ = ["POSTTRAINING_METRICS", "POSTTRAINING_VERSION", "posttraining_bias"]
 
-POSTTRAINING_VERSION = 1
-
-# Past these absolute values a metric is flagged, except DI, flagged outside [0.8, 1/0.8]
-# (the four-fifths rule). Rate differences (DPPL, RD, DAR, DRR, AD) use a 10-point gap, as
-# DPL does before training. DCAcc and DCR compare observed-to-predicted ratios near 1, so 0.2
-# is a 20% relative gap; TE flags one more missed positive per false alarm in one group.
-POSTTRAINING_LIMITS: dict[str, float] = {
-    "DPPL": 0.1,
-    "DI": 0.8,
-    "DCAcc": 0.2,
-    "DCR": 0.2,
-    "RD": 0.1,
-    "DAR": 0.1,
-    "DRR": 0.1,
-    "AD": 0.1,
-    "TE": 1.0,
-}
-
-_RANGES = {
-    "DPPL": "[-1, 1]",
-    "DI": "[0, +inf)",
-    "DCAcc": "(-inf, +inf)",
-    "DCR": "(-inf, +inf)",
-    "RD": "[-1, 1]",
-    "DAR": "[-1, 1]",
-    "DRR": "[-1, 1]",
-    "AD": "[-1, 1]",
-    "TE": "(-inf, +inf)",
-}
-_NAMES = {
-    "DPPL": "Difference in positive proportions in predicted labels",
-    "DI": "Disparate impact",
-    "DCAcc": "Difference in conditional acceptance",
-    "DCR": "Difference in conditional rejection",
-    "RD": "Recall difference",
-    "DAR": "Difference in acceptance rates",
-    "DRR": "Difference in rejection rates",
-    "AD": "Accuracy difference",
-    "TE": "Treatment equality",
-}
-
-# Columns of a confusion row: the cell index is 2 * observed + predicted.
-_TN, _FP, _FN, _TP = 0, 1, 2, 3
+POSTTRAINING_VERSION = 2
 
 
 def posttraining_bias(
@@ -96,6 +67,7 @@ def posttraining_bias(
     threshold: float | None = None,
     facet_name: str = "facet",
     label_name: str = "label",
+    rule: FlagRule | None = None,
 ) -> dict[str, Any]:
     """Clarify's post-training bias metrics of predictions, for each facet group versus the rest.
 
@@ -111,14 +83,17 @@ def posttraining_bias(
         threshold: For a numeric facet: the group is ``facet > threshold`` (Clarify's rule).
         facet_name: The facet's name, for descriptions and readings.
         label_name: The label's name, for readings.
+        rule: When a metric is flagged (default :class:`FlagRule`): a rate ratio outside
+            [0.8, 1.25], beyond chance over all the tests reported, with enough support.
 
     Returns:
         ``{"version", "kind", "label", "positive", "facet", "threshold", "rows",
         "rows_dropped", "positive_rate", "predicted_positive_rate", "limits", "facets":
         [{"value", "description", "n_d", "n_a", "positive_rate_d", "positive_rate_a",
         "predicted_positive_rate_d", "predicted_positive_rate_a", "confusion_d",
-        "confusion_a", "metrics": {"DPPL": {"name", "value", "range", "limit", "flag",
-        "reading"}, ...}}]}``, JSON-able; an undefined metric has ``value`` None.
+        "confusion_a", "metrics": {"DPPL": {"name", "value", "range", "flag", "status",
+        "evidence", "reading"}, ...}}], "rule": {...}}``, JSON-able; an undefined metric has
+        ``value`` None.
 
     Raises:
         InvalidInput: Arrays of different lengths or not one-dimensional, no complete row, no
@@ -182,6 +157,8 @@ def posttraining_bias(
             )
         chosen = _choose(values, sizes, facet_values, facet_name)
 
+    rule = rule or FlagRule()
+    tests = TESTS_PER_GROUP * len(chosen)
     k = len(values)
     counts = np.bincount(groups * 4 + t * 2 + p, minlength=4 * k).reshape(k, 4)
     total = counts.sum(axis=0)
@@ -202,7 +179,7 @@ def posttraining_bias(
                 "predicted_positive_rate_a": float((ca[_TP] + ca[_FP]) / (n - n_d)),
                 "confusion_d": _confusion(counts[i]),
                 "confusion_a": _confusion(total - counts[i]),
-                "metrics": _metrics(cd, ca, f"{facet_name} {desc}", outcome),
+                "metrics": metrics(cd, ca, f"{facet_name} {desc}", outcome, rule, tests),
             }
         )
     return {
@@ -220,7 +197,7 @@ def posttraining_bias(
         "rows_dropped": n_total - n,
         "positive_rate": n_pos / n,
         "predicted_positive_rate": float(p.sum() / n),
-        "limits": dict(POSTTRAINING_LIMITS),
+        "rule": rule.describe(tests),
         "facets": facets,
     }
 
@@ -308,150 +285,3 @@ def _choose(
 
 def _confusion(row: np.ndarray) -> dict[str, int]:
     return {"tp": int(row[_TP]), "fp": int(row[_FP]), "fn": int(row[_FN]), "tn": int(row[_TN])}
-
-
-# Per-group rates as (numerator cells, denominator cells, why it can be undefined).
-_RATES: dict[str, tuple[tuple[int, ...], tuple[int, ...], str]] = {
-    "q": ((_TP, _FP), (_TN, _FP, _FN, _TP), ""),
-    "acc": ((_TP, _TN), (_TN, _FP, _FN, _TP), ""),
-    "c": ((_TP, _FN), (_TP, _FP), "the model predicts {label} for none of {who}"),
-    "precision": ((_TP,), (_TP, _FP), "the model predicts {label} for none of {who}"),
-    "r": ((_TN, _FP), (_TN, _FN), "the model predicts {label} for all of {who}"),
-    "npv": ((_TN,), (_TN, _FN), "the model predicts {label} for all of {who}"),
-    "recall": ((_TP,), (_TP, _FN), "{who} has no observed {label}"),
-    "tau": ((_FN,), (_FP,), "the model makes no false positive for {who}"),
-}
-
-# Differences of rates: (rate, True when d comes first, what the facts say, the word for a
-# positive difference, the word for a negative one). Percent rates read as point gaps.
-_GAPS = {
-    "DPPL": (
-        "q",
-        False,
-        "The model predicts {label} for {d} of {group} and {a} of the rest",
-        "less often",
-        "more often",
-    ),
-    "RD": (
-        "recall",
-        False,
-        "The model finds {d} of the actual {label} in {group} and {a} in the rest",
-        "lower",
-        "higher",
-    ),
-    "DAR": (
-        "precision",
-        False,
-        "Of the predicted positives, {d} are right in {group} and {a} in the rest",
-        "less often right",
-        "more often right",
-    ),
-    "DRR": (
-        "npv",
-        True,
-        "Of the predicted negatives, {d} are right in {group} and {a} in the rest",
-        "more often right",
-        "less often right",
-    ),
-    "AD": (
-        "acc",
-        False,
-        "The model is right for {d} of {group} and {a} of the rest",
-        "less accurate",
-        "more accurate",
-    ),
-    "DCAcc": (
-        "c",
-        False,
-        "Observed positives per predicted positive: {d} in {group}, {a} in the rest",
-        "Given the labels, the model predicts {label} for the group more readily",
-        "Given the labels, the model predicts {label} for the group less readily",
-    ),
-    "DCR": (
-        "r",
-        True,
-        "Observed negatives per predicted negative: {d} in {group}, {a} in the rest",
-        "Given the labels, the model rejects the group less readily",
-        "Given the labels, the model rejects the group more readily",
-    ),
-    "TE": (
-        "tau",
-        True,
-        "Missed positives per false alarm: {d} in {group}, {a} in the rest",
-        "the group's errors lean more towards missed positives",
-        "the group's errors lean more towards false alarms",
-    ),
-}
-_PERCENT_RATES = {"q", "acc", "precision", "npv", "recall"}
-
-
-def _metrics(cd: np.ndarray, ca: np.ndarray, group: str, label: str) -> dict[str, dict]:
-    """The nine metrics for group ``d`` (confusion row ``cd``) against the rest (``ca``).
-
-    ``label`` names the positive outcome in readings, e.g. ``"hired = 1"``.
-    """
-    both = np.stack([cd, ca])
-    rates: dict[str, tuple[float | None, float | None]] = {}
-    for name, (num, den, _) in _RATES.items():
-        top, bottom = both[:, list(num)].sum(axis=1), both[:, list(den)].sum(axis=1)
-        rates[name] = (
-            float(top[0] / bottom[0]) if bottom[0] > 0 else None,
-            float(top[1] / bottom[1]) if bottom[1] > 0 else None,
-        )
-    out = {key: _gap_metric(key, rates, group, label) for key in _GAPS}
-    out["DI"] = _di(*rates["q"], group, label)
-    return {key: out[key] for key in POSTTRAINING_LIMITS}
-
-
-def _gap_metric(
-    key: str, rates: dict[str, tuple[float | None, float | None]], group: str, label: str
-) -> dict[str, Any]:
-    rate, d_first, facts, if_pos, if_neg = _GAPS[key]
-    x_d, x_a = rates[rate]
-    if x_d is None or x_a is None:
-        who = " or ".join(w for w, x in ((group, x_d), ("the rest", x_a)) if x is None)
-        why = _RATES[rate][2].format(label=label, who=who)
-        return _entry(key, None, f"Undefined: {why}.")
-    value = x_d - x_a if d_first else x_a - x_d
-    percent = rate in _PERCENT_RATES
-    shown = (_pct(x_d), _pct(x_a)) if percent else (f"{x_d:.2f}", f"{x_a:.2f}")
-    reading = facts.format(label=label, group=group, d=shown[0], a=shown[1])
-    word = (if_pos if value > 0 else if_neg).format(label=label)
-    if not value:
-        reading += ": the same for both."
-    elif percent:
-        reading += f": {abs(100 * value):.1f} points {word} for the group."
-    else:
-        reading += f". {word[0].upper()}{word[1:]}."
-    return _entry(key, value, reading)
-
-
-def _di(q_d: float | None, q_a: float | None, group: str, label: str) -> dict[str, Any]:
-    limit = POSTTRAINING_LIMITS["DI"]
-    if not q_a:
-        return _entry(
-            "DI",
-            None,
-            f"Undefined: the model predicts {label} for none of the rest"
-            + (f", but does for {_pct(q_d)} of {group}." if q_d else ", nor of the group."),
-            flag=bool(q_d),
-        )
-    di = (q_d or 0.0) / q_a
-    reading = (
-        f"{group} gets {label} {di:.2f} times as often as the rest ({_pct(q_d)} vs "
-        f"{_pct(q_a)}); the four-fifths rule flags a ratio under {limit:g} or over "
-        f"{1 / limit:.2f}."
-    )
-    return _entry("DI", di, reading, flag=di < limit or di > 1 / limit)
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
-
-
-def _entry(key: str, value: float | None, reading: str, flag: bool | None = None) -> dict:
-    # Rounded so that a gap of exactly the limit (0.4 - 0.3) is flagged despite float error.
-    value = round(value, 12) if value is not None else None
-    return metric_entry(
-        _NAMES[key], value, _RANGES[key], POSTTRAINING_LIMITS[key], reading, flag=flag
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.analyze.bias_html import metric_rows
+from shipyard.analyze.bias_html import metric_rows, verdict_summary
 from shipyard.htmlpage import Page, esc, fmt_num
 
 __all__ = ["render_posttraining_html", "render_posttraining_section"]
@@ -62,25 +62,13 @@ def render_posttraining_html(report: dict[str, Any]) -> str:
 
 
 def _summary(report: dict[str, Any]) -> str:
-    facet, di = report["facet"], report["limits"]["DI"]
-    flagged = [
-        f"{esc(facet)} {esc(g['description'])}: {esc(', '.join(keys))}"
-        for g in report["facets"]
-        if (keys := [k for k, m in g["metrics"].items() if m["flag"]])
-    ]
-    head = (
-        "<p><span class='badge error'>attention</span> " + "; ".join(flagged) + "</p>"
-        if flagged
-        else "<p><span class='badge ok'>ok</span> No metric past its limit.</p>"
-    )
-    return head + (
+    return verdict_summary(report) + (
         "<p class='muted'>Convention: d is the facet group, a every other row; a label or "
         f"prediction is positive when it is one of {esc(report['positive'])}. Observed positive "
         f"rate {100 * report['positive_rate']:.1f}%, predicted "
         f"{100 * report['predicted_positive_rate']:.1f}%; {report['rows_dropped']:,} rows left "
-        f"out for a missing label, prediction or facet. DI is flagged outside [{di:g}, "
-        f"{1 / di:.2f}] (the four-fifths rule), every other metric when its absolute value "
-        "reaches its limit.</p>"
+        "out for a missing label, prediction or facet. DPPL is information: DI judges the "
+        "same predicted positive rates.</p>"
     )
 
 
@@ -103,6 +91,6 @@ def _group_body(g: dict[str, Any]) -> str:
     return (
         "<table><tr><th></th><th>rows</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th>"
         f"<th>observed positive</th><th>predicted positive</th></tr>{counts}</table>"
-        "<table><tr><th>metric</th><th>value</th><th>range</th><th>limit</th>"
+        "<table><tr><th>metric</th><th>value</th><th>verdict</th><th>range</th>"
         f"<th>reading</th></tr>{''.join(rows)}</table>"
     )

@@ -104,9 +104,16 @@ def bias(
     facet_value: Annotated[list[str] | None, typer.Option(help="Facet value(s) to report.")] = None,
     threshold: Annotated[float | None, typer.Option(help="For a numeric facet: facet > T.")] = None,
     group: Annotated[str | None, typer.Option(help="Group column for CDDL.")] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also print every metric of every group.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Pre-training bias (SageMaker Clarify): CI, DPL, KL, JS, LP, TVD, KS, CDDL per facet."""
+    """Pre-training bias (SageMaker Clarify): CI, DPL, KL, JS, LP, TVD, KS, CDDL per facet.
+
+    Leads with what is flagged and why (group, metric, counts, interval), then one line per
+    group; --all adds every metric of every group.
+    """
     from shipyard.analyze import bias_dataset, print_bias_summary
 
     report = bias_dataset(
@@ -122,7 +129,7 @@ def bias(
     if as_json:
         emit_json(report.payload)
         return
-    print_bias_summary(report.payload, console)
+    print_bias_summary(report.payload, console, full=show_all)
     console.print(f"HTML report: {report.html_path}")
 
 

@@ -137,16 +137,21 @@ def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
         out.print(f"    \\[{alert['severity']}] {alert['message']}")
     bias = bias_dataset(project, "training", label="is_fraud", positive=1, facet="home_country")
     summary.reports["bias"] = str(bias.html_path)
-    groups = sorted(bias.payload["facets"], key=lambda g: -abs(g["metrics"]["DPL"]["value"]))
-    out.print("  fraud rate by home country (largest gaps to the rest first):")
+    # Flagged groups first, then by the strength of the evidence (the p-value of DPL's test).
+    groups = sorted(
+        bias.payload["facets"],
+        key=lambda g: (not g["metrics"]["DPL"]["flag"], g["metrics"]["DPL"]["evidence"]["p_value"]),
+    )
+    out.print("  fraud rate by home country (flagged first, then the strongest evidence):")
     for group in groups[:4]:
-        dpl = group["metrics"]["DPL"]
-        flag = (
-            " [red]needs attention[/]" if any(m["flag"] for m in group["metrics"].values()) else ""
-        )
+        dpl, (lo, hi) = group["metrics"]["DPL"], group["positive_rate_d_ci95"]
+        flags = [k for k, m in group["metrics"].items() if m["flag"]]
+        flag = f" [red]flagged by {', '.join(flags)}[/]" if flags else f" ({dpl['status']})"
         out.print(
-            f"    {group['value']}: {group['positive_rate_d']:.2%} vs "
-            f"{group['positive_rate_a']:.2%} (DPL {dpl['value']:+.4f}){flag}"
+            f"    {group['value']}: {group['positives_d']:,} of {group['n_d']:,} "
+            f"({group['positive_rate_d']:.2%}, 95% CI {lo:.2%}-{hi:.2%}) vs "
+            f"{group['positive_rate_a']:.2%} for the rest, "
+            f"DPL {dpl['value']:+.4f}, p = {dpl['evidence']['p_value']:.2g}{flag}"
         )
 
 
@@ -164,8 +169,10 @@ def _print_evaluation(report: dict[str, Any], out: Console) -> None:
         out.print(f"  [yellow]slice {column} = {s['value']}:[/] {'; '.join(s['flags'])}")
     bias = report.get("bias") or {}
     for group in bias.get("facets", []):
-        flagged = [k for k, m in group["metrics"].items() if m["flag"]]
-        verdict = f"[red]flagged: {', '.join(flagged)}[/]" if flagged else "no metric flagged"
+        flagged = [
+            f"{k} ({m['evidence']['text']})" for k, m in group["metrics"].items() if m["flag"]
+        ]
+        verdict = f"[red]flagged: {'; '.join(flagged)}[/]" if flagged else "no metric flagged"
         out.print(f"  post-training bias, age_band {group['description']}: {verdict}")
 
 
