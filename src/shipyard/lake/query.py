@@ -153,4 +153,9 @@ def query_error(exc: duckdb.Error, catalog: Catalog) -> InvalidInput:
             f" Datasets: {', '.join(sorted(names)) or 'none yet'}."
         )
         message += hint
+    elif "file system operations are disabled" in message or "read-only" in message:
+        message += (
+            " Queries read only this project's datasets and write nothing; ingest a file "
+            "first to query it, and use --out (or export) to write a result."
+        )
     return InvalidInput(message)
