@@ -90,7 +90,7 @@ def test_hostile_queries_are_refused_and_change_nothing(
     "sql",
     [
         "SELECT country, count(*) AS n FROM loans GROUP BY ALL",
-        "WITH r AS (SELECT * FROM \"loans@1\") SELECT count(*) FROM r",
+        'WITH r AS (SELECT * FROM "loans@1") SELECT count(*) FROM r',
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) FROM n",
         "VALUES (1, 'a'), (2, 'b')",
         "SELECT 1 UNION ALL SELECT 2 EXCEPT SELECT 2",
@@ -136,9 +136,7 @@ def test_the_connection_cannot_write_even_past_the_parser(
     assert not (tmp_path / "out.parquet").exists()
 
 
-def test_unknown_table_and_outside_file_get_a_clear_message(
-    project: Project, loans: Path
-) -> None:
+def test_unknown_table_and_outside_file_get_a_clear_message(project: Project, loans: Path) -> None:
     with pytest.raises(InvalidInput, match="Did you mean 'loans'"):
         query(project, "SELECT * FROM loan")
     with pytest.raises(InvalidInput, match="read only this project's datasets"):

@@ -57,7 +57,8 @@ def test_a_rewritten_value_and_missing_files_are_reported(two_versions: Project)
     for old in _folder(two_versions, "other@1").glob("*.parquet"):
         old.unlink()
     checks = {c.ref: c for c in verify_datasets(two_versions)}
-    assert (checks["events@2"].status, checks["events@2"].detail) == ("changed", "the values differ")
+    changed = checks["events@2"]
+    assert (changed.status, changed.detail) == ("changed", "the values differ")
     assert checks["other@1"].status == "missing"
     assert checks["events@1"].ok
 
