@@ -139,3 +139,17 @@ def test_killed_ingest_publishes_nothing(project: Project, parquet_file: Path, m
     assert result.version.ref == "events@1"
     assert len(project.lake.files(result.version)) >= 1
     json.dumps(result.version.num_rows)
+
+
+def test_sql_ingest_enforces_constraints(project: Project, parquet_file: Path) -> None:
+    from shipyard.analyze.constraints import load_constraints_yaml
+
+    ingest_path(project, parquet_file, "events")
+    sql = "SELECT country, amount FROM events"
+    strict = load_constraints_yaml("rules:\n- {column: amount, rule: range, max: 1}\n")
+    before = _state(project)
+    with pytest.raises(InvalidInput, match="breaks 1 data-quality rule"):
+        ingest_sql(project, sql, "big", constraints=strict)
+    assert _state(project) == before
+    loose = load_constraints_yaml("rules:\n- {column: amount, rule: range, min: 0}\n")
+    assert ingest_sql(project, sql, "big", constraints=loose).version.ref == "big@1"

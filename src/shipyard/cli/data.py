@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import JsonFlag, console, emit_json, human_bytes, table
-from shipyard.errors import InvalidInput
+from shipyard.cli._output import (
+    JsonFlag,
+    console,
+    emit_json,
+    human_bytes,
+    strict_json,
+    table,
+)
+from shipyard.errors import IntegrityError, InvalidInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 datasets_app = typer.Typer(help="List and inspect datasets.", no_args_is_help=True)
 
@@ -42,14 +52,18 @@ def ingest(
         raise InvalidInput("Give the dataset a name with --name NAME.")
     if (path is None) == (sql_query is None):
         raise InvalidInput('Give either a PATH or --sql "SELECT ...", not both or neither.')
+    if sql_query is not None and fmt is not None:
+        raise InvalidInput("--format applies to a file; a --sql query has no format to give.")
     project = project_of(ctx)
+    rules = None
+    if constraints is not None:
+        from shipyard.analyze import load_rules_file
+
+        rules = load_rules_file(constraints)
     with console.status(f"Ingesting into '{name}'..."):
         if sql_query is not None:
-            result = ingest_sql(project, sql_query, name)
+            result = ingest_sql(project, sql_query, name, constraints=rules)
         else:
-            from shipyard.analyze import load_rules_file
-
-            rules = load_rules_file(constraints) if constraints else None
             result = ingest_path(project, path, name, fmt=fmt, constraints=rules)  # type: ignore[arg-type]
     v = result.version
     if as_json:
@@ -99,30 +113,66 @@ def datasets_show(
 ) -> None:
     """Show a dataset version: schema, sizes, fingerprint, source and a sample."""
     from shipyard.catalog.refs import parse_dataset_ref
-    from shipyard.lake import connect_views, quote_ident
+    from shipyard.lake import query, quote_ident
 
     project = project_of(ctx)
     parsed = parse_dataset_ref(ref)
     v = project.catalog.get_dataset_version(parsed.name, parsed.version)
-    con = connect_views(project.catalog, project.lake)
-    try:
-        sample = con.sql(f"SELECT * FROM {quote_ident(v.ref)} LIMIT {max(rows, 0)}").df()
-    finally:
-        con.close()
+    sample = query(project, f"SELECT * FROM {quote_ident(v.ref)}", limit=max(rows, 0))
     if as_json:
-        emit_json({"dataset": v, "sample": sample.astype(str).to_dict(orient="records")})
+        emit_json({"dataset": v, "sample": sample.to_pylist()})
         return
     console.print(f"[bold]{v.ref}[/]  {v.num_rows:,} rows, {human_bytes(v.num_bytes)}")
     console.print(f"fingerprint {v.fingerprint}\nsource      {v.source}")
     console.print(f"created     {v.created_at:%Y-%m-%d %H:%M:%S} UTC by {v.created_by}")
     console.print(table("Schema", ["column", "type"], [(c.name, c.type) for c in v.columns]))
     if rows > 0:
-        console.print(table("Sample", list(sample.columns), sample.astype(str).values.tolist()))
+        console.print(table("Sample", sample.column_names, _rows(sample)))
+
+
+@datasets_app.command("verify")
+def datasets_verify(
+    ctx: typer.Context,
+    ref: Annotated[
+        str | None, typer.Argument(help="NAME or NAME@VERSION; every dataset if omitted.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recompute each version's fingerprint and report any whose files changed on disk."""
+    from shipyard.catalog.refs import parse_dataset_ref
+    from shipyard.lake import verify_datasets
+
+    parsed = parse_dataset_ref(ref) if ref is not None else None
+    checks = verify_datasets(
+        project_of(ctx), parsed.name if parsed else None, parsed.version if parsed else None
+    )
+    bad = [c for c in checks if not c.ok]
+    if as_json:
+        emit_json([{**strict_json(c), "ok": c.ok} for c in checks])
+    else:
+        console.print(
+            table(
+                "Dataset versions",
+                ["dataset", "status", "detail"],
+                [(c.ref, c.status, c.detail) for c in checks],
+            )
+        )
+    if bad:
+        raise IntegrityError(
+            f"{len(bad)} of {len(checks)} dataset version(s) no longer match their "
+            f"fingerprint: {', '.join(f'{c.ref} ({c.detail})' for c in bad)}. Their files "
+            "were changed outside Shipyard; restore them from a backup, or ingest the data "
+            "again as a new version."
+        )
+    if not as_json:
+        console.print(f"All {len(checks)} version(s) match their fingerprint.")
 
 
 def sql(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="A read-only SELECT; datasets are tables.")],
+    sql_query: Annotated[
+        str, typer.Argument(metavar="QUERY", help="A read-only SELECT; datasets are tables.")
+    ],
     out: Annotated[
         Path | None, typer.Option(help="Write the result to FILE.parquet or .csv.")
     ] = None,
@@ -130,33 +180,22 @@ def sql(
     as_json: JsonFlag = False,
 ) -> None:
     """Run read-only SQL over every dataset (NAME is the latest version, "NAME@N" version N)."""
-    import duckdb
-
-    from shipyard.lake import check_read_only, connect_views, query_error
+    from shipyard.lake import export, query
 
     project = project_of(ctx)
-    check_read_only(query)
-    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
-        raise InvalidInput(f"--out must end in .parquet or .csv; got {out.name}.")
-    con = connect_views(project.catalog, project.lake)
-    try:
-        rel = con.sql(query)
-        if out is not None:
-            frame = rel.df()
-            if out.suffix.lower() == ".csv":
-                frame.to_csv(out, index=False)
-            else:
-                frame.to_parquet(out, index=False)
-            console.print(f"Wrote {len(frame):,} rows to {out}")
-            return
-        frame = rel.limit(limit).df()
-    except duckdb.Error as exc:
-        raise query_error(exc, project.catalog) from exc
-    finally:
-        con.close()
-    if as_json:
-        emit_json(frame.astype(object).where(frame.notna(), None).to_dict(orient="records"))
+    if out is not None:
+        written = export(project, sql_query, out)
+        console.print(f"Wrote {written:,} rows to {out}")
         return
-    console.print(table(None, list(frame.columns), frame.astype(str).values.tolist()))
-    if len(frame) == limit:
+    result = query(project, sql_query, limit=limit)
+    if as_json:
+        emit_json(result.to_pylist())
+        return
+    console.print(table(None, result.column_names, _rows(result)))
+    if result.num_rows == limit:
         console.print(f"(first {limit} rows; --limit N for more, --out FILE for all)")
+
+
+def _rows(result: pa.Table) -> list[list[Any]]:
+    columns = [column.to_pylist() for column in result.columns]
+    return [list(row) for row in zip(*columns, strict=True)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.lake import quote_literal
+from shipyard.lake import error_text, quote_literal
 
 FORMATS: dict[str, str] = {
     ".csv": "csv",
@@ -105,6 +105,5 @@ def _csv_delimiter(con: duckdb.DuckDBPyConnection, first: Path) -> str:
 
 
 def first_line(exc: Exception) -> str:
-    """The first line of a library's error message."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The line of a library's error message that says what went wrong."""
+    return error_text(exc)

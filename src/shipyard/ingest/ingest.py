@@ -10,7 +10,7 @@ import duckdb
 
 from shipyard.errors import InvalidInput
 from shipyard.ingest._readers import first_line, rejects, relation, resolve_files
-from shipyard.lake import check_read_only, connect_views, query_error, quote_literal
+from shipyard.lake import query_reader, quote_literal
 from shipyard.lake.publish import Published, publish_staged
 from shipyard.project import Project
 
@@ -74,19 +74,29 @@ def ingest_path(
         return _publish(project, staged, name, source)
 
 
-def ingest_sql(project: Project, sql: str, name: str) -> IngestResult:
-    """Run a read-only query over the datasets and store its result as ``name@N``."""
+def ingest_sql(
+    project: Project, sql: str, name: str, *, constraints: dict[str, Any] | None = None
+) -> IngestResult:
+    """Run a read-only query over the datasets and store its result as ``name@N``.
+
+    The query runs in the lake's read-only sandbox; its rows stream to the new version's
+    staging folder, which only this function writes.
+
+    Raises:
+        InvalidInput: The name is invalid, the SQL is not one read-only query or fails, the
+            result has no rows, or it breaks a ``constraints`` rule of severity error.
+    """
     validate_name(name)
-    check_read_only(sql)
     with project.lake.staging() as staged:
-        con = connect_views(project.catalog, project.lake)
-        try:
-            rel = con.sql(sql)
-            _write(con, rel, staged, None)
-        except duckdb.Error as exc:
-            raise query_error(exc, project.catalog) from exc
-        finally:
-            con.close()
+        with query_reader(project, sql) as reader:
+            con = duckdb.connect()
+            try:
+                con.register("query_result", reader)
+                _write(con, con.sql("SELECT * FROM query_result"), staged, None)
+            finally:
+                con.close()
+        if constraints is not None:
+            _enforce(constraints, staged, name)
         return _publish(project, staged, name, f"sql:{sql.strip()}")
 
 

@@ -3,69 +3,149 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from shipyard.catalog import Catalog
-from shipyard.errors import InvalidInput, did_you_mean
+from shipyard.errors import InvalidInput, NotFound, did_you_mean
+from shipyard.lake._guard import check_read_only, error_text
+from shipyard.lake._lakefs import PROTOCOL, ReadOnlyLakeFS
 from shipyard.lake._sql import quote_ident, quote_literal
 from shipyard.lake.store import Lake
 
-__all__ = ["check_read_only", "connect_views", "query_error"]
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-_READ_ONLY = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+    from shipyard.project import Project
 
+__all__ = ["connect_views", "export", "query", "query_error", "query_reader"]
 
-def check_read_only(sql: str) -> None:
-    """Refuse anything but one SELECT (or EXPLAIN) statement.
-
-    Raises:
-        InvalidInput: The text is empty, is not valid SQL, holds several statements, or
-            writes (INSERT, CREATE, COPY, ATTACH, SET, ...).
-    """
-    if not sql.strip():
-        raise InvalidInput("The SQL query is empty. Give a SELECT statement.")
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise InvalidInput(f"The SQL query does not parse: {_first_line(exc)}") from exc
-    if len(statements) != 1:
-        raise InvalidInput(
-            f"Give exactly one SQL statement; got {len(statements)}. Remove the extra ones."
-        )
-    kind = statements[0].type
-    if kind not in _READ_ONLY:
-        raise InvalidInput(
-            f"Only read-only queries are allowed (SELECT); this is a {kind.name} statement. "
-            "Datasets are immutable: to make a new one, use `shipyard ingest --sql`."
-        )
+_EXPORT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
+_EXPORT_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
 
 
 def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
     """A sandboxed DuckDB connection with a view per dataset.
 
-    ``name`` reads the latest version and ``"name@N"`` version N. The connection can read
-    only the lake's folder and cannot change its own configuration.
+    ``name`` reads the latest version and ``"name@N"`` version N. The connection reaches no
+    file but the lake's, through a read-only file system: whatever SQL it runs, it cannot
+    write a file anywhere, read one outside the lake, load an extension, or change its own
+    configuration.
     """
     con = duckdb.connect()
-    latest: dict[str, str] = {}
-    for version in catalog.list_dataset_versions():
-        source = f"read_parquet('{quote_literal(lake.glob(version))}')"
-        con.execute(f"CREATE VIEW {quote_ident(version.ref)} AS SELECT * FROM {source}")
-        latest[version.name] = version.ref
-    for name, ref in latest.items():
-        con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
-    lake_dir = str(Path(lake.root)) + "/"
-    con.execute(f"SET allowed_directories = ['{quote_literal(lake_dir)}']")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    try:
+        con.register_filesystem(ReadOnlyLakeFS(lake.root))
+        con.execute(f"SET allowed_directories = ['{PROTOCOL}://']")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        latest: dict[str, str] = {}
+        for version in catalog.list_dataset_versions():
+            glob = f"{PROTOCOL}://{version.location}/*.parquet"
+            con.execute(
+                f"CREATE VIEW {quote_ident(version.ref)} AS "
+                f"SELECT * FROM read_parquet('{quote_literal(glob)}')"
+            )
+            latest[version.name] = version.ref
+        for name, ref in latest.items():
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def query(project: Project, sql: str, limit: int | None = None) -> pa.Table:
+    """The result of one read-only query over the datasets, at most ``limit`` rows.
+
+    Raises:
+        InvalidInput: The SQL is not one read-only query, or it fails (an unknown dataset
+            gets a "did you mean").
+    """
+    check_read_only(sql)
+    con = connect_views(project.catalog, project.lake)
+    try:
+        rel = con.sql(sql)
+        if limit is not None:
+            rel = rel.limit(max(limit, 0))
+        return rel.to_arrow_table()
+    except duckdb.Error as exc:
+        raise query_error(exc, project.catalog) from exc
+    finally:
+        con.close()
+
+
+@contextmanager
+def query_reader(project: Project, sql: str) -> Iterator[pa.RecordBatchReader]:
+    """The result of one read-only query as a stream of Arrow batches, for writing elsewhere.
+
+    Raises:
+        InvalidInput: As :func:`query`.
+    """
+    check_read_only(sql)
+    con = connect_views(project.catalog, project.lake)
+    try:
+        try:
+            reader = con.sql(sql).to_arrow_reader()
+        except duckdb.Error as exc:
+            raise query_error(exc, project.catalog) from exc
+        yield reader
+    finally:
+        con.close()
+
+
+def export(project: Project, sql: str, path: str | Path, fmt: str | None = None) -> int:
+    """Write the whole result of a read-only query to a Parquet or CSV file; returns its rows.
+
+    The query runs in the sandbox; only this function's own COPY writes, and never inside
+    the project's ``.shipyard`` folder.
+
+    Raises:
+        InvalidInput: The format is unknown, the path is in ``.shipyard`` or is a folder,
+            or the query is refused or fails.
+        NotFound: The folder to write into does not exist.
+    """
+    target = Path(path).expanduser().resolve()
+    fmt = fmt or _EXPORT_FORMATS.get(target.suffix.lower())
+    if fmt not in _EXPORT_OPTIONS:
+        raise InvalidInput(
+            f"The output file must end in .parquet or .csv (or give the format); "
+            f"got {Path(path).name!r}."
+        )
+    if target.is_relative_to(project.dir.resolve()):
+        raise InvalidInput(
+            f"Cannot write {target}: it is inside the project's {project.dir.name} folder, "
+            "which only Shipyard writes. Choose a path outside it."
+        )
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a folder; give a file path such as {target}/out.{fmt}.")
+    if not target.parent.is_dir():
+        raise NotFound(
+            f"The folder {target.parent} does not exist. Create it first or choose another path."
+        )
+    with query_reader(project, sql) as reader:
+        writer = duckdb.connect()
+        try:
+            writer.register("query_result", reader)
+            rows = writer.execute(
+                f"COPY (SELECT * FROM query_result) TO '{quote_literal(str(target))}' "
+                f"({_EXPORT_OPTIONS[fmt]})"
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise query_error(exc, project.catalog) from exc
+        finally:
+            writer.close()
+    return int(rows[0][0]) if rows else 0
 
 
 def query_error(exc: duckdb.Error, catalog: Catalog) -> InvalidInput:
     """A user-facing error for a failed query, suggesting a dataset for an unknown table."""
-    message = f"The query failed: {_first_line(exc)}"
+    message = f"The query failed: {error_text(exc)}"
     match = re.search(r"Table with name (\S+) does not exist", str(exc))
     if match:
         names = {v.name for v in catalog.list_dataset_versions()}
@@ -73,8 +153,9 @@ def query_error(exc: duckdb.Error, catalog: Catalog) -> InvalidInput:
             f" Datasets: {', '.join(sorted(names)) or 'none yet'}."
         )
         message += hint
+    elif "file system operations are disabled" in message or "read-only" in message:
+        message += (
+            " Queries read only this project's datasets and write nothing; ingest a file "
+            "first to query it, and use --out (or export) to write a result."
+        )
     return InvalidInput(message)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
