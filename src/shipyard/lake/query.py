@@ -15,12 +15,12 @@ from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.lake._guard import check_read_only, error_text
 from shipyard.lake._lakefs import PROTOCOL, ReadOnlyLakeFS
 from shipyard.lake._sql import quote_ident, quote_literal
+from shipyard.lake._workspace import Workspace
 from shipyard.lake.store import Lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from shipyard.project import Project
 
 __all__ = ["connect_views", "export", "query", "query_error", "query_reader"]
 
@@ -60,7 +60,7 @@ def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def query(project: Project, sql: str, limit: int | None = None) -> pa.Table:
+def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
     """The result of one read-only query over the datasets, at most ``limit`` rows.
 
     Raises:
@@ -81,7 +81,7 @@ def query(project: Project, sql: str, limit: int | None = None) -> pa.Table:
 
 
 @contextmanager
-def query_reader(project: Project, sql: str) -> Iterator[pa.RecordBatchReader]:
+def query_reader(project: Workspace, sql: str) -> Iterator[pa.RecordBatchReader]:
     """The result of one read-only query as a stream of Arrow batches, for writing elsewhere.
 
     Raises:
@@ -99,7 +99,7 @@ def query_reader(project: Project, sql: str) -> Iterator[pa.RecordBatchReader]:
         con.close()
 
 
-def export(project: Project, sql: str, path: str | Path, fmt: str | None = None) -> int:
+def export(project: Workspace, sql: str, path: str | Path, fmt: str | None = None) -> int:
     """Write the whole result of a read-only query to a Parquet or CSV file; returns its rows.
 
     The query runs in the sandbox; only this function's own COPY writes, and never inside

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import duckdb
 
 from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.lake._guard import error_text
-
-if TYPE_CHECKING:
-    from shipyard.project import Project
+from shipyard.lake._workspace import Workspace
 
 __all__ = ["VersionCheck", "verify_datasets"]
 
@@ -37,7 +35,7 @@ class VersionCheck:
 
 
 def verify_datasets(
-    project: Project, name: str | None = None, version: int | None = None
+    project: Workspace, name: str | None = None, version: int | None = None
 ) -> list[VersionCheck]:
     """Recompute the fingerprint of each version (of ``name``, or of every dataset).
 
@@ -59,7 +57,7 @@ def verify_datasets(
     return [_check(project, v) for v in versions]
 
 
-def _check(project: Project, v: DatasetVersion) -> VersionCheck:
+def _check(project: Workspace, v: DatasetVersion) -> VersionCheck:
     folder = project.lake.root / v.location
     if not any(folder.glob("*.parquet")):
         return VersionCheck(v.ref, "missing", v.fingerprint, None, f"no Parquet files in {folder}")

@@ -1,0 +1,28 @@
+"""What the lake's project-level functions need of a project, as a structural type.
+
+:class:`shipyard.project.Project` satisfies it. The lake sits below the project (the project
+opens the lake), so it names the shape it reads rather than importing the class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from shipyard.catalog import Catalog
+from shipyard.lake.store import Lake
+
+__all__ = ["Workspace"]
+
+
+class Workspace(Protocol):
+    """A project's catalog, lake and ``.shipyard`` folder."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def lake(self) -> Lake: ...
+
+    @property
+    def dir(self) -> Path: ...

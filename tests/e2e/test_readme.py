@@ -1,0 +1,31 @@
+"""The README's Python snippets run as written, on a fresh machine's fresh folder."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).parents[2] / "README.md"
+
+pytestmark = pytest.mark.e2e
+
+
+def _snippets() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_the_readme_has_python_snippets() -> None:
+    assert _snippets()
+
+
+@pytest.mark.parametrize("index", range(len(_snippets())))
+def test_a_readme_snippet_runs(index: int, tmp_path: Path) -> None:
+    code = _snippets()[index]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
