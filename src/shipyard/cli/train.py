@@ -127,39 +127,12 @@ def train(
     as_json: JsonFlag = False,
 ) -> None:
     """Split, fit (or AutoML with --time-budget), evaluate, and register a model version."""
+    # First, while locals() holds only the parameters: every flag but the ones handled here.
+    flags = {k: v for k, v in locals().items() if k not in ("ctx", "dataset", "target", "as_json")}
     from shipyard.train import TrainSpec
     from shipyard.train import train as run_training
 
-    spec = TrainSpec.of(
-        model_name=model_name,
-        split=split,
-        time_column=time_column,
-        group_column=group_column,
-        split_column=split_column,
-        allow_leakage=allow_leakage,
-        exclude=exclude or (),
-        positive=positive,
-        problem_type=problem_type,
-        seed=seed,
-        family=family,
-        params=_json_params(params),
-        time_budget=time_budget,
-        metric=metric,
-        families=[f.strip() for f in families.split(",")] if families else None,
-        max_trials=max_trials,
-        ensemble=not no_ensemble,
-        threads=threads,
-        backend=backend,
-        ray_address=ray_address,
-        cost_fp=cost_fp,
-        cost_fn=cost_fn,
-        alert_rate=alert_rate,
-        calibration=calibration,
-        slice_by=slice_by or (),
-        facet=facet,
-        facet_values=facet_value or None,
-        facet_threshold=facet_threshold,
-    )
+    spec = TrainSpec.of(**_options(flags))
     project = project_of(ctx)
     with console.status("Training...") as status:
 
@@ -195,6 +168,22 @@ def train(
         )
         return
     _print_result(result)
+
+
+def _options(flags: dict[str, Any]) -> dict[str, Any]:
+    """The command's flags as :meth:`TrainSpec.of` options."""
+    families = flags.pop("families")
+    facet_value = flags.pop("facet_value")
+    no_ensemble = flags.pop("no_ensemble")
+    return {
+        **flags,
+        "exclude": flags["exclude"] or (),
+        "slice_by": flags["slice_by"] or (),
+        "params": _json_params(flags["params"]),
+        "families": [f.strip() for f in families.split(",")] if families else None,
+        "ensemble": not no_ensemble,
+        "facet_values": facet_value or None,
+    }
 
 
 def _json_params(text: str | None) -> dict[str, Any] | None:
