@@ -137,3 +137,13 @@ def test_timely_requests_on_a_kept_alive_connection_are_answered(port: int) -> N
         sock.sendall(b"GET /y HTTP/1.1\r\n")
         time.sleep(HEAD_TIMEOUT / 3)
         assert request(sock, b"Host: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
+def test_an_endless_head_is_cut_off(port: int) -> None:
+    """10 MB of headers, sent fast: closed soon after MAX_HEAD_BYTES (plus socket buffers)."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(5)
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):
+            sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n")
+            for i in range(1000):
+                sock.sendall(b"X-%d: %s\r\n" % (i, b"a" * 10_000))

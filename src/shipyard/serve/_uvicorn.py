@@ -10,7 +10,8 @@ usual case) costs no timer at all:
   later request on a kept-alive connection, until the request line and headers are parsed;
 - the *body* deadline runs from the end of the headers until the last byte of the body.
 
-A connection that misses either is closed; the app sees ``http.disconnect``.
+A connection that misses either is closed; the app sees ``http.disconnect``. So is one whose
+head passes ``max_head_bytes``: h11 has such a limit, httptools has none.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["ReadyServer", "deadline_protocol"]
+__all__ = ["MAX_HEAD_BYTES", "ReadyServer", "deadline_protocol"]
+
+MAX_HEAD_BYTES = 64 * 1024
 
 log = logging.getLogger("shipyard.serve")
 
 
 def deadline_protocol(
-    http: str, *, head_timeout: float, body_timeout: float
+    http: str, *, head_timeout: float, body_timeout: float, max_head_bytes: int = MAX_HEAD_BYTES
 ) -> type[asyncio.Protocol]:
     """uvicorn's ``http`` protocol class (``"httptools"`` or ``"h11"``) with read deadlines.
 
@@ -39,12 +42,14 @@ def deadline_protocol(
         http: Which uvicorn parser to build on.
         head_timeout: Seconds a client has to send a request line and its headers.
         body_timeout: Seconds a client has to send a body once its headers are in.
+        max_head_bytes: Largest request line plus headers accepted.
     """
     base: type[Any] = HttpToolsProtocol if http == "httptools" else H11Protocol
 
     class DeadlineProtocol(base):
         _timer: asyncio.TimerHandle | None = None
         _part = ""  # what the running timer waits for: "headers", "body" or nothing
+        _head_bytes = 0  # of the request head read so far
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
@@ -55,6 +60,7 @@ def deadline_protocol(
             super().data_received(data)
             current = self.cycle
             if current is not cycle:  # the head of a new request was parsed
+                self._head_bytes = 0
                 self._disarm()
                 if current.more_body:
                     self._arm(body_timeout, "body")
@@ -62,8 +68,13 @@ def deadline_protocol(
                 pass  # more of a body: its timer keeps running
             elif cycle is not None and not cycle.response_complete:
                 self._disarm()  # the whole request is in; the app is answering it
-            elif self._part != "headers":
-                self._arm(head_timeout, "headers")  # the first bytes of the next request
+            else:  # all of ``data`` is part of a head still incomplete
+                if self._part != "headers":
+                    self._arm(head_timeout, "headers")  # the first bytes of the next request
+                self._head_bytes += len(data)
+                if self._head_bytes > max_head_bytes and not self.transport.is_closing():
+                    log.info("Closed a connection whose headers passed %d bytes.", max_head_bytes)
+                    self.transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()

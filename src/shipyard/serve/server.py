@@ -148,7 +148,7 @@ def serve_model(
     """
     import uvicorn
 
-    from shipyard.serve._uvicorn import ReadyServer, deadline_protocol
+    from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
 
     check_port(port)
     loaded = load_model(project, ref)
@@ -175,6 +175,7 @@ def serve_model(
             head_timeout=settings.serve_header_timeout,
             body_timeout=settings.serve_body_timeout,
         ),
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         lifespan="on",
         log_level=log_level,
         access_log=False,
