@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     serve_max_rows: int = Field(
         10_000, gt=0, description="Most rows one inference request may carry."
     )
+    serve_max_explain_rows: int = Field(
+        100, gt=0, description="Most rows one ?explain=true inference request may explain."
+    )
+    serve_header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a request's headers before the inference "
+        "server closes the connection.",
+    )
+    serve_body_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client has to send a request's body, once its headers are in, "
+        "before the inference server closes the connection.",
+    )
     batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
 
 

@@ -235,8 +235,22 @@ def test_unknown_route_is_json_404(client: Client) -> None:
     assert "/v1/predict" in body["message"]
 
 
-def test_wrong_method_is_json_405(client: Client) -> None:
-    assert_error(client.get("/invocations"), 405, "MethodNotAllowed")
+def test_wrong_method_is_json_405_with_allow(client: Client) -> None:
+    response = client.get("/invocations")
+    assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["allow"] == "POST"
+    response = client.request("DELETE", "/ping")
+    assert_error(response, 405, "MethodNotAllowed")
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/ping", "/v1/model", "/openapi.json"])
+def test_head_answers_like_get_without_a_body(client: Client, path: str) -> None:
+    got = client.get(path)
+    response = client.request("HEAD", path)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(got.content))
 
 
 def test_explain_returns_top_contributions_that_add_up(
@@ -254,6 +268,50 @@ def test_explain_returns_top_contributions_that_add_up(
         assert probability == pytest.approx(prediction["score"], abs=1e-6)
     plain = client.post("/v1/predict?explain=false", json={"rows": [row]}).json()
     assert "explanation" not in plain["predictions"][0]
+
+
+@pytest.mark.parametrize("query", ["top=101", "top=3", "explain=false&top=3"])
+def test_top_without_explain_is_422(client: Client, row: dict[str, Any], query: str) -> None:
+    response = client.post(f"/v1/predict?{query}", json={"rows": [row]})
+    assert "explain=true" in assert_error(response, 422, "InvalidInput")["message"]
+
+
+def test_explaining_more_rows_than_the_limit_is_413(
+    loaded: LoadedModel, row: dict[str, Any]
+) -> None:
+    client = Client(create_app(loaded, max_body_bytes=10_000, max_rows=20, max_explain_rows=3))
+    response = client.post("/v1/predict?explain=true", json={"rows": [row] * 4})
+    body = assert_error(response, 413, "PayloadTooLarge")
+    assert body["details"] == {"rows": 4, "max_explain_rows": 3}
+    assert "SHIPYARD_SERVE_MAX_EXPLAIN_ROWS" in body["message"]
+    assert client.post("/v1/predict?explain=true", json={"rows": [row] * 3}).status_code == 200
+    assert client.post("/v1/predict", json={"rows": [row] * 4}).status_code == 200
+
+
+def test_a_client_leaving_mid_body_is_not_scored(app: ShipyardServeApp) -> None:
+    incoming = iter(
+        [
+            {"type": "http.request", "body": b'{"rows": [{"amount": 1', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/predict",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+    }
+    anyio.run(app, scope, receive, send)
+    assert "disconnected" in orjson.loads(sent[1]["body"])["message"]
 
 
 @pytest.mark.parametrize("top", ["0", "x", "101"])
@@ -292,6 +350,7 @@ def test_openapi_document_describes_every_route(client: Client) -> None:
         "/openapi.json",
     }
     assert set(doc["components"]["schemas"]["Row"]["required"]) == set(COLUMNS)
+    assert_schema_refuses_no_rows(doc)
     assert doc["components"]["schemas"]["Row"]["properties"]["roaming"]["type"] == [
         "boolean",
         "null",
@@ -360,3 +419,16 @@ def test_multiclass_and_regression_scores(
     else:
         assert isinstance(prediction["score"], float)
         assert "decision" not in prediction
+
+
+def assert_schema_refuses_no_rows(doc: dict[str, Any]) -> None:
+    """The schema says what the server answers 422 to: every way to send no rows is invalid."""
+    schemas = doc["components"]["schemas"]
+    assert schemas["PredictRequest"]["properties"]["rows"]["minItems"] == 1
+    instances, bare, split = schemas["InvocationRequest"]["oneOf"]
+    assert instances["properties"]["instances"]["minItems"] == 1
+    assert bare["minItems"] == 1
+    assert split["properties"]["data"]["minItems"] == 1
+    body = doc["paths"]["/invocations"]["post"]["requestBody"]["content"]
+    csv = body["text/csv"]["schema"]
+    assert csv["minLength"] == 1 and csv["pattern"] == r"\S"

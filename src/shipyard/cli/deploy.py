@@ -19,14 +19,19 @@ def serve(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME.")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
+    ] = 8080,
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json."""
     from shipyard.serve import serve_model
 
     project = project_of(ctx)
-    console.print(f"Serving {ref} on http://{host}:{port} (Ctrl-C to stop)")
-    serve_model(project, ref, host=host, port=port)
+    serve_model(project, ref, host=host, port=port, on_ready=lambda url: _ready(ref, url))
+
+
+def _ready(ref: str, url: str) -> None:
+    console.print(f"Serving {ref} on {url} (Ctrl-C to stop)")
 
 
 def batch(

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from shipyard.serve._app import ShipyardServeApp, create_app
-from shipyard.serve.server import find_free_port, serve_model, wait_until_ready
+from shipyard.serve.server import (
+    bind_socket,
+    check_port,
+    find_free_port,
+    serve_model,
+    wait_until_ready,
+)
 
 __all__ = [
     "ShipyardServeApp",
+    "bind_socket",
+    "check_port",
     "create_app",
     "find_free_port",
     "serve_model",

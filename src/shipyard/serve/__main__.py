@@ -20,7 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         project = open_project(args.project, face="serve")
-        serve_model(project, args.ref, host=args.host, port=args.port, log_level=args.log_level)
+        serve_model(
+            project,
+            args.ref,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            on_ready=lambda url: print(f"Serving {args.ref} on {url}", flush=True),
+        )
     except ShipyardError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
         return 1

@@ -76,16 +76,21 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                         "instances": {
                             "type": "array",
                             "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
+                            "minItems": 1,
                         }
                     },
                 },
-                {"type": "array", "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]}},
+                {
+                    "type": "array",
+                    "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
+                    "minItems": 1,
+                },
                 {
                     "type": "object",
                     "required": ["columns", "data"],
                     "properties": {
-                        "columns": {"type": "array", "items": {"type": "string"}},
-                        "data": {"type": "array", "items": {"type": "array"}},
+                        "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
                     },
                 },
             ]
@@ -170,7 +175,7 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
     }
     scoring_errors = {
         "400": _error("The body is not valid JSON or UTF-8 CSV."),
-        "413": _error("The body has too many bytes or rows."),
+        "413": _error("The body has too many bytes or rows (or rows to explain)."),
         "415": _error("Unsupported Content-Type."),
         "422": _error("A column is missing or has the wrong type, or there are no rows."),
     }
@@ -194,8 +199,10 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                         "text/csv": {
                             "schema": {
                                 "type": "string",
-                                "description": "Rows in signature order, with or without a "
-                                f"header line: {','.join(names)}.",
+                                "minLength": 1,
+                                "pattern": r"\S",
+                                "description": "At least one row, values in signature order, "
+                                f"with or without a header line: {','.join(names)}.",
                             }
                         },
                     },
@@ -224,7 +231,8 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                         "in": "query",
                         "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-                        "description": "How many contributions per row, largest first.",
+                        "description": "How many contributions per row, largest first; "
+                        "only with explain=true (422 without it).",
                     },
                 ],
                 "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},

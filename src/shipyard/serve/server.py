@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib.util
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 
 import httpx
 
-from shipyard.errors import BackendUnavailable
+from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, ShipyardError
 from shipyard.project import Project
 from shipyard.registry import load_model
 from shipyard.serve._app import create_app
 
-__all__ = ["find_free_port", "serve_model"]
+__all__ = ["bind_socket", "check_port", "find_free_port", "serve_model", "wait_until_ready"]
+
+_MAX_PORT = 65_535
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
@@ -47,6 +51,72 @@ def wait_until_ready(process: subprocess.Popen[bytes], url: str, *, timeout: flo
     raise BackendUnavailable(f"The inference server did not answer {url} within {timeout:.0f} s.")
 
 
+def check_port(port: int) -> None:
+    """Refuse a TCP port outside 0-65535 (0 asks the system for a free one).
+
+    Raises:
+        InvalidInput: ``port`` is out of range.
+    """
+    if not 0 <= port <= _MAX_PORT:
+        raise InvalidInput(
+            f"The 'port' parameter of serve must be from 1 to {_MAX_PORT}, or 0 for any free "
+            f"port. Got {port} instead.",
+            details={"port": port},
+        )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (``port`` 0: a free one) for uvicorn to listen on.
+
+    Raises:
+        InvalidInput: ``port`` is out of range, ``host`` is not an address of this machine,
+            or the port needs privileges this process lacks.
+        Conflict: Another process already listens on the port.
+    """
+    check_port(port)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInput(
+            f"Cannot listen on host {host!r} ({exc}). Give a name or address of this machine, "
+            "such as 127.0.0.1 or 0.0.0.0.",
+            details={"host": host},
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        # Like uvicorn: a restart may reuse a port whose old connections are in TIME_WAIT
+        # (a port someone listens on still fails with EADDRINUSE).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise _bind_error(exc, host, port) from None
+    return sock
+
+
+def _bind_error(exc: OSError, host: str, port: int) -> ShipyardError:
+    details = {"host": host, "port": port}
+    if exc.errno == errno.EADDRINUSE:
+        return Conflict(
+            f"Port {port} on {host} is already in use by another process. Stop that process, "
+            "or choose another port with --port (0 picks a free one).",
+            details=details,
+        )
+    if exc.errno == errno.EACCES:
+        return InvalidInput(
+            f"This process may not listen on port {port} of {host}: ports below 1024 need "
+            "administrator rights. Choose a port from 1024 to 65535.",
+            details=details,
+        )
+    return InvalidInput(
+        f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Check that {host} is an "
+        "address of this machine.",
+        details=details,
+    )
+
+
 def serve_model(
     project: Project,
     ref: str,
@@ -54,42 +124,73 @@ def serve_model(
     host: str = "127.0.0.1",
     port: int = 8080,
     log_level: str = "warning",
+    on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the model version ``ref`` (``fraud@prod``, ``fraud:3``) until interrupted.
 
-    Loads and verifies the bundle once, records a ``serve.start`` audit event, then runs
-    uvicorn in this process (uvloop and httptools when installed). Blocks until Ctrl-C or
-    SIGTERM, which uvicorn turns into a graceful shutdown.
+    Checks the port, loads and verifies the bundle once, binds the port, records a
+    ``serve.start`` audit event, then runs uvicorn in this process (uvloop and httptools when
+    installed). Blocks until Ctrl-C or SIGTERM, which uvicorn turns into a graceful shutdown.
+
+    Args:
+        project: The open project holding the model.
+        ref: The model version to serve.
+        host: Address to listen on.
+        port: Port to listen on; 0 picks a free one.
+        log_level: uvicorn's log level.
+        on_ready: Called with the server's URL once it accepts requests.
 
     Raises:
+        InvalidInput: The port is out of range or cannot be listened on.
         NotFound: No such model, version or alias.
         IntegrityError: The bundle does not match its manifest.
+        Conflict: Another process listens on the port.
     """
     import uvicorn
 
+    from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
+
+    check_port(port)
     loaded = load_model(project, ref)
     settings = project.settings
     app = create_app(
-        loaded, max_body_bytes=settings.serve_max_body_bytes, max_rows=settings.serve_max_rows
+        loaded,
+        max_body_bytes=settings.serve_max_body_bytes,
+        max_rows=settings.serve_max_rows,
+        max_explain_rows=settings.serve_max_explain_rows,
     )
+    sock = bind_socket(host, port)
+    port = int(sock.getsockname()[1])
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     details = {"ref": ref, "host": host, "port": port}
     project.catalog.record_event(
         "serve.start", "model", loaded.version.ref, actor=project.actor, details=details
     )
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        http=deadline_protocol(
+            http,
+            head_timeout=settings.serve_header_timeout,
+            body_timeout=settings.serve_body_timeout,
+        ),
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         lifespan="on",
         log_level=log_level,
         access_log=False,
         server_header=False,
         workers=None,
     )
+    server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None)
     # The model, pandas and LightGBM make a large heap that never dies; freezing it keeps the
     # collector from walking it again and again, which shows as latency spikes at p99.
     gc.collect()
     gc.freeze()
-    uvicorn.Server(config).run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        # Frozen objects are never collected at exit, so DuckDB's nanobind bindings would
+        # report each still-alive object as "leaked" on stderr.
+        gc.unfreeze()
+        sock.close()
