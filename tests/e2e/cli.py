@@ -1,4 +1,4 @@
-"""Run the real ``shipyard`` command in a subprocess."""
+"""Run the real ``shipyard`` command in a subprocess, and make a demo-data project with it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from shipyard.demo import generate
 
 
 def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -22,3 +24,12 @@ def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedP
     if check and proc.returncode != 0:
         raise AssertionError(f"shipyard {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def make_project(root: Path, *, subscribers: int, days: int, seed: int) -> Path:
+    """A project with the demo's subscribers, usage and labels ingested through the CLI."""
+    generate(root / "raw", subscribers=subscribers, days=days, seed=seed)
+    shipyard(root, "init")
+    for name in ("subscribers", "usage", "labels"):
+        shipyard(root, "ingest", str(root / "raw" / f"{name}.parquet"), "--name", name)
+    return root

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.demo import drift_start, training_table_sql
-from tests.e2e.cli import shipyard
-from tests.e2e.conftest import make_project
+from tests.e2e.cli import make_project, shipyard
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,7 @@ import pytest
 
 from shipyard.demo import drift_start, training_table_sql
 from shipyard.serve import find_free_port, wait_until_ready
-from tests.e2e.cli import shipyard
-from tests.e2e.conftest import make_project
+from tests.e2e.cli import make_project, shipyard
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from shipyard.serve import find_free_port, wait_until_ready
 pytestmark = pytest.mark.e2e
 
 
-def test_serve_model_answers_http_on_loopback(project: Project) -> None:
+def test_serve_model_answers_http_on_loopback(served_project: Project) -> None:
     port = find_free_port()
     command = [
         sys.executable,
@@ -28,7 +28,7 @@ def test_serve_model_answers_http_on_loopback(project: Project) -> None:
         "import sys; from shipyard.project import open_project; "
         "from shipyard.serve import serve_model; "
         "serve_model(open_project(sys.argv[1], face='serve'), 'm@prod', port=int(sys.argv[2]))",
-        str(project.root),
+        str(served_project.root),
         str(port),
     ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -55,16 +55,16 @@ def test_serve_model_answers_http_on_loopback(project: Project) -> None:
         proc.wait(timeout=30)
         proc.stdout.close()  # type: ignore[union-attr]
 
-    events = project.catalog.list_events(limit=20, object_type="model")
+    events = served_project.catalog.list_events(limit=20, object_type="model")
     starts = [e for e in events if e.action == "serve.start"]
     assert starts and starts[0].object_id == "m:1"
     assert starts[0].details["port"] == port
 
 
-def test_cli_serve_says_serving_once_ready_and_stops_quietly(project: Project) -> None:
+def test_cli_serve_says_serving_once_ready_and_stops_quietly(served_project: Project) -> None:
     env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
     env.update(COLUMNS="200", SHIPYARD_SERVE_HEADER_TIMEOUT="1")
-    command = [sys.executable, "-m", "shipyard", "-C", str(project.root), "serve", "m@prod"]
+    command = [sys.executable, "-m", "shipyard", "-C", str(served_project.root), "serve", "m@prod"]
     proc = subprocess.Popen(
         [*command, "--port", "0"],
         stdout=subprocess.PIPE,
@@ -98,7 +98,7 @@ def test_cli_serve_says_serving_once_ready_and_stops_quietly(project: Project) -
                     break
             assert time.monotonic() - start < 3.0
 
-        second = shipyard(project.root, "serve", "m@prod", "--port", str(port), check=False)
+        second = shipyard(served_project.root, "serve", "m@prod", "--port", str(port), check=False)
         assert second.returncode == 1, second.stderr
         assert f"Port {port} on 127.0.0.1 is already in use" in second.stderr
         assert "Serving" not in second.stdout and "Traceback" not in second.stderr
@@ -109,17 +109,17 @@ def test_cli_serve_says_serving_once_ready_and_stops_quietly(project: Project) -
 
 
 @pytest.mark.parametrize("port", ["70000", "-1"])
-def test_cli_serve_refuses_a_port_out_of_range(project: Project, port: str) -> None:
-    proc = shipyard(project.root, "serve", "m@prod", "--port", port, check=False)
+def test_cli_serve_refuses_a_port_out_of_range(served_project: Project, port: str) -> None:
+    proc = shipyard(served_project.root, "serve", "m@prod", "--port", port, check=False)
     assert proc.returncode == 1
     assert "from 1 to 65535, or 0 for any free port" in proc.stderr
     assert f"Got {port} instead" in proc.stderr
     assert "Serving" not in proc.stdout and "Traceback" not in proc.stderr
 
 
-def test_cli_serve_refuses_an_unknown_model_before_listening(project: Project) -> None:
+def test_cli_serve_refuses_an_unknown_model_before_listening(served_project: Project) -> None:
     port = find_free_port()
-    proc = shipyard(project.root, "serve", "nope@prod", "--port", str(port), check=False)
+    proc = shipyard(served_project.root, "serve", "nope@prod", "--port", str(port), check=False)
     assert proc.returncode == 1
     assert "nope" in proc.stderr and "NotFound" in proc.stderr
     assert "Serving" not in proc.stdout and "Traceback" not in proc.stderr

@@ -320,11 +320,20 @@ def test_explain_top_out_of_range_is_422(client: Client, row: dict[str, Any], to
     assert "top" in assert_error(response, 422, "InvalidInput")["message"]
 
 
-def test_explain_on_a_forest_is_501(project: Project, row: dict[str, Any]) -> None:
+def test_explain_on_a_forest_is_501(served_project: Project, row: dict[str, Any]) -> None:
     from shipyard.registry import load_model
 
-    train(project, "d", "y", model_name="forest", family="random_forest", exclude=["tier", "spend"])
-    client = Client(create_app(load_model(project, "forest"), max_body_bytes=10_000, max_rows=5))
+    train(
+        served_project,
+        "d",
+        "y",
+        model_name="forest",
+        family="random_forest",
+        exclude=["tier", "spend"],
+    )
+    client = Client(
+        create_app(load_model(served_project, "forest"), max_body_bytes=10_000, max_rows=5)
+    )
     response = client.post("/v1/predict?explain=true", json={"rows": [row]})
     assert "random_forest" in assert_error(response, 501, "NotSupported")["message"]
     assert client.post("/v1/predict", json={"rows": [row]}).status_code == 200
@@ -394,7 +403,7 @@ def test_limits_must_be_positive(loaded: LoadedModel) -> None:
 
 @pytest.mark.parametrize("problem", ["multiclass", "regression"])
 def test_multiclass_and_regression_scores(
-    project: Project, row: dict[str, Any], problem: str
+    served_project: Project, row: dict[str, Any], problem: str
 ) -> None:
     from shipyard.registry import load_model
 
@@ -402,7 +411,7 @@ def test_multiclass_and_regression_scores(
     others = {"tier", "spend", "y"} - {target}
     name = f"m_{problem}"
     train(
-        project,
+        served_project,
         "d",
         target,
         model_name=name,
@@ -410,7 +419,7 @@ def test_multiclass_and_regression_scores(
         problem_type=problem,
         split="random",
     )
-    client = Client(create_app(load_model(project, name), max_body_bytes=10_000, max_rows=5))
+    client = Client(create_app(load_model(served_project, name), max_body_bytes=10_000, max_rows=5))
     prediction = client.post("/v1/predict", json={"rows": [row]}).json()["predictions"][0]
     if problem == "multiclass":
         assert set(prediction["score"]) == {"high", "low", "mid"}
