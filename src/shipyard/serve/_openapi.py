@@ -36,8 +36,23 @@ def _error(description: str) -> dict[str, Any]:
 def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document describing the routes, bodies and errors for this model."""
     inputs = signature.get("inputs", [])
-    names = [col["name"] for col in inputs]
     problem = signature.get("problem_type", "binary")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": f"Shipyard model {version.ref}",
+            "version": str(version.version),
+            "description": f"Inference endpoint for the {problem} model {version.ref}. "
+            "Every error answers with the Error body and a 4xx status.",
+        },
+        "paths": _paths([col["name"] for col in inputs]),
+        "components": {"schemas": {**_model_schemas(inputs, problem), **_SCHEMAS}},
+    }
+
+
+def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]:
+    """The schemas that depend on the model: its row, and what a prediction holds."""
+    names = [col["name"] for col in inputs]
     row = {
         "type": "object",
         "description": "One row: a value per input column (extra keys are ignored).",
@@ -54,46 +69,13 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
         score = {"type": "number", "description": "P(positive class)."}
     else:
         score = {"type": "number", "description": "The predicted value."}
-    schemas: dict[str, Any] = {
+    return {
         "Row": row,
         "PositionalRow": {
             "type": "array",
             "description": f"Values in signature order: {', '.join(names)}.",
             "minItems": len(names),
             "maxItems": len(names),
-        },
-        "PredictRequest": {
-            "type": "object",
-            "required": ["rows"],
-            "properties": {"rows": {"type": "array", "items": _ref("Row"), "minItems": 1}},
-        },
-        "InvocationRequest": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["instances"],
-                    "properties": {
-                        "instances": {
-                            "type": "array",
-                            "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
-                            "minItems": 1,
-                        }
-                    },
-                },
-                {
-                    "type": "array",
-                    "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
-                    "minItems": 1,
-                },
-                {
-                    "type": "object",
-                    "required": ["columns", "data"],
-                    "properties": {
-                        "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                        "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
-                    },
-                },
-            ]
         },
         "Prediction": {
             "type": "object",
@@ -107,72 +89,138 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
                 "explanation": _ref("Explanation"),
             },
         },
-        "Explanation": {
-            "type": "object",
-            "description": "With ?explain=true: base + the sum of every feature's "
-            "contribution = raw_score (only the top ones are listed).",
-            "required": ["space", "base", "raw_score", "contributions", "explained_by", "exact"],
-            "properties": {
-                "space": {"enum": ["log-odds", "margin", "value", "probability"]},
-                "base": {"type": "number"},
-                "raw_score": {"type": "number"},
-                "contributions": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["feature", "value", "contribution"],
-                        "properties": {
-                            "feature": {"type": "string"},
-                            "value": {},
-                            "contribution": {"type": "number"},
-                        },
+    }
+
+
+# The schemas every model's document shares.
+_SCHEMAS: dict[str, Any] = {
+    "PredictRequest": {
+        "type": "object",
+        "required": ["rows"],
+        "properties": {"rows": {"type": "array", "items": _ref("Row"), "minItems": 1}},
+    },
+    "InvocationRequest": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["instances"],
+                "properties": {
+                    "instances": {
+                        "type": "array",
+                        "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
+                        "minItems": 1,
+                    }
+                },
+            },
+            {
+                "type": "array",
+                "items": {"oneOf": [_ref("Row"), _ref("PositionalRow")]},
+                "minItems": 1,
+            },
+            {
+                "type": "object",
+                "required": ["columns", "data"],
+                "properties": {
+                    "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
+                },
+            },
+        ]
+    },
+    "Explanation": {
+        "type": "object",
+        "description": "With ?explain=true: base + the sum of every feature's "
+        "contribution = raw_score (only the top ones are listed).",
+        "required": ["space", "base", "raw_score", "contributions", "explained_by", "exact"],
+        "properties": {
+            "space": {"enum": ["log-odds", "margin", "value", "probability"]},
+            "base": {"type": "number"},
+            "raw_score": {"type": "number"},
+            "contributions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["feature", "value", "contribution"],
+                    "properties": {
+                        "feature": {"type": "string"},
+                        "value": {},
+                        "contribution": {"type": "number"},
                     },
                 },
-                "explained_by": {"type": "string", "description": "The family explaining."},
-                "exact": {
-                    "type": "boolean",
-                    "description": "False when an ensemble member stands in for the ensemble.",
-                },
+            },
+            "explained_by": {"type": "string", "description": "The family explaining."},
+            "exact": {
+                "type": "boolean",
+                "description": "False when an ensemble member stands in for the ensemble.",
             },
         },
-        "PredictResponse": {
-            "type": "object",
-            "required": ["model", "predictions", "unseen"],
-            "properties": {
-                "model": {"type": "string", "description": "name:version that scored."},
-                "predictions": {"type": "array", "items": _ref("Prediction")},
-                "unseen": {
-                    "type": "object",
-                    "additionalProperties": {"type": "integer"},
-                    "description": "Per column, how many values were categories never seen "
-                    "in training; they were scored as missing.",
-                },
+    },
+    "PredictResponse": {
+        "type": "object",
+        "required": ["model", "predictions", "unseen"],
+        "properties": {
+            "model": {"type": "string", "description": "name:version that scored."},
+            "predictions": {"type": "array", "items": _ref("Prediction")},
+            "unseen": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "Per column, how many values were categories never seen "
+                "in training; they were scored as missing.",
             },
         },
-        "ModelInfo": {
-            "type": "object",
-            "required": ["name", "version", "signature", "metrics"],
-            "properties": {
-                "name": {"type": "string"},
-                "version": {"type": "integer"},
-                "ref": {"type": "string"},
-                "problem_type": {"type": "string"},
-                "signature": {"type": "object"},
-                "metrics": {"type": "object"},
-                "aliases": {"type": "array", "items": {"type": "string"}},
-                "created_at": {"type": "string", "format": "date-time"},
-            },
+    },
+    "ModelInfo": {
+        "type": "object",
+        "required": ["name", "version", "signature", "metrics"],
+        "properties": {
+            "name": {"type": "string"},
+            "version": {"type": "integer"},
+            "ref": {"type": "string"},
+            "problem_type": {"type": "string"},
+            "signature": {"type": "object"},
+            "metrics": {"type": "object"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "created_at": {"type": "string", "format": "date-time"},
         },
-        "Error": {
-            "type": "object",
-            "required": ["error", "message", "details"],
-            "properties": {
-                "error": {"type": "string", "description": "The error kind, e.g. InvalidInput."},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error", "message", "details"],
+        "properties": {
+            "error": {"type": "string", "description": "The error kind, e.g. InvalidInput."},
+            "message": {"type": "string"},
+            "details": {"type": "object"},
         },
-    }
+    },
+}
+
+
+# The query parameters of /v1/predict.
+_PREDICT_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "explain",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "boolean", "default": False},
+        "description": (
+            "Add each row's top feature contributions: base + contributions "
+            "= raw_score (log-odds, margin, value, or an ensemble's "
+            "probability). 501 for a family that cannot explain (forests)."
+        ),
+    },
+    {
+        "name": "top",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
+        "description": "How many contributions per row, largest first; "
+        "only with explain=true (422 without it).",
+    },
+]
+
+
+def _paths(names: list[str]) -> dict[str, Any]:
+    """The routes: health, SageMaker's invocations, predict (with explanations), model."""
     scoring_errors = {
         "400": _error("The body is not valid JSON or UTF-8 CSV."),
         "413": _error("The body has too many bytes or rows (or rows to explain)."),
@@ -214,27 +262,7 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
             "post": {
                 "summary": "Score JSON rows.",
                 "operationId": "predict",
-                "parameters": [
-                    {
-                        "name": "explain",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "boolean", "default": False},
-                        "description": (
-                            "Add each row's top feature contributions: base + contributions "
-                            "= raw_score (log-odds, margin, value, or an ensemble's "
-                            "probability). 501 for a family that cannot explain (forests)."
-                        ),
-                    },
-                    {
-                        "name": "top",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-                        "description": "How many contributions per row, largest first; "
-                        "only with explain=true (422 without it).",
-                    },
-                ],
+                "parameters": _PREDICT_PARAMETERS,
                 "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},
                 "responses": {
                     "200": ok,
@@ -260,14 +288,4 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
             }
         },
     }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": f"Shipyard model {version.ref}",
-            "version": str(version.version),
-            "description": f"Inference endpoint for the {problem} model {version.ref}. "
-            "Every error answers with the Error body and a 4xx status.",
-        },
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
+    return paths
