@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.artifacts.base import ArtifactStore
+from shipyard.artifacts.base import ArtifactStore, StoredEntry
 from shipyard.artifacts.bundle import (
     check_library_versions,
     load_verified_pickle,
@@ -14,6 +14,7 @@ from shipyard.artifacts.fs import FsspecArtifactStore
 __all__ = [
     "ArtifactStore",
     "FsspecArtifactStore",
+    "StoredEntry",
     "check_library_versions",
     "load_verified_pickle",
     "open_artifacts",
