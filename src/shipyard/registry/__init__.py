@@ -6,8 +6,16 @@ from shipyard.registry.registry import (
     LoadedModel,
     load_model,
     promote,
+    publish_model,
     register_model,
     resolve_model,
 )
 
-__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
+__all__ = [
+    "LoadedModel",
+    "load_model",
+    "promote",
+    "publish_model",
+    "register_model",
+    "resolve_model",
+]

@@ -17,14 +17,23 @@ from shipyard.catalog.refs import parse_model_ref
 from shipyard.entities import ModelVersion
 from shipyard.errors import InvalidInput
 from shipyard.project import Project
+from shipyard.staging import staging_dir
 from shipyard.types import ENVIRONMENTS, JSON
 
 if TYPE_CHECKING:
     from shipyard.model import TabularModel
 
-__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
+__all__ = [
+    "LoadedModel",
+    "load_model",
+    "promote",
+    "publish_model",
+    "register_model",
+    "resolve_model",
+]
 
 _MODEL_FILE = "model.pkl"
+_BUNDLE_PREFIX = "shipyard-bundle-"
 _LIBRARIES = (
     "shipyard",
     "lightgbm",
@@ -56,12 +65,17 @@ def register_model(
     metrics: JSON,
     lineage: JSON,
     extra_files: dict[str, bytes] | None = None,
+    pending: bool = False,
 ) -> ModelVersion:
     """Write a bundle (model, signature, metrics, lineage, library versions, manifest) and
-    register it as the next version of ``name``."""
+    register it as the next version of ``name``.
+
+    The version is ready at once; with ``pending`` it stays hidden (not resolved, listed or
+    promoted) until :func:`publish_model` makes it ready, so a caller that still has to
+    store what goes with it (a report) never exposes a half-made version.
+    """
     parse_model_ref(name)
-    with tempfile.TemporaryDirectory(prefix="shipyard-bundle-") as tmp:
-        folder = Path(tmp)
+    with staging_dir(Path(tempfile.gettempdir()), _BUNDLE_PREFIX) as folder:
         with (folder / _MODEL_FILE).open("wb") as fh:
             pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         meta = {
@@ -89,6 +103,30 @@ def register_model(
         signature=model.signature,
         metrics=metrics,
         lineage=lineage,
+        actor=project.actor,
+        pending=pending,
+    )
+
+
+def publish_model(
+    project: Project,
+    version: ModelVersion,
+    *,
+    run_metrics: JSON | None = None,
+    run_outputs: JSON | None = None,
+) -> ModelVersion:
+    """Make a version registered with ``pending=True`` ready, finishing its run (if any)
+    with ``run_metrics`` and ``run_outputs`` in the same catalog transaction.
+
+    Raises:
+        NotFound: No such version.
+        Conflict: The version is ready already, or its run is no longer running.
+    """
+    return project.catalog.publish_model_version(
+        version.name,
+        version.version,
+        run_metrics=run_metrics,
+        run_outputs=run_outputs,
         actor=project.actor,
     )
 
