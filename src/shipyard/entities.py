@@ -84,8 +84,8 @@ class ModelVersion:
     """A registered model version ``name:version`` and the bundle it points at.
 
     ``status`` is ``ready`` for a version that can be resolved, loaded and promoted, or
-    ``pending`` while the job that registered it still writes its evaluation report (a pending
-    version whose job died stays hidden for good).
+    ``pending`` while the job that registered it still writes its evaluation report, or
+    ``abandoned`` when that job failed or died first (hidden for good).
     """
 
     name: str

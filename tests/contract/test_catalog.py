@@ -224,21 +224,25 @@ def test_a_pending_version_is_hidden_until_published_with_its_run(catalog: Catal
     )
     assert catalog.set_alias("fraud", "prod", 2, actor=ACTOR).version == 2
     assert catalog.list_events(limit=3)[1].action == "model.publish"
-    with pytest.raises(Conflict, match="published already"):
+    with pytest.raises(Conflict, match="ready already"):
         catalog.publish_model_version("fraud", 2, actor=ACTOR)
     with pytest.raises(NotFound):
         catalog.publish_model_version("fraud", 9, actor=ACTOR)
 
 
-def test_a_version_whose_run_died_is_never_published(catalog: Catalog) -> None:
+def test_failing_a_run_abandons_its_pending_version(catalog: Catalog) -> None:
     run = catalog.create_run(
         experiment="fraud", name="j", params={}, tags={}, inputs={}, actor=ACTOR
     )
     assert _model(catalog, run.id, pending=True) == 1
     catalog.finish_run(run.id, status="failed", error="killed", actor=ACTOR)  # liveness repair
-    with pytest.raises(Conflict, match="failed"):
+    with pytest.raises(Conflict, match="abandoned already"):
         catalog.publish_model_version("fraud", 1, actor=ACTOR)
     assert catalog.list_model_versions() == []
+    [dead] = catalog.list_model_versions(include_pending=True)
+    assert dead.status == "abandoned"
+    with pytest.raises(NotFound, match=r"fraud:1 was abandoned"):
+        catalog.get_model_version("fraud", 1)
     with pytest.raises(NotFound, match="No model named 'fraud'"):
         catalog.get_model_version("fraud")
     assert catalog.get_run(run.id).status == "failed"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shipyard.catalog._rows import run_from_row
-from shipyard.catalog._tables import run_metrics, runs
+from shipyard.catalog._tables import model_versions, run_metrics, runs
 from shipyard.entities import Actor, Run
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.types import JSON
@@ -116,6 +116,13 @@ class RunsMixin:
         with self._write() as conn:
             found = self._run_row(conn, run_id)
             row = self._finish_in(conn, found, status, metrics, outputs, error)
+            if status == "failed":  # what it registered pending can never be published now
+                conn.execute(
+                    model_versions.update()
+                    .where(model_versions.c.run_id == row["id"])
+                    .where(model_versions.c.status == "pending")
+                    .values(status="abandoned")
+                )
             self._audit(conn, actor, f"run.{status}", "run", row["id"])
         return run_from_row(row)
 

@@ -151,6 +151,9 @@ class Catalog(abc.ABC):
     ) -> Run:
         """End a run as ``finished`` or ``failed``, merging final metrics and outputs.
 
+        Failing a run abandons, in the same transaction, the model versions it registered
+        pending: their status becomes ``abandoned`` and they are never published.
+
         Raises:
             InvalidInput: ``status`` is neither ``finished`` nor ``failed``, or the prefix
                 matches several runs.
@@ -222,8 +225,8 @@ class Catalog(abc.ABC):
 
         Raises:
             NotFound: No such model or version.
-            Conflict: The version is not pending (published already), or its run is no
-                longer running (failed by the liveness repair); nothing was written.
+            Conflict: The version is not pending (published already, or abandoned because
+                its run failed), or its run is no longer running; nothing was written.
             BackendUnavailable: The database cannot be reached or failed.
         """
 
@@ -242,7 +245,7 @@ class Catalog(abc.ABC):
         self, name: str | None = None, *, include_pending: bool = False
     ) -> list[ModelVersion]:
         """Every ready version of ``name`` (or of every model), oldest first; [] when none.
-        ``include_pending`` adds the pending ones (each with ``status="pending"``).
+        ``include_pending`` adds the pending and abandoned ones (see their ``status``).
 
         Raises:
             BackendUnavailable: The database cannot be reached or failed.

@@ -250,7 +250,10 @@ class SqlCatalog(RunsMixin, Catalog):
             if row is None:
                 self._raise_model_not_found(conn, name, f"version {version}")
             if row["status"] != _PENDING:
-                raise Conflict(f"Model version {name}:{version} is published already.")
+                raise Conflict(
+                    f"Model version {name}:{version} cannot be published: it is "
+                    f"{row['status']} already. Nothing was written."
+                )
             if row["run_id"] is not None:
                 run = self._run_row(conn, row["run_id"])
                 if run["status"] != "running":
@@ -379,12 +382,17 @@ class SqlCatalog(RunsMixin, Catalog):
         conn: Connection, name: str, what: str, pending: Any = None
     ) -> NoReturn:
         if pending is not None:
+            ref, run = f"{name}:{pending['version']}", str(pending["run_id"])[:12]
+            why = (
+                f"is pending: the job that registered it (run {run}) has not finished "
+                "writing its evaluation yet. Wait for the job, or use"
+                if pending["status"] == _PENDING
+                else f"was abandoned: the job that registered it (run {run}) failed or died "
+                "before publishing it, so it can never be used. Train again, or use"
+            )
             raise NotFound(
-                f"Model version {name}:{pending['version']} is pending: the job that "
-                f"registered it (run {str(pending['run_id'])[:12]}) has not finished writing "
-                "its evaluation, or died before it did, so it cannot be used. Wait for the "
-                f"job, or use a ready version (`shipyard models list`).",
-                details={"model": name, "version": pending["version"], "status": _PENDING},
+                f"Model version {ref} {why} a ready version (`shipyard models list`).",
+                details={"model": name, "version": pending["version"], "status": pending["status"]},
             )
         query = sa.select(model_versions.c.name).where(model_versions.c.status == _READY)
         names = conn.execute(query.distinct()).scalars().all()

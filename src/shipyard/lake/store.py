@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,11 +84,11 @@ class Lake:
         with staging_dir(self.root / _STAGING) as folder:
             yield folder
 
-    def folders(self) -> list[str]:
-        """The location (``<name>/<id>``) of every published folder, whether or not the
-        catalog names it; the staging area is not listed."""
+    def folders(self) -> list[tuple[str, datetime]]:
+        """Every published folder, whether or not the catalog names it: its location
+        (``<name>/<id>``) and when it was last changed. The staging area is not listed."""
         return sorted(
-            f"{d.parent.name}/{d.name}"
+            (f"{d.parent.name}/{d.name}", datetime.fromtimestamp(d.stat().st_mtime, UTC))
             for d in self.root.glob("*/*")
             if d.is_dir() and d.parent.name != _STAGING
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shipyard.registry.registry import (
     LoadedModel,
+    list_versions,
     load_model,
     promote,
     publish_model,
@@ -13,6 +14,7 @@ from shipyard.registry.registry import (
 
 __all__ = [
     "LoadedModel",
+    "list_versions",
     "load_model",
     "promote",
     "publish_model",

@@ -18,6 +18,7 @@ from shipyard.entities import ModelVersion
 from shipyard.errors import InvalidInput
 from shipyard.project import Project
 from shipyard.staging import staging_dir
+from shipyard.tracking import fail_dead_runs
 from shipyard.types import ENVIRONMENTS, JSON
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LoadedModel",
+    "list_versions",
     "load_model",
     "promote",
     "publish_model",
@@ -129,6 +131,17 @@ def publish_model(
         run_outputs=run_outputs,
         actor=project.actor,
     )
+
+
+def list_versions(
+    project: Project, name: str | None = None, *, include_pending: bool = False
+) -> list[ModelVersion]:
+    """Model versions, oldest first: the ready ones, and with ``include_pending`` also the
+    pending and abandoned ones. Runs whose process died are failed first, so the version a
+    dead job left shows as ``abandoned``, not ``pending``."""
+    if include_pending:
+        fail_dead_runs(project.catalog, project.actor)
+    return project.catalog.list_model_versions(name, include_pending=include_pending)
 
 
 def resolve_model(project: Project, ref: str) -> ModelVersion:
