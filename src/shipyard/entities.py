@@ -81,7 +81,12 @@ class Run:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A registered model version ``name:version`` and the bundle it points at."""
+    """A registered model version ``name:version`` and the bundle it points at.
+
+    ``status`` is ``ready`` for a version that can be resolved, loaded and promoted, or
+    ``pending`` while the job that registered it still writes its evaluation report, or
+    ``abandoned`` when that job failed or died first (hidden for good).
+    """
 
     name: str
     version: int
@@ -94,6 +99,7 @@ class ModelVersion:
     created_by: str
     created_at: datetime
     aliases: tuple[str, ...] = ()
+    status: str = "ready"
 
     @property
     def ref(self) -> str:

@@ -6,6 +6,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,41 @@ def test_a_half_written_folder_counts_as_absent(
     source = _folder(tmp_path)
     store.put_dir(source, "models/m/1")
     assert _files(store.local_dir("models/m/1")) == _files(source)
+
+
+def test_garbage_collection_lists_and_deletes_folders_and_blobs(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    store.put_dir(_folder(tmp_path), "models/fraud/b")
+    store.put_dir(_folder(tmp_path), "models/fraud/a")
+    store.put_bytes("models/fraud/note.txt", b"x")
+    listed = store.list_keys("models/fraud")
+    assert [e.key for e in listed] == ["models/fraud/a", "models/fraud/b", "models/fraud/note.txt"]
+    assert all(e.modified is not None and e.modified >= before for e in listed)
+    assert [e.key for e in store.list_keys("models")] == ["models/fraud"]
+    assert store.list_keys("models/none") == []
+    store.delete("models/fraud/a")
+    store.delete("models/fraud/note.txt")
+    assert not store.exists("models/fraud/a") and store.exists("models/fraud/b")
+    assert [e.key for e in store.list_keys("models/fraud")] == ["models/fraud/b"]
+    with pytest.raises(NotFound):
+        store.local_dir("models/fraud/a")
+    with pytest.raises(NotFound):
+        store.delete("models/fraud/a")
+    with pytest.raises(InvalidInput):
+        store.delete("../x")
+
+
+def test_garbage_collection_finds_a_half_written_folder(
+    object_store: tuple[ArtifactStore, fsspec.AbstractFileSystem],
+) -> None:
+    store, fs = object_store
+    fs.pipe_file(f"{store.uri('models/m/1')}/deadbeef/model.pkl", b"partial")
+    [entry] = store.list_keys("models/m")
+    assert entry.key == "models/m/1" and entry.modified is not None
+    store.delete("models/m/1")
+    assert store.list_keys("models/m") == []
 
 
 def test_an_unreachable_object_store_is_backend_unavailable(tmp_path: Path) -> None:

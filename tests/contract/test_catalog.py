@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from shipyard.catalog import Catalog, open_catalog
 from shipyard.catalog import sql as sql_catalog
 from shipyard.entities import Actor, ColumnSchema
-from shipyard.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
+from shipyard.errors import AlreadyExists, BackendUnavailable, Conflict, InvalidInput, NotFound
 
 ACTOR = Actor("tester", "sdk")
 PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
@@ -180,6 +180,74 @@ def test_aliases_move_and_resolve(catalog: Catalog) -> None:
         catalog.resolve_alias("frauds", "prod")
     with pytest.raises(NotFound):
         catalog.set_alias("fraud", "prod", 9, actor=ACTOR)
+
+
+def _model(catalog: Catalog, run_id: str | None = None, *, pending: bool = False) -> int:
+    return catalog.create_model_version(
+        "fraud",
+        run_id=run_id,
+        bundle_uri="models/fraud/x",
+        problem_type="binary",
+        signature={"inputs": []},
+        metrics={},
+        lineage={},
+        actor=ACTOR,
+        pending=pending,
+    ).version
+
+
+def test_a_pending_version_is_hidden_until_published_with_its_run(catalog: Catalog) -> None:
+    _model(catalog)
+    run = catalog.create_run(
+        experiment="fraud", name="j", params={}, tags={}, inputs={}, actor=ACTOR
+    )
+    assert _model(catalog, run.id, pending=True) == 2
+    assert catalog.get_model_version("fraud").version == 1
+    with pytest.raises(NotFound, match=r"fraud:2 is pending"):
+        catalog.get_model_version("fraud", 2)
+    with pytest.raises(NotFound, match="pending"):
+        catalog.set_alias("fraud", "prod", 2, actor=ACTOR)
+    assert [v.version for v in catalog.list_model_versions()] == [1]
+    listed = catalog.list_model_versions("fraud", include_pending=True)
+    assert [(v.version, v.status) for v in listed] == [(1, "ready"), (2, "pending")]
+
+    ready = catalog.publish_model_version(
+        "fraud", 2, run_metrics={"auc": 0.9}, run_outputs={"model": "fraud:2"}, actor=ACTOR
+    )
+    assert (ready.version, ready.status) == (2, "ready")
+    assert catalog.get_model_version("fraud").version == 2
+    done = catalog.get_run(run.id)
+    assert (done.status, done.metrics, done.outputs) == (
+        "finished",
+        {"auc": 0.9},
+        {"model": "fraud:2"},
+    )
+    assert catalog.set_alias("fraud", "prod", 2, actor=ACTOR).version == 2
+    assert catalog.list_events(limit=3)[1].action == "model.publish"
+    with pytest.raises(Conflict, match="ready already"):
+        catalog.publish_model_version("fraud", 2, actor=ACTOR)
+    with pytest.raises(NotFound):
+        catalog.publish_model_version("fraud", 9, actor=ACTOR)
+
+
+def test_failing_a_run_abandons_its_pending_version(catalog: Catalog) -> None:
+    run = catalog.create_run(
+        experiment="fraud", name="j", params={}, tags={}, inputs={}, actor=ACTOR
+    )
+    assert _model(catalog, run.id, pending=True) == 1
+    catalog.finish_run(run.id, status="failed", error="killed", actor=ACTOR)  # liveness repair
+    with pytest.raises(Conflict, match="abandoned already"):
+        catalog.publish_model_version("fraud", 1, actor=ACTOR)
+    assert catalog.list_model_versions() == []
+    [dead] = catalog.list_model_versions(include_pending=True)
+    assert dead.status == "abandoned"
+    with pytest.raises(NotFound, match=r"fraud:1 was abandoned"):
+        catalog.get_model_version("fraud", 1)
+    with pytest.raises(NotFound, match="No model named 'fraud'"):
+        catalog.get_model_version("fraud")
+    assert catalog.get_run(run.id).status == "failed"
+    assert _model(catalog) == 2  # numbers stay monotonic past the dead one
+    assert [v.version for v in catalog.list_model_versions()] == [2]
 
 
 def test_reports_are_replaced(catalog: Catalog) -> None:

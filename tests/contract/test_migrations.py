@@ -36,3 +36,28 @@ def test_a_0001_catalog_upgrades_in_place_and_keeps_its_runs(tmp_path: Path) -> 
     finally:
         catalog.close()
     assert _migrate.current_revision(sa.create_engine(url)) == _migrate.HEAD
+
+
+def test_model_versions_stored_before_0003_are_ready(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(_migrate._MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        conn.execute(
+            sa.text(
+                "INSERT INTO model_versions (name, version, bundle_uri, problem_type, signature, "
+                "metrics, lineage, created_by, created_at) VALUES ('fraud', 1, 'models/fraud/a', "
+                "'binary', '{}', '{}', '{}', 'me', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+
+    catalog = open_catalog(url)
+    try:
+        assert catalog.get_model_version("fraud").status == "ready"
+        assert [v.ref for v in catalog.list_model_versions()] == ["fraud:1"]
+    finally:
+        catalog.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipyard.artifacts._classpaths import BUNDLE_FORMAT
-from shipyard.artifacts.base import ArtifactStore
+from shipyard.artifacts.base import ArtifactStore, StoredEntry
 from shipyard.artifacts.bundle import (
     check_library_versions,
     load_verified_pickle,
@@ -16,6 +16,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "ArtifactStore",
     "FsspecArtifactStore",
+    "StoredEntry",
     "check_library_versions",
     "load_verified_pickle",
     "open_artifacts",

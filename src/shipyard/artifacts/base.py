@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-__all__ = ["ArtifactStore"]
+__all__ = ["ArtifactStore", "StoredEntry"]
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """A folder or blob found under a prefix: its key and when it was last written (None
+    when the store cannot tell)."""
+
+    key: str
+    modified: datetime | None
 
 
 class ArtifactStore(abc.ABC):
@@ -22,6 +33,7 @@ class ArtifactStore(abc.ABC):
       one succeeds.
     * What is stored is immutable: ``get_bytes`` returns a copy, and the folder
       ``local_dir`` returns must be read, never changed (it may be the stored folder itself).
+    * Only garbage collection deletes (``delete``): a key that no catalog row names.
     * A location to record in the catalog is the key, relative to the store, so a project
       folder can be moved; ``key_of`` also reads the absolute URIs written before that.
     * Errors: a malformed key raises :class:`~shipyard.errors.InvalidInput`; a missing key
@@ -96,5 +108,27 @@ class ArtifactStore(abc.ABC):
         Raises:
             InvalidInput: ``uri`` is a malformed key.
             NotFound: ``uri`` is outside this store and no tail of it is stored here.
+            BackendUnavailable: The store cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def list_keys(self, prefix: str) -> list[StoredEntry]:
+        """What is stored directly under ``prefix`` (folders and blobs), sorted by key; []
+        when nothing is. A folder whose write never committed is listed too, so that garbage
+        collection finds it (``exists`` tells it apart); staging areas are not listed.
+
+        Raises:
+            InvalidInput: ``prefix`` is malformed.
+            BackendUnavailable: The store cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the folder or blob under ``key``, committed or half-written. For garbage
+        collection only: a reader of that key afterwards gets NotFound.
+
+        Raises:
+            InvalidInput: ``key`` is malformed.
+            NotFound: Nothing is stored under ``key``.
             BackendUnavailable: The store cannot be reached or failed.
         """

@@ -9,12 +9,13 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import fsspec
 
-from shipyard.artifacts.base import ArtifactStore
+from shipyard.artifacts.base import ArtifactStore, StoredEntry
 from shipyard.errors import (
     AlreadyExists,
     BackendUnavailable,
@@ -22,10 +23,12 @@ from shipyard.errors import (
     NotFound,
     ShipyardError,
 )
+from shipyard.staging import owned_name, staging_dir, sweep
 
 __all__ = ["FsspecArtifactStore"]
 
 _COMMIT_MARK = "_COMMITTED"
+_STAGING = "_staging"
 
 
 class FsspecArtifactStore(ArtifactStore):
@@ -166,7 +169,9 @@ class FsspecArtifactStore(ArtifactStore):
             cached = self._cache / key.strip("/") / (write_id or "_")
             if cached.is_dir():  # complete: it was renamed into place whole
                 return cached
-            tmp = cached.with_name(f".{cached.name}.{uuid.uuid4().hex}")
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            sweep(cached.parent, f".{cached.name}.")  # copies a dead reader left half-done
+            tmp = cached.with_name(f".{cached.name}.{owned_name()}")
             self._fs.get(f"{path}/{write_id}" if write_id else path, str(tmp), recursive=True)
         (tmp / _COMMIT_MARK).unlink(missing_ok=True)  # a folder written before write ids
         try:
@@ -202,15 +207,13 @@ class FsspecArtifactStore(ArtifactStore):
         return self.uri(key)
 
     def _put_local_dir(self, local_dir: Path, key: str, target: Path) -> None:
-        staging = Path(self._root) / "_staging" / uuid.uuid4().hex
-        with self._backend(f"writing '{key}'"):
-            staging.parent.mkdir(parents=True, exist_ok=True)
+        with self._backend(f"writing '{key}'"), staging_dir(Path(self._root) / _STAGING) as tmp:
+            staging = tmp / "copy"
             shutil.copytree(local_dir, staging)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(staging, target)
             except OSError as exc:  # a non-empty folder is there: a concurrent writer won
-                shutil.rmtree(staging, ignore_errors=True)
                 if not target.exists():
                     raise
                 raise AlreadyExists(f"Artifact '{key}' was written concurrently.") from exc
@@ -227,6 +230,70 @@ class FsspecArtifactStore(ArtifactStore):
             except FileExistsError as exc:
                 raise AlreadyExists(f"Artifact '{key}' was written concurrently.") from exc
         return self.uri(key)
+
+
+    # --- garbage collection ---------------------------------------------------------------
+    def list_keys(self, prefix: str) -> list[StoredEntry]:
+        path = self._path(prefix)
+        base = prefix.strip("/")
+        with self._backend(f"listing '{prefix}'"):
+            if self._local:
+                return _list_local(Path(path), base)
+            try:
+                entries = self._fs.ls(path, detail=True)
+            except FileNotFoundError:
+                return []
+            found = []
+            for entry in entries:
+                name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+                if name in (_STAGING, _COMMIT_MARK) or name.startswith("."):
+                    continue
+                found.append(StoredEntry(f"{base}/{name}", self._modified(entry)))
+        return sorted(found, key=lambda e: e.key)
+
+    def _modified(self, entry: dict[str, Any]) -> datetime | None:
+        """When an object, or the newest object of a folder, was written."""
+        if entry["type"] != "directory":
+            return _entry_time(entry)
+        times = [_entry_time(e) for e in self._fs.find(entry["name"], detail=True).values()]
+        return max((t for t in times if t is not None), default=None)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        with self._backend(f"deleting '{key}'"):
+            if self._local:
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                elif os.path.lexists(path):
+                    os.unlink(path)
+                else:
+                    raise NotFound(f"No artifact '{key}' in {self.root_uri}.")
+                return
+            if not self._fs.exists(path):
+                raise NotFound(f"No artifact '{key}' in {self.root_uri}.")
+            self._fs.rm(path, recursive=True)
+            self._fs.invalidate_cache(path)
+
+
+def _list_local(folder: Path, base: str) -> list[StoredEntry]:
+    if not folder.is_dir():
+        return []
+    found = [
+        StoredEntry(f"{base}/{e.name}", datetime.fromtimestamp(e.stat().st_mtime, UTC))
+        for e in os.scandir(folder)
+        if e.name != _STAGING and not e.name.startswith(".")
+    ]
+    return sorted(found, key=lambda e: e.key)
+
+
+def _entry_time(entry: dict[str, Any]) -> datetime | None:
+    """An object's write time from fsspec's listing: S3's LastModified, memory's created."""
+    value = entry.get("LastModified") or entry.get("created") or entry.get("mtime")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 def _link_into_place(target: Path, data: bytes) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from shipyard.catalog._rows import run_from_row
-from shipyard.catalog._tables import run_metrics, runs
+from shipyard.catalog._tables import model_versions, run_metrics, runs
 from shipyard.entities import Actor, Run
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.types import JSON
@@ -114,17 +114,38 @@ class RunsMixin:
         if status not in ("finished", "failed"):
             raise InvalidInput(f"A run ends as 'finished' or 'failed'. Got '{status}' instead.")
         with self._write() as conn:
-            row = dict(self._run_row(conn, run_id))
-            row.update(
-                status=status,
-                metrics={**row["metrics"], **(metrics or {})},
-                outputs={**row["outputs"], **(outputs or {})},
-                error=error,
-                ended_at=datetime.now(UTC),
-            )
-            conn.execute(runs.update().where(runs.c.id == row["id"]).values(**row))
+            found = self._run_row(conn, run_id)
+            row = self._finish_in(conn, found, status, metrics, outputs, error)
+            if status == "failed":  # what it registered pending can never be published now
+                conn.execute(
+                    model_versions.update()
+                    .where(model_versions.c.run_id == row["id"])
+                    .where(model_versions.c.status == "pending")
+                    .values(status="abandoned")
+                )
             self._audit(conn, actor, f"run.{status}", "run", row["id"])
         return run_from_row(row)
+
+    @staticmethod
+    def _finish_in(
+        conn: Connection,
+        found: Any,
+        status: str,
+        metrics: JSON | None,
+        outputs: JSON | None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        """End the run ``found`` inside the caller's transaction; returns its new row."""
+        row = dict(found)
+        row.update(
+            status=status,
+            metrics={**row["metrics"], **(metrics or {})},
+            outputs={**row["outputs"], **(outputs or {})},
+            error=error,
+            ended_at=datetime.now(UTC),
+        )
+        conn.execute(runs.update().where(runs.c.id == row["id"]).values(**row))
+        return row
 
     def heartbeat(self, host: str, pid: int) -> int:
         with self._write() as conn:

@@ -83,6 +83,8 @@ model_versions = Table(
     Column("lineage", JSON, nullable=False),
     Column("created_by", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "pending" while its job writes the report, "ready" once published; see migration 0003
+    Column("status", String(16), nullable=False, server_default="ready"),
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
 )
 

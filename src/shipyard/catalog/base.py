@@ -151,6 +151,9 @@ class Catalog(abc.ABC):
     ) -> Run:
         """End a run as ``finished`` or ``failed``, merging final metrics and outputs.
 
+        Failing a run abandons, in the same transaction, the model versions it registered
+        pending: their status becomes ``abandoned`` and they are never published.
+
         Raises:
             InvalidInput: ``status`` is neither ``finished`` nor ``failed``, or the prefix
                 matches several runs.
@@ -189,8 +192,13 @@ class Catalog(abc.ABC):
         metrics: JSON,
         lineage: JSON,
         actor: Actor,
+        pending: bool = False,
     ) -> ModelVersion:
         """Register the next version of model ``name`` and return it.
+
+        With ``pending``, the version is recorded (its number is taken for good) but stays
+        hidden: reads, listings and aliases ignore it until :meth:`publish_model_version`
+        makes it ready. A pending version whose job died is never shown.
 
         Raises:
             InvalidInput: A value the catalog cannot store (e.g. a name over 128 characters).
@@ -200,17 +208,44 @@ class Catalog(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
-        """The given version of model ``name`` (latest when None), with its aliases.
+    def publish_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        run_metrics: JSON | None = None,
+        run_outputs: JSON | None = None,
+        actor: Actor,
+    ) -> ModelVersion:
+        """Make a pending version ready and, in the same transaction, finish the run that
+        registered it (``finished``, merging ``run_metrics`` and ``run_outputs``).
+
+        Either both happen or neither: a job killed before this call leaves its version
+        pending and its run running (until the liveness repair fails it).
 
         Raises:
-            NotFound: No such model or version; the message suggests a close name.
+            NotFound: No such model or version.
+            Conflict: The version is not pending (published already, or abandoned because
+                its run failed), or its run is no longer running; nothing was written.
             BackendUnavailable: The database cannot be reached or failed.
         """
 
     @abc.abstractmethod
-    def list_model_versions(self, name: str | None = None) -> list[ModelVersion]:
-        """Every version of ``name`` (or of every model), oldest first; [] when none.
+    def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
+        """The given version of model ``name`` (latest ready one when None), with its aliases.
+
+        Raises:
+            NotFound: No such model or version, or the version is pending (the message says
+                so); the message suggests a close name.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def list_model_versions(
+        self, name: str | None = None, *, include_pending: bool = False
+    ) -> list[ModelVersion]:
+        """Every ready version of ``name`` (or of every model), oldest first; [] when none.
+        ``include_pending`` adds the pending and abandoned ones (see their ``status``).
 
         Raises:
             BackendUnavailable: The database cannot be reached or failed.
@@ -221,7 +256,7 @@ class Catalog(abc.ABC):
         """Point ``name@alias`` at ``version`` (moving it if it pointed elsewhere).
 
         Raises:
-            NotFound: No such model or version.
+            NotFound: No such model or version, or the version is pending.
             Conflict: Concurrent writers kept creating the same alias; nothing was written.
             BackendUnavailable: The database cannot be reached or failed.
         """

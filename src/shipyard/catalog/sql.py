@@ -44,6 +44,7 @@ __all__ = ["SqlCatalog"]
 
 T = TypeVar("T")
 _RACE_RETRIES = 8
+_PENDING, _READY = "pending", "ready"
 
 
 def _now() -> datetime:
@@ -210,6 +211,7 @@ class SqlCatalog(RunsMixin, Catalog):
         metrics: JSON,
         lineage: JSON,
         actor: Actor,
+        pending: bool = False,
     ) -> ModelVersion:
         def attempt(conn: Connection) -> ModelVersion:
             row = {
@@ -223,28 +225,68 @@ class SqlCatalog(RunsMixin, Catalog):
                 "lineage": lineage,
                 "created_by": actor.name,
                 "created_at": _now(),
+                "status": _PENDING if pending else _READY,
             }
             conn.execute(model_versions.insert().values(**row))
             version = model_from_row(row, ())
-            self._audit(conn, actor, "model.register", "model", version.ref, {"run": run_id})
+            details = {"run": run_id, "status": row["status"]}
+            self._audit(conn, actor, "model.register", "model", version.ref, details)
             return version
 
         return self._retrying(attempt)
 
+    def publish_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        run_metrics: JSON | None = None,
+        run_outputs: JSON | None = None,
+        actor: Actor,
+    ) -> ModelVersion:
+        key = (model_versions.c.name == name) & (model_versions.c.version == version)
+        with self._write() as conn:
+            row = conn.execute(sa.select(model_versions).where(key)).mappings().first()
+            if row is None:
+                self._raise_model_not_found(conn, name, f"version {version}")
+            if row["status"] != _PENDING:
+                raise Conflict(
+                    f"Model version {name}:{version} cannot be published: it is "
+                    f"{row['status']} already. Nothing was written."
+                )
+            if row["run_id"] is not None:
+                run = self._run_row(conn, row["run_id"])
+                if run["status"] != "running":
+                    raise Conflict(
+                        f"Model version {name}:{version} cannot be published: its run "
+                        f"{run['id'][:12]} is {run['status']} ({run['error'] or 'no error'}). "
+                        "Nothing was written; train again."
+                    )
+                self._finish_in(conn, run, "finished", run_metrics, run_outputs)
+                self._audit(conn, actor, "run.finished", "run", run["id"])
+            conn.execute(model_versions.update().where(key).values(status=_READY))
+            self._audit(conn, actor, "model.publish", "model", f"{name}:{version}")
+            return model_from_row({**row, "status": _READY}, ())
+
     def get_model_version(self, name: str, version: int | None = None) -> ModelVersion:
         query = sa.select(model_versions).where(model_versions.c.name == name)
         if version is None:
+            query = query.where(model_versions.c.status == _READY)
             query = query.order_by(model_versions.c.version.desc()).limit(1)
         else:
             query = query.where(model_versions.c.version == version)
         with self._read() as conn:
             row = conn.execute(query).mappings().first()
-            if row is None:
-                self._raise_model_not_found(conn, name, f"version {version}")
+            if row is None or row["status"] != _READY:
+                self._raise_model_not_found(conn, name, f"version {version}", row)
             return model_from_row(row, self._aliases_of(conn, name, row["version"]))
 
-    def list_model_versions(self, name: str | None = None) -> list[ModelVersion]:
+    def list_model_versions(
+        self, name: str | None = None, *, include_pending: bool = False
+    ) -> list[ModelVersion]:
         query = sa.select(model_versions).order_by(model_versions.c.name, model_versions.c.version)
+        if not include_pending:
+            query = query.where(model_versions.c.status == _READY)
         if name is not None:
             query = query.where(model_versions.c.name == name)
         with self._read() as conn:
@@ -268,8 +310,8 @@ class SqlCatalog(RunsMixin, Catalog):
                 .mappings()
                 .first()
             )
-            if row is None:
-                self._raise_model_not_found(conn, name, f"version {version}")
+            if row is None or row["status"] != _READY:
+                self._raise_model_not_found(conn, name, f"version {version}", row)
             previous = conn.execute(
                 sa.select(model_aliases.c.version).where(
                     model_aliases.c.name == name, model_aliases.c.alias == alias
@@ -305,7 +347,9 @@ class SqlCatalog(RunsMixin, Catalog):
             ).scalar()
             if version is None:
                 exists = conn.execute(
-                    sa.select(model_versions.c.id).where(model_versions.c.name == name).limit(1)
+                    sa.select(model_versions.c.id)
+                    .where(model_versions.c.name == name, model_versions.c.status == _READY)
+                    .limit(1)
                 ).first()
                 if exists is None:
                     self._raise_model_not_found(conn, name, "")
@@ -334,8 +378,24 @@ class SqlCatalog(RunsMixin, Catalog):
         return tuple(sorted(rows))
 
     @staticmethod
-    def _raise_model_not_found(conn: Connection, name: str, what: str) -> NoReturn:
-        names = conn.execute(sa.select(model_versions.c.name).distinct()).scalars().all()
+    def _raise_model_not_found(
+        conn: Connection, name: str, what: str, pending: Any = None
+    ) -> NoReturn:
+        if pending is not None:
+            ref, run = f"{name}:{pending['version']}", str(pending["run_id"])[:12]
+            why = (
+                f"is pending: the job that registered it (run {run}) has not finished "
+                "writing its evaluation yet. Wait for the job, or use"
+                if pending["status"] == _PENDING
+                else f"was abandoned: the job that registered it (run {run}) failed or died "
+                "before publishing it, so it can never be used. Train again, or use"
+            )
+            raise NotFound(
+                f"Model version {ref} {why} a ready version (`shipyard models list`).",
+                details={"model": name, "version": pending["version"], "status": pending["status"]},
+            )
+        query = sa.select(model_versions.c.name).where(model_versions.c.status == _READY)
+        names = conn.execute(query.distinct()).scalars().all()
         if name in names:
             raise NotFound(f"Model '{name}' has no {what}. See `shipyard models show {name}`.")
         raise NotFound(

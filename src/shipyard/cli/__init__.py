@@ -11,7 +11,7 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
-from shipyard.cli import analyze, data, demo, deploy, models, project, runs, train
+from shipyard.cli import analyze, data, demo, deploy, maintenance, models, project, runs, train
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError, ShipyardWarning
 
@@ -50,6 +50,7 @@ models.register(app)
 runs.register(app)
 deploy.register(app)
 demo.register(app)
+maintenance.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -18,10 +18,24 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
+_STATUS = {"ready": "ready", "pending": "pending (job running)", "abandoned": "pending (job died)"}
+
+
 @models_app.command("list")
-def models_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+def models_list(
+    ctx: typer.Context,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list versions whose job is still running or died (unusable)."
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """List every model version with its aliases and headline metric."""
-    versions = project_of(ctx).catalog.list_model_versions()
+    from shipyard.registry import list_versions
+
+    versions = list_versions(project_of(ctx), include_pending=show_all)
     if as_json:
         emit_json(versions)
         return
@@ -39,13 +53,11 @@ def models_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 headline,
                 v.lineage.get("dataset", ""),
                 f"{v.created_at:%Y-%m-%d %H:%M}",
+                *([_STATUS.get(v.status, v.status)] if show_all else []),
             )
         )
-    console.print(
-        table(
-            "Models", ["model", "aliases", "problem", "test", "trained on", "created (UTC)"], rows
-        )
-    )
+    columns = ["model", "aliases", "problem", "test", "trained on", "created (UTC)"]
+    console.print(table("Models", [*columns, *(["status"] if show_all else [])], rows))
 
 
 @models_app.command("show")

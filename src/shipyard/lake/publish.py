@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard._testhooks import crash_point
 from shipyard.catalog import Catalog
 from shipyard.entities import Actor, DatasetVersion
 from shipyard.errors import InvalidInput, NotFound
@@ -42,6 +43,7 @@ def publish_staged(
         latest = None
     if latest is not None and latest.fingerprint == facts.fingerprint:
         return Published(latest, unchanged=True)
+    crash_point("ingest_staged")
     location = lake.publish(staged, name)
     try:
         version = catalog.create_dataset_version(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import duckdb
 from shipyard.entities import ColumnSchema, DatasetVersion
 from shipyard.errors import IntegrityError
 from shipyard.lake._sql import quote_literal
+from shipyard.staging import staging_dir
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only read_frame needs it
     import pandas as pd
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only read_frame needs it
 __all__ = ["Lake", "TableFacts"]
 
 _STAGING = "_staging"
-_STALE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Lake:
 
     A version is written to ``_staging/<id>`` and renamed into place, and only then recorded
     in the catalog; the catalog is the truth, so a folder the catalog does not name (left by
-    a crash between the two steps) is invisible and swept later.
+    a crash between the two steps) is invisible, and ``shipyard gc`` removes it.
     """
 
     def __init__(self, root: Path) -> None:
@@ -80,14 +79,19 @@ class Lake:
 
     @contextmanager
     def staging(self) -> Iterator[Path]:
-        """A fresh staging folder, removed on exit unless it was published."""
-        self._sweep()
-        folder = self.root / _STAGING / uuid.uuid4().hex
-        folder.mkdir(parents=True)
-        try:
+        """A fresh staging folder, removed on exit unless it was published. What a dead
+        writer left in the staging area is swept first (see :mod:`shipyard.staging`)."""
+        with staging_dir(self.root / _STAGING) as folder:
             yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+
+    def folders(self) -> list[tuple[str, datetime]]:
+        """Every published folder, whether or not the catalog names it: its location
+        (``<name>/<id>``) and when it was last changed. The staging area is not listed."""
+        return sorted(
+            (f"{d.parent.name}/{d.name}", datetime.fromtimestamp(d.stat().st_mtime, UTC))
+            for d in self.root.glob("*/*")
+            if d.is_dir() and d.parent.name != _STAGING
+        )
 
     def publish(self, staged: Path, name: str) -> str:
         """Move a staged folder into place for dataset ``name``; returns its location."""
@@ -126,15 +130,3 @@ class Lake:
         ).hexdigest()
         size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
         return TableFacts(columns, int(rows), size, digest)
-
-    def _sweep(self) -> None:
-        staging = self.root / _STAGING
-        if not staging.is_dir():
-            return
-        cutoff = time.time() - _STALE_SECONDS
-        for folder in staging.iterdir():
-            try:
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
-            except FileNotFoundError:
-                continue

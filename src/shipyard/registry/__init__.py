@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from shipyard.registry.registry import (
     LoadedModel,
+    list_versions,
     load_model,
     promote,
+    publish_model,
     register_model,
     resolve_model,
 )
 
-__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
+__all__ = [
+    "LoadedModel",
+    "list_versions",
+    "load_model",
+    "promote",
+    "publish_model",
+    "register_model",
+    "resolve_model",
+]

@@ -17,14 +17,25 @@ from shipyard.catalog.refs import parse_model_ref
 from shipyard.entities import ModelVersion
 from shipyard.errors import InvalidInput
 from shipyard.project import Project
+from shipyard.staging import staging_dir
+from shipyard.tracking import fail_dead_runs
 from shipyard.types import ENVIRONMENTS, JSON
 
 if TYPE_CHECKING:
     from shipyard.model import TabularModel
 
-__all__ = ["LoadedModel", "load_model", "promote", "register_model", "resolve_model"]
+__all__ = [
+    "LoadedModel",
+    "list_versions",
+    "load_model",
+    "promote",
+    "publish_model",
+    "register_model",
+    "resolve_model",
+]
 
 _MODEL_FILE = "model.pkl"
+_BUNDLE_PREFIX = "shipyard-bundle-"
 _LIBRARIES = (
     "shipyard",
     "lightgbm",
@@ -56,12 +67,17 @@ def register_model(
     metrics: JSON,
     lineage: JSON,
     extra_files: dict[str, bytes] | None = None,
+    pending: bool = False,
 ) -> ModelVersion:
     """Write a bundle (model, signature, metrics, lineage, library versions, manifest) and
-    register it as the next version of ``name``."""
+    register it as the next version of ``name``.
+
+    The version is ready at once; with ``pending`` it stays hidden (not resolved, listed or
+    promoted) until :func:`publish_model` makes it ready, so a caller that still has to
+    store what goes with it (a report) never exposes a half-made version.
+    """
     parse_model_ref(name)
-    with tempfile.TemporaryDirectory(prefix="shipyard-bundle-") as tmp:
-        folder = Path(tmp)
+    with staging_dir(Path(tempfile.gettempdir()), _BUNDLE_PREFIX) as folder:
         with (folder / _MODEL_FILE).open("wb") as fh:
             pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         meta = {
@@ -91,7 +107,42 @@ def register_model(
         metrics=metrics,
         lineage=lineage,
         actor=project.actor,
+        pending=pending,
     )
+
+
+def publish_model(
+    project: Project,
+    version: ModelVersion,
+    *,
+    run_metrics: JSON | None = None,
+    run_outputs: JSON | None = None,
+) -> ModelVersion:
+    """Make a version registered with ``pending=True`` ready, finishing its run (if any)
+    with ``run_metrics`` and ``run_outputs`` in the same catalog transaction.
+
+    Raises:
+        NotFound: No such version.
+        Conflict: The version is ready already, or its run is no longer running.
+    """
+    return project.catalog.publish_model_version(
+        version.name,
+        version.version,
+        run_metrics=run_metrics,
+        run_outputs=run_outputs,
+        actor=project.actor,
+    )
+
+
+def list_versions(
+    project: Project, name: str | None = None, *, include_pending: bool = False
+) -> list[ModelVersion]:
+    """Model versions, oldest first: the ready ones, and with ``include_pending`` also the
+    pending and abandoned ones. Runs whose process died are failed first, so the version a
+    dead job left shows as ``abandoned``, not ``pending``."""
+    if include_pending:
+        fail_dead_runs(project.catalog, project.actor)
+    return project.catalog.list_model_versions(name, include_pending=include_pending)
 
 
 def resolve_model(project: Project, ref: str) -> ModelVersion:

@@ -8,6 +8,7 @@ on train + validation, all within the budget (the whole call, registration inclu
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from shipyard._testhooks import crash_point
 from shipyard.automl import Budget, Clock, RaySearch, SearchProgress, choose_metric, study_storage
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.compute import connect_ray, require_ray
@@ -29,7 +31,7 @@ from shipyard.evaluation import (
 )
 from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_problem
 from shipyard.project import Project
-from shipyard.registry import register_model
+from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat
 from shipyard.train._fitting import (
     CatalogTrialLog,
@@ -124,18 +126,7 @@ def train(
     try:
         fitted = _fit(project, spec, data, run, budget, say, on_trial)
         model_version, evaluation = _publish(project, spec, data, run, fitted, say)
-        run = project.catalog.finish_run(
-            run.id,
-            status="finished",
-            metrics=_flatten(fitted.metrics),
-            outputs={
-                "model": model_version.ref,
-                "unlabelled_rows_dropped": data.unlabelled,
-                "diagnostics": fitted.diagnostics,
-                **({"search": to_json(fitted.summary)} if fitted.summary else {}),
-            },
-            actor=project.actor,
-        )
+        run = project.catalog.get_run(run.id)
     except BaseException as exc:
         project.catalog.finish_run(
             run.id,
@@ -356,7 +347,10 @@ def _publish(
     fitted: Fitted,
     say: Progress,
 ) -> tuple[ModelVersion, StoredEvaluation]:
-    """Log the curves, register the model, store its leaderboard and evaluation report."""
+    """Log the curves, register the model pending, store its leaderboard and evaluation
+    report, then make it ready in the transaction that finishes the run: a job killed on the
+    way leaves no version that can be resolved or promoted (``shipyard gc`` removes its
+    bundle)."""
     for key, values in fitted.curves.items():
         project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
     lineage = {
@@ -378,7 +372,9 @@ def _publish(
         run_id=run.id,
         metrics=fitted.metrics,
         lineage=lineage,
+        pending=True,
     )
+    crash_point("after_bundle")
     if fitted.leaderboard:
         project.catalog.put_report(
             model_version.ref,
@@ -404,7 +400,18 @@ def _publish(
         diagnostics=fitted.diagnostics,
         seed=spec.seed,
     )
-    return model_version, evaluation
+    ready = publish_model(
+        project,
+        model_version,
+        run_metrics=_flatten(fitted.metrics),
+        run_outputs={
+            "model": model_version.ref,
+            "unlabelled_rows_dropped": data.unlabelled,
+            "diagnostics": fitted.diagnostics,
+            **({"search": to_json(fitted.summary)} if fitted.summary else {}),
+        },
+    )
+    return ready, dataclasses.replace(evaluation, model_version=ready)
 
 
 def _model_name(spec: TrainSpec, data: _Prepared) -> str:
