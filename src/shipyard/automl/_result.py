@@ -25,6 +25,8 @@ class Candidate:
     run_id: str | None = None
     default: bool = False
     cut_by_deadline: bool = False
+    predict_seconds: float = 0.0
+    """Seconds it took to predict the validation rows."""
 
     def row(self) -> dict[str, Any]:
         return {
