@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.automl._budget import MIN_BUDGET, Budget, Clock
+from shipyard.automl._budget import MAX_BUDGET, MIN_BUDGET, Budget, Clock
 from shipyard.automl._ensemble import caruana_select, holds_out
 from shipyard.automl._metrics import METRICS, choose_metric, score
 from shipyard.automl._pruner import FamilyMedianPruner
@@ -20,6 +20,7 @@ from shipyard.automl._search import (
 from shipyard.automl._study import StudyStorage, study_storage
 
 __all__ = [
+    "MAX_BUDGET",
     "METRICS",
     "MIN_BUDGET",
     "Budget",

@@ -8,12 +8,16 @@ from collections.abc import Callable
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["MIN_BUDGET", "Budget", "Clock"]
+__all__ = ["MAX_BUDGET", "MIN_BUDGET", "Budget", "Clock"]
 
 Clock = Callable[[], float]
 
 MIN_BUDGET = 5.0
 """Seconds below which a search cannot both try a model and refit it."""
+
+MAX_BUDGET = 7 * 24 * 3600.0
+"""Seconds (7 days) past which a budget is a typo, not a plan: no search needs longer, and
+a converged one stops well before (see :mod:`shipyard.automl._stopping`)."""
 
 
 class Budget:
@@ -24,7 +28,8 @@ class Budget:
         clock: Monotonic seconds; tests inject a fake one.
 
     Raises:
-        InvalidInput: ``seconds`` is not a finite number of at least :data:`MIN_BUDGET`.
+        InvalidInput: ``seconds`` is not a finite number between :data:`MIN_BUDGET` and
+            :data:`MAX_BUDGET`.
     """
 
     def __init__(self, seconds: float, clock: Clock = time.monotonic) -> None:
@@ -42,6 +47,12 @@ class Budget:
             raise InvalidInput(
                 f"A time budget of {seconds:g} s is too small to search and refit a model; "
                 f"give at least {MIN_BUDGET:g} seconds (30 or more for a useful search)."
+            )
+        if seconds > MAX_BUDGET:
+            raise InvalidInput(
+                f"A time budget of {seconds:g} s is more than the maximum of "
+                f"{MAX_BUDGET:,.0f} s (7 days); give at most {MAX_BUDGET:.0f} seconds. "
+                "A search that stops improving ends on its own before its budget."
             )
         self.seconds = float(seconds)
         self.clock = clock

@@ -31,6 +31,7 @@ from shipyard.automl._search import (
     TrialLog,
     quiet_optuna,
 )
+from shipyard.automl._stopping import Earlier
 from shipyard.automl._study import StudyStorage
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.compute import RayCluster
@@ -134,12 +135,16 @@ def search_on_ray(
             open_ = True
             while True:
                 while open_ and len(running) < slots:
-                    seconds = None if run.trials_left(len(running)) == 0 else run.slot()
+                    seconds = None if run.should_stop(len(running)) else run.slot()
                     if seconds is None:
                         open_ = False
                         break
                     trial = study.ask()
                     proposal = run.propose(trial, seconds)
+                    earlier = run.duplicate(trial.number, proposal)
+                    if earlier is not None:
+                        _tell_repeat(study, trial, earlier)
+                        continue
                     run_id = run.start(trial.number, proposal)
                     ref = task.remote(
                         data_ref,
@@ -204,11 +209,21 @@ def _collect(ray: Any, study: optuna.Study, run: SearchRun, entry: _Running, ref
     except ray.exceptions.RayError as exc:  # the worker died (out of memory, node lost)
         _fail(study, run, entry, exc)
         return
-    run.finish(entry.trial.number, entry.proposal, entry.run_id, outcome)
-    if outcome.pruned:
+    if not run.finish(entry.trial.number, entry.proposal, entry.run_id, outcome):
+        study.tell(entry.trial, state=TrialState.FAIL)  # recording it failed, with the error
+    elif outcome.pruned:
         study.tell(entry.trial, state=TrialState.PRUNED)
     else:
         study.tell(entry.trial, outcome.score)
+
+
+def _tell_repeat(study: optuna.Study, trial: optuna.Trial, earlier: Earlier) -> None:
+    """Tell the study a duplicate proposal's outcome: the earlier trial's."""
+    trial.set_user_attr("duplicate_of", earlier.number)
+    if earlier.score is None:
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, earlier.score)
 
 
 def _cancel_late(

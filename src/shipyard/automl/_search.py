@@ -13,19 +13,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
 import optuna
 
 from shipyard.automl._budget import Budget
 from shipyard.automl._ensemble import caruana_select, holds_out
 from shipyard.automl._metrics import higher_is_better, score
+from shipyard.automl._notes import FamilyTally, family_notes
 from shipyard.automl._pruner import FamilyMedianPruner
+from shipyard.automl._result import Candidate, SearchProgress, SearchResult
+from shipyard.automl._stopping import Convergence, Earlier, TriedParams
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.errors import InvalidInput, did_you_mean
-from shipyard.model import FAMILIES, Family, FitResult, get_family
+from shipyard.model import FAMILIES, FitResult, get_family
 
 __all__ = [
     "Candidate",
@@ -34,6 +35,7 @@ __all__ = [
     "SearchProgress",
     "SearchResult",
     "SearchRun",
+    "TrialFailed",
     "TrialLog",
     "TrialOutcome",
     "check_families",
@@ -50,95 +52,6 @@ _CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chos
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
 
 
-@dataclass
-class Candidate:
-    """A finished trial: the fitted model, its validation scores and figures."""
-
-    trial: int
-    family: Family
-    fit: FitResult
-    valid_scores: np.ndarray | None
-    score: float
-    latency_ms: float
-    run_id: str | None = None
-    default: bool = False
-    cut_by_deadline: bool = False
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "trial": self.trial,
-            "family": self.family.name,
-            "params": self.fit.params,
-            "valid_score": self.score,
-            "fit_seconds": round(self.fit.fit_seconds, 4),
-            "predict_ms_per_row": round(self.latency_ms, 4),
-            "best_iteration": self.fit.best_iteration,
-            "default_config": self.default,
-            "cut_by_deadline": self.cut_by_deadline,
-            "run_id": self.run_id,
-        }
-
-
-@dataclass(frozen=True)
-class SearchProgress:
-    """What a progress callback sees after every trial."""
-
-    trials_done: int
-    trials_pruned: int
-    trials_failed: int
-    metric: str
-    best_score: float | None
-    best_family: str | None
-    seconds_left: float
-    last_family: str
-    last_status: str
-
-
-@dataclass
-class SearchResult:
-    """Every finished candidate (best first) and the ensemble chosen from them, if any."""
-
-    metric: str
-    candidates: list[Candidate]
-    trials: int
-    pruned: int
-    failed: int
-    ensemble: dict[int, float] | None = None
-    ensemble_score: float | None = None
-    stopped_by: str = "budget"
-    failures: list[str] = field(default_factory=list)
-    execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
-    """Where the trials ran: the backend and, on Ray, its parallelism and study."""
-
-    @property
-    def best(self) -> Candidate:
-        return self.candidates[0]
-
-    def leaderboard(self) -> list[dict[str, Any]]:
-        """Rows best first: family, params, validation score, fit time, latency per row."""
-        rows = [c.row() for c in self.candidates]
-        if self.ensemble is not None and self.ensemble_score is not None:
-            members = {self.candidates[i].trial: round(w, 4) for i, w in self.ensemble.items()}
-            rows.insert(
-                0,
-                {
-                    "trial": None,
-                    "family": "ensemble",
-                    "params": {"members": members},
-                    "valid_score": self.ensemble_score,
-                    "fit_seconds": round(
-                        sum(self.candidates[i].fit.fit_seconds for i in self.ensemble), 4
-                    ),
-                    "predict_ms_per_row": round(
-                        sum(self.candidates[i].latency_ms for i in self.ensemble), 4
-                    ),
-                },
-            )
-        for rank, row in enumerate(rows, start=1):
-            row["rank"] = rank
-        return rows
-
-
 class TrialLog(Protocol):
     """Where trials are recorded (the catalog, in a training job)."""
 
@@ -149,6 +62,13 @@ class TrialLog(Protocol):
     ) -> None: ...
 
     def fail(self, run_id: str | None, error: BaseException) -> None: ...
+
+
+class TrialFailed(Exception):
+    """A trial that failed and was recorded as failed (its run closed, with the error).
+
+    The only error a search lets Optuna swallow: any other would leave a run open.
+    """
 
 
 def check_families(families: Sequence[str] | None) -> list[str]:
@@ -216,6 +136,10 @@ class SearchRun:
         self.counts = {"done": 0, "pruned": 0, "failed": 0}
         self.failures: list[str] = []
         self.stopped_by = "budget"
+        self.convergence = Convergence(higher_is_better=self.higher)
+        self.tried = TriedParams()
+        self.tallies = {name: FamilyTally() for name in self.families}
+        self.duplicates = 0
 
     def study(self, seed: int, **kwargs: Any) -> optuna.Study:
         """A new study (TPE, family median pruning) whose first trials are each family's
@@ -241,15 +165,18 @@ class SearchRun:
         """Seconds kept at the end of the budget for what follows the search."""
         # Room to refit the best model and most of the next two (an ensemble has up to
         # three); a member whose refit still does not fit keeps its fit on train.
-        n_train = len(self.data.y_train)
-        n_all = n_train + len(self.data.y_valid)
+        n_train, n_valid = len(self.data.y_train), len(self.data.y_valid)
+        top = self._ranked()[:3]
         refit = sum(
-            share * refit_seconds([c], n_train, n_all)
-            for share, c in zip((1.0, 0.75, 0.5), self._ranked()[:3], strict=False)
+            share * refit_seconds([c], n_train, n_train + n_valid)
+            for share, c in zip((1.0, 0.75, 0.5), top, strict=False)
         )
+        # Every member of an ensemble scores the test rows and the diagnostics sample, at
+        # the speed it predicted validation (measured, with a 30% margin).
+        scoring = 1.3 * sum(c.predict_seconds for c in top) * self.data.score_rows / n_valid
         # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
         # catalog) and ensemble selection run after its deadline.
-        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit
+        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit + scoring
 
     def slot(self) -> float | None:
         """Seconds a trial starting now may take, or None when the budget has no room."""
@@ -270,42 +197,77 @@ class SearchRun:
         params = dict(family.defaults) if default else family.suggest(trial, self.data.problem)
         return Proposal(family_name, params, default, seconds)
 
+    def duplicate(self, number: int, proposal: Proposal) -> Earlier | None:
+        """The earlier trial that ran ``proposal``'s parameters, counted as a duplicate
+        (not fit, not recorded); None when the proposal is new."""
+        earlier = self.tried.get(proposal.family, proposal.params)
+        if earlier is not None:
+            self.duplicates += 1
+            self.tallies[proposal.family].duplicates += 1
+            self.convergence.record(None)
+            self._notify(proposal.family, "duplicate")
+        return earlier
+
     def start(self, number: int, proposal: Proposal) -> str | None:
         """Record a trial as started; returns its run id in the log."""
+        self.tallies[proposal.family].trials += 1
         return self.log.start(number, proposal.family, proposal.params) if self.log else None
 
     def finish(
         self, number: int, proposal: Proposal, run_id: str | None, outcome: TrialOutcome
-    ) -> None:
-        """Record a pruned or finished trial; a finished one becomes a candidate."""
-        if outcome.pruned:
-            self.counts["pruned"] += 1
+    ) -> bool:
+        """Record a pruned or finished trial; a finished one becomes a candidate.
+
+        Returns:
+            False when recording it raised: the trial is then recorded as failed, with
+            that error, and is no candidate.
+        """
+        candidate = None
+        if not outcome.pruned:
+            candidate = Candidate(
+                trial=number,
+                family=get_family(proposal.family),
+                fit=outcome.fit,
+                valid_scores=outcome.valid_scores,
+                score=outcome.score,
+                latency_ms=outcome.latency_ms,
+                run_id=run_id,
+                default=proposal.default,
+                cut_by_deadline=outcome.cut_by_deadline,
+                predict_seconds=outcome.predict_seconds,
+            )
+        status = "pruned" if candidate is None else "finished"
+        try:
+            # Before _drop_weak: the log reads the fitted estimator (diagnostics).
             if self.log:
-                self.log.finish(run_id, None, outcome.fit, "pruned")
-            self._notify(proposal.family, "pruned")
-            return
-        candidate = Candidate(
-            trial=number,
-            family=get_family(proposal.family),
-            fit=outcome.fit,
-            valid_scores=outcome.valid_scores,
-            score=outcome.score,
-            latency_ms=outcome.latency_ms,
-            run_id=run_id,
-            default=proposal.default,
-            cut_by_deadline=outcome.cut_by_deadline,
-        )
-        self.candidates.append(candidate)
-        _drop_weak(self.candidates, self.higher)
-        self.counts["done"] += 1
-        if self.log:
-            self.log.finish(run_id, candidate, outcome.fit, "finished")
-        self._notify(proposal.family, "finished")
+                self.log.finish(run_id, candidate, outcome.fit, status)
+        except Exception as exc:
+            self.fail(proposal, run_id, exc)
+            return False
+        tally = self.tallies[proposal.family]
+        if candidate is None:
+            self.counts["pruned"] += 1
+            tally.pruned += 1
+        else:
+            self.candidates.append(candidate)
+            _drop_weak(self.candidates, self.higher)
+            self.counts["done"] += 1
+            tally.finished += 1
+            tally.late += candidate.cut_by_deadline
+        self.tried.add(proposal.family, proposal.params, number, outcome.score)
+        self.convergence.record(None if candidate is None else candidate.score)
+        self._notify(proposal.family, status)
+        return True
 
     def fail(self, proposal: Proposal, run_id: str | None, error: BaseException) -> None:
-        """Record a trial whose fit raised."""
+        """Record a trial whose fit (or its recording) raised."""
         self.counts["failed"] += 1
         self.failures.append(f"{proposal.family}: {error}")
+        tally = self.tallies[proposal.family]
+        tally.failed += 1
+        tally.late += isinstance(error, TimeoutError)
+        tally.error = tally.error or f"{type(error).__name__}: {error}"
+        self.convergence.record(None)
         if self.log:
             self.log.fail(run_id, error)
         self._notify(proposal.family, "failed")
@@ -318,6 +280,16 @@ class SearchRun:
         if left <= 0:
             self.stopped_by = "max_trials"
         return max(left, 0)
+
+    def should_stop(self, running: int = 0) -> bool:
+        """Whether to start no more trials: ``max_trials`` reached, or the search
+        converged (see :mod:`shipyard.automl._stopping`)."""
+        if self.trials_left(running) == 0:
+            return True
+        if self.convergence.converged():
+            self.stopped_by = "converged"
+            return True
+        return False
 
     def result(self, trials: int, ensemble: bool) -> SearchResult:
         """The candidates best first, with an ensemble when one beats the best.
@@ -340,9 +312,17 @@ class SearchRun:
             failed=self.counts["failed"],
             stopped_by=self.stopped_by,
             failures=self.failures,
+            duplicates=self.duplicates,
+            converged_after=(self.convergence.trials if self.stopped_by == "converged" else None),
+            unimproved=self.convergence.trials - self.convergence.at_best,
+            families=family_notes(self.tallies, self.families, self.stopped_by),
         )
-        if ensemble and len(self.candidates) > 1:
-            _choose_ensemble(result, self.data, self.higher)
+        if not ensemble:
+            result.ensemble_note = "not built: ensembling was turned off"
+        elif len(self.candidates) < 2:
+            result.ensemble_note = "not built: only one model finished"
+        else:
+            result.ensemble_note = _choose_ensemble(result, self.data, self.higher)
         return result
 
     def _ranked(self) -> list[Candidate]:
@@ -403,6 +383,11 @@ def search(
             trial.study.stop()
             raise optuna.TrialPruned("out of time")
         proposal = run.propose(trial, seconds)
+        earlier = run.duplicate(trial.number, proposal)
+        if earlier is not None:
+            if run.should_stop():
+                trial.study.stop()
+            return _repeat(trial, earlier)
         run_id = run.start(trial.number, proposal)
         try:
             outcome = run_trial(
@@ -414,20 +399,35 @@ def search(
                 threads=threads,
                 clock=budget.clock,
             )
-        except BaseException as exc:  # interrupted too: the trial's run ends failed
+        except Exception as exc:
+            run.fail(proposal, run_id, exc)
+            raise TrialFailed(str(exc)) from exc
+        except BaseException as exc:  # interrupted: the trial's run ends failed, the job too
             run.fail(proposal, run_id, exc)
             raise
-        run.finish(trial.number, proposal, run_id, outcome)
+        recorded = run.finish(trial.number, proposal, run_id, outcome)
+        if run.should_stop():
+            trial.study.stop()
+        if not recorded:
+            raise TrialFailed(run.failures[-1])
         if outcome.pruned:
             raise optuna.TrialPruned()
-        if run.trials_left() == 0:
-            trial.study.stop()
         return outcome.score
 
     with quiet_optuna():
         study = run.study(seed)
-        study.optimize(objective, catch=(Exception,), gc_after_trial=False)
+        # Only a failure already recorded on its run is swallowed; anything else (the
+        # catalog refusing a run, a progress callback raising) ends the search.
+        study.optimize(objective, catch=(TrialFailed,), gc_after_trial=False)
     return run.result(len(study.trials), ensemble)
+
+
+def _repeat(trial: optuna.Trial, earlier: Earlier) -> float:
+    """Tell the study a duplicate's outcome: the earlier trial's score, or pruned."""
+    trial.set_user_attr("duplicate_of", earlier.number)
+    if earlier.score is None:
+        raise optuna.TrialPruned(f"same parameters as trial {earlier.number}")
+    return earlier.score
 
 
 @contextmanager
@@ -441,7 +441,9 @@ def quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(verbosity)
 
 
-def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> None:
+def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str:
+    """Set the ensemble on ``result`` when it beats the best single model; say what
+    became of it."""
     pool = [c for c in result.candidates if c.valid_scores is not None][:_POOL]
     predictions = [c.valid_scores for c in pool]
     weights, value = caruana_select(
@@ -449,22 +451,26 @@ def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> No
         lambda p: score(result.metric, data.problem, data.y_valid, p),
         higher_is_better=higher,
     )
-    if len(weights) < 2:
-        return
     better = value > result.best.score if higher else value < result.best.score
-    if better and len(data.y_valid) <= _CROSS_CHECK_ROWS:
+    if len(weights) < 2 or not better:
+        return "not built: no mix of models beat the best single model on validation"
+    if len(data.y_valid) <= _CROSS_CHECK_ROWS and not holds_out(
+        predictions,  # type: ignore[arg-type]
+        data.y_valid,
+        lambda y, p: score(result.metric, data.problem, y, p),
+        higher_is_better=higher,
+        stratify=data.problem != "regression",
+    ):
         # On a small validation set the weights fit its noise: keep the ensemble only if
         # it also wins on rows it was not chosen on.
-        better = holds_out(
-            predictions,  # type: ignore[arg-type]
-            data.y_valid,
-            lambda y, p: score(result.metric, data.problem, y, p),
-            higher_is_better=higher,
-            stratify=data.problem != "regression",
+        return (
+            "not built: it beat the best single model on validation but failed the "
+            "held-out check (no gain on rows it was not chosen on)"
         )
-    if better:
-        result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
-        result.ensemble_score = value
+    result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
+    result.ensemble_score = value
+    members = ", ".join(result.candidates[i].family.name for i in result.ensemble)
+    return f"built from {len(result.ensemble)} models ({members})"
 
 
 def _drop_weak(candidates: list[Candidate], higher: bool) -> None:

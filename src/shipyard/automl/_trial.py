@@ -27,6 +27,9 @@ class SearchData(FitData):
 
     x_valid: np.ndarray
     y_valid: np.ndarray
+    score_rows: int = 0
+    """Rows the chosen model predicts after the search (test, the diagnostics sample):
+    the search keeps time for them, at the prediction speed each trial measured."""
 
     def fit(
         self,
@@ -64,6 +67,8 @@ class TrialOutcome:
     score: float = float("nan")
     latency_ms: float = 0.0
     cut_by_deadline: bool = False
+    predict_seconds: float = 0.0
+    """Seconds to predict the validation rows."""
 
 
 def run_trial(
@@ -112,7 +117,9 @@ def run_trial(
     fit = data.fit(family, proposal.params, seed, on_iteration=hook, threads=threads)
     if state["pruned"]:
         return TrialOutcome(fit, pruned=True)
+    started = time.perf_counter()
     valid_scores = family.predict(fit.estimator, data.x_valid, threads=threads)
+    predict_seconds = time.perf_counter() - started
     value = score(metric, data.problem, data.y_valid, valid_scores)
     if not np.isfinite(value):
         raise InvalidInput(f"{family.name} produced a non-finite {metric} ({value}).")
@@ -123,6 +130,7 @@ def run_trial(
         score=value,
         latency_ms=_latency_ms(family, fit.estimator, data.x_valid[:1]),
         cut_by_deadline=state["deadline"],
+        predict_seconds=predict_seconds,
     )
 
 

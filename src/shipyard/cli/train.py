@@ -210,9 +210,11 @@ def _print_result(result: Any) -> None:
     for finding in result.split["findings"]:
         console.print(f"  [yellow]split {finding['severity']}:[/] {finding['message']}")
     if result.leaderboard:
-        from shipyard.evaluation.console import leaderboard_table
+        from shipyard.evaluation.console import leaderboard_table, search_notes
 
         console.print(leaderboard_table(result.leaderboard))
+        for line in search_notes(result.search):
+            console.print(line)
     for finding in result.diagnostics:
         console.print(f"  [yellow]diagnostic {finding['check']}:[/] {finding['message']}")
     console.print(metrics_table(result.metrics))

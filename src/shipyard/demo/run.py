@@ -104,9 +104,11 @@ def run_demo(
             facet_values=["65+"],
         )
         if result.leaderboard:
-            from shipyard.evaluation.console import leaderboard_table
+            from shipyard.evaluation.console import leaderboard_table, search_notes
 
             out.print(leaderboard_table(result.leaderboard, limit=6))
+            for line in search_notes(result.search):
+                out.print(line)
         if result.evaluation is not None:
             _print_evaluation(result.evaluation.payload, out)
             summary.reports["evaluation"] = result.evaluation.location

@@ -13,6 +13,7 @@ __all__ = [
     "flagged_slices",
     "leaderboard_table",
     "print_evaluation_summary",
+    "search_notes",
     "threshold_reading",
 ]
 
@@ -32,6 +33,28 @@ def leaderboard_table(rows: list[dict[str, Any]], limit: int = 10) -> Table:
             _short(r.get("params", {})),
         )
     return out
+
+
+def search_notes(search: dict[str, Any]) -> list[str]:
+    """Lines that say why the leaderboard lacks a family or an ensemble, and how the search
+    ended when it was not by its budget (from an AutoML job's search summary)."""
+    lines = []
+    for name, tried in (search.get("family_trials") or {}).items():
+        if tried.get("note"):
+            lines.append(f"  [yellow]{name}:[/] {tried['note']}")
+    if search.get("ensemble_note"):
+        lines.append(f"  ensemble: {search['ensemble_note']}")
+    if search.get("converged_after"):
+        lines.append(
+            f"  search: converged after {search['converged_after']:,} trials: the best "
+            f"validation score did not improve in the last {search.get('unimproved_trials')}"
+        )
+    if search.get("duplicates"):
+        lines.append(
+            f"  search: {search['duplicates']:,} proposals repeated a trial already run "
+            "(not fit again)"
+        )
+    return lines
 
 
 def _short(params: dict[str, Any]) -> str:

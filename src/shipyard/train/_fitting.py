@@ -3,12 +3,14 @@ refit, calibration, decision threshold, evaluation and diagnostics shared by bot
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from shipyard.automl import (
     Budget,
@@ -22,7 +24,7 @@ from shipyard.automl import (
 )
 from shipyard.catalog import Catalog
 from shipyard.entities import Actor
-from shipyard.evaluation import evaluate
+from shipyard.evaluation import evaluate, evaluate_test
 from shipyard.model import (
     Calibrator,
     EnsembleEstimator,
@@ -42,6 +44,8 @@ __all__ = ["Fitted", "Parts", "auto_threads", "fit_automl", "fit_single"]
 
 _DIAGNOSE_ROWS = 20_000
 _SMALL_CELLS = 2_000_000  # below this many matrix cells, one thread beats OpenMP's overhead
+_PROBE_ROWS = 2_000  # rows the work after the search is timed on, before the search
+_BOOTSTRAP_ROWS = 10_000  # the report bootstraps at most this many rows (evaluate_test)
 
 
 def auto_threads(threads: int, x: np.ndarray) -> int:
@@ -70,6 +74,7 @@ class Parts:
             self.x["valid"],
             self.y["valid"],
             self.categorical,
+            score_rows=len(self.y["test"]) + min(len(self.y["train"]), _DIAGNOSE_ROWS),
         )
 
 
@@ -140,6 +145,7 @@ def fit_automl(
     """Search (in this process, or with its trials on Ray), pick the best model or
     ensemble, refit it on train + valid when time allows."""
     data = parts.search_data(problem)
+    budget.reserve(after_search_seconds(problem, parts, options))
     if log is not None:
         log.bind(problem, parts)
     arguments: dict[str, Any] = {
@@ -227,6 +233,11 @@ def fit_automl(
         "pruned": result.pruned,
         "failed": result.failed,
         "stopped_by": result.stopped_by,
+        "converged_after": result.converged_after,
+        "unimproved_trials": result.unimproved,
+        "duplicates": result.duplicates,
+        "family_trials": result.families,
+        "ensemble_note": result.ensemble_note,
         "chosen": fitted.leaderboard[0]["family"],
         "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
         "refit": refit == len(chosen),
@@ -249,6 +260,67 @@ def fit_automl(
         "refit": float(refit == len(chosen)),
     }
     return fitted
+
+
+def after_search_seconds(problem: Problem, parts: Parts, options: Options) -> float:
+    """Seconds the model-independent work after a search will take here and now:
+    calibration, threshold, evaluation of validation and test, the report's statistics.
+
+    Measured, not guessed: the same code runs on two samples of the validation rows (with
+    stand-in scores; 500 and 2,000 rows) after a warm-up that pays its first-call imports,
+    and the line through the two timings (a fixed cost and a cost per row) is carried to
+    the real part sizes. The report's bootstrap stops growing at 10,000 rows; a tenth of
+    its cost per row is kept past that. The search keeps a margin on top of this.
+    """
+    y = parts.y["valid"]
+    if len(y) == 0:
+        return 0.0
+    rng = np.random.default_rng(options.seed)
+    sizes = (min(len(y), _PROBE_ROWS // 4), min(len(y), _PROBE_ROWS))
+    _after_search_work(problem, y[: min(len(y), 200)], rng, options)  # imports, caches
+    (finish_1, report_1), (finish_2, report_2) = (
+        _after_search_work(problem, y[rng.choice(len(y), size=n, replace=False)], rng, options)
+        for n in sizes
+    )
+    n_valid, n_test = len(y), len(parts.y["test"])
+    report_rows = min(n_test, _BOOTSTRAP_ROWS) + 0.1 * max(0, n_test - _BOOTSTRAP_ROWS)
+    return _line(sizes, finish_1, finish_2, n_valid + n_test) + _line(
+        sizes, report_1, report_2, report_rows
+    )
+
+
+def _line(sizes: tuple[int, int], first: float, second: float, rows: float) -> float:
+    """The time at ``rows`` on the line through two timings (at least the larger one)."""
+    per_row = max(0.0, (second - first) / (sizes[1] - sizes[0])) if sizes[1] > sizes[0] else 0.0
+    fixed = max(0.0, first - per_row * sizes[0])
+    return max(second, fixed + per_row * rows)
+
+
+def _after_search_work(
+    problem: Problem, y: np.ndarray, rng: np.random.Generator, options: Options
+) -> tuple[float, float]:
+    """Seconds of _finish's statistics and of the report's, on ``y`` with stand-in scores."""
+    started = time.perf_counter()
+    n = len(y)
+    if problem.type == "binary":
+        scores = np.clip(0.5 * y + 0.5 * rng.random(n), 0.0, 1.0)
+        with threadpool_limits(1):
+            fit_calibrator(y, scores, method=options.calibration, seed=options.seed)
+        threshold, decision = choose_threshold(
+            y, scores, cost_fp=options.cost_fp, cost_fn=options.cost_fn, alert_rate=None
+        )
+    elif problem.type == "multiclass":
+        k = len(problem.classes)
+        scores = rng.dirichlet(np.ones(k), size=n)
+        threshold, decision = 0.5, {}
+    else:
+        scores = y + rng.normal(size=n)
+        threshold, decision = 0.5, {}
+    evaluate(problem.type, y, scores, threshold=threshold)
+    finish = time.perf_counter() - started
+    started = time.perf_counter()
+    evaluate_test(problem, y, scores, threshold=threshold, decision=decision, seed=options.seed)
+    return finish, time.perf_counter() - started
 
 
 def _combine(members: list[tuple[Family, Any, float]], problem: Problem) -> tuple[Family, Any]:
@@ -277,9 +349,12 @@ def _finish(
     valid_scores = valid_raw
     calibration_info: dict[str, Any] = {"method": "none"}
     if problem.type == "binary":
-        calibrator, calibration_info = fit_calibrator(
-            y_valid, valid_raw, method=options.calibration, seed=options.seed
-        )
+        # A two-parameter fit: BLAS threads only spin, and on a busy machine that made
+        # calibration several times slower (3.1 s instead of 0.8 s on 5,000 rows).
+        with threadpool_limits(1):
+            calibrator, calibration_info = fit_calibrator(
+                y_valid, valid_raw, method=options.calibration, seed=options.seed
+            )
         if calibrator is not None:
             valid_scores = calibrator.apply(valid_raw)
         threshold, decision = choose_threshold(

@@ -1,0 +1,113 @@
+"""What a search hands back: its finished candidates, the ensemble, and how it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shipyard.model import Family, FitResult
+
+__all__ = ["Candidate", "SearchProgress", "SearchResult"]
+
+
+@dataclass
+class Candidate:
+    """A finished trial: the fitted model, its validation scores and figures."""
+
+    trial: int
+    family: Family
+    fit: FitResult
+    valid_scores: np.ndarray | None
+    score: float
+    latency_ms: float
+    run_id: str | None = None
+    default: bool = False
+    cut_by_deadline: bool = False
+    predict_seconds: float = 0.0
+    """Seconds it took to predict the validation rows."""
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "trial": self.trial,
+            "family": self.family.name,
+            "params": self.fit.params,
+            "valid_score": self.score,
+            "fit_seconds": round(self.fit.fit_seconds, 4),
+            "predict_ms_per_row": round(self.latency_ms, 4),
+            "best_iteration": self.fit.best_iteration,
+            "default_config": self.default,
+            "cut_by_deadline": self.cut_by_deadline,
+            "run_id": self.run_id,
+        }
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """What a progress callback sees after every trial."""
+
+    trials_done: int
+    trials_pruned: int
+    trials_failed: int
+    metric: str
+    best_score: float | None
+    best_family: str | None
+    seconds_left: float
+    last_family: str
+    last_status: str
+
+
+@dataclass
+class SearchResult:
+    """Every finished candidate (best first) and the ensemble chosen from them, if any."""
+
+    metric: str
+    candidates: list[Candidate]
+    trials: int
+    pruned: int
+    failed: int
+    ensemble: dict[int, float] | None = None
+    ensemble_score: float | None = None
+    stopped_by: str = "budget"
+    failures: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    """Proposals equal to a trial already run, not fit again."""
+    converged_after: int | None = None
+    """Trials decided when the search stopped for convergence (None: it did not)."""
+    unimproved: int = 0
+    """Trials decided since the best validation score last improved."""
+    families: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per requested family: its trial counts and why it was never or only partly tried."""
+    ensemble_note: str = ""
+    """Whether an ensemble was built and, if not, why."""
+    execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
+    """Where the trials ran: the backend and, on Ray, its parallelism and study."""
+
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[0]
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """Rows best first: family, params, validation score, fit time, latency per row."""
+        rows = [c.row() for c in self.candidates]
+        if self.ensemble is not None and self.ensemble_score is not None:
+            members = {self.candidates[i].trial: round(w, 4) for i, w in self.ensemble.items()}
+            rows.insert(
+                0,
+                {
+                    "trial": None,
+                    "family": "ensemble",
+                    "params": {"members": members},
+                    "valid_score": self.ensemble_score,
+                    "fit_seconds": round(
+                        sum(self.candidates[i].fit.fit_seconds for i in self.ensemble), 4
+                    ),
+                    "predict_ms_per_row": round(
+                        sum(self.candidates[i].latency_ms for i in self.ensemble), 4
+                    ),
+                },
+            )
+        for rank, row in enumerate(rows, start=1):
+            row["rank"] = rank
+        return rows

@@ -1,0 +1,77 @@
+"""Time kept for the work after a search: measured, scaled to the data, reserved up front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shipyard.automl import Budget, Candidate, SearchData
+from shipyard.automl._search import SearchRun
+from shipyard.model import FitResult, get_family, infer_problem
+from shipyard.train import _fitting
+from shipyard.train._fitting import Options, Parts, after_search_seconds
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _run(score_rows: int, clock: Clock) -> SearchRun:
+    x, y = np.zeros((100, 2)), np.arange(100) % 2
+    data = SearchData("binary", 2, x, y, x, y, [], score_rows=score_rows)
+    return SearchRun(
+        data,
+        metric="roc_auc",
+        families=["linear"],
+        budget=Budget(60, clock),
+        max_trials=None,
+        log=None,
+        on_progress=None,
+    )
+
+
+def _candidate(predict_seconds: float) -> Candidate:
+    fit = FitResult(estimator=None, params={}, curves={}, fit_seconds=0.0, best_iteration=None)
+    return Candidate(0, get_family("linear"), fit, None, 0.9, 0.1, predict_seconds=predict_seconds)
+
+
+def test_the_reserve_grows_with_the_rows_the_chosen_model_scores_after_the_search() -> None:
+    clock = Clock()
+    small, large = _run(100, clock), _run(100_000, clock)
+    for run in (small, large):
+        run.candidates.append(_candidate(predict_seconds=0.01))  # 0.1 ms a row
+    # 100,000 rows at 0.1 ms, with a 30% margin: 13 s more than for 100 rows
+    assert large.reserve() - small.reserve() == pytest.approx(1.3 * 0.01 * (100_000 - 100) / 100)
+    # a trial starting now may run only until the reserve begins
+    assert large.slot() == pytest.approx(min(60 - large.reserve(), 0.25 * 60))
+    clock.now += 60 - large.reserve() - 0.5  # half a second before the reserve
+    assert large.slot() is None and large.stopped_by == "budget"
+
+
+def test_after_search_seconds_carries_a_fixed_and_a_per_row_cost_to_the_data_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the work takes 0.2 s plus 0.1 ms a row (statistics) and 0.05 s plus 0.05 ms (report)
+    def timed(problem: Any, y: np.ndarray, rng: Any, options: Any) -> tuple[float, float]:
+        return 0.2 + 1e-4 * len(y), 0.05 + 5e-5 * len(y)
+
+    monkeypatch.setattr(_fitting, "_after_search_work", timed)
+    n_valid, n_test = 40_000, 50_000
+    parts = Parts(
+        x={},
+        y={"train": np.zeros(10), "valid": np.arange(n_valid) % 2, "test": np.zeros(n_test)},
+        categorical=[],
+        feature_names=[],
+    )
+    problem = infer_problem(pd.Series([0, 1] * 5))
+    seconds = after_search_seconds(problem, parts, Options())
+    report_rows = 10_000 + 0.1 * 40_000  # the bootstrap stops growing at 10,000 rows
+    expected = 0.2 + 1e-4 * (n_valid + n_test) + 0.05 + 5e-5 * report_rows
+    assert seconds == pytest.approx(expected)
