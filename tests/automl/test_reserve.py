@@ -11,8 +11,9 @@ import pytest
 from shipyard.automl import Budget, Candidate, SearchData
 from shipyard.automl._search import SearchRun
 from shipyard.model import FitResult, get_family, infer_problem
-from shipyard.train import _fitting
-from shipyard.train._fitting import Options, Parts, after_search_seconds
+from shipyard.train import _automl_fit
+from shipyard.train._automl_fit import after_search_seconds
+from shipyard.train._fitting import Options, Parts
 
 
 class Clock:
@@ -62,7 +63,7 @@ def test_after_search_seconds_carries_a_fixed_and_a_per_row_cost_to_the_data_siz
     def timed(problem: Any, y: np.ndarray, rng: Any, options: Any) -> tuple[float, float]:
         return 0.2 + 1e-4 * len(y), 0.05 + 5e-5 * len(y)
 
-    monkeypatch.setattr(_fitting, "_after_search_work", timed)
+    monkeypatch.setattr(_automl_fit, "_after_search_work", timed)
     n_valid, n_test = 40_000, 50_000
     parts = Parts(
         x={},

@@ -1,11 +1,8 @@
-"""From encoded parts to a finished TabularModel: one fit or an AutoML search, then the
-refit, calibration, decision threshold, evaluation and diagnostics shared by both."""
+"""From encoded parts to a finished TabularModel: one fit, and the calibration, decision
+threshold, evaluation and diagnostics that a fit and an AutoML search share."""
 
 from __future__ import annotations
 
-import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,25 +10,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from shipyard.automl import (
-    Budget,
-    Candidate,
-    RaySearch,
     SearchData,
-    SearchProgress,
-    refit_seconds,
-    search,
-    search_on_ray,
 )
-from shipyard.catalog import Catalog
-from shipyard.entities import Actor
-from shipyard.evaluation import evaluate, evaluate_test
+from shipyard.evaluation import evaluate
 from shipyard.model import (
     Calibrator,
     EnsembleEstimator,
     EnsembleFamily,
     Family,
     FeatureEncoder,
-    FitData,
     FitResult,
     Problem,
     TabularModel,
@@ -40,12 +27,19 @@ from shipyard.model import (
 from shipyard.train._diagnostics import baseline_loss, diagnose, loss
 from shipyard.train._threshold import choose_threshold
 
-__all__ = ["Fitted", "Parts", "auto_threads", "fit_automl", "fit_single"]
+__all__ = [
+    "Fitted",
+    "Options",
+    "Parts",
+    "auto_threads",
+    "combine",
+    "finish",
+    "fit_single",
+    "model_diagnostics",
+]
 
 _DIAGNOSE_ROWS = 20_000
 _SMALL_CELLS = 2_000_000  # below this many matrix cells, one thread beats OpenMP's overhead
-_PROBE_ROWS = 2_000  # rows the work after the search is timed on, before the search
-_BOOTSTRAP_ROWS = 10_000  # the report bootstraps at most this many rows (evaluate_test)
 
 
 def auto_threads(threads: int, x: np.ndarray) -> int:
@@ -114,10 +108,12 @@ def fit_single(
     """One fit of one family on train, early-stopped on validation."""
     fit = parts.search_data(problem).fit(family, params, options.seed, threads=options.threads)
     valid_raw = family.predict(fit.estimator, parts.x["valid"], threads=options.threads)
-    fitted = _finish(
+    fitted = finish(
         encoder, problem, parts, options, family, fit.estimator, family, fit.estimator, valid_raw
     )
-    fitted.diagnostics = _diagnostics(problem, parts, family, fit, fit.estimator, valid_raw, True)
+    fitted.diagnostics = model_diagnostics(
+        problem, parts, family, fit, fit.estimator, valid_raw, True
+    )
     fitted.metrics["fit"] = {
         "seconds": fit.fit_seconds,
         "best_iteration": float(fit.best_iteration or 0),
@@ -126,210 +122,13 @@ def fit_single(
     return fitted
 
 
-def fit_automl(
-    encoder: FeatureEncoder,
-    problem: Problem,
-    parts: Parts,
-    options: Options,
-    *,
-    budget: Budget,
-    metric: str,
-    families: list[str],
-    ensemble: bool,
-    max_trials: int | None,
-    log: CatalogTrialLog | None,
-    on_trial: Callable[[SearchProgress], None] | None,
-    say: Callable[[str], None],
-    ray: RaySearch | None = None,
-) -> Fitted:
-    """Search (in this process, or with its trials on Ray), pick the best model or
-    ensemble, refit it on train + valid when time allows."""
-    data = parts.search_data(problem)
-    budget.reserve(after_search_seconds(problem, parts, options))
-    if log is not None:
-        log.bind(problem, parts)
-    arguments: dict[str, Any] = {
-        "metric": metric,
-        "families": families,
-        "budget": budget,
-        "seed": options.seed,
-        "ensemble": ensemble,
-        "max_trials": max_trials,
-        "threads": options.threads,
-        "log": log,
-        "on_progress": on_trial,
-    }
-    if ray is None:
-        result = search(data, **arguments)
-    else:
-        try:
-            result = search_on_ray(data, ray, **arguments)
-        finally:
-            # The refit runs here: a Ray started for this job gives its CPUs back now.
-            ray.cluster.close()
-    if result.ensemble:
-        chosen = [(result.candidates[i], w) for i, w in result.ensemble.items()]
-    else:
-        chosen = [(result.best, 1.0)]
-    valid_raw = np.asarray(
-        np.sum([w * np.asarray(c.valid_scores) for c, w in chosen], axis=0), dtype=np.float64
-    )
-    family_before, estimator_before = _combine(
-        [(c.family, c.fit.estimator, w) for c, w in chosen], problem
-    )
-
-    best = result.best
-    diagnostics = _diagnostics(
-        problem, parts, family_before, best.fit, estimator_before, valid_raw, True
-    )
-    n_train, n_all = len(parts.y["train"]), len(parts.y["train"]) + len(parts.y["valid"])
-    refit = 0
-    # Refit the heaviest-weighted members first, each only if its estimated time still fits;
-    # a member that does not keeps the model fit on train (weights came from validation).
-    everything = FitData(
-        problem.type,
-        len(problem.classes),
-        np.vstack([parts.x["train"], parts.x["valid"]]),
-        np.concatenate([parts.y["train"], parts.y["valid"]]),
-        None,
-        None,
-        parts.categorical,
-    )
-    members: dict[int, tuple[Family, Any, float]] = {}
-    for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
-        estimator = c.fit.estimator
-        if budget.left() - budget.overhead() >= refit_seconds([c], n_train, n_all):
-            say(f"Refitting {c.family.name} on train + validation")
-            estimator = c.family.fit(
-                everything,
-                c.family.refit_params(c.fit),
-                options.seed,
-                threads=options.threads,
-            ).estimator
-            refit += 1
-        else:
-            say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
-        members[k] = (c.family, estimator, w)
-    family_after, estimator_after = _combine([members[k] for k in range(len(chosen))], problem)
-    fitted = _finish(
-        encoder,
-        problem,
-        parts,
-        options,
-        family_before,
-        estimator_before,
-        family_after,
-        estimator_after,
-        valid_raw,
-    )
-    fitted.diagnostics = diagnostics
-    fitted.curves = best.fit.curves
-    fitted.leaderboard = result.leaderboard()
-    fitted.summary = {
-        "metric": metric,
-        "families": families,
-        "trials": result.trials,
-        "finished": len(result.candidates),
-        "pruned": result.pruned,
-        "failed": result.failed,
-        "stopped_by": result.stopped_by,
-        "converged_after": result.converged_after,
-        "unimproved_trials": result.unimproved,
-        "duplicates": result.duplicates,
-        "family_trials": result.families,
-        "ensemble_note": result.ensemble_note,
-        "chosen": fitted.leaderboard[0]["family"],
-        "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
-        "refit": refit == len(chosen),
-        "refit_members": f"{refit}/{len(chosen)}",
-        "time_budget": budget.seconds,
-        **result.execution,
-    }
-    fitted.metrics["fit"] = {
-        "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),
-        "best_iteration": float(best.fit.best_iteration or 0),
-    }
-    fitted.metrics["search"] = {
-        "trials": float(result.trials),
-        "finished": float(len(result.candidates)),
-        "pruned": float(result.pruned),
-        "failed": float(result.failed),
-        f"best_valid_{metric}": float(
-            result.ensemble_score if result.ensemble_score is not None else best.score
-        ),
-        "refit": float(refit == len(chosen)),
-    }
-    return fitted
-
-
-def after_search_seconds(problem: Problem, parts: Parts, options: Options) -> float:
-    """Seconds the model-independent work after a search will take here and now:
-    calibration, threshold, evaluation of validation and test, the report's statistics.
-
-    Measured, not guessed: the same code runs on two samples of the validation rows (with
-    stand-in scores; 500 and 2,000 rows) after a warm-up that pays its first-call imports,
-    and the line through the two timings (a fixed cost and a cost per row) is carried to
-    the real part sizes. The report's bootstrap stops growing at 10,000 rows; a tenth of
-    its cost per row is kept past that. The search keeps a margin on top of this.
-    """
-    y = parts.y["valid"]
-    if len(y) == 0:
-        return 0.0
-    rng = np.random.default_rng(options.seed)
-    sizes = (min(len(y), _PROBE_ROWS // 4), min(len(y), _PROBE_ROWS))
-    _after_search_work(problem, y[: min(len(y), 200)], rng, options)  # imports, caches
-    (finish_1, report_1), (finish_2, report_2) = (
-        _after_search_work(problem, y[rng.choice(len(y), size=n, replace=False)], rng, options)
-        for n in sizes
-    )
-    n_valid, n_test = len(y), len(parts.y["test"])
-    report_rows = min(n_test, _BOOTSTRAP_ROWS) + 0.1 * max(0, n_test - _BOOTSTRAP_ROWS)
-    return _line(sizes, finish_1, finish_2, n_valid + n_test) + _line(
-        sizes, report_1, report_2, report_rows
-    )
-
-
-def _line(sizes: tuple[int, int], first: float, second: float, rows: float) -> float:
-    """The time at ``rows`` on the line through two timings (at least the larger one)."""
-    per_row = max(0.0, (second - first) / (sizes[1] - sizes[0])) if sizes[1] > sizes[0] else 0.0
-    fixed = max(0.0, first - per_row * sizes[0])
-    return max(second, fixed + per_row * rows)
-
-
-def _after_search_work(
-    problem: Problem, y: np.ndarray, rng: np.random.Generator, options: Options
-) -> tuple[float, float]:
-    """Seconds of _finish's statistics and of the report's, on ``y`` with stand-in scores."""
-    started = time.perf_counter()
-    n = len(y)
-    if problem.type == "binary":
-        scores = np.clip(0.5 * y + 0.5 * rng.random(n), 0.0, 1.0)
-        with threadpool_limits(1):
-            fit_calibrator(y, scores, method=options.calibration, seed=options.seed)
-        threshold, decision = choose_threshold(
-            y, scores, cost_fp=options.cost_fp, cost_fn=options.cost_fn, alert_rate=None
-        )
-    elif problem.type == "multiclass":
-        k = len(problem.classes)
-        scores = rng.dirichlet(np.ones(k), size=n)
-        threshold, decision = 0.5, {}
-    else:
-        scores = y + rng.normal(size=n)
-        threshold, decision = 0.5, {}
-    evaluate(problem.type, y, scores, threshold=threshold)
-    finish = time.perf_counter() - started
-    started = time.perf_counter()
-    evaluate_test(problem, y, scores, threshold=threshold, decision=decision, seed=options.seed)
-    return finish, time.perf_counter() - started
-
-
-def _combine(members: list[tuple[Family, Any, float]], problem: Problem) -> tuple[Family, Any]:
+def combine(members: list[tuple[Family, Any, float]], problem: Problem) -> tuple[Family, Any]:
     if len(members) == 1:
         return members[0][0], members[0][1]
     return EnsembleFamily(), EnsembleEstimator(members, problem.type)
 
 
-def _finish(
+def finish(
     encoder: FeatureEncoder,
     problem: Problem,
     parts: Parts,
@@ -376,7 +175,7 @@ def _finish(
     return Fitted(model, metrics, {}, [], test_scores=test_scores)
 
 
-def _diagnostics(
+def model_diagnostics(
     problem: Problem,
     parts: Parts,
     family: Family,
@@ -424,71 +223,3 @@ def _auc(problem: Problem, y: np.ndarray, scores: np.ndarray) -> float | None:
         return float(roc_auc_score(y, scores, multi_class="ovr", labels=np.arange(scores.shape[1])))
     except ValueError:  # a class missing from the validation part
         return None
-
-
-class CatalogTrialLog:
-    """Records every AutoML trial as a run of the model's experiment, with its curves and
-    diagnostics, so ``runs list / show / compare`` can show them."""
-
-    def __init__(self, catalog: Catalog, actor: Actor, experiment: str, parent: str, inputs: Any):
-        self.catalog = catalog
-        self.actor = actor
-        self.experiment = experiment
-        self.parent = parent
-        self.inputs = inputs
-        self._problem: Problem | None = None
-        self._parts: Parts | None = None
-
-    def bind(self, problem: Problem, parts: Parts) -> None:
-        self._problem, self._parts = problem, parts
-
-    def start(self, number: int, family: str, params: dict[str, Any]) -> str | None:
-        run = self.catalog.create_run(
-            experiment=self.experiment,
-            name=f"trial-{number}-{family}",
-            params={"family": family, **params},
-            tags={"kind": "trial", "parent_run": self.parent, "trial": number},
-            inputs=self.inputs,
-            actor=self.actor,
-        )
-        return run.id
-
-    def finish(
-        self, run_id: str | None, candidate: Candidate | None, fit: FitResult, outcome: str
-    ) -> None:
-        if run_id is None:
-            return
-        for key, values in fit.curves.items():
-            if values:
-                self.catalog.log_curve(run_id, key, list(enumerate(values, start=1)))
-        metrics: dict[str, Any] = {"fit_seconds": fit.fit_seconds}
-        outputs: dict[str, Any] = {"outcome": outcome, "params": fit.params}
-        if fit.best_iteration is not None:
-            metrics["best_iteration"] = float(fit.best_iteration)
-        if candidate is not None:
-            metrics["valid_score"] = candidate.score
-            metrics["predict_ms_per_row"] = candidate.latency_ms
-            outputs["cut_by_deadline"] = candidate.cut_by_deadline
-            if self._problem is not None and self._parts is not None:
-                outputs["diagnostics"] = _diagnostics(
-                    self._problem,
-                    self._parts,
-                    candidate.family,
-                    fit,
-                    fit.estimator,
-                    candidate.valid_scores,
-                    False,
-                )
-        self.catalog.finish_run(
-            run_id, status="finished", metrics=metrics, outputs=outputs, actor=self.actor
-        )
-
-    def fail(self, run_id: str | None, error: BaseException) -> None:
-        if run_id is None:
-            return
-        self.catalog.finish_run(
-            run_id,
-            status="failed",
-            error="".join(traceback.format_exception_only(error)).strip(),
-            actor=self.actor,
-        )

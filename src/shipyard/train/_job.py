@@ -33,15 +33,8 @@ from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat
-from shipyard.train._fitting import (
-    CatalogTrialLog,
-    Fitted,
-    Options,
-    Parts,
-    auto_threads,
-    fit_automl,
-    fit_single,
-)
+from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
+from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
 

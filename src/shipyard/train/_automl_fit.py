@@ -1,0 +1,334 @@
+"""An AutoML search to a finished TabularModel: the search (here or on Ray), the refit of the
+chosen model or ensemble on train + validation, and the trials recorded as runs."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from shipyard.automl import (
+    Budget,
+    Candidate,
+    RaySearch,
+    SearchData,
+    SearchProgress,
+    SearchResult,
+    refit_seconds,
+    search,
+    search_on_ray,
+)
+from shipyard.catalog import Catalog
+from shipyard.entities import Actor
+from shipyard.evaluation import evaluate, evaluate_test
+from shipyard.model import (
+    Family,
+    FeatureEncoder,
+    FitData,
+    FitResult,
+    Problem,
+    fit_calibrator,
+)
+from shipyard.train._fitting import Fitted, Options, Parts, combine, finish, model_diagnostics
+from shipyard.train._threshold import choose_threshold
+
+__all__ = ["CatalogTrialLog", "after_search_seconds", "fit_automl"]
+
+_PROBE_ROWS = 2_000  # rows the work after the search is timed on, before the search
+_BOOTSTRAP_ROWS = 10_000  # the report bootstraps at most this many rows (evaluate_test)
+
+
+def fit_automl(
+    encoder: FeatureEncoder,
+    problem: Problem,
+    parts: Parts,
+    options: Options,
+    *,
+    budget: Budget,
+    metric: str,
+    families: list[str],
+    ensemble: bool,
+    max_trials: int | None,
+    log: CatalogTrialLog | None,
+    on_trial: Callable[[SearchProgress], None] | None,
+    say: Callable[[str], None],
+    ray: RaySearch | None = None,
+) -> Fitted:
+    """Search (in this process, or with its trials on Ray), pick the best model or
+    ensemble, refit it on train + valid when time allows."""
+    budget.reserve(after_search_seconds(problem, parts, options))
+    if log is not None:
+        log.bind(problem, parts)
+    result = _search(
+        parts.search_data(problem),
+        ray,
+        metric=metric,
+        families=families,
+        budget=budget,
+        seed=options.seed,
+        ensemble=ensemble,
+        max_trials=max_trials,
+        threads=options.threads,
+        log=log,
+        on_progress=on_trial,
+    )
+    if result.ensemble:
+        chosen = [(result.candidates[i], w) for i, w in result.ensemble.items()]
+    else:
+        chosen = [(result.best, 1.0)]
+    valid_raw = np.asarray(
+        np.sum([w * np.asarray(c.valid_scores) for c, w in chosen], axis=0), dtype=np.float64
+    )
+    family_before, estimator_before = combine(
+        [(c.family, c.fit.estimator, w) for c, w in chosen], problem
+    )
+    best = result.best
+    found = model_diagnostics(
+        problem, parts, family_before, best.fit, estimator_before, valid_raw, True
+    )
+    members = _refit(chosen, problem, parts, options, budget, say)
+    family_after, estimator_after = combine(members, problem)
+    fitted = finish(
+        encoder,
+        problem,
+        parts,
+        options,
+        family_before,
+        estimator_before,
+        family_after,
+        estimator_after,
+        valid_raw,
+    )
+    fitted.diagnostics = found
+    fitted.curves = best.fit.curves
+    fitted.leaderboard = result.leaderboard()
+    refit = sum(m[1] is not c.fit.estimator for m, (c, _) in zip(members, chosen, strict=True))
+    fitted.summary = _summary(result, fitted, metric, families, budget, refit, len(chosen))
+    fitted.metrics["fit"] = {
+        "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),
+        "best_iteration": float(best.fit.best_iteration or 0),
+    }
+    fitted.metrics["search"] = {
+        "trials": float(result.trials),
+        "finished": float(len(result.candidates)),
+        "pruned": float(result.pruned),
+        "failed": float(result.failed),
+        f"best_valid_{metric}": float(
+            result.ensemble_score if result.ensemble_score is not None else best.score
+        ),
+        "refit": float(refit == len(chosen)),
+    }
+    return fitted
+
+
+def _search(data: SearchData, ray: RaySearch | None, **arguments: Any) -> SearchResult:
+    """The search, here or with its trials on Ray."""
+    if ray is None:
+        return search(data, **arguments)
+    try:
+        return search_on_ray(data, ray, **arguments)
+    finally:
+        # The refit runs here: a Ray started for this job gives its CPUs back now.
+        ray.cluster.close()
+
+
+def _refit(
+    chosen: list[tuple[Candidate, float]],
+    problem: Problem,
+    parts: Parts,
+    options: Options,
+    budget: Budget,
+    say: Callable[[str], None],
+) -> list[tuple[Family, Any, float]]:
+    """The chosen members, each refit on train + validation when its estimated time fits.
+
+    The heaviest-weighted members go first; a member that does not fit keeps its fit on
+    train (the weights came from validation, so both are honest).
+    """
+    n_train, n_all = len(parts.y["train"]), len(parts.y["train"]) + len(parts.y["valid"])
+    everything = FitData(
+        problem.type,
+        len(problem.classes),
+        np.vstack([parts.x["train"], parts.x["valid"]]),
+        np.concatenate([parts.y["train"], parts.y["valid"]]),
+        None,
+        None,
+        parts.categorical,
+    )
+    members: dict[int, tuple[Family, Any, float]] = {}
+    for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
+        estimator = c.fit.estimator
+        if budget.left() - budget.overhead() >= refit_seconds([c], n_train, n_all):
+            say(f"Refitting {c.family.name} on train + validation")
+            params = c.family.refit_params(c.fit)
+            estimator = c.family.fit(everything, params, options.seed, threads=options.threads)
+            estimator = estimator.estimator
+        else:
+            say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
+        members[k] = (c.family, estimator, w)
+    return [members[k] for k in range(len(chosen))]
+
+
+def _summary(
+    result: SearchResult,
+    fitted: Fitted,
+    metric: str,
+    families: list[str],
+    budget: Budget,
+    refit: int,
+    chosen: int,
+) -> dict[str, Any]:
+    """What the search did and why, as the run, the lineage and the faces show it."""
+    return {
+        "metric": metric,
+        "families": families,
+        "trials": result.trials,
+        "finished": len(result.candidates),
+        "pruned": result.pruned,
+        "failed": result.failed,
+        "stopped_by": result.stopped_by,
+        "converged_after": result.converged_after,
+        "unimproved_trials": result.unimproved,
+        "duplicates": result.duplicates,
+        "family_trials": result.families,
+        "ensemble_note": result.ensemble_note,
+        "chosen": fitted.leaderboard[0]["family"],
+        "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
+        "refit": refit == chosen,
+        "refit_members": f"{refit}/{chosen}",
+        "time_budget": budget.seconds,
+        **result.execution,
+    }
+
+
+def after_search_seconds(problem: Problem, parts: Parts, options: Options) -> float:
+    """Seconds the model-independent work after a search will take here and now:
+    calibration, threshold, evaluation of validation and test, the report's statistics.
+
+    Measured, not guessed: the same code runs on two samples of the validation rows (with
+    stand-in scores; 500 and 2,000 rows) after a warm-up that pays its first-call imports,
+    and the line through the two timings (a fixed cost and a cost per row) is carried to
+    the real part sizes. The report's bootstrap stops growing at 10,000 rows; a tenth of
+    its cost per row is kept past that. The search keeps a margin on top of this.
+    """
+    y = parts.y["valid"]
+    if len(y) == 0:
+        return 0.0
+    rng = np.random.default_rng(options.seed)
+    sizes = (min(len(y), _PROBE_ROWS // 4), min(len(y), _PROBE_ROWS))
+    _after_search_work(problem, y[: min(len(y), 200)], rng, options)  # imports, caches
+    (finish_1, report_1), (finish_2, report_2) = (
+        _after_search_work(problem, y[rng.choice(len(y), size=n, replace=False)], rng, options)
+        for n in sizes
+    )
+    n_valid, n_test = len(y), len(parts.y["test"])
+    report_rows = min(n_test, _BOOTSTRAP_ROWS) + 0.1 * max(0, n_test - _BOOTSTRAP_ROWS)
+    return _line(sizes, finish_1, finish_2, n_valid + n_test) + _line(
+        sizes, report_1, report_2, report_rows
+    )
+
+
+def _line(sizes: tuple[int, int], first: float, second: float, rows: float) -> float:
+    """The time at ``rows`` on the line through two timings (at least the larger one)."""
+    per_row = max(0.0, (second - first) / (sizes[1] - sizes[0])) if sizes[1] > sizes[0] else 0.0
+    fixed = max(0.0, first - per_row * sizes[0])
+    return max(second, fixed + per_row * rows)
+
+
+def _after_search_work(
+    problem: Problem, y: np.ndarray, rng: np.random.Generator, options: Options
+) -> tuple[float, float]:
+    """Seconds of _finish's statistics and of the report's, on ``y`` with stand-in scores."""
+    started = time.perf_counter()
+    n = len(y)
+    if problem.type == "binary":
+        scores = np.clip(0.5 * y + 0.5 * rng.random(n), 0.0, 1.0)
+        with threadpool_limits(1):
+            fit_calibrator(y, scores, method=options.calibration, seed=options.seed)
+        threshold, decision = choose_threshold(
+            y, scores, cost_fp=options.cost_fp, cost_fn=options.cost_fn, alert_rate=None
+        )
+    elif problem.type == "multiclass":
+        k = len(problem.classes)
+        scores = rng.dirichlet(np.ones(k), size=n)
+        threshold, decision = 0.5, {}
+    else:
+        scores = y + rng.normal(size=n)
+        threshold, decision = 0.5, {}
+    evaluate(problem.type, y, scores, threshold=threshold)
+    finish = time.perf_counter() - started
+    started = time.perf_counter()
+    evaluate_test(problem, y, scores, threshold=threshold, decision=decision, seed=options.seed)
+    return finish, time.perf_counter() - started
+
+
+class CatalogTrialLog:
+    """Records every AutoML trial as a run of the model's experiment, with its curves and
+    diagnostics, so ``runs list / show / compare`` can show them."""
+
+    def __init__(self, catalog: Catalog, actor: Actor, experiment: str, parent: str, inputs: Any):
+        self.catalog = catalog
+        self.actor = actor
+        self.experiment = experiment
+        self.parent = parent
+        self.inputs = inputs
+        self._problem: Problem | None = None
+        self._parts: Parts | None = None
+
+    def bind(self, problem: Problem, parts: Parts) -> None:
+        self._problem, self._parts = problem, parts
+
+    def start(self, number: int, family: str, params: dict[str, Any]) -> str | None:
+        run = self.catalog.create_run(
+            experiment=self.experiment,
+            name=f"trial-{number}-{family}",
+            params={"family": family, **params},
+            tags={"kind": "trial", "parent_run": self.parent, "trial": number},
+            inputs=self.inputs,
+            actor=self.actor,
+        )
+        return run.id
+
+    def finish(
+        self, run_id: str | None, candidate: Candidate | None, fit: FitResult, outcome: str
+    ) -> None:
+        if run_id is None:
+            return
+        for key, values in fit.curves.items():
+            if values:
+                self.catalog.log_curve(run_id, key, list(enumerate(values, start=1)))
+        metrics: dict[str, Any] = {"fit_seconds": fit.fit_seconds}
+        outputs: dict[str, Any] = {"outcome": outcome, "params": fit.params}
+        if fit.best_iteration is not None:
+            metrics["best_iteration"] = float(fit.best_iteration)
+        if candidate is not None:
+            metrics["valid_score"] = candidate.score
+            metrics["predict_ms_per_row"] = candidate.latency_ms
+            outputs["cut_by_deadline"] = candidate.cut_by_deadline
+            if self._problem is not None and self._parts is not None:
+                outputs["diagnostics"] = model_diagnostics(
+                    self._problem,
+                    self._parts,
+                    candidate.family,
+                    fit,
+                    fit.estimator,
+                    candidate.valid_scores,
+                    False,
+                )
+        self.catalog.finish_run(
+            run_id, status="finished", metrics=metrics, outputs=outputs, actor=self.actor
+        )
+
+    def fail(self, run_id: str | None, error: BaseException) -> None:
+        if run_id is None:
+            return
+        self.catalog.finish_run(
+            run_id,
+            status="failed",
+            error="".join(traceback.format_exception_only(error)).strip(),
+            actor=self.actor,
+        )
