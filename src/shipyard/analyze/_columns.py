@@ -89,6 +89,25 @@ def _float_key(x: NDArray[np.float64]) -> NDArray[np.uint64]:
     return x.view(np.uint64)
 
 
+def _moments(s: NDArray[np.float64]) -> tuple[float, float | None, float]:
+    """Mean, sample standard deviation (None past the largest float) and skewness.
+
+    Values beyond 1e100 are scaled by a power of two (exact) first, so sums of squares of
+    numbers up to 1e308 do not overflow.
+    """
+    n = s.size
+    peak = max(-float(s[0]), float(s[-1]))
+    scale = 2.0 ** -math.frexp(peak)[1] if peak > 1e100 else 1.0
+    u = s * scale if scale != 1.0 else s
+    mean = float(u.sum() / n)
+    d = u - mean
+    d2 = d * d
+    m2 = float(d2.sum() / n)
+    std = math.sqrt(m2 * n / (n - 1)) / scale if n > 1 else 0.0
+    skew = float(np.dot(d2, d) / n) / m2**1.5 if m2 > 0 else 0.0
+    return mean / scale, _f(std), skew
+
+
 def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
     x = pc.fill_null(pc.cast(col, pa.float64()), math.nan).to_numpy()
     nan = np.isnan(x)
@@ -104,13 +123,7 @@ def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
         prof["distinct"] = extra
         return x
     prof["distinct"] = stats.distinct_sorted(s) + extra
-    n = s.size
-    mean = float(s.sum() / n)
-    d = s - mean
-    d2 = d * d
-    m2 = float(d2.sum() / n)
-    std = math.sqrt(m2 * n / (n - 1)) if n > 1 else 0.0
-    skew = float(np.dot(d2, d) / n) / m2**1.5 if m2 > 0 else 0.0
+    mean, std, skew = _moments(s)
     q = stats.quantiles(s, is_sorted=True)
     counts, edges = stats.sorted_histogram(s, HISTOGRAM_BINS)
     zeros = int(np.searchsorted(s, 0.0, "right") - np.searchsorted(s, 0.0, "left"))
