@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shipyard.entities import to_json
-
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 """The ``--json`` option every command that shows something takes."""
 
@@ -22,6 +20,8 @@ err_console = Console(stderr=True, highlight=False)
 
 def emit_json(obj: Any) -> None:
     """Print ``obj`` (entities included) as JSON on stdout."""
+    from shipyard.entities import to_json
+
     sys.stdout.write(json.dumps(to_json(obj), indent=2, default=str) + "\n")
 
 
