@@ -66,6 +66,6 @@ def test_profile_loads_neither_pandas_nor_training_code(tmp_path: Path) -> None:
     shipyard(tmp_path, "ingest", str(tmp_path / "t.parquet"), "--name", "t")
     loaded = _modules(tmp_path, "profile", "t", "--html", str(tmp_path / "t.html"))
     assert "shipyard.analyze.profile" in loaded and (tmp_path / "t.html").is_file()
-    unused = {"pandas", "pyarrow.dataset", "plotly", "sklearn", "scipy", "yaml", "optuna"}
+    unused = {"pandas", "pyarrow.dataset", "duckdb", "plotly", "sklearn", "scipy", "yaml", "optuna"}
     assert not unused & loaded
     assert not {m for m in loaded if m.startswith(("shipyard.train", "shipyard.analyze.bias"))}
