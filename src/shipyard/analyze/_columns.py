@@ -111,13 +111,13 @@ def _moments(s: NDArray[np.float64]) -> tuple[float, float | None, float]:
 
 def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
     x = to_numpy(pc.cast(col, pa.float64()), math.nan)
-    nan = np.isnan(x)
-    v = x[~nan] if prof["missing"] or nan.any() else x
     # One sort gives min/max, distinct, exact quantiles, histogram and outliers by search.
-    s = np.sort(v)
-    lo, hi = np.searchsorted(s, -np.inf, "right"), np.searchsorted(s, np.inf, "left")
+    # NaN (nulls included) sorts last, after +inf: the finite values are one slice.
+    s = np.sort(x)
+    end = int(np.searchsorted(s, np.nan, "left"))
+    lo, hi = np.searchsorted(s[:end], -np.inf, "right"), np.searchsorted(s[:end], np.inf, "left")
     # NaN, -inf and +inf are values too (not nulls): each counts once among the distinct.
-    extra = int(lo > 0) + int(hi < s.size) + int(int(nan.sum()) > prof["missing"])
+    extra = int(lo > 0) + int(hi < end) + int(s.size - end > prof["missing"])
     s = s[lo:hi]
     prof["non_finite"] = int(prof["count"] - s.size)  # NaN or infinite, not null
     if s.size == 0:
