@@ -7,9 +7,11 @@ by a few lines of script, so a report opens offline and from any folder.
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import math
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 __all__ = ["Page", "esc", "fmt_bytes", "fmt_num"]
@@ -42,9 +44,12 @@ tr.flag td{background:#fff3f3}.grid2{display:grid;grid-template-columns:1fr 1fr;
 
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
+    # The bundle plotly.offline.get_plotlyjs() returns, read without importing plotly.
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("plotly is not installed; it provides the reports' charts.")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return (folder / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
 def esc(value: Any) -> str:

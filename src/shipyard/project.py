@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shipyard.artifacts import ArtifactStore, open_artifacts
-from shipyard.catalog import Catalog, open_catalog
 from shipyard.entities import Actor
 from shipyard.errors import NotFound
-from shipyard.lake import Lake
 from shipyard.settings import PROJECT_DIR, Settings, load_settings
+
+if TYPE_CHECKING:
+    from shipyard.artifacts import ArtifactStore
+    from shipyard.catalog import Catalog
+    from shipyard.lake import Lake
 
 __all__ = ["Project", "find_project_root", "init_project", "open_project"]
 
@@ -55,14 +58,21 @@ class Project:
 
     @cached_property
     def catalog(self) -> Catalog:
+        # Each backend imports its library (SQLAlchemy, fsspec, DuckDB) when first opened.
+        from shipyard.catalog import open_catalog
+
         return open_catalog(self.catalog_url)
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
+        from shipyard.artifacts import open_artifacts
+
         return open_artifacts(self.settings.artifacts_url or str(self.dir / "artifacts"))
 
     @cached_property
     def lake(self) -> Lake:
+        from shipyard.lake import Lake
+
         return Lake(self.dir / "lake")
 
     def close(self) -> None:

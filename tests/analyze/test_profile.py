@@ -261,3 +261,41 @@ def test_text_target_gets_associations_and_leakage(rng, write_parquet):
     assert strength["closed_reason"] == pytest.approx(1.0) and strength["usage"] < 0.1
     assert _kinds(profile, "closed_reason") == {"target_leakage"}
     assert not _kinds(profile, "plan") and not _kinds(profile, "usage")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param([-1e308, 1e308, 0.0, 1.0], id="plus-minus-1e308"),
+        pytest.param([-1.7e308, 1.7e308, 5.0], id="std-past-the-largest-float"),
+        pytest.param([np.inf, -np.inf, np.nan, 1.0, 2.0, 3.0], id="inf-and-nan"),
+        pytest.param([np.inf, -np.inf, np.nan], id="nothing-finite"),
+        pytest.param([4.0] * 5, id="constant"),
+        pytest.param([7.5], id="single-row"),
+        pytest.param([1.0, 1.0000000000000002], id="range-of-one-ulp"),
+    ],
+)
+def test_extreme_numbers_profile_to_valid_json_and_html(values, write_parquet):
+    paths = write_parquet({"x": pa.array(values, type=pa.float64()), "k": list(range(len(values)))})
+    profile = profile_parquet(paths)
+    col = profile["columns"][0]
+    finite = np.array([v for v in values if np.isfinite(v)])
+    json.dumps(profile, allow_nan=False)  # storable as strict JSON
+    assert "<html" in render_profile_html(profile)[:500].lower()
+    assert col["non_finite"] == len(values) - finite.size
+    if finite.size:
+        hist = col["histogram"]
+        assert sum(hist["counts"]) == finite.size
+        assert hist["edges"][0] == finite.min() and hist["edges"][-1] == finite.max()
+        assert np.all(np.diff(hist["edges"]) > 0) or len(hist["edges"]) == 2
+        assert finite.min() <= col["quantiles"]["p50"] <= finite.max()
+        scale = np.abs(finite).max()
+        assert col["mean"] == pytest.approx(np.mean(finite / 4) * 4, abs=1e-12 * scale)
+
+
+def test_plus_minus_1e308_keeps_the_spread(write_parquet):
+    paths = write_parquet({"x": [-1e308, 1e308]})
+    col = profile_parquet(paths)["columns"][0]
+    assert col["mean"] == 0.0 and col["std"] == pytest.approx(np.sqrt(2) * 1e308)
+    assert col["quantiles"]["p50"] == 0.0
+    assert col["histogram"]["counts"] == [1] + [0] * 28 + [1]

@@ -159,3 +159,43 @@ def test_pairwise_pearson_without_missing_matches_numpy(rng):
     got = stats.pairwise_pearson(x)
     np.testing.assert_allclose(got[:4, :4], np.corrcoef(x[:, :4].T), atol=1e-12)
     assert np.isnan(got[4]).all()
+
+
+@pytest.mark.parametrize(
+    ("values", "counts"),
+    [
+        pytest.param([-1e308, 0.0, 1e308], [1, 1, 1], id="range-past-the-largest-float"),
+        pytest.param([-np.inf, 2.0, 4.0, np.inf], [1, 0, 1], id="infinities-in-no-bin"),
+        pytest.param([np.inf, -np.inf], [], id="nothing-finite"),
+    ],
+)
+def test_histograms_of_extreme_values(values, counts):
+    x = np.array(values)
+    for got, edges in (stats.histogram(x, 3), stats.sorted_histogram(np.sort(x), 3)):
+        assert got.tolist() == counts
+        assert len(edges) == (len(counts) + 1 if counts else 0)
+
+
+def test_bin_edges_of_a_range_narrower_than_the_bins_are_fewer():
+    edges = stats.bin_edges(1.0, np.nextafter(1.0, 2.0), 30)
+    assert edges.tolist() == [1.0, np.nextafter(1.0, 2.0)]
+
+
+def test_quantiles_between_plus_and_minus_1e308():
+    x = np.array([-1e308, 1e308])
+    for sorted_ in (True, False):
+        q = stats.quantiles(x, (0.25, 0.5, 0.75), is_sorted=sorted_)
+        assert q == {"p25": -5e307, "p50": 0.0, "p75": 5e307}
+
+
+def test_pairwise_pearson_of_values_near_the_largest_float(rng):
+    x = rng.normal(size=(200, 2))
+    x[:, 1] = x[:, 0] + rng.normal(size=200)
+    x[0, 0] = 17.0
+    scale = np.array([1e307, 1.0])
+    huge = x * scale  # up to 1.7e308
+    huge[::7, 1] = np.nan
+    for m in (huge, huge[~np.isnan(huge).any(axis=1)]):
+        np.testing.assert_allclose(
+            stats.pairwise_pearson(m), stats.pairwise_pearson(m / scale), rtol=1e-9
+        )

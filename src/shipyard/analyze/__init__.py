@@ -4,40 +4,75 @@ Every dataset function takes a dataset version as its list of Parquet files and 
 JSON-able dict (the catalog stores it as is); ``posttraining_bias`` takes arrays of labels,
 predictions and facet values instead. Renderers turn those dicts into HTML pages or terminal
 summaries.
+
+Names load on first use, as in :mod:`shipyard`: ``shipyard profile`` then imports neither
+the bias code nor what it needs.
 """
 
 from __future__ import annotations
 
-from shipyard.analyze._bias_tests import FlagRule
-from shipyard.analyze.bias import BIAS_METRICS, pretraining_bias
-from shipyard.analyze.bias_html import render_bias_html
-from shipyard.analyze.console import (
-    print_bias_summary,
-    print_check_summary,
-    print_posttraining_summary,
-    print_profile_summary,
-)
-from shipyard.analyze.constraints import (
-    dump_constraints_yaml,
-    load_constraints_yaml,
-    suggest_constraints,
-)
-from shipyard.analyze.posttraining import POSTTRAINING_METRICS, posttraining_bias
-from shipyard.analyze.posttraining_html import (
-    render_posttraining_html,
-    render_posttraining_section,
-)
-from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
-from shipyard.analyze.profile_html import render_profile_html
-from shipyard.analyze.quality import check_constraints
-from shipyard.analyze.reports import (
-    StoredReport,
-    bias_dataset,
-    check_dataset,
-    load_rules_file,
-    profile_dataset,
-    suggest_for,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipyard.analyze._bias_tests import FlagRule
+    from shipyard.analyze.bias import BIAS_METRICS, pretraining_bias
+    from shipyard.analyze.bias_html import render_bias_html
+    from shipyard.analyze.console import (
+        print_bias_summary,
+        print_check_summary,
+        print_posttraining_summary,
+        print_profile_summary,
+    )
+    from shipyard.analyze.constraints import (
+        dump_constraints_yaml,
+        load_constraints_yaml,
+        suggest_constraints,
+    )
+    from shipyard.analyze.posttraining import POSTTRAINING_METRICS, posttraining_bias
+    from shipyard.analyze.posttraining_html import (
+        render_posttraining_html,
+        render_posttraining_section,
+    )
+    from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
+    from shipyard.analyze.profile_html import render_profile_html
+    from shipyard.analyze.quality import check_constraints
+    from shipyard.analyze.reports import (
+        StoredReport,
+        bias_dataset,
+        check_dataset,
+        load_rules_file,
+        profile_dataset,
+        suggest_for,
+    )
+
+_EXPORTS = {
+    "FlagRule": "_bias_tests",
+    "BIAS_METRICS": "bias",
+    "pretraining_bias": "bias",
+    "render_bias_html": "bias_html",
+    "print_bias_summary": "console",
+    "print_check_summary": "console",
+    "print_posttraining_summary": "console",
+    "print_profile_summary": "console",
+    "dump_constraints_yaml": "constraints",
+    "load_constraints_yaml": "constraints",
+    "suggest_constraints": "constraints",
+    "POSTTRAINING_METRICS": "posttraining",
+    "posttraining_bias": "posttraining",
+    "render_posttraining_html": "posttraining_html",
+    "render_posttraining_section": "posttraining_html",
+    "PROFILE_VERSION": "profile",
+    "profile_parquet": "profile",
+    "render_profile_html": "profile_html",
+    "check_constraints": "quality",
+    "StoredReport": "reports",
+    "bias_dataset": "reports",
+    "check_dataset": "reports",
+    "load_rules_file": "reports",
+    "profile_dataset": "reports",
+    "suggest_for": "reports",
+}
 
 __all__ = [
     "BIAS_METRICS",
@@ -66,3 +101,16 @@ __all__ = [
     "suggest_constraints",
     "suggest_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard.analyze' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"shipyard.analyze.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from shipyard.analyze import stats
+from shipyard.analyze._arrow import from_numpy, to_numpy
 
 __all__ = ["ColumnResult", "profile_column"]
 
@@ -89,28 +90,41 @@ def _float_key(x: NDArray[np.float64]) -> NDArray[np.uint64]:
     return x.view(np.uint64)
 
 
+def _moments(s: NDArray[np.float64]) -> tuple[float, float | None, float]:
+    """Mean, sample standard deviation (None past the largest float) and skewness.
+
+    Values beyond 1e100 are scaled by a power of two (exact) first, so sums of squares of
+    numbers up to 1e308 do not overflow.
+    """
+    n = s.size
+    peak = max(-float(s[0]), float(s[-1]))
+    scale = 2.0 ** -math.frexp(peak)[1] if peak > 1e100 else 1.0
+    u = s * scale if scale != 1.0 else s
+    mean = float(u.sum() / n)
+    d = u - mean
+    d2 = d * d
+    m2 = float(d2.sum() / n)
+    std = math.sqrt(m2 * n / (n - 1)) / scale if n > 1 else 0.0
+    skew = float(np.dot(d2, d) / n) / m2**1.5 if m2 > 0 else 0.0
+    return mean / scale, _f(std), skew
+
+
 def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
-    x = pc.fill_null(pc.cast(col, pa.float64()), math.nan).to_numpy()
-    nan = np.isnan(x)
-    v = x[~nan] if prof["missing"] or nan.any() else x
+    x = to_numpy(pc.cast(col, pa.float64()), math.nan)
     # One sort gives min/max, distinct, exact quantiles, histogram and outliers by search.
-    s = np.sort(v)
-    lo, hi = np.searchsorted(s, -np.inf, "right"), np.searchsorted(s, np.inf, "left")
+    # NaN (nulls included) sorts last, after +inf: the finite values are one slice.
+    s = np.sort(x)
+    end = int(np.searchsorted(s, np.nan, "left"))
+    lo, hi = np.searchsorted(s[:end], -np.inf, "right"), np.searchsorted(s[:end], np.inf, "left")
     # NaN, -inf and +inf are values too (not nulls): each counts once among the distinct.
-    extra = int(lo > 0) + int(hi < s.size) + int(int(nan.sum()) > prof["missing"])
+    extra = int(lo > 0) + int(hi < end) + int(s.size - end > prof["missing"])
     s = s[lo:hi]
     prof["non_finite"] = int(prof["count"] - s.size)  # NaN or infinite, not null
     if s.size == 0:
         prof["distinct"] = extra
         return x
     prof["distinct"] = stats.distinct_sorted(s) + extra
-    n = s.size
-    mean = float(s.sum() / n)
-    d = s - mean
-    d2 = d * d
-    m2 = float(d2.sum() / n)
-    std = math.sqrt(m2 * n / (n - 1)) if n > 1 else 0.0
-    skew = float(np.dot(d2, d) / n) / m2**1.5 if m2 > 0 else 0.0
+    mean, std, skew = _moments(s)
     q = stats.quantiles(s, is_sorted=True)
     counts, edges = stats.sorted_histogram(s, HISTOGRAM_BINS)
     zeros = int(np.searchsorted(s, 0.0, "right") - np.searchsorted(s, 0.0, "left"))
@@ -151,12 +165,12 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         enc = pc.dictionary_encode(col.combine_chunks() if col.num_chunks > 1 else col)
         enc = enc.chunk(0) if isinstance(enc, pa.ChunkedArray) else enc
         dictionary, indices = enc.dictionary, enc.indices
-    codes = pc.fill_null(pc.cast(indices, pa.int64()), -1).to_numpy()
+    codes = to_numpy(pc.cast(indices, pa.int64()), -1)
     freq = np.bincount(codes[codes >= 0] if prof["missing"] else codes, minlength=len(dictionary))
     prof["distinct"] = int(np.count_nonzero(freq))
     if prof["distinct"] <= MAX_LEVELS:
-        present = dictionary.filter(pa.array(freq > 0))
-        prof["levels"] = sorted(_json_value(v) for v in present.to_pylist())
+        present = np.flatnonzero(freq)  # at most MAX_LEVELS
+        prof["levels"] = sorted(_json_value(dictionary[int(i)].as_py()) for i in present)
     order = np.argsort(-freq, kind="stable")[:TOP_VALUES]
     prof["top_values"] = [
         {
@@ -172,7 +186,7 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
     else:
         dict_len = pc.binary_length(dictionary)
     used = freq > 0
-    dl = dict_len.to_numpy(zero_copy_only=False).astype(np.float64)[used]
+    dl = to_numpy(pc.cast(dict_len, pa.int64())).astype(np.float64)[used]
     freq = freq[used]
     if dl.size and prof["count"]:
         # Lengths per distinct value, weighted by how often each occurs: no per-row strings.
@@ -193,7 +207,7 @@ def _datetime(col: pa.ChunkedArray, prof: dict[str, Any], label_time: Any) -> tu
     unit_type = pa.timestamp("us", tz=getattr(col.type, "tz", None))
     ts = col.cast(unit_type) if not pa.types.is_timestamp(col.type) else col
     ints = pc.cast(ts, pa.int64())
-    x = pc.drop_null(ints).to_numpy()
+    x = to_numpy(pc.drop_null(ints))
     after = 0
     if x.size == 0:
         prof["distinct"] = 0
@@ -202,10 +216,10 @@ def _datetime(col: pa.ChunkedArray, prof: dict[str, Any], label_time: Any) -> tu
     prof["distinct"] = stats.distinct_sorted(x)
     lo, hi = int(x[0]), int(x[-1])
     scalar_type = ts.type
-    prof["min"] = _json_value(pa.scalar(lo, pa.int64()).cast(scalar_type).as_py())
-    prof["max"] = _json_value(pa.scalar(hi, pa.int64()).cast(scalar_type).as_py())
+    lo_hi = from_numpy(np.array([lo, hi]), scalar_type).to_pylist()
+    prof["min"], prof["max"] = _json_value(lo_hi[0]), _json_value(lo_hi[1])
     counts, edges = stats.sorted_histogram(x.astype(np.float64), HISTOGRAM_BINS)
-    edge_ts = pa.array(np.round(edges).astype(np.int64)).cast(scalar_type)
+    edge_ts = from_numpy(np.round(edges).astype(np.int64), scalar_type)
     prof["histogram"] = {
         "edges": [_json_value(e) for e in edge_ts.to_pylist()],
         "counts": counts.tolist(),
@@ -241,7 +255,7 @@ def profile_column(
     if pa.types.is_boolean(typ):
         prof["semantic_type"] = "boolean"
         as_int = pc.cast(col, pa.int8())
-        x = pc.fill_null(pc.cast(as_int, pa.float64()), math.nan).to_numpy()
+        x = to_numpy(pc.cast(as_int, pa.float64()), math.nan)
         true = int(pc.sum(as_int).as_py() or 0)
         prof["distinct"] = int(true > 0) + int(count - true > 0)
         prof["top_values"] = [
@@ -271,7 +285,7 @@ def profile_column(
     elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         prof["semantic_type"] = "datetime"
         ints, res.after_label_time = _datetime(col, prof, label_time)
-        res.row_key = pc.fill_null(ints, np.iinfo(np.int64).min).to_numpy().view(np.uint64)
+        res.row_key = to_numpy(ints, np.iinfo(np.int64).min).view(np.uint64)
     elif (
         pa.types.is_string(typ)
         or pa.types.is_large_string(typ)

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from shipyard.errors import InvalidInput, NotFound, require_columns
 
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow.dataset as pads
+
 __all__ = [
+    "ParquetColumns",
     "Paths",
     "duckdb_connect",
+    "open_columns",
     "open_dataset",
     "require_columns",
     "sql_ident",
@@ -56,6 +63,8 @@ def open_dataset(paths: Paths) -> tuple[pads.Dataset, list[str]]:
         InvalidInput: No paths, a file that is not Parquet, or files whose schemas differ.
         NotFound: A path that does not exist.
     """
+    import pyarrow.dataset as pads  # imports pandas: only for the reports that scan with it
+
     files = _normalize(paths)
     try:
         dataset = pads.dataset(files, format="parquet")
@@ -75,6 +84,72 @@ def open_dataset(paths: Paths) -> tuple[pads.Dataset, list[str]]:
     return dataset, files
 
 
+@dataclass(frozen=True)
+class ParquetColumns:
+    """The Parquet files of one dataset version, read a whole column at a time.
+
+    Reads with :class:`pyarrow.parquet.ParquetFile` and the footers read once, so it needs
+    neither ``pyarrow.dataset`` nor pandas. Safe to use from several threads: each read opens
+    its own file handles.
+
+    Attributes:
+        files: The Parquet files, in order.
+        schema: Their common Arrow schema.
+        footers: Each file's Parquet metadata.
+    """
+
+    files: list[str]
+    schema: pa.Schema
+    footers: list[pq.FileMetaData]
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in all the files (from the footers: nothing is read)."""
+        return sum(f.num_rows for f in self.footers)
+
+    def column(self, name: str, *, dictionary: bool = False) -> pa.ChunkedArray:
+        """All the rows of column ``name``; ``dictionary`` reads strings dictionary-encoded."""
+        chunks: list[pa.Array] = []
+        typ: pa.DataType = self.schema.field(name).type
+        for path, footer in zip(self.files, self.footers, strict=True):
+            read_dictionary = [name] if dictionary else None
+            with pq.ParquetFile(path, metadata=footer, read_dictionary=read_dictionary) as f:
+                col = f.read(columns=[name], use_threads=False).column(0)
+            typ = col.type
+            chunks.extend(col.chunks)
+        return pa.chunked_array(chunks, type=typ)
+
+
+def open_columns(paths: Paths) -> ParquetColumns:
+    """Read the footers of ``paths`` and check that the files share one schema.
+
+    Raises:
+        InvalidInput: No paths, a file that is not Parquet, or files whose schemas differ.
+        NotFound: A path that does not exist.
+    """
+    files = _normalize(paths)
+    footers: list[pq.FileMetaData] = []
+    schema: pa.Schema | None = None
+    try:
+        for path in files:
+            with pq.ParquetFile(path) as f:
+                footer, file_schema = f.metadata, f.schema_arrow
+            if schema is None:
+                schema = file_schema
+            elif not file_schema.equals(schema, check_metadata=False):
+                raise InvalidInput(
+                    f"Parquet file {path!r} has schema {file_schema} which differs from the "
+                    f"first file's {schema}. A dataset version must share one schema."
+                )
+            footers.append(footer)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(
+            f"Could not read the files as Parquet: {exc}. Expected Parquet files written by the "
+            "lake (or any Parquet writer)."
+        ) from exc
+    return ParquetColumns(files, schema.remove_metadata() if schema else pa.schema([]), footers)
+
+
 def sql_str(value: str) -> str:
     """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
@@ -92,4 +167,6 @@ def sql_source(files: Sequence[str]) -> str:
 
 def duckdb_connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for one analysis (not shared across threads)."""
+    import duckdb
+
     return duckdb.connect(":memory:")

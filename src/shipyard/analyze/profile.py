@@ -34,13 +34,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.dataset as pads
 from threadpoolctl import threadpool_limits
 
 from shipyard.analyze import _columns, stats
 from shipyard.analyze._alerts import alerts
 from shipyard.analyze._correlations import correlations
-from shipyard.analyze._io import Paths, open_dataset, require_columns
+from shipyard.analyze._io import Paths, open_columns, require_columns
 from shipyard.analyze._target import target_analysis
 from shipyard.errors import InvalidInput
 
@@ -109,12 +108,12 @@ def _profile(
     paths: Paths, target: str | None, label_time: Any, progress: Progress | None
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    dataset, files = open_dataset(paths)
-    names = dataset.schema.names
+    source = open_columns(paths)
+    files, names = source.files, source.schema.names
     if target is not None:
         require_columns([target], names, role="target")
     when = _label_time(label_time)
-    n_rows = dataset.count_rows()
+    n_rows = source.num_rows
     if n_rows == 0:
         raise InvalidInput(
             f"The dataset has no rows ({len(files)} file(s), columns: {', '.join(names)}). "
@@ -126,13 +125,10 @@ def _profile(
     sample_idx = np.sort(rng.choice(n_rows, n_sample, replace=False))
 
     # Strings are read dictionary-encoded: no per-row string objects, codes come for free.
-    strings = [f.name for f in dataset.schema if pa.types.is_string(f.type)]
-    fmt = pads.ParquetFileFormat(read_options={"dictionary_columns": strings})
-    dict_dataset = pads.dataset(files, format=fmt)
+    strings = {f.name for f in source.schema if pa.types.is_string(f.type)}
 
     def one(name: str) -> tuple[_columns.ColumnResult, int]:
-        source = dict_dataset if name in strings else dataset
-        col = source.to_table(columns=[name]).column(0)
+        col = source.column(name, dictionary=name in strings)
         try:
             res = _columns.profile_column(name, col, sample_idx=sample_idx, label_time=when)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -144,7 +140,7 @@ def _profile(
             raise InvalidInput(
                 f"Could not profile column '{name}' ({col.type}): {exc}.{hint}"
             ) from exc
-        res.profile["physical_type"] = str(dataset.schema.field(name).type)
+        res.profile["physical_type"] = str(source.schema.field(name).type)
         return res, col.nbytes
 
     row_hash = np.zeros(n_rows, dtype=np.uint64)

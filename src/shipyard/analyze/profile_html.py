@@ -53,7 +53,8 @@ def _histogram(page: Page, hist: dict[str, Any], title: str) -> str:
     if len(edges) < 2:
         return ""
     pairs = list(itertools.pairwise(edges))
-    centers = edges[:-1] if isinstance(edges[0], str) else [(a + b) / 2 for a, b in pairs]
+    # Halves first: (a + b) / 2 overflows between -1e308 and 1e308.
+    centers = edges[:-1] if isinstance(edges[0], str) else [a / 2 + b / 2 for a, b in pairs]
     return page.chart(
         [
             {

@@ -6,22 +6,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipyard.analyze.bias import pretraining_bias
-from shipyard.analyze.bias_html import render_bias_html
-from shipyard.analyze.constraints import (
-    dump_constraints_yaml,
-    load_constraints_yaml,
-    suggest_constraints,
-)
-from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
-from shipyard.analyze.profile_html import render_profile_html
-from shipyard.analyze.quality import check_constraints
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.project import Project
+
+if TYPE_CHECKING:
+    from shipyard.project import Project
+
+# Each report imports its own code when asked for, so a profile never loads the bias code
+# (and pyarrow.dataset, which loads pandas) or the rules' YAML.
 
 __all__ = [
     "StoredReport",
@@ -74,6 +69,9 @@ def profile_dataset(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StoredReport:
     """Profile a dataset version once; later calls with the same options reuse it."""
+    from shipyard.analyze.profile import PROFILE_VERSION, profile_parquet
+    from shipyard.analyze.profile_html import render_profile_html
+
     version = _version(project, ref)
     kind = "profile" + (f":{target}" if target else "") + (f"@{label_time}" if label_time else "")
     if not refresh:
@@ -92,6 +90,8 @@ def profile_dataset(
 
 def suggest_for(project: Project, ref: str) -> tuple[DatasetVersion, str]:
     """Data-quality rules inferred from a baseline version, as editable YAML."""
+    from shipyard.analyze.constraints import dump_constraints_yaml, suggest_constraints
+
     report = profile_dataset(project, ref)
     return report.dataset, dump_constraints_yaml(suggest_constraints(report.payload))
 
@@ -104,6 +104,9 @@ def check_dataset(
     against: str | None = None,
 ) -> tuple[DatasetVersion, dict[str, Any]]:
     """Check a version against a rules file, or against rules suggested from a baseline."""
+    from shipyard.analyze.constraints import suggest_constraints
+    from shipyard.analyze.quality import check_constraints
+
     if (constraints_file is None) == (against is None):
         raise InvalidInput("Give either --constraints FILE or --against DATASET@N.")
     if constraints_file is not None:
@@ -120,6 +123,8 @@ def check_dataset(
 
 def load_rules_file(path: Path) -> dict[str, Any]:
     """Read and validate a constraints YAML file."""
+    from shipyard.analyze.constraints import load_constraints_yaml
+
     if not path.is_file():
         raise NotFound(
             f"No constraints file at {path}. Make one with `shipyard constraints suggest`."
@@ -139,6 +144,9 @@ def bias_dataset(
     group: str | None = None,
 ) -> StoredReport:
     """Clarify's pre-training bias metrics of a version, stored with an HTML page."""
+    from shipyard.analyze.bias import pretraining_bias
+    from shipyard.analyze.bias_html import render_bias_html
+
     version = _version(project, ref)
     payload = pretraining_bias(
         project.lake.files(version),

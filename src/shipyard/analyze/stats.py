@@ -18,6 +18,7 @@ __all__ = [
     "auc",
     "auc_from_ranks",
     "auc_grouped",
+    "bin_edges",
     "correlation_ratio",
     "cramers_v",
     "distinct_sorted",
@@ -39,20 +40,44 @@ __all__ = [
 DEFAULT_QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
+def bin_edges(lo: float, hi: float, bins: int = 30) -> NDArray[np.float64]:
+    """``bins`` equal-width edges over the finite range ``[lo, hi]``, as ``np.histogram``'s.
+
+    Unlike NumPy it never refuses a range: one wider than the largest float (``-1e308`` to
+    ``1e308``) is spaced at half scale (exact in binary), and one too narrow to hold ``bins``
+    distinct floats gets fewer bins.
+    """
+    if _overflows(lo, hi):
+        edges = np.linspace(lo / 2, hi / 2, bins + 1) * 2
+    else:
+        edges = np.linspace(lo, hi, bins + 1)
+    return np.unique(edges)
+
+
+def _finite_range(values: NDArray[np.floating]) -> tuple[float, float] | None:
+    finite = values[np.isfinite(values)] if not np.isfinite(values).all() else values
+    return (float(finite.min()), float(finite.max())) if finite.size else None
+
+
 def histogram(
     values: NDArray[np.floating], bins: int = 30, range_: tuple[float, float] | None = None
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Equal-width histogram ``(counts, edges)``, ``len(edges) == len(counts) + 1``.
 
-    A constant input gets one bin; NaN must be removed first.
+    The range defaults to the finite values' (infinities fall in no bin); a constant input
+    gets one bin; any finite range works (see :func:`bin_edges`). NaN must be removed first.
     """
     values = np.asarray(values, dtype=np.float64)
-    if values.size == 0:
+    span = range_ if range_ is not None else _finite_range(values)
+    if values.size == 0 or span is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    lo, hi = range_ if range_ is not None else (float(values.min()), float(values.max()))
+    lo, hi = span
     if not hi > lo:
-        return np.array([values.size], dtype=np.int64), np.array([lo, hi])
-    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+        return np.array([np.count_nonzero(values == lo)], dtype=np.int64), np.array([lo, hi])
+    edges = bin_edges(lo, hi, bins)
+    if edges.size == bins + 1 and math.isfinite(hi - lo):
+        return np.histogram(values, bins=bins, range=(lo, hi))  # NumPy's uniform fast path
+    counts, edges = np.histogram(values, bins=edges)
     return counts, edges
 
 
@@ -65,20 +90,32 @@ def quantiles(
     """Exact quantiles (NumPy's default linear interpolation) keyed ``"p25"``-style.
 
     Pass ``is_sorted=True`` for an ascending array: the quantiles are then read off by index
-    in microseconds instead of a partition of the whole array.
+    in microseconds instead of a partition of the whole array. Values whose differences
+    overflow (``-1e308`` and ``1e308``) are interpolated at half scale, which is exact.
     """
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
         return {}
     if not is_sorted:
-        return {_qkey(q): float(v) for q, v in zip(qs, np.quantile(values, list(qs)), strict=True)}
+        half = _overflows(float(values.min()), float(values.max()))
+        out = np.quantile(values / 2 if half else values, list(qs)) * (2 if half else 1)
+        return {_qkey(q): float(v) for q, v in zip(qs, out, strict=True)}
     pos = np.asarray(qs, dtype=np.float64) * (values.size - 1)
     lo = np.floor(pos).astype(np.intp)
     hi = np.minimum(lo + 1, values.size - 1)
     frac = pos - lo
-    out = values[lo] + (values[hi] - values[lo]) * frac
+    a, b = values[lo], values[hi]
+    half = _overflows(float(values[0]), float(values[-1]))
+    if half:
+        a, b = a / 2, b / 2
+    out = (a + (b - a) * frac) * (2 if half else 1)
     out = np.where(frac == 0, values[lo], out)
     return {_qkey(q): float(v) for q, v in zip(qs, out, strict=True)}
+
+
+def _overflows(lo: float, hi: float) -> bool:
+    """Whether two finite floats are too far apart for ``hi - lo`` to be a float."""
+    return math.isfinite(lo) and math.isfinite(hi) and not math.isfinite(hi - lo)
 
 
 def sorted_histogram(
@@ -86,12 +123,17 @@ def sorted_histogram(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """:func:`histogram` of an ascending array by binary search: ``O(bins log n)``."""
     v = np.asarray(sorted_values, dtype=np.float64)
-    if v.size == 0:
+    if range_ is None:
+        # The finite values lie between the infinities: two searches find them.
+        first, end = np.searchsorted(v, -np.inf, "right"), np.searchsorted(v, np.inf, "left")
+        range_ = (float(v[first]), float(v[end - 1])) if end > first else None
+    if v.size == 0 or range_ is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    lo, hi = range_ if range_ is not None else (float(v[0]), float(v[-1]))
+    lo, hi = range_
     if not hi > lo:
-        return np.array([v.size], dtype=np.int64), np.array([lo, hi])
-    _, edges = np.histogram(np.zeros(0), bins=bins, range=(lo, hi))
+        inside = np.searchsorted(v, lo, "right") - np.searchsorted(v, lo, "left")
+        return np.array([inside], dtype=np.int64), np.array([lo, hi])
+    edges = bin_edges(lo, hi, bins)
     cuts = np.searchsorted(v, edges, side="left")
     cuts[-1] = np.searchsorted(v, edges[-1], side="right")  # the last bin is closed
     return np.diff(cuts).astype(np.int64), edges
@@ -226,6 +268,13 @@ def pairwise_pearson(matrix: NDArray[np.floating]) -> NDArray[np.float64]:
     over pairs. A pair with fewer than 3 rows or no variance gets NaN.
     """
     x = np.asarray(matrix, dtype=np.float64)
+    # Correlation ignores scale: bring columns past 1e100 down by a power of two (exact),
+    # so their squares and products do not overflow.
+    peak = np.fmax.reduce(np.abs(x), axis=0, initial=0.0) if x.size else np.zeros(0)
+    big = peak > 1e100
+    if big.any():
+        x = x.copy()
+        x[:, big] *= np.ldexp(1.0, -np.frexp(peak[big])[1])
     valid = ~np.isnan(x)
     if valid.all() and x.shape[0] >= 3:
         # No missing value: one product of standardized columns.

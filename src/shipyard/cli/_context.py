@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from shipyard.project import Project, open_project
+if TYPE_CHECKING:
+    from shipyard.project import Project
 
 
 def project_of(ctx: typer.Context) -> Project:
     """Open the project once per command and close it when the command ends."""
+    from shipyard.project import open_project  # settings and backends: not for --help
+
     root = ctx.find_root()
     if root.obj is None:
         root.obj = {}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
-from shipyard.entities import Run
+
+if TYPE_CHECKING:
+    from shipyard.entities import Run
 
 runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", no_args_is_help=True)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from shipyard.lake._guard import check_read_only, error_text
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from shipyard.lake._sql import quote_ident, quote_literal
 from shipyard.lake.publish import Published, publish_staged
-from shipyard.lake.query import connect_views, export, query, query_error, query_reader
 from shipyard.lake.store import Lake, TableFacts
-from shipyard.lake.verify import VersionCheck, verify_datasets
+
+if TYPE_CHECKING:
+    from shipyard.lake._guard import check_read_only, error_text
+    from shipyard.lake.query import connect_views, export, query, query_error, query_reader
+    from shipyard.lake.verify import VersionCheck, verify_datasets
 
 __all__ = [
     "Lake",
@@ -26,3 +31,25 @@ __all__ = [
     "quote_literal",
     "verify_datasets",
 ]
+
+# The SQL side loads DuckDB (0.2 s); reading a version's file list does not need it.
+_LAZY = {
+    "check_read_only": "_guard",
+    "error_text": "_guard",
+    "connect_views": "query",
+    "export": "query",
+    "query": "query",
+    "query_error": "query",
+    "query_reader": "query",
+    "VersionCheck": "verify",
+    "verify_datasets": "verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard.lake' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"shipyard.lake.{module}"), name)
+    globals()[name] = value
+    return value

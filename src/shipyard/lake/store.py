@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from shipyard.entities import ColumnSchema, DatasetVersion
 from shipyard.errors import IntegrityError
 from shipyard.lake._sql import quote_literal
@@ -64,6 +62,8 @@ class Lake:
 
     def read_frame(self, version: DatasetVersion) -> pd.DataFrame:
         """A dataset version as a pandas DataFrame (for training-sized data)."""
+        import duckdb  # only the paths that read rows load it
+
         self.files(version)
         con = duckdb.connect()
         try:
@@ -112,6 +112,8 @@ class Lake:
         hash, with the schema and the row count, so identical content ingested twice (from a
         CSV, then from Parquet) is recognised.
         """
+        import duckdb
+
         glob = str(folder / "*.parquet")
         con = duckdb.connect()
         try:
