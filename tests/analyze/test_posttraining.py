@@ -281,3 +281,12 @@ def test_report_renders_as_a_fragment_a_page_and_in_the_terminal(worked):
     text = console.export_text()
     assert "Post-training bias" in text and "sex = '<F>'" in text
     assert "DCAcc" in text and "Needs attention" in text
+
+
+@pytest.mark.parametrize("nested", [{"a": 1}, [1, 2]], ids=["struct", "list"])
+def test_a_facet_of_nested_values_is_refused_by_name(nested):
+    y, p, _ = _arrays(("d", {"tp": 3, "fn": 2}), ("a", {"tp": 2, "tn": 4}))
+    # As pandas reads a struct or list column from Arrow: a dict or an array per row.
+    facet = pd.Series([nested if isinstance(nested, dict) else np.array(nested)] * len(y))
+    with pytest.raises(InvalidInput, match="facet column 'plan' holds values that cannot form"):
+        posttraining_bias(y, p, facet, positive=[1], facet_name="plan")
