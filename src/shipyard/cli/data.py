@@ -117,7 +117,7 @@ def datasets_show(
     console.print(f"created     {v.created_at:%Y-%m-%d %H:%M:%S} UTC by {v.created_by}")
     console.print(table("Schema", ["column", "type"], [(c.name, c.type) for c in v.columns]))
     if rows > 0:
-        console.print(table("Sample", list(sample.columns), sample.astype(str).values.tolist()))
+        console.print(table("Sample", list(sample.columns), sample.values.tolist()))
 
 
 def sql(
@@ -157,6 +157,6 @@ def sql(
     if as_json:
         emit_json(frame.astype(object).where(frame.notna(), None).to_dict(orient="records"))
         return
-    console.print(table(None, list(frame.columns), frame.astype(str).values.tolist()))
+    console.print(table(None, list(frame.columns), frame.values.tolist()))
     if len(frame) == limit:
         console.print(f"(first {limit} rows; --limit N for more, --out FILE for all)")

@@ -249,7 +249,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     return table(
         "Metrics",
         ["metric", *parts],
-        [(k, *(fmt_metric(metrics[p].get(k, "")) for p in parts)) for k in keys],
+        [(k, *(fmt_metric(metrics[p].get(k), k) for p in parts)) for k in keys],
     )
 
 

@@ -8,8 +8,9 @@ import typer
 
 from shipyard.catalog import Catalog
 from shipyard.cli._context import project_of
-from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
+from shipyard.cli._output import JsonFlag, cell, console, emit_json, fmt_metric, table
 from shipyard.entities import Run
+from shipyard.errors import NotFound
 
 runs_app = typer.Typer(help="Inspect training runs (experiments and trials).", no_args_is_help=True)
 
@@ -88,7 +89,7 @@ def runs_show(
         table(
             "Metrics",
             ["name", "value"],
-            [(k, fmt_metric(v)) for k, v in sorted(run.metrics.items())],
+            [(k, fmt_metric(v, k)) for k, v in sorted(run.metrics.items())],
         )
     )
     for key, points in curves.items():
@@ -116,9 +117,29 @@ def runs_compare(
     keys = sorted({k for r in runs for k in r.metrics})
     params = sorted({k for r in runs for k, v in r.params.items() if not isinstance(v, dict)})
     rows = []
-    for kind, names, getter in (("param", params, "params"), ("metric", keys, "metrics")):
-        for name in names:
-            values = [getattr(r, getter).get(name) for r in runs]
-            mark = "*" if len({str(v) for v in values}) > 1 else ""
-            rows.append((f"{mark}{kind}:{name}", *(fmt_metric(v) for v in values)))
+    for name, values in (
+        ("dataset", [r.inputs.get("dataset") for r in runs]),
+        ("target", [r.inputs.get("target") for r in runs]),
+        ("split", [_split(catalog, r) for r in runs]),
+        *((f"param:{k}", [cell(r.params.get(k)) for r in runs]) for k in params),
+        *((f"metric:{k}", [fmt_metric(r.metrics.get(k), k) for r in runs]) for k in keys),
+    ):
+        mark = "*" if len({str(v) for v in values}) > 1 else ""
+        rows.append((f"{mark}{name}", *values))
     console.print(table("Compare (* differs)", ["", *(r.id[:12] for r in runs)], rows))
+
+
+def _split(catalog: Catalog, run: Run) -> str | None:
+    """How a run's table was split ("stratified 140/30/30"); a trial's is its parent job's."""
+    split = run.params.get("split")
+    parent = run.tags.get("parent_run")
+    if not isinstance(split, dict) and parent:
+        try:
+            split = catalog.get_run(parent).params.get("split")
+        except NotFound:
+            return None
+    if not isinstance(split, dict):
+        return None
+    rows = split.get("rows") or {}
+    sizes = "/".join(f"{rows.get(part, 0):,}" for part in ("train", "valid", "test"))
+    return f"{split.get('strategy')} (train/valid/test {sizes})"
