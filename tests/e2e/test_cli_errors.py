@@ -120,6 +120,11 @@ CASES = [
         marks=_OTHER_BRANCH,
     ),
     pytest.param(
+        ["datasets", "show", "[/]"],
+        "'[/]' is not a dataset reference",
+        id="markup-in-a-message",
+    ),
+    pytest.param(
         # /proc/nope in the issue: a folder under a regular file cannot be made either, on any OS.
         ["init", "{root}/a-file/project"],
         "Could not make a project in",

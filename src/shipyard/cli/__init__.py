@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Annotated
 import typer
 
 from shipyard.cli import analyze, data, demo, deploy, models, project, runs
+from rich.markup import escape
+
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError
 
@@ -53,15 +56,29 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _warnings_to_the_log() -> None:
+    """Send Python warnings (scikit-learn's, pandas') to the ``py.warnings`` logger, not the
+    terminal: a user can do nothing about library noise. A logging setup that handles that
+    logger still sees them."""
+    logging.captureWarnings(True)
+    quiet = logging.getLogger("py.warnings")
+    if not quiet.handlers:
+        # Without a handler anywhere, logging's last resort would print them to stderr again.
+        quiet.addHandler(logging.NullHandler())
+
+
 def main() -> None:
     """Entry point of the ``shipyard`` script: prints errors, exits non-zero, no traceback."""
+    _warnings_to_the_log()
     # SIGTERM (a scheduler's stop, `kill`) unwinds like Ctrl-C, so a running job records its
     # run as failed on the way out. (`shipyard serve` installs uvicorn's own handler.)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         app()
     except ShipyardError as exc:
-        err_console.print(f"[bold red]Error ({exc.kind}):[/] {exc.message}", soft_wrap=True)
+        # The message quotes user input: "[/]" in a name must print as is, not as markup.
+        message = escape(exc.message)
+        err_console.print(f"[bold red]Error ({exc.kind}):[/] {message}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
