@@ -201,8 +201,9 @@ def pretraining_bias(
 
     Raises:
         NotFound: An unknown column, a facet value or positive label value that never occurs.
-        InvalidInput: A label, facet or group column of a nested type (list, struct), no rows, a label with a single class, a facet group that is every row,
-            ``threshold`` with ``facet_values`` or on a non-numeric facet.
+        InvalidInput: A label, facet or group column of a nested type (list, struct), no
+            rows, a label with a single class, a facet group that is every row, ``threshold``
+            with ``facet_values`` or on a non-numeric facet.
     """
     dataset, files = open_dataset(paths)
     names = dataset.schema.names

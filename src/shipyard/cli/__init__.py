@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from shipyard.cli import analyze, data, demo, deploy, models, project, runs
 from rich.markup import escape
 
+from shipyard.cli import analyze, data, demo, deploy, models, project, runs
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError
 

@@ -116,21 +116,23 @@ def runs_compare(
         return
     keys = sorted({k for r in runs for k in r.metrics})
     params = sorted({k for r in runs for k, v in r.params.items() if not isinstance(v, dict)})
-    rows = []
-    for name, values in (
-        ("dataset", [r.inputs.get("dataset") for r in runs]),
-        ("target", [r.inputs.get("target") for r in runs]),
-        ("split", [_split(catalog, r) for r in runs]),
+    rows: list[tuple[str, ...]] = []
+    compared: tuple[tuple[str, list[str]], ...] = (
+        ("dataset", [cell(r.inputs.get("dataset")) for r in runs]),
+        ("target", [cell(r.inputs.get("target")) for r in runs]),
+        ("split", [cell(_split(catalog, r)) for r in runs]),
         *((f"param:{k}", [cell(r.params.get(k)) for r in runs]) for k in params),
         *((f"metric:{k}", [fmt_metric(r.metrics.get(k), k) for r in runs]) for k in keys),
-    ):
+    )
+    for name, values in compared:
         mark = "*" if len({str(v) for v in values}) > 1 else ""
         rows.append((f"{mark}{name}", *values))
     console.print(table("Compare (* differs)", ["", *(r.id[:12] for r in runs)], rows))
 
 
 def _split(catalog: Catalog, run: Run) -> str | None:
-    """How a run's table was split ("stratified 140/30/30"); a trial's is its parent job's."""
+    """How a run's table was split ("stratified (train/valid/test 140/30/30)"); a trial's is
+    its parent job's."""
     split = run.params.get("split")
     parent = run.tags.get("parent_run")
     if not isinstance(split, dict) and parent:
