@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.entities import Actor
-from shipyard.errors import NotFound
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.settings import PROJECT_DIR, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -123,11 +123,17 @@ def init_project(root: str | Path, *, face: str = "sdk") -> Project:
     root = Path(root).expanduser()
     marker = root / PROJECT_DIR
     created = not marker.is_dir()
-    for sub in ("artifacts", "lake"):
-        (marker / sub).mkdir(parents=True, exist_ok=True)
     config = marker / "config.toml"
-    if not config.exists():
-        config.write_text(_CONFIG_TEMPLATE)
+    try:
+        for sub in ("artifacts", "lake"):
+            (marker / sub).mkdir(parents=True, exist_ok=True)
+        if not config.exists():
+            config.write_text(_CONFIG_TEMPLATE)
+    except OSError as exc:
+        raise InvalidInput(
+            f"Could not make a project in {root}: {exc.strerror or exc}. Choose a folder you "
+            "can write to (it is created if missing)."
+        ) from exc
     project = Project(root, face=face)
     project.catalog  # noqa: B018 - creates catalog.db and its schema now
     if created:

@@ -144,6 +144,19 @@ def test_bad_input(worked, kwargs, error, match):
         pretraining_bias(worked, **args)
 
 
+@pytest.mark.parametrize("role", ["facet", "label", "group"])
+@pytest.mark.parametrize(
+    ("values", "type_name"),
+    [([{"a": i % 2} for i in range(10)], "struct"), ([[i % 2, 1] for i in range(10)], "list")],
+)
+def test_nested_columns_are_refused_by_name_and_type(write_parquet, role, values, type_name):
+    paths = write_parquet(WORKED | {"nested": values}, name="nested")
+    kwargs = {"label": "hired", "facet": "sex", "group": None} | {role: "nested"}
+    with pytest.raises(InvalidInput, match=rf"{role} column 'nested' has type {type_name}") as e:
+        pretraining_bias(paths, positive=1, **kwargs)
+    assert e.value.details["column"] == "nested"
+
+
 def test_threshold_of_the_wrong_type(write_parquet):
     stamps = pa.array([dt.datetime(2024, 1, d) for d in (1, 2, 3, 4)])
     paths = write_parquet({"when": stamps, "y": [0, 1, 0, 1]}, name="when")

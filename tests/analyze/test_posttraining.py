@@ -307,3 +307,12 @@ def test_recall_on_five_true_positives_is_too_few_to_judge():
     assert rd["value"] == pytest.approx(0.9 - 5 / 8)
     assert rd["status"] == "too few" and not rd["flag"]
     assert "3 missed of 8 rows" in rd["reading"]
+
+
+@pytest.mark.parametrize("nested", [{"a": 1}, [1, 2]], ids=["struct", "list"])
+def test_a_facet_of_nested_values_is_refused_by_name(nested):
+    y, p, _ = _arrays(("d", {"tp": 3, "fn": 2}), ("a", {"tp": 2, "tn": 4}))
+    # As pandas reads a struct or list column from Arrow: a dict or an array per row.
+    facet = pd.Series([nested if isinstance(nested, dict) else np.array(nested)] * len(y))
+    with pytest.raises(InvalidInput, match="facet column 'plan' holds values that cannot form"):
+        posttraining_bias(y, p, facet, positive=[1], facet_name="plan")

@@ -38,3 +38,10 @@ def test_batch_refuses_a_dataset_without_model_columns(served: Project, tmp_path
     with pytest.raises(InvalidInput, match="country"):
         batch_transform(served, "fraud@prod", "nocountry", "scored")
     assert [v.name for v in served.catalog.list_dataset_versions()] == ["nocountry", "t"]
+
+
+@pytest.mark.parametrize("batch_rows", [-5, 0, 10**12, 2.5, True])
+def test_batch_refuses_a_batch_size_out_of_range(served: Project, batch_rows: object) -> None:
+    with pytest.raises(InvalidInput, match=r"'batch_rows'.* from 1 to 10,000,000\. Got"):
+        batch_transform(served, "fraud@prod", "t", "scored", batch_rows=batch_rows)  # type: ignore[arg-type]
+    assert [v.name for v in served.catalog.list_dataset_versions()] == ["t"]

@@ -10,9 +10,12 @@ from pathlib import Path
 from shipyard.demo import generate
 
 
-def shipyard(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def shipyard(
+    cwd: Path, *args: str, check: bool = True, columns: int = 200
+) -> subprocess.CompletedProcess[str]:
+    """Run ``shipyard ARGS`` in ``cwd``; ``columns`` is the terminal width Rich lays out for."""
     env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
-    env["COLUMNS"] = "200"  # so Rich does not wrap the lines the tests look for
+    env["COLUMNS"] = str(columns)  # 200 by default, so Rich does not wrap the lines tests read
     proc = subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+
+from shipyard.errors import InvalidInput
 
 __all__ = [
     "MAX_FACET_VALUES",
@@ -14,12 +17,29 @@ __all__ = [
     "json_value",
     "match_value",
     "metric_entry",
+    "require_groupable",
     "too_few",
 ]
 
 # Facet values reported by default (the most frequent first); a facet with more is an ID, not
 # a group.
 MAX_FACET_VALUES = 50
+
+
+def require_groupable(column: str, dtype: pa.DataType, *, role: str) -> None:
+    """Refuse a facet, label or group column whose values cannot form groups (nested types).
+
+    Raises:
+        InvalidInput: ``dtype`` is a list, struct, map or union type.
+    """
+    if pa.types.is_nested(dtype):
+        raise InvalidInput(
+            f"The {role} column '{column}' has type {dtype}, whose values (lists, records or "
+            "maps) cannot form groups. Bias metrics need a column of single values: text, "
+            "numbers, booleans or dates. Pick another column, or ingest a flat copy with "
+            f'`shipyard ingest --sql "SELECT *, {column}.<field> AS {column}_<field> FROM ..."`.',
+            details={"column": column, "type": str(dtype)},
+        )
 
 
 def match_value(wanted: Any, present: Sequence[Any]) -> Any:

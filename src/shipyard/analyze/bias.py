@@ -34,7 +34,13 @@ import numpy as np
 import pyarrow as pa
 
 from shipyard.analyze import stats
-from shipyard.analyze._bias_common import MAX_FACET_VALUES, json_value, match_value, metric_entry
+from shipyard.analyze._bias_common import (
+    MAX_FACET_VALUES,
+    json_value,
+    match_value,
+    metric_entry,
+    require_groupable,
+)
 from shipyard.analyze._bias_tests import FlagRule, rate_test
 from shipyard.analyze._io import (
     Paths,
@@ -202,8 +208,9 @@ def pretraining_bias(
 
     Raises:
         NotFound: An unknown column, a facet value or positive label value that never occurs.
-        InvalidInput: No rows, a label with a single class, a facet group that is every row,
-            ``threshold`` with ``facet_values`` or on a non-numeric facet.
+        InvalidInput: A label, facet or group column of a nested type (list, struct), no
+            rows, a label with a single class, a facet group that is every row, ``threshold``
+            with ``facet_values`` or on a non-numeric facet.
     """
     dataset, files = open_dataset(paths)
     names = dataset.schema.names
@@ -211,6 +218,9 @@ def pretraining_bias(
     require_columns([facet], names, role="facet")
     if group is not None:
         require_columns([group], names, role="group")
+    for column, role in ((label, "label"), (facet, "facet"), (group, "group")):
+        if column is not None:
+            require_groupable(column, dataset.schema.field(column).type, role=role)
     rule = rule or FlagRule()
     if threshold is not None and facet_values is not None:
         raise InvalidInput(

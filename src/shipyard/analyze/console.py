@@ -8,6 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from shipyard.analyze._bias_common import flagged, too_few
 from shipyard.htmlpage import fmt_bytes
@@ -25,6 +26,8 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def _n(v: Any) -> str:
     if v is None:
         return "—"
+    if isinstance(v, str) and len(v) == 19 and v[10] == "T":  # an ISO datetime: keep it short
+        return v[:10] if v.endswith("T00:00:00") else v[:16].replace("T", " ")
     if isinstance(v, float):
         return f"{v:,.4g}"
     if isinstance(v, int):
@@ -45,10 +48,12 @@ def print_profile_summary(profile: dict[str, Any], console: Console) -> None:
     if alerts:
         at = Table(title=f"Alerts ({len(alerts)})", title_justify="left")
         for c in ("severity", "column", "message"):
-            at.add_column(c, overflow="fold")
+            at.add_column(c, overflow="fold", no_wrap=c == "column")
         for a in alerts:
             st = _STYLE.get(a["severity"], "")
-            at.add_row(f"[{st}]{a['severity']}[/]", a["column"] or "(table)", a["message"])
+            at.add_row(
+                f"[{st}]{a['severity']}[/]", Text(a["column"] or "(table)"), Text(a["message"])
+            )
         console.print(at)
     else:
         console.print("[green]No alerts.[/]")
@@ -61,31 +66,34 @@ def print_profile_summary(profile: dict[str, Any], console: Console) -> None:
             f"{a['column']} ({a['metric']} {a['value']:.3f})" for a in target["associations"][:5]
         )
         console.print(f"Most associated with the target: {top}")
-    ct = Table(title="Columns", title_justify="left")
-    for c, just in (
-        ("column", "left"),
-        ("type", "left"),
-        ("missing %", "right"),
-        ("distinct", "right"),
-        ("min", "right"),
-        ("mean", "right"),
-        ("max", "right"),
-        ("top value", "left"),
-    ):
-        ct.add_column(c, justify=just)  # type: ignore[arg-type]
-    for col in profile["columns"]:
+    console.print(_columns_table(profile["columns"], wide=console.width >= 110))
+
+
+def _columns_table(columns: list[dict[str, Any]], *, wide: bool) -> Table:
+    """One line per column. Under 110 characters the mean is left out (it is in the HTML and
+    --json), so names, types and values stay whole at 80."""
+    table = Table(title="Columns", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    stats = ("min", "mean", "max") if wide else ("min", "max")
+    for c in ("column", "type", "missing %", "distinct", *stats, "top value"):
+        numeric = c in ("missing %", "distinct", *stats)
+        # Names and types are never cut or folded; a long value folds rather than loses text.
+        table.add_column(
+            c,
+            justify="right" if numeric else "left",
+            no_wrap=c in ("column", "type"),
+            overflow="fold",
+        )
+    for col in columns:
         top = (col.get("top_values") or [{}])[0]
-        ct.add_row(
-            col["name"],
+        table.add_row(
+            Text(col["name"]),
             col["semantic_type"],
             f"{col['missing_pct']:.1f}",
             _n(col.get("distinct")),
-            _n(col.get("min")),
-            _n(col.get("mean")),
-            _n(col.get("max")),
-            f"{top['value']!s} ({top['pct']:.1f}%)" if top else "",
+            *(_n(col.get(k)) for k in stats),
+            Text(f"{top['value']!s} {top['pct']:.0f}%" if top else ""),
         )
-    console.print(ct)
+    return table
 
 
 def print_bias_summary(report: dict[str, Any], console: Console, *, full: bool = False) -> None:
@@ -266,11 +274,11 @@ def print_check_summary(report: dict[str, Any], console: Console) -> None:
         st = _STYLE.get(v["severity"], "")
         table.add_row(
             f"[{st}]{v['severity']}[/]",
-            v["column"],
+            Text(v["column"]),
             v["rule"],
-            str(expected),
-            "" if found is None else str(found),
+            Text(str(expected)),
+            Text("" if found is None else str(found)),
             _n(v["count"]),
-            examples,
+            Text(examples),
         )
     console.print(table)

@@ -110,7 +110,15 @@ def posttraining_bias(
     wanted = [positive] if isinstance(positive, str | bytes) else list(positive)
     true_ok, t, true_hits, true_labels = _binarize(y_true, wanted)
     pred_ok, p, pred_hits, _ = _binarize(y_pred, wanted)
-    f_codes, f_uniques = pd.factorize(facet, use_na_sentinel=True)
+    try:
+        f_codes, f_uniques = pd.factorize(facet, use_na_sentinel=True)
+    except TypeError as exc:  # unhashable values: the rows of a list or struct column
+        raise InvalidInput(
+            f"The facet column '{facet_name}' holds values that cannot form groups ({exc}). "
+            "Post-training bias needs a facet of single values: text, numbers, booleans or "
+            "dates. Pick another column.",
+            details={"column": facet_name},
+        ) from exc
     keep = true_ok & pred_ok & (f_codes >= 0)
     n_total, n = int(facet.size), int(keep.sum())
     if n == 0:

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["DatasetRef", "ModelRef", "parse_dataset_ref", "parse_model_ref"]
+__all__ = ["MAX_VERSION", "DatasetRef", "ModelRef", "parse_dataset_ref", "parse_model_ref"]
+
+MAX_VERSION = 2**31 - 1
+"""The largest version number: the catalog stores versions as 32-bit integers (PostgreSQL's
+``integer``)."""
 
 _NAME = r"[A-Za-z][A-Za-z0-9_\-]{0,127}"
 _DATASET = re.compile(rf"^(?P<name>{_NAME})(@(?P<version>\d+))?$")
@@ -32,8 +36,8 @@ def parse_dataset_ref(text: str) -> DatasetRef:
     match = _DATASET.match(text.strip())
     if not match:
         raise InvalidInput(f"'{text}' is not a dataset reference. Use NAME or NAME@VERSION.")
-    version = match.group("version")
-    return DatasetRef(match.group("name"), int(version) if version else None)
+    name = match.group("name")
+    return DatasetRef(name, _version(name, match.group("version")))
 
 
 def parse_model_ref(text: str) -> ModelRef:
@@ -43,5 +47,21 @@ def parse_model_ref(text: str) -> ModelRef:
         raise InvalidInput(
             f"'{text}' is not a model reference. Use NAME, NAME:VERSION or NAME@ALIAS."
         )
-    version = match.group("version")
-    return ModelRef(match.group("name"), int(version) if version else None, match.group("alias"))
+    name = match.group("name")
+    return ModelRef(name, _version(name, match.group("version")), match.group("alias"))
+
+
+def _version(name: str, digits: str | None) -> int | None:
+    """The version number of ``name``, refused unless it is in 1..MAX_VERSION."""
+    if digits is None:
+        return None
+    # Compare lengths before int(): a 5,000-digit number would hit Python's int-size limit.
+    number = digits.lstrip("0")
+    if number and len(number) <= len(str(MAX_VERSION)) and int(number) <= MAX_VERSION:
+        return int(number)
+    shown = digits if len(digits) <= 24 else f"{digits[:21]}..."
+    raise InvalidInput(
+        f"Version {shown} of '{name}' is out of range: a "
+        f"version is a whole number from 1 to {MAX_VERSION:,}. Use a version that exists "
+        "(`shipyard datasets list`, `shipyard models list`)."
+    )

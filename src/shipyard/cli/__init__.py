@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import warnings
@@ -57,7 +58,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-_show_warning = warnings.showwarning
+_LIBRARY_WARNINGS = logging.getLogger("py.warnings")
 
 
 def _warn(
@@ -69,23 +70,35 @@ def _warn(
     line: str | None = None,
     **_: Any,
 ) -> None:
-    """Show Shipyard's own warnings as one line for the user; others as Python does."""
+    """Shipyard's own warnings reach the user as one line; library warnings (scikit-learn's,
+    pandas') go to the ``py.warnings`` logger, not the terminal: a user can do nothing about
+    library noise, and a logging setup that handles that logger still sees them."""
     if issubclass(category, ShipyardWarning):
         err_console.print(f"[bold yellow]Warning:[/] {escape(str(message))}", soft_wrap=True)
-    else:
-        _show_warning(message, category, filename, lineno, file, line)
+        return
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    _LIBRARY_WARNINGS.warning("%s", text.rstrip())
+
+
+def _warnings_to_the_log() -> None:
+    warnings.showwarning = _warn
+    if not _LIBRARY_WARNINGS.handlers:
+        # Without a handler anywhere, logging's last resort would print them to stderr again.
+        _LIBRARY_WARNINGS.addHandler(logging.NullHandler())
 
 
 def main() -> None:
     """Entry point of the ``shipyard`` script: prints errors, exits non-zero, no traceback."""
+    _warnings_to_the_log()
     # SIGTERM (a scheduler's stop, `kill`) unwinds like Ctrl-C, so a running job records its
     # run as failed on the way out. (`shipyard serve` installs uvicorn's own handler.)
     signal.signal(signal.SIGTERM, _interrupt)
-    warnings.showwarning = _warn
     try:
         app()
     except ShipyardError as exc:
-        err_console.print(f"[bold red]Error ({exc.kind}):[/] {exc.message}", soft_wrap=True)
+        # The message quotes user input: "[/]" in a name must print as is, not as markup.
+        message = escape(exc.message)
+        err_console.print(f"[bold red]Error ({exc.kind}):[/] {message}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")

@@ -10,6 +10,7 @@ import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json
+from shipyard.outfile import check_output_path, write_output
 
 constraints_app = typer.Typer(help="Data-quality rules.", no_args_is_help=True)
 
@@ -37,6 +38,8 @@ def profile(
     """Profile a dataset version: types, missing, distributions, correlations, alerts."""
     from shipyard.analyze import print_profile_summary, profile_dataset
 
+    if html is not None:
+        check_output_path(html, option="--html")
     project = project_of(ctx)
     with console.status("Profiling...") as status:
         report = profile_dataset(
@@ -48,7 +51,7 @@ def profile(
             progress=lambda step, done, total: status.update(f"Profiling: {step} ({done}/{total})"),
         )
     if html is not None and report.html_path is not None:
-        html.write_bytes(report.html_path.read_bytes())
+        write_output(html, report.html_path.read_bytes(), option="--html")
     if as_json:
         emit_json(report.payload)
         return
@@ -66,11 +69,13 @@ def constraints_suggest(
     """Suggest data-quality rules from a baseline version, as an editable YAML file."""
     from shipyard.analyze import suggest_for
 
+    if out is not None:
+        check_output_path(out, option="--out")
     version, text = suggest_for(project_of(ctx), ref)
     if out is None:
         sys.stdout.write(text)
         return
-    out.write_text(text)
+    write_output(out, text, option="--out")
     console.print(f"Wrote rules inferred from {version.ref} to {out}; edit them as you like.")
 
 

@@ -10,6 +10,7 @@ import typer
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, table
 from shipyard.cli.train import metrics_table
+from shipyard.outfile import check_output_path, write_output
 
 models_app = typer.Typer(help="List, inspect and promote model versions.", no_args_is_help=True)
 
@@ -99,10 +100,12 @@ def models_report(
     from shipyard.evaluation import evaluation_html, load_evaluation
     from shipyard.evaluation.console import print_evaluation_summary
 
+    if html is not None:
+        check_output_path(html, option="--html")
     project = project_of(ctx)
     report = load_evaluation(project, ref)
     if html is not None:
-        html.write_bytes(evaluation_html(project, report))
+        write_output(html, evaluation_html(project, report), option="--html")
     if as_json:
         emit_json(report.payload)
         return

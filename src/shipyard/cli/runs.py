@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
+from shipyard.cli._output import JsonFlag, cell, console, emit_json, fmt_metric, table
 
 if TYPE_CHECKING:
     from shipyard.entities import Run
@@ -82,7 +82,7 @@ def runs_show(
         table(
             "Metrics",
             ["name", "value"],
-            [(k, fmt_metric(v)) for k, v in sorted(run.metrics.items())],
+            [(k, fmt_metric(v, k)) for k, v in sorted(run.metrics.items())],
         )
     )
     for key, points in curves.items():
@@ -102,18 +102,33 @@ def runs_compare(
     as_json: JsonFlag = False,
 ) -> None:
     """Compare runs side by side: parameters and metrics that differ are highlighted."""
-    from shipyard.tracking import compare_runs
+    from shipyard.tracking import compare_runs, split_of
 
-    runs = compare_runs(project_of(ctx), run_ids)
+    project = project_of(ctx)
+    runs = compare_runs(project, run_ids)
     if as_json:
         emit_json(runs)
         return
     keys = sorted({k for r in runs for k in r.metrics})
     params = sorted({k for r in runs for k, v in r.params.items() if not isinstance(v, dict)})
-    rows = []
-    for kind, names, getter in (("param", params, "params"), ("metric", keys, "metrics")):
-        for name in names:
-            values = [getattr(r, getter).get(name) for r in runs]
-            mark = "*" if len({str(v) for v in values}) > 1 else ""
-            rows.append((f"{mark}{kind}:{name}", *(fmt_metric(v) for v in values)))
+    rows: list[tuple[str, ...]] = []
+    compared: tuple[tuple[str, list[str]], ...] = (
+        ("dataset", [cell(r.inputs.get("dataset")) for r in runs]),
+        ("target", [cell(r.inputs.get("target")) for r in runs]),
+        ("split", [cell(_split(split_of(project, r))) for r in runs]),
+        *((f"param:{k}", [cell(r.params.get(k)) for r in runs]) for k in params),
+        *((f"metric:{k}", [fmt_metric(r.metrics.get(k), k) for r in runs]) for k in keys),
+    )
+    for name, values in compared:
+        mark = "*" if len({str(v) for v in values}) > 1 else ""
+        rows.append((f"{mark}{name}", *values))
     console.print(table("Compare (* differs)", ["", *(r.id[:12] for r in runs)], rows))
+
+
+def _split(split: dict[str, Any] | None) -> str | None:
+    """A split as "stratified (train/valid/test 140/30/30)"."""
+    if split is None:
+        return None
+    rows = split.get("rows") or {}
+    sizes = "/".join(f"{rows.get(part, 0):,}" for part in ("train", "valid", "test"))
+    return f"{split.get('strategy')} (train/valid/test {sizes})"

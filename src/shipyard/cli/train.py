@@ -231,7 +231,7 @@ def metrics_table(metrics: dict[str, Any]) -> Any:
     return table(
         "Metrics",
         ["metric", *parts],
-        [(k, *(fmt_metric(metrics[p].get(k, "")) for p in parts)) for k in keys],
+        [(k, *(fmt_metric(metrics[p].get(k), k) for p in parts)) for k in keys],
     )
 
 

@@ -19,7 +19,10 @@ from shipyard.registry import load_model
 if TYPE_CHECKING:
     from shipyard.model import TabularModel
 
-__all__ = ["batch_transform"]
+__all__ = ["MAX_BATCH_ROWS", "batch_transform"]
+
+MAX_BATCH_ROWS = 10_000_000
+"""The most rows per batch: past it one batch no longer fits comfortably in a laptop's memory."""
 
 
 def batch_transform(
@@ -42,9 +45,12 @@ def batch_transform(
 
     Raises:
         NotFound: The model, alias or dataset does not exist.
-        InvalidInput: The dataset lacks a column the model needs.
+        InvalidInput: The dataset lacks a column the model needs, or ``batch_rows`` is not a
+            whole number from 1 to ``MAX_BATCH_ROWS``.
     """
     validate_name(output_name)
+    if batch_rows is not None:
+        _check_batch_rows(batch_rows)
     rows_per_batch = batch_rows or project.settings.batch_rows
     loaded = load_model(project, model_ref)
     ref = parse_dataset_ref(input_ref)
@@ -86,6 +92,16 @@ def batch_transform(
             output_name,
             source=f"batch:{loaded.version.ref} on {source.ref}",
             actor=project.actor,
+        )
+
+
+def _check_batch_rows(batch_rows: object) -> None:
+    ok = isinstance(batch_rows, int) and not isinstance(batch_rows, bool)
+    if not ok or not 1 <= batch_rows <= MAX_BATCH_ROWS:  # type: ignore[operator]
+        raise InvalidInput(
+            "The 'batch_rows' parameter of batch_transform must be a whole number from 1 to "
+            f"{MAX_BATCH_ROWS:,}. Got {batch_rows!r} instead. Leave it out to use the "
+            "batch_rows setting."
         )
 
 

@@ -56,7 +56,7 @@ def evaluate(
         labels = np.arange(scores.shape[1])
         predicted = np.argmax(scores, axis=1)
         return {
-            "log_loss": float(skm.log_loss(y, np.clip(scores, 1e-15, 1), labels=labels)),
+            "log_loss": float(skm.log_loss(y, _probabilities(scores), labels=labels)),
             "accuracy": float(np.mean(predicted == y)),
             "macro_f1": float(skm.f1_score(y, predicted, average="macro", zero_division=0)),
             "rows": float(len(y)),
@@ -77,3 +77,10 @@ def evaluate(
         out["roc_auc"] = float(skm.roc_auc_score(y, scores))
         out["pr_auc"] = float(skm.average_precision_score(y, scores))
     return out
+
+
+def _probabilities(scores: np.ndarray) -> np.ndarray:
+    """Class probabilities in float64, each row summing to 1 again: float32 scores (XGBoost's,
+    or a blend of them) sum to 0.99999994, which scikit-learn's log_loss warns about."""
+    p = np.clip(np.asarray(scores, dtype=np.float64), 1e-15, 1)
+    return np.asarray(p / p.sum(axis=1, keepdims=True))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipyard.tracking._liveness import HEARTBEAT_SECONDS, STALE_AFTER, Heartbeat, fail_dead_runs
-from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs
+from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs, split_of
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -14,4 +14,5 @@ __all__ = [
     "fail_dead_runs",
     "get_run",
     "list_runs",
+    "split_of",
 ]

@@ -8,13 +8,14 @@ SDK, REST) shows a dead run as running.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from shipyard.entities import Run
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.project import Project
 from shipyard.tracking._liveness import fail_dead_runs
 
-__all__ = ["RunDetail", "compare_runs", "get_run", "list_runs"]
+__all__ = ["RunDetail", "compare_runs", "get_run", "list_runs", "split_of"]
 
 _CURVES = ("train_loss", "valid_loss")
 
@@ -62,3 +63,16 @@ def compare_runs(project: Project, run_ids: list[str]) -> list[Run]:
         raise InvalidInput(f"Compare needs two or more run ids. Got {len(run_ids)}.")
     fail_dead_runs(project.catalog, project.actor)
     return [project.catalog.get_run(r) for r in run_ids]
+
+
+def split_of(project: Project, run: Run) -> dict[str, Any] | None:
+    """How a run's table was split (strategy, rows per part); a trial's is its parent job's.
+    None when neither records one (or the parent is gone)."""
+    split = run.params.get("split")
+    parent = run.tags.get("parent_run")
+    if not isinstance(split, dict) and parent:
+        try:
+            split = project.catalog.get_run(str(parent)).params.get("split")
+        except NotFound:
+            return None
+    return split if isinstance(split, dict) else None
