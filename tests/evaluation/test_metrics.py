@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shipyard.evaluation import evaluate
 from sklearn import metrics as skm
+
+from shipyard.evaluation import evaluate
 
 
 def test_float32_probabilities_give_log_loss_without_a_warning() -> None:
