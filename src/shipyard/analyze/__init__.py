@@ -11,8 +11,9 @@ the bias code nor what it needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from shipyard._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from shipyard.analyze._bias_tests import FlagRule
@@ -47,31 +48,31 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
-    "FlagRule": "_bias_tests",
-    "BIAS_METRICS": "bias",
-    "pretraining_bias": "bias",
-    "render_bias_html": "bias_html",
-    "print_bias_summary": "console",
-    "print_check_summary": "console",
-    "print_posttraining_summary": "console",
-    "print_profile_summary": "console",
-    "dump_constraints_yaml": "constraints",
-    "load_constraints_yaml": "constraints",
-    "suggest_constraints": "constraints",
-    "POSTTRAINING_METRICS": "posttraining",
-    "posttraining_bias": "posttraining",
-    "render_posttraining_html": "posttraining_html",
-    "render_posttraining_section": "posttraining_html",
-    "PROFILE_VERSION": "profile",
-    "profile_parquet": "profile",
-    "render_profile_html": "profile_html",
-    "check_constraints": "quality",
-    "StoredReport": "reports",
-    "bias_dataset": "reports",
-    "check_dataset": "reports",
-    "load_rules_file": "reports",
-    "profile_dataset": "reports",
-    "suggest_for": "reports",
+    "FlagRule": "._bias_tests",
+    "BIAS_METRICS": ".bias",
+    "pretraining_bias": ".bias",
+    "render_bias_html": ".bias_html",
+    "print_bias_summary": ".console",
+    "print_check_summary": ".console",
+    "print_posttraining_summary": ".console",
+    "print_profile_summary": ".console",
+    "dump_constraints_yaml": ".constraints",
+    "load_constraints_yaml": ".constraints",
+    "suggest_constraints": ".constraints",
+    "POSTTRAINING_METRICS": ".posttraining",
+    "posttraining_bias": ".posttraining",
+    "render_posttraining_html": ".posttraining_html",
+    "render_posttraining_section": ".posttraining_html",
+    "PROFILE_VERSION": ".profile",
+    "profile_parquet": ".profile",
+    "render_profile_html": ".profile_html",
+    "check_constraints": ".quality",
+    "StoredReport": ".reports",
+    "bias_dataset": ".reports",
+    "check_dataset": ".reports",
+    "load_rules_file": ".reports",
+    "profile_dataset": ".reports",
+    "suggest_for": ".reports",
 }
 
 __all__ = [
@@ -103,14 +104,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'shipyard.analyze' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"shipyard.analyze.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from shipyard._lazy import lazy_exports
 from shipyard.lake._sql import quote_ident, quote_literal
 from shipyard.lake.publish import Published, publish_staged
 from shipyard.lake.store import Lake, TableFacts
@@ -34,22 +34,16 @@ __all__ = [
 
 # The SQL side loads DuckDB (0.2 s); reading a version's file list does not need it.
 _LAZY = {
-    "check_read_only": "_guard",
-    "error_text": "_guard",
-    "connect_views": "query",
-    "export": "query",
-    "query": "query",
-    "query_error": "query",
-    "query_reader": "query",
-    "VersionCheck": "verify",
-    "verify_datasets": "verify",
+    "check_read_only": "._guard",
+    "error_text": "._guard",
+    "connect_views": ".query",
+    "export": ".query",
+    "query": ".query",
+    "query_error": ".query",
+    "query_reader": ".query",
+    "VersionCheck": ".verify",
+    "verify_datasets": ".verify",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'shipyard.lake' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"shipyard.lake.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
