@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -175,6 +176,39 @@ def _facet_metrics(
     return m
 
 
+@dataclass(frozen=True)
+class _Question:
+    """What the caller asked for: the label, the facet and its groups, the CDDL strata."""
+
+    label: str
+    facet: str
+    facet_values: Sequence[Any] | None
+    threshold: float | None
+    group: str | None
+
+    def describe(self, value: Any) -> str:
+        """How a facet group reads in a report, e.g. ``= 'F'`` or ``> 40``."""
+        return f"> {self.threshold}" if self.threshold is not None else f"= {value!r}"
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """The labelled rows as counts, one entry per (facet value, label, stratum) present."""
+
+    facet_values: list[Any]
+    rows: np.ndarray  # how many rows each entry counts
+    positive: np.ndarray  # whether each entry's label is positive
+    stratum: np.ndarray  # each entry's index among the ``group`` strata (0 without a group)
+    strata: int
+
+    def per_stratum(self, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(positives, rows)`` per stratum, over the entries ``where`` selects (default all)."""
+        keep = np.ones(len(self.rows), dtype=bool) if where is None else where
+        idx = self.stratum[keep]
+        pos = np.bincount(idx, weights=(self.rows * self.positive)[keep], minlength=self.strata)
+        return pos, np.bincount(idx, weights=self.rows[keep], minlength=self.strata)
+
+
 def pretraining_bias(
     paths: Paths,
     *,
@@ -213,136 +247,20 @@ def pretraining_bias(
             with ``facet_values`` or on a non-numeric facet.
     """
     dataset, files = open_dataset(paths)
-    names = dataset.schema.names
-    require_columns([label], names, role="label")
-    require_columns([facet], names, role="facet")
-    if group is not None:
-        require_columns([group], names, role="group")
-    for column, role in ((label, "label"), (facet, "facet"), (group, "group")):
-        if column is not None:
-            require_groupable(column, dataset.schema.field(column).type, role=role)
+    question = _Question(label, facet, facet_values, threshold, group)
+    ftype = _check_question(dataset.schema, question)
     rule = rule or FlagRule()
-    if threshold is not None and facet_values is not None:
-        raise InvalidInput(
-            "Give either facet_values (a categorical facet) or threshold (a numeric one), not both."
-        )
-    ftype = dataset.schema.field(facet).type
-    if threshold is not None and not (_is_numeric(ftype) or pa.types.is_temporal(ftype)):
-        raise InvalidInput(
-            f"threshold needs a numeric facet, but '{facet}' is {ftype}. Use facet_values instead."
-        )
-
-    fcol, lcol = sql_ident(facet), sql_ident(label)
-    gcol = sql_ident(group) if group is not None else "NULL"
-    fkey = f"({fcol} > $threshold)" if threshold is not None else fcol
-    query = (
-        f"SELECT {fkey} AS f, {lcol} AS y, {gcol} AS g, count(*) AS n "
-        f"FROM {sql_source(files)} WHERE {fcol} IS NOT NULL AND {lcol} IS NOT NULL "
-        "GROUP BY ALL"
-    )
-    con = duckdb_connect()
-    try:
-        params = {"threshold": threshold} if threshold is not None else None
-        rows = con.execute(query, params).fetchall()
-        total = con.execute(f"SELECT count(*) FROM {sql_source(files)}").fetchone()
-    except duckdb.Error as exc:
-        raise InvalidInput(
-            f"Could not compare facet '{facet}' ({ftype}) with threshold {threshold!r}: {exc}. "
-            "Give a threshold of the facet's type."
-        ) from exc
-    finally:
-        con.close()
-    n_total = int(total[0]) if total else 0
-    if n_total == 0 or not rows:
-        raise InvalidInput(
-            f"No rows to measure bias on: the dataset has {n_total:,} rows"
-            + (f", none with both '{label}' and '{facet}' present" if n_total else "")
-            + ". Use a version with labelled rows."
-        )
-    f_vals = [r[0] for r in rows]
-    y_vals = [r[1] for r in rows]
-    counts = np.array([r[3] for r in rows], dtype=np.float64)
-
-    label_values = list(dict.fromkeys(y_vals))
-    wanted = list(positive) if isinstance(positive, list | tuple | set) else [positive]
-    pos_values = []
-    for w in wanted:
-        hit = match_value(w, label_values)
-        if hit is None:
-            raise NotFound(
-                f"Positive label value {w!r} does not occur in '{label}'. "
-                f"Values: {', '.join(map(repr, label_values[:20]))}."
-            )
-        pos_values.append(hit)
-    is_pos = np.array([y in pos_values for y in y_vals])
-    n_pos = counts[is_pos].sum()
-    if n_pos == 0 or n_pos == counts.sum():
+    rows, n_total = _aggregate(files, question, ftype)
+    pos_values = _positive_values(positive, [r[1] for r in rows], label)
+    counts = _tabulate(rows, pos_values, group)
+    n_pos = counts.rows[counts.positive].sum()
+    if n_pos == 0 or n_pos == counts.rows.sum():
         raise InvalidInput(
             f"Label '{label}' has a single class once binarized (positive = {pos_values!r}): "
             "bias metrics compare positive rates, so both classes must occur."
         )
-
-    g_keys = [r[2] for r in rows]
-    strata = list(dict.fromkeys(g_keys))
-    g_idx = (
-        np.array([strata.index(g) for g in g_keys])
-        if group is not None
-        else np.zeros(len(rows), dtype=np.int64)
-    )
-    k = len(strata) if group is not None else 1
-    g_tot = np.bincount(g_idx, weights=counts, minlength=k)
-    g_pos = np.bincount(g_idx, weights=counts * is_pos, minlength=k)
-
-    by_size: dict[Any, float] = {}
-    for f, c in zip(f_vals, counts, strict=True):
-        by_size[f] = by_size.get(f, 0.0) + c
-    if threshold is not None:
-        chosen = [True]
-        if True not in by_size:
-            raise NotFound(f"No row has {facet} > {threshold}. Pick a lower threshold.")
-    elif facet_values is not None:
-        chosen = []
-        for w in facet_values:
-            hit = match_value(w, list(by_size))
-            if hit is None:
-                shown = ", ".join(map(repr, sorted(by_size, key=lambda v: -by_size[v])[:20]))
-                raise NotFound(
-                    f"Facet value {w!r} does not occur in column '{facet}'. Values: {shown}."
-                )
-            chosen.append(hit)
-    else:
-        chosen = sorted(by_size, key=lambda v: (-by_size[v], str(v)))[:MAX_FACET_VALUES]
-
-    groups = []
-    n = counts.sum()
-    for value in chosen:
-        in_d = np.array([f == value for f in f_vals])
-        d_tot = np.bincount(g_idx[in_d], weights=counts[in_d], minlength=k)
-        d_pos = np.bincount(g_idx[in_d], weights=(counts * is_pos)[in_d], minlength=k)
-        n_d = float(d_tot.sum())
-        if n_d == n:
-            raise InvalidInput(
-                f"Every labelled row has {facet} "
-                + (f"> {threshold}" if threshold is not None else f"= {value!r}")
-                + ": there is no rest to compare with."
-            )
-        desc = f"> {threshold}" if threshold is not None else f"= {value!r}"
-        groups.append(
-            {
-                "value": threshold if threshold is not None else json_value(value),
-                "description": desc,
-                "n_d": int(n_d),
-                "n_a": int(n - n_d),
-                "positives_d": int(d_pos.sum()),
-                "positives_a": int(g_pos.sum() - d_pos.sum()),
-                "positive_rate_d": float(d_pos.sum() / n_d),
-                "positive_rate_d_ci95": list(stats.wilson_interval(int(d_pos.sum()), int(n_d))),
-                "positive_rate_a": float((g_pos.sum() - d_pos.sum()) / (n - n_d)),
-                "metrics": _facet_metrics(
-                    d_pos, d_tot, g_pos, g_tot, group, rule, tests=len(chosen)
-                ),
-            }
-        )
+    chosen = _chosen(counts, question)
+    n = counts.rows.sum()
     return {
         "version": BIAS_VERSION,
         "kind": "shipyard.bias.pretraining",
@@ -356,7 +274,161 @@ def pretraining_bias(
         "rows_dropped": n_total - int(n),
         "positive_rate": float(n_pos / n),
         "rule": rule.describe(len(chosen)),
-        "facets": groups,
+        "facets": [_facet_group(counts, value, question, rule, len(chosen)) for value in chosen],
+    }
+
+
+def _check_question(schema: pa.Schema, question: _Question) -> pa.DataType:
+    """The facet's type, once the columns exist and the facet options agree with each other."""
+    names = schema.names
+    require_columns([question.label], names, role="label")
+    require_columns([question.facet], names, role="facet")
+    if question.group is not None:
+        require_columns([question.group], names, role="group")
+    for column, role in (
+        (question.label, "label"),
+        (question.facet, "facet"),
+        (question.group, "group"),
+    ):
+        if column is not None:
+            require_groupable(column, schema.field(column).type, role=role)
+    if question.threshold is not None and question.facet_values is not None:
+        raise InvalidInput(
+            "Give either facet_values (a categorical facet) or threshold (a numeric one), not both."
+        )
+    ftype = schema.field(question.facet).type
+    if question.threshold is not None and not (_is_numeric(ftype) or pa.types.is_temporal(ftype)):
+        raise InvalidInput(
+            f"threshold needs a numeric facet, but '{question.facet}' is {ftype}. "
+            "Use facet_values instead."
+        )
+    return ftype
+
+
+def _aggregate(
+    files: list[str], question: _Question, ftype: pa.DataType
+) -> tuple[list[tuple[Any, ...]], int]:
+    """``(facet key, label, stratum, rows)`` counts of the labelled rows, and all rows' count."""
+    threshold = question.threshold
+    fcol, lcol = sql_ident(question.facet), sql_ident(question.label)
+    gcol = sql_ident(question.group) if question.group is not None else "NULL"
+    fkey = f"({fcol} > $threshold)" if threshold is not None else fcol
+    query = (
+        f"SELECT {fkey} AS f, {lcol} AS y, {gcol} AS g, count(*) AS n "
+        f"FROM {sql_source(files)} WHERE {fcol} IS NOT NULL AND {lcol} IS NOT NULL "
+        "GROUP BY ALL"
+    )
+    con = duckdb_connect()
+    try:
+        params = {"threshold": threshold} if threshold is not None else None
+        rows = con.execute(query, params).fetchall()
+        total = con.execute(f"SELECT count(*) FROM {sql_source(files)}").fetchone()
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            f"Could not compare facet '{question.facet}' ({ftype}) with threshold "
+            f"{threshold!r}: {exc}. Give a threshold of the facet's type."
+        ) from exc
+    finally:
+        con.close()
+    n_total = int(total[0]) if total else 0
+    if n_total == 0 or not rows:
+        raise InvalidInput(
+            f"No rows to measure bias on: the dataset has {n_total:,} rows"
+            + (
+                f", none with both '{question.label}' and '{question.facet}' present"
+                if n_total
+                else ""
+            )
+            + ". Use a version with labelled rows."
+        )
+    return rows, n_total
+
+
+def _positive_values(positive: Any, y_vals: list[Any], label: str) -> list[Any]:
+    """The label values that count as positive, as the data spells them."""
+    label_values = list(dict.fromkeys(y_vals))
+    wanted = list(positive) if isinstance(positive, list | tuple | set) else [positive]
+    pos_values = []
+    for w in wanted:
+        hit = match_value(w, label_values)
+        if hit is None:
+            raise NotFound(
+                f"Positive label value {w!r} does not occur in '{label}'. "
+                f"Values: {', '.join(map(repr, label_values[:20]))}."
+            )
+        pos_values.append(hit)
+    return pos_values
+
+
+def _tabulate(rows: list[tuple[Any, ...]], pos_values: list[Any], group: str | None) -> _Counts:
+    """The aggregated rows as arrays, with each label binarized and each stratum numbered."""
+    y_vals = [r[1] for r in rows]
+    g_keys = [r[2] for r in rows]
+    strata = list(dict.fromkeys(g_keys))
+    g_idx = (
+        np.array([strata.index(g) for g in g_keys])
+        if group is not None
+        else np.zeros(len(rows), dtype=np.int64)
+    )
+    return _Counts(
+        facet_values=[r[0] for r in rows],
+        rows=np.array([r[3] for r in rows], dtype=np.float64),
+        positive=np.array([y in pos_values for y in y_vals]),
+        stratum=g_idx,
+        strata=len(strata) if group is not None else 1,
+    )
+
+
+def _chosen(counts: _Counts, question: _Question) -> list[Any]:
+    """The facet keys to report: the asked ones, or the most frequent ``MAX_FACET_VALUES``."""
+    by_size: dict[Any, float] = {}
+    for f, c in zip(counts.facet_values, counts.rows, strict=True):
+        by_size[f] = by_size.get(f, 0.0) + c
+    if question.threshold is not None:
+        if True not in by_size:
+            raise NotFound(
+                f"No row has {question.facet} > {question.threshold}. Pick a lower threshold."
+            )
+        return [True]
+    if question.facet_values is None:
+        return sorted(by_size, key=lambda v: (-by_size[v], str(v)))[:MAX_FACET_VALUES]
+    chosen = []
+    for w in question.facet_values:
+        hit = match_value(w, list(by_size))
+        if hit is None:
+            shown = ", ".join(map(repr, sorted(by_size, key=lambda v: -by_size[v])[:20]))
+            raise NotFound(
+                f"Facet value {w!r} does not occur in column '{question.facet}'. Values: {shown}."
+            )
+        chosen.append(hit)
+    return chosen
+
+
+def _facet_group(
+    counts: _Counts, value: Any, question: _Question, rule: FlagRule, tests: int
+) -> dict[str, Any]:
+    """One facet group's sizes, positive rates and metrics against the rest."""
+    g_pos, g_tot = counts.per_stratum()
+    d_pos, d_tot = counts.per_stratum(np.array([f == value for f in counts.facet_values]))
+    n = counts.rows.sum()
+    n_d = float(d_tot.sum())
+    if n_d == n:
+        raise InvalidInput(
+            f"Every labelled row has {question.facet} "
+            + question.describe(value)
+            + ": there is no rest to compare with."
+        )
+    return {
+        "value": question.threshold if question.threshold is not None else json_value(value),
+        "description": question.describe(value),
+        "n_d": int(n_d),
+        "n_a": int(n - n_d),
+        "positives_d": int(d_pos.sum()),
+        "positives_a": int(g_pos.sum() - d_pos.sum()),
+        "positive_rate_d": float(d_pos.sum() / n_d),
+        "positive_rate_d_ci95": list(stats.wilson_interval(int(d_pos.sum()), int(n_d))),
+        "positive_rate_a": float((g_pos.sum() - d_pos.sum()) / (n - n_d)),
+        "metrics": _facet_metrics(d_pos, d_tot, g_pos, g_tot, question.group, rule, tests=tests),
     }
 
 

@@ -34,6 +34,7 @@ rate; see :mod:`shipyard.analyze._bias_tests` for the rule and its evidence.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,43 @@ from shipyard.errors import InvalidInput, did_you_mean
 __all__ = ["POSTTRAINING_METRICS", "POSTTRAINING_VERSION", "posttraining_bias"]
 
 POSTTRAINING_VERSION = 2
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The evaluated rows (with a label, a prediction and a facet value), binarized."""
+
+    keep: np.ndarray  # over all rows: whether the row is evaluated
+    observed: np.ndarray  # over evaluated rows: the observed label is positive
+    predicted: np.ndarray  # over evaluated rows: the predicted label is positive
+    facet_codes: np.ndarray  # over evaluated rows: the facet value's index in facet_uniques
+    facet_uniques: Any
+    positive: list[Any]  # the positive values that occur, JSON-ready, in the caller's order
+    outcome: str  # the positive outcome as readings name it, e.g. "hired = 1"
+    total: int  # all rows, evaluated or not
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The facet groups: a group code per evaluated row, and the groups to report."""
+
+    codes: np.ndarray
+    values: list[Any]
+    chosen: list[int]
+    threshold: float | None
+
+    @property
+    def tests(self) -> int:
+        """Tests in the whole report, for the Bonferroni level."""
+        return TESTS_PER_GROUP * len(self.chosen)
+
+    def value(self, i: int) -> Any:
+        """Group ``i``'s facet value as the report shows it (the threshold for ``> t``)."""
+        return self.threshold if self.threshold is not None else self.values[i]
+
+    def describe(self, i: int) -> str:
+        """How group ``i`` reads in a report, e.g. ``= 'F'`` or ``> 40``."""
+        return f"> {self.threshold}" if self.threshold is not None else f"= {self.values[i]!r}"
 
 
 def posttraining_bias(
@@ -107,6 +145,39 @@ def posttraining_bias(
         raise InvalidInput(
             "Give either facet_values (a categorical facet) or threshold (a numeric one), not both."
         )
+    rows = _evaluated_rows(y_true, y_pred, facet, positive, facet_name, label_name)
+    groups = _facet_groups(facet, rows, threshold, facet_values, facet_name)
+    rule = rule or FlagRule()
+    n = int(rows.observed.size)
+    return {
+        "version": POSTTRAINING_VERSION,
+        "kind": "shipyard.bias.posttraining",
+        "convention": (
+            "d = the facet group, a = all other rows; observed and predicted labels binarized "
+            "on `positive`"
+        ),
+        "label": label_name,
+        "positive": rows.positive,
+        "facet": facet_name,
+        "threshold": threshold,
+        "rows": n,
+        "rows_dropped": rows.total - n,
+        "positive_rate": int(rows.observed.sum()) / n,
+        "predicted_positive_rate": float(rows.predicted.sum() / n),
+        "rule": rule.describe(groups.tests),
+        "facets": _facet_entries(rows, groups, facet_name, rule),
+    }
+
+
+def _evaluated_rows(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    facet: np.ndarray,
+    positive: Sequence[Any],
+    facet_name: str,
+    label_name: str,
+) -> _Rows:
+    """The complete rows with their labels binarized; both observed classes must occur."""
     wanted = [positive] if isinstance(positive, str | bytes) else list(positive)
     true_ok, t, true_hits, true_labels = _binarize(y_true, wanted)
     pred_ok, p, pred_hits, _ = _binarize(y_pred, wanted)
@@ -126,17 +197,7 @@ def posttraining_bias(
             f"No rows to measure bias on: none of the {n_total:,} rows has an observed label, a "
             f"prediction and a '{facet_name}' value. Pass the test set's rows."
         )
-    hits = dict.fromkeys([*true_hits, *pred_hits])
-    # In the order the caller gave them, not the order the data happens to show them.
-    order = sorted(hits, key=lambda v: wanted.index(v) if v in wanted else len(wanted))
-    pos_values = [json_value(v) for v in order]
-    if not pos_values:
-        shown = ", ".join(map(repr, (json_value(v) for v in true_labels[:20])))
-        raise InvalidInput(
-            f"None of the positive values {wanted!r} occurs in '{label_name}' or its "
-            f"predictions. Labels: {shown}."
-            + did_you_mean(str(wanted[0]) if wanted else "", map(str, true_labels))
-        )
+    pos_values = _positive_values(wanted, [*true_hits, *pred_hits], true_labels, label_name)
     t, p = t[keep], p[keep]
     n_pos = int(t.sum())
     if n_pos in (0, n):
@@ -146,38 +207,71 @@ def posttraining_bias(
             f"{n:,} rows: bias metrics compare how the model treats real positives and "
             "negatives, so both must occur. Evaluate on a set with both classes."
         )
-
     outcome = (
         f"{label_name} = {pos_values[0]!r}"
         if len(pos_values) == 1
         else f"{label_name} in ({', '.join(map(repr, pos_values))})"
     )
-    if threshold is not None:
-        groups, chosen, values = _threshold_groups(facet[keep], threshold, facet_name)
-    else:
-        groups = f_codes[keep]
-        sizes = np.bincount(groups, minlength=len(f_uniques))
-        values = [json_value(v) for v in f_uniques]
-        if np.count_nonzero(sizes) < 2:
-            raise InvalidInput(
-                f"Facet '{facet_name}' has a single group ({values[int(np.argmax(sizes))]!r}) "
-                "among the evaluated rows: there is no rest to compare with."
-            )
-        chosen = _choose(values, sizes, facet_values, facet_name)
+    return _Rows(keep, t, p, f_codes[keep], f_uniques, pos_values, outcome, n_total)
 
-    rule = rule or FlagRule()
-    tests = TESTS_PER_GROUP * len(chosen)
-    k = len(values)
-    counts = np.bincount(groups * 4 + t * 2 + p, minlength=4 * k).reshape(k, 4)
+
+def _positive_values(
+    wanted: list[Any], hits: list[Any], labels: list[Any], label_name: str
+) -> list[Any]:
+    """The positive values found among the labels, JSON-ready, in the order asked for."""
+    found = dict.fromkeys(hits)
+    # In the order the caller gave them, not the order the data happens to show them.
+    order = sorted(found, key=lambda v: wanted.index(v) if v in wanted else len(wanted))
+    pos_values = [json_value(v) for v in order]
+    if not pos_values:
+        shown = ", ".join(map(repr, (json_value(v) for v in labels[:20])))
+        raise InvalidInput(
+            f"None of the positive values {wanted!r} occurs in '{label_name}' or its "
+            f"predictions. Labels: {shown}."
+            + did_you_mean(str(wanted[0]) if wanted else "", map(str, labels))
+        )
+    return pos_values
+
+
+def _facet_groups(
+    facet: np.ndarray,
+    rows: _Rows,
+    threshold: float | None,
+    facet_values: Sequence[Any] | None,
+    facet_name: str,
+) -> _Groups:
+    """The evaluated rows' facet groups: above and below ``threshold``, or one per value."""
+    if threshold is not None:
+        codes, chosen, values = _threshold_groups(facet[rows.keep], threshold, facet_name)
+        return _Groups(codes, values, chosen, threshold)
+    sizes = np.bincount(rows.facet_codes, minlength=len(rows.facet_uniques))
+    values = [json_value(v) for v in rows.facet_uniques]
+    if np.count_nonzero(sizes) < 2:
+        raise InvalidInput(
+            f"Facet '{facet_name}' has a single group ({values[int(np.argmax(sizes))]!r}) "
+            "among the evaluated rows: there is no rest to compare with."
+        )
+    chosen = _choose(values, sizes, facet_values, facet_name)
+    return _Groups(rows.facet_codes, values, chosen, None)
+
+
+def _facet_entries(
+    rows: _Rows, groups: _Groups, facet_name: str, rule: FlagRule
+) -> list[dict[str, Any]]:
+    """Each chosen group's rates, confusion counts and metrics against the rest."""
+    k = len(groups.values)
+    cells = groups.codes * 4 + rows.observed * 2 + rows.predicted
+    counts = np.bincount(cells, minlength=4 * k).reshape(k, 4)
     total = counts.sum(axis=0)
+    n = int(rows.observed.size)
     facets = []
-    for i in chosen:
+    for i in groups.chosen:
         cd, ca = counts[i].astype(np.float64), (total - counts[i]).astype(np.float64)
-        desc = f"> {threshold}" if threshold is not None else f"= {values[i]!r}"
+        desc = groups.describe(i)
         n_d = int(cd.sum())
         facets.append(
             {
-                "value": threshold if threshold is not None else values[i],
+                "value": groups.value(i),
                 "description": desc,
                 "n_d": n_d,
                 "n_a": n - n_d,
@@ -187,27 +281,12 @@ def posttraining_bias(
                 "predicted_positive_rate_a": float((ca[_TP] + ca[_FP]) / (n - n_d)),
                 "confusion_d": _confusion(counts[i]),
                 "confusion_a": _confusion(total - counts[i]),
-                "metrics": metrics(cd, ca, f"{facet_name} {desc}", outcome, rule, tests),
+                "metrics": metrics(
+                    cd, ca, f"{facet_name} {desc}", rows.outcome, rule, groups.tests
+                ),
             }
         )
-    return {
-        "version": POSTTRAINING_VERSION,
-        "kind": "shipyard.bias.posttraining",
-        "convention": (
-            "d = the facet group, a = all other rows; observed and predicted labels binarized "
-            "on `positive`"
-        ),
-        "label": label_name,
-        "positive": pos_values,
-        "facet": facet_name,
-        "threshold": threshold,
-        "rows": n,
-        "rows_dropped": n_total - n,
-        "positive_rate": n_pos / n,
-        "predicted_positive_rate": float(p.sum() / n),
-        "rule": rule.describe(tests),
-        "facets": facets,
-    }
+    return facets
 
 
 def _check_shapes(y_true: np.ndarray, y_pred: np.ndarray, facet: np.ndarray) -> None:

@@ -8,9 +8,11 @@ query each, for a few example rows (file and row number) and the offending value
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from shipyard.analyze._io import Paths, duckdb_connect, open_dataset, sql_ident, sql_source
 from shipyard.analyze.constraints import type_family, validate_constraints
@@ -75,88 +77,9 @@ def check_constraints(paths: Paths, constraints: dict[str, Any]) -> dict[str, An
     """
     doc = validate_constraints(constraints)
     dataset, files = open_dataset(paths)
-    schema = dataset.schema
-    families = {f.name: type_family(f.type) for f in schema}
-    violations: list[dict[str, Any]] = []
-    value_rules: list[dict[str, Any]] = []
-    absent: set[str] = set()
-    mistyped: set[str] = set()
-
-    def violate(rule: dict[str, Any], expected: Any, found: Any, count: int | None) -> None:
-        violations.append(
-            {
-                "column": rule["column"],
-                "rule": rule["rule"],
-                "severity": rule["severity"],
-                "expected": expected,
-                "found": found,
-                "count": count,
-                "examples": [],
-                "_rule": rule,
-            }
-        )
-
-    for rule in doc["rules"]:
-        name, kind = rule["column"], rule["rule"]
-        if name not in families:
-            if name not in absent:
-                absent.add(name)
-                violate(rule | {"rule": "present"}, "present", "absent", None)
-            continue
-        if kind == "type":
-            fam, want = families[name], rule["expected"]
-            if not (fam == want or (want == "float" and fam == "integer")):
-                mistyped.add(name)
-                violate(rule, want, f"{fam} ({schema.field(name).type})", None)
-        elif kind != "present":
-            value_rules.append(rule | {"column_family": families[name]})
-
-    source = sql_source(files)
-    con = duckdb_connect()
-    try:
-        selects = ["count(*) AS n"]
-        params: dict[str, Any] = {}
-        for i, rule in enumerate(value_rules):
-            col = sql_ident(rule["column"])
-            if rule["column"] in mistyped:
-                selects.append("NULL")
-            elif rule["rule"] == "unique":
-                selects.append(f"count({col}) - count(DISTINCT {col})")
-            else:
-                selects.append(f"count(*) FILTER (WHERE {_predicate(rule, i)})")
-                params |= _params(rule, i)
-            if rule["rule"] == "range" and rule["column"] not in mistyped:
-                selects.append(f"min({col})")
-                selects.append(f"max({col})")
-        # An aggregate without GROUP BY returns exactly one row.
-        row = _run(con, f"SELECT {', '.join(selects)} FROM {source}", params).fetchall()[0]
-        n_rows, values = int(row[0]), list(row[1:])
-        for i, rule in enumerate(value_rules):
-            bad = values.pop(0)
-            lo = hi = None
-            if rule["rule"] == "range" and rule["column"] not in mistyped:
-                lo, hi = values.pop(0), values.pop(0)
-            if rule["column"] in mistyped:
-                continue
-            if rule["rule"] == "completeness":
-                completeness = 1 - bad / n_rows if n_rows else 1.0
-                if completeness < rule["min"]:
-                    violate(rule, f">= {rule['min']}", round(completeness, 6), int(bad))
-            elif bad:
-                if rule["rule"] == "range":
-                    expected = f"[{rule.get('min', '-inf')}, {rule.get('max', '+inf')}]"
-                    violate(rule, expected, f"[{_json(lo)}, {_json(hi)}]", int(bad))
-                elif rule["rule"] == "allowed_values":
-                    violate(rule, rule["values"], None, int(bad))
-                else:
-                    violate(rule, "unique", f"{int(bad):,} repeated values", int(bad))
-            if violations and violations[-1]["_rule"] is rule:
-                _examples(con, source, rule, i, violations[-1])
-    finally:
-        con.close()
-
-    for v in violations:
-        del v["_rule"]
+    violations, value_rules, mistyped = _check_schema(doc["rules"], dataset.schema)
+    n_rows, value_violations = _check_values(files, value_rules, mistyped)
+    violations += value_violations
     counts = {
         "error": sum(v["severity"] == "error" for v in violations),
         "warning": sum(v["severity"] == "warning" for v in violations),
@@ -170,6 +93,134 @@ def check_constraints(paths: Paths, constraints: dict[str, Any]) -> dict[str, An
         "counts": counts,
         "violations": violations,
     }
+
+
+def _violation(rule: dict[str, Any], expected: Any, found: Any, count: int | None) -> dict:
+    return {
+        "column": rule["column"],
+        "rule": rule["rule"],
+        "severity": rule["severity"],
+        "expected": expected,
+        "found": found,
+        "count": count,
+        "examples": [],
+    }
+
+
+def _check_schema(
+    rules: list[dict[str, Any]], schema: pa.Schema
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """Violations of the schema rules (present, type), the value rules, the mistyped columns.
+
+    Value rules on an absent or mistyped column are not checked: the schema violation already
+    says what is wrong there.
+    """
+    families = {f.name: type_family(f.type) for f in schema}
+    violations: list[dict[str, Any]] = []
+    value_rules: list[dict[str, Any]] = []
+    absent: set[str] = set()
+    mistyped: set[str] = set()
+    for rule in rules:
+        name, kind = rule["column"], rule["rule"]
+        if name not in families:
+            if name not in absent:
+                absent.add(name)
+                violations.append(_violation(rule | {"rule": "present"}, "present", "absent", None))
+            continue
+        if kind == "type":
+            fam, want = families[name], rule["expected"]
+            if not (fam == want or (want == "float" and fam == "integer")):
+                mistyped.add(name)
+                violations.append(
+                    _violation(rule, want, f"{fam} ({schema.field(name).type})", None)
+                )
+        elif kind != "present":
+            value_rules.append(rule | {"column_family": families[name]})
+    return violations, value_rules, mistyped
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """What the one aggregate pass found for a value rule."""
+
+    bad: int  # offending rows (for unique: rows that repeat an earlier value)
+    low: Any = None  # the column's minimum, for a range rule
+    high: Any = None  # the column's maximum, for a range rule
+
+
+def _check_values(
+    files: list[str], rules: list[dict[str, Any]], mistyped: set[str]
+) -> tuple[int, list[dict[str, Any]]]:
+    """The row count, and the violations of the value rules with their example rows."""
+    source = sql_source(files)
+    con = duckdb_connect()
+    try:
+        n_rows, tallies = _tally(con, source, rules, mistyped)
+        violations = []
+        for i, (rule, tally) in enumerate(zip(rules, tallies, strict=True)):
+            violation = None if tally is None else _value_violation(rule, tally, n_rows)
+            if violation is not None:
+                _examples(con, source, rule, i, violation)
+                violations.append(violation)
+    finally:
+        con.close()
+    return n_rows, violations
+
+
+def _tally(
+    con: duckdb.DuckDBPyConnection, source: str, rules: list[dict[str, Any]], mistyped: set[str]
+) -> tuple[int, list[_Tally | None]]:
+    """The row count and each value rule's tally (None on a mistyped column), in one query.
+
+    A mistyped column keeps a NULL in the query, so that parameter names (``p{i}_*``), and
+    with them DuckDB's messages, follow the rules' positions.
+    """
+    selects = ["count(*) AS n"]
+    params: dict[str, Any] = {}
+    for i, rule in enumerate(rules):
+        col = sql_ident(rule["column"])
+        if rule["column"] in mistyped:
+            selects.append("NULL")
+            continue
+        if rule["rule"] == "unique":
+            selects.append(f"count({col}) - count(DISTINCT {col})")
+        else:
+            selects.append(f"count(*) FILTER (WHERE {_predicate(rule, i)})")
+            params |= _params(rule, i)
+        if rule["rule"] == "range":
+            selects.append(f"min({col})")
+            selects.append(f"max({col})")
+    # An aggregate without GROUP BY returns exactly one row.
+    row = _run(con, f"SELECT {', '.join(selects)} FROM {source}", params).fetchall()[0]
+    values = iter(row[1:])
+    tallies: list[_Tally | None] = []
+    for rule in rules:
+        if rule["column"] in mistyped:
+            next(values)  # its NULL
+            tallies.append(None)
+        elif rule["rule"] == "range":
+            tallies.append(_Tally(next(values), next(values), next(values)))
+        else:
+            tallies.append(_Tally(next(values)))
+    return int(row[0]), tallies
+
+
+def _value_violation(rule: dict[str, Any], tally: _Tally, n_rows: int) -> dict[str, Any] | None:
+    """The violation of a value rule, or None when the data keeps it."""
+    bad = tally.bad
+    if rule["rule"] == "completeness":
+        completeness = 1 - bad / n_rows if n_rows else 1.0
+        if completeness < rule["min"]:
+            return _violation(rule, f">= {rule['min']}", round(completeness, 6), int(bad))
+        return None
+    if not bad:
+        return None
+    if rule["rule"] == "range":
+        expected = f"[{rule.get('min', '-inf')}, {rule.get('max', '+inf')}]"
+        return _violation(rule, expected, f"[{_json(tally.low)}, {_json(tally.high)}]", int(bad))
+    if rule["rule"] == "allowed_values":
+        return _violation(rule, rule["values"], None, int(bad))
+    return _violation(rule, "unique", f"{int(bad):,} repeated values", int(bad))
 
 
 def _run(

@@ -69,6 +69,28 @@ def split_frame(
         InvalidInput: Unknown strategy, bad sizes, or a part that would be empty.
         NotFound: The time or group column does not exist.
     """
+    _check_options(strategy, valid_size, test_size, len(frame))
+    rng = np.random.default_rng(seed)
+    if strategy == "time":
+        train, valid, test, info = _by_time(frame, time_column, valid_size, test_size)
+    elif strategy == "group":
+        train, valid, test, info = _by_group(frame, group_column, valid_size, test_size, rng)
+    elif strategy == "column":
+        train, valid, test, info = _by_column(frame, target, split_column, valid_size, rng)
+    elif strategy == "stratified":
+        train, valid, test, info = _stratified(frame[target], valid_size, test_size, rng)
+    else:
+        train, valid, test, info = _random(len(frame), valid_size, test_size, rng)
+    for name, part_rows in (("train", train), ("validation", valid), ("test", test)):
+        if len(part_rows) == 0:
+            raise InvalidInput(f"The {name} part of the split is empty; use more rows.")
+    split = Split(train, valid, test, strategy, seed, info=info)
+    split.findings = check_leakage(frame, target, split, group_column)
+    return split
+
+
+def _check_options(strategy: str, valid_size: float, test_size: float, n: int) -> None:
+    """Refuse an unknown strategy, sizes that leave no train part, or too few rows."""
     if strategy not in STRATEGIES:
         raise InvalidInput(
             f"Unknown split strategy '{strategy}'.{did_you_mean(strategy, STRATEGIES)} "
@@ -79,54 +101,78 @@ def split_frame(
             "valid_size and test_size must be in (0, 1) and add up to less than 0.9. "
             f"Got {valid_size} and {test_size} instead."
         )
-    n = len(frame)
     if n < 20:
         raise InvalidInput(f"{n} rows are too few to split into train, validation and test.")
-    rng = np.random.default_rng(seed)
-    info: dict[str, Any] = {}
-    if strategy == "time":
-        column = _require(frame, time_column, "--time-column", "a time split")
-        order = np.argsort(frame[column].to_numpy(), kind="stable")
-        train, valid, test = _cut(order, valid_size, test_size)
-        values = frame[column]
-        info["time_column"] = column
-        info["cutoffs"] = {
-            "valid_from": str(values.iloc[valid[0]]),
-            "test_from": str(values.iloc[test[0]]),
-        }
-    elif strategy == "group":
-        column = _require(frame, group_column, "--group-column", "a group split")
-        codes, uniques = pd.factorize(frame[column])
-        perm = rng.permutation(len(uniques))
-        g_train, g_valid, _ = _cut(perm, valid_size, test_size)
-        part = np.full(len(uniques), 2)
-        part[g_train] = 0
-        part[g_valid] = 1
-        row_part = part[codes]
-        train, valid, test = (np.flatnonzero(row_part == k) for k in range(3))
-        info["group_column"] = column
-    elif strategy == "column":
-        column = _require(frame, split_column, "--split-column", "a column split")
-        train, valid, test = _given_parts(frame, target, column, valid_size, rng)
-        info["split_column"] = column
-    elif strategy == "stratified":
-        train_l, valid_l, test_l = [], [], []
-        strata = _strata(frame[target])
-        for _, idx in strata.groupby(strata, sort=True, dropna=False).indices.items():
-            t, v, s = _cut(rng.permutation(idx), valid_size, test_size)
-            train_l.append(t)
-            valid_l.append(v)
-            test_l.append(s)
-        train, valid, test = (np.sort(np.concatenate(p)) for p in (train_l, valid_l, test_l))
-    else:
-        train, valid, test = _cut(rng.permutation(n), valid_size, test_size)
-        train, valid, test = np.sort(train), np.sort(valid), np.sort(test)
-    for name, part_rows in (("train", train), ("validation", valid), ("test", test)):
-        if len(part_rows) == 0:
-            raise InvalidInput(f"The {name} part of the split is empty; use more rows.")
-    split = Split(train, valid, test, strategy, seed, info=info)
-    split.findings = check_leakage(frame, target, split, group_column)
-    return split
+
+
+# What each strategy returns: the row positions of train, valid and test, and what to record.
+_Parts = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]
+
+
+def _by_time(
+    frame: pd.DataFrame, time_column: str | None, valid_size: float, test_size: float
+) -> _Parts:
+    """The earliest rows in train, the latest in test."""
+    column = _require(frame, time_column, "--time-column", "a time split")
+    order = np.argsort(frame[column].to_numpy(), kind="stable")
+    train, valid, test = _cut(order, valid_size, test_size)
+    values = frame[column]
+    cutoffs = {"valid_from": str(values.iloc[valid[0]]), "test_from": str(values.iloc[test[0]])}
+    return train, valid, test, {"time_column": column, "cutoffs": cutoffs}
+
+
+def _by_group(
+    frame: pd.DataFrame,
+    group_column: str | None,
+    valid_size: float,
+    test_size: float,
+    rng: np.random.Generator,
+) -> _Parts:
+    """Every value of the group column within one part, the groups shuffled."""
+    column = _require(frame, group_column, "--group-column", "a group split")
+    codes, uniques = pd.factorize(frame[column])
+    perm = rng.permutation(len(uniques))
+    g_train, g_valid, _ = _cut(perm, valid_size, test_size)
+    part = np.full(len(uniques), 2)
+    part[g_train] = 0
+    part[g_valid] = 1
+    row_part = part[codes]
+    train, valid, test = (np.flatnonzero(row_part == k) for k in range(3))
+    return train, valid, test, {"group_column": column}
+
+
+def _by_column(
+    frame: pd.DataFrame,
+    target: str,
+    split_column: str | None,
+    valid_size: float,
+    rng: np.random.Generator,
+) -> _Parts:
+    """Each row's part as the split column names it."""
+    column = _require(frame, split_column, "--split-column", "a column split")
+    train, valid, test = _given_parts(frame, target, column, valid_size, rng)
+    return train, valid, test, {"split_column": column}
+
+
+def _stratified(
+    target: pd.Series, valid_size: float, test_size: float, rng: np.random.Generator
+) -> _Parts:
+    """The class balance (or the deciles of a numeric target) kept in each part."""
+    train_l, valid_l, test_l = [], [], []
+    strata = _strata(target)
+    for _, idx in strata.groupby(strata, sort=True, dropna=False).indices.items():
+        t, v, s = _cut(rng.permutation(idx), valid_size, test_size)
+        train_l.append(t)
+        valid_l.append(v)
+        test_l.append(s)
+    train, valid, test = (np.sort(np.concatenate(p)) for p in (train_l, valid_l, test_l))
+    return train, valid, test, {}
+
+
+def _random(n: int, valid_size: float, test_size: float, rng: np.random.Generator) -> _Parts:
+    """The rows shuffled."""
+    train, valid, test = _cut(rng.permutation(n), valid_size, test_size)
+    return np.sort(train), np.sort(valid), np.sort(test), {}
 
 
 def check_leakage(

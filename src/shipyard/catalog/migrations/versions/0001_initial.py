@@ -18,6 +18,7 @@ def _ts(name: str, nullable: bool = False) -> sa.Column:
 
 
 def upgrade() -> None:
+    # One table after another, whole: a migration is read as the schema it creates, not split.
     op.create_table(
         "dataset_versions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
