@@ -51,9 +51,8 @@ def run_demo(
 ) -> DemoSummary:
     """Generate, ingest, build features with SQL, train, promote, batch-score, serve."""
     from shipyard.deploy import batch_transform
-    from shipyard.ingest import ingest_path, ingest_sql
+    from shipyard.ingest import ingest_sql
     from shipyard.registry import promote
-    from shipyard.train import train
 
     out = console or Console()
     started = time.perf_counter()
@@ -67,13 +66,7 @@ def run_demo(
 
     with project:
         step(f"Generating {subscribers:,} subscribers x {days} days of roaming records")
-        raw = root / "data"
-        generate(raw, subscribers=subscribers, days=days, seed=seed, start=_START)
-        for name in ("subscribers", "usage", "labels"):
-            version = ingest_path(project, raw / f"{name}.parquet", name).version
-            summary.datasets[version.ref] = version.num_rows
-            out.print(f"  ingested {version.ref}: {version.num_rows:,} rows")
-
+        _load(project, root / "data", summary, out, subscribers=subscribers, days=days, seed=seed)
         step(f"Building subscriber-day features with SQL (training: before {cutoff})")
         for name, sql in (
             ("training", training_table_sql(until=cutoff)),
@@ -88,32 +81,7 @@ def run_demo(
 
         how = f"AutoML ({time_budget:.0f} s budget)" if time_budget else "LightGBM"
         step(f"Training with {how} on a time split (train / validation / test by day)")
-        result = train(
-            project,
-            "training",
-            "is_fraud",
-            model_name=_MODEL,
-            split="time",
-            time_column="day",
-            exclude=["subscriber_id"],
-            seed=seed,
-            time_budget=time_budget,
-            progress=lambda msg: out.print(f"  {msg}"),
-            slice_by=["home_country", "plan", "segment"],
-            facet="age_band",
-            facet_values=["65+"],
-        )
-        if result.leaderboard:
-            from shipyard.evaluation.console import leaderboard_table, search_notes
-
-            out.print(leaderboard_table(result.leaderboard, limit=6))
-            for line in search_notes(result.search):
-                out.print(line)
-        if result.evaluation is not None:
-            _print_evaluation(result.evaluation.payload, out)
-            summary.reports["evaluation"] = result.evaluation.location
-        summary.model = result.model_version.ref
-        summary.metrics = result.metrics
+        _train(project, summary, out, seed=seed, time_budget=time_budget)
         step(f"Promoting {summary.model} to prod")
         promote(project, summary.model, "prod")
 
@@ -126,6 +94,59 @@ def run_demo(
     summary.seconds = time.perf_counter() - started
     _print_summary(summary, out)
     return summary
+
+
+def _load(
+    project: Project,
+    raw: Path,
+    summary: DemoSummary,
+    out: Console,
+    *,
+    subscribers: int,
+    days: int,
+    seed: int,
+) -> None:
+    """Generate the roaming data and ingest its three tables."""
+    from shipyard.ingest import ingest_path
+
+    generate(raw, subscribers=subscribers, days=days, seed=seed, start=_START)
+    for name in ("subscribers", "usage", "labels"):
+        version = ingest_path(project, raw / f"{name}.parquet", name).version
+        summary.datasets[version.ref] = version.num_rows
+        out.print(f"  ingested {version.ref}: {version.num_rows:,} rows")
+
+
+def _train(
+    project: Project, summary: DemoSummary, out: Console, *, seed: int, time_budget: float | None
+) -> None:
+    """Train on a time split, with slices and an age facet, and show what the search did."""
+    from shipyard.evaluation.console import leaderboard_table, search_notes
+    from shipyard.train import train
+
+    result = train(
+        project,
+        "training",
+        "is_fraud",
+        model_name=_MODEL,
+        split="time",
+        time_column="day",
+        exclude=["subscriber_id"],
+        seed=seed,
+        time_budget=time_budget,
+        progress=lambda msg: out.print(f"  {msg}"),
+        slice_by=["home_country", "plan", "segment"],
+        facet="age_band",
+        facet_values=["65+"],
+    )
+    if result.leaderboard:
+        out.print(leaderboard_table(result.leaderboard, limit=6))
+        for line in search_notes(result.search):
+            out.print(line)
+    if result.evaluation is not None:
+        _print_evaluation(result.evaluation.payload, out)
+        summary.reports["evaluation"] = result.evaluation.location
+    summary.model = result.model_version.ref
+    summary.metrics = result.metrics
 
 
 def _analyze(project: Project, summary: DemoSummary, out: Console) -> None:
