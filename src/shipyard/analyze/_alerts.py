@@ -35,83 +35,117 @@ def alerts(profile: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     for col in profile["columns"]:
-        name, sem = col["name"], col["semantic_type"]
-        if col["count"] == 0:
-            out.append(_alert("empty", name, f"Column '{name}' has no values at all.", "error"))
-            continue
-        if col.get("distinct") == 1:
-            out.append(
-                _alert(
-                    "constant",
-                    name,
-                    f"Column '{name}' holds a single value ({_first_value(col)}); it carries no "
-                    "information: drop it.",
-                    "warning",
-                )
-            )
-        if col["missing_pct"] >= HIGH_MISSING_PCT:
-            out.append(
-                _alert(
-                    "high_missing",
-                    name,
-                    f"Column '{name}' is {col['missing_pct']:.1f}% missing "
-                    f"({col['missing']:,} rows).",
-                    "warning",
-                )
-            )
-        if sem == "id-like" and name != target:
-            out.append(
-                _alert(
-                    "id_like",
-                    name,
-                    f"Column '{name}' has a distinct value on (almost) every row "
-                    f"({col['distinct']:,} of {col['count']:,}): an identifier, not a feature.",
-                    "info",
-                )
-            )
-        elif sem == "categorical" and (col.get("distinct") or 0) > HIGH_CARDINALITY:
-            out.append(
-                _alert(
-                    "high_cardinality",
-                    name,
-                    f"Column '{name}' has {col['distinct']:,} distinct values; one-hot encoding it "
-                    "would be wide: consider target or frequency encoding.",
-                    "info",
-                )
-            )
-        if sem == "numeric" and abs(col.get("skewness") or 0) > SKEWED:
-            out.append(
-                _alert(
-                    "skewed",
-                    name,
-                    f"Column '{name}' is skewed (skewness {col['skewness']:.1f}); a log or rank "
-                    "transform may help linear models.",
-                    "info",
-                )
-            )
-        if sem == "numeric" and col.get("zeros_pct", 0) >= MANY_ZEROS_PCT and col["distinct"] > 1:
-            out.append(
-                _alert(
-                    "many_zeros",
-                    name,
-                    f"Column '{name}' is {col['zeros_pct']:.1f}% zeros.",
-                    "info",
-                )
-            )
-        if col.get("after_label_time"):
-            out.append(
-                _alert(
-                    "after_label_time",
-                    name,
-                    f"{col['after_label_time']:,} values of '{name}' are later than the label time "
-                    f"{profile['label_time']}: they cannot be known at prediction time (leakage).",
-                    "error",
-                )
-            )
+        out += _column_alerts(col, target, profile.get("label_time"))
     out += _target_alerts(profile.get("target"))
     rank = {"error": 0, "warning": 1, "info": 2}
     out.sort(key=lambda a: rank[a["severity"]])
     return out
+
+
+def _column_alerts(
+    col: dict[str, Any], target: str | None, label_time: str | None
+) -> list[dict[str, Any]]:
+    """One column's alerts, in a fixed order (an empty column gets only that one)."""
+    name = col["name"]
+    if col["count"] == 0:
+        return [_alert("empty", name, f"Column '{name}' has no values at all.", "error")]
+    return (
+        _content_alerts(col)
+        + _role_alerts(col, target)
+        + _distribution_alerts(col)
+        + _leakage_alerts(col, label_time)
+    )
+
+
+def _content_alerts(col: dict[str, Any]) -> list[dict[str, Any]]:
+    """A column that holds one value, or that is mostly missing."""
+    name = col["name"]
+    out: list[dict[str, Any]] = []
+    if col.get("distinct") == 1:
+        out.append(
+            _alert(
+                "constant",
+                name,
+                f"Column '{name}' holds a single value ({_first_value(col)}); it carries no "
+                "information: drop it.",
+                "warning",
+            )
+        )
+    if col["missing_pct"] >= HIGH_MISSING_PCT:
+        out.append(
+            _alert(
+                "high_missing",
+                name,
+                f"Column '{name}' is {col['missing_pct']:.1f}% missing ({col['missing']:,} rows).",
+                "warning",
+            )
+        )
+    return out
+
+
+def _role_alerts(col: dict[str, Any], target: str | None) -> list[dict[str, Any]]:
+    """A column that looks like an identifier, or a categorical too wide to one-hot."""
+    name, sem = col["name"], col["semantic_type"]
+    if sem == "id-like" and name != target:
+        return [
+            _alert(
+                "id_like",
+                name,
+                f"Column '{name}' has a distinct value on (almost) every row "
+                f"({col['distinct']:,} of {col['count']:,}): an identifier, not a feature.",
+                "info",
+            )
+        ]
+    if sem == "categorical" and (col.get("distinct") or 0) > HIGH_CARDINALITY:
+        return [
+            _alert(
+                "high_cardinality",
+                name,
+                f"Column '{name}' has {col['distinct']:,} distinct values; one-hot encoding it "
+                "would be wide: consider target or frequency encoding.",
+                "info",
+            )
+        ]
+    return []
+
+
+def _distribution_alerts(col: dict[str, Any]) -> list[dict[str, Any]]:
+    """A numeric column that is skewed, or mostly zeros."""
+    name = col["name"]
+    out: list[dict[str, Any]] = []
+    if col["semantic_type"] != "numeric":
+        return []
+    if abs(col.get("skewness") or 0) > SKEWED:
+        out.append(
+            _alert(
+                "skewed",
+                name,
+                f"Column '{name}' is skewed (skewness {col['skewness']:.1f}); a log or rank "
+                "transform may help linear models.",
+                "info",
+            )
+        )
+    if col.get("zeros_pct", 0) >= MANY_ZEROS_PCT and col["distinct"] > 1:
+        out.append(
+            _alert("many_zeros", name, f"Column '{name}' is {col['zeros_pct']:.1f}% zeros.", "info")
+        )
+    return out
+
+
+def _leakage_alerts(col: dict[str, Any], label_time: str | None) -> list[dict[str, Any]]:
+    """Datetime values later than the label time: not known at prediction time."""
+    if not col.get("after_label_time"):
+        return []
+    name = col["name"]
+    return [
+        _alert(
+            "after_label_time",
+            name,
+            f"{col['after_label_time']:,} values of '{name}' are later than the label time "
+            f"{label_time}: they cannot be known at prediction time (leakage).",
+            "error",
+        )
+    ]
 
 
 def _first_value(col: dict[str, Any]) -> str:

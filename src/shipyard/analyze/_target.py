@@ -11,6 +11,7 @@ the report can rank features alike:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,16 @@ def _codes(sample: NDArray[Any]) -> NDArray[np.int64]:
     return sample.astype(np.int64)
 
 
+@dataclass(frozen=True)
+class _Labels:
+    """The target's sampled labels: ``y`` holds class codes (binary, multiclass) or values
+    (regression); ``present`` marks the rows whose label is known."""
+
+    kind: str
+    y: NDArray[Any]
+    present: NDArray[np.bool_]
+
+
 def target_analysis(
     target: dict[str, Any],
     target_sample: NDArray[Any] | None,
@@ -47,70 +58,18 @@ def target_analysis(
             numeric ranks (NaN for missing) spare a sort per feature.
         other_code: The categorical target's code for rare levels and missing values.
     """
-    distinct = target.get("distinct") or 0
-    classification = target["semantic_type"] in ("categorical", "boolean") or (
-        target["semantic_type"] == "numeric" and distinct <= MAX_CLASSES
-    )
-    out: dict[str, Any] = {"column": target["name"], "associations": []}
-    if not classification:
-        out["kind"] = "regression"
-    else:
-        classes = target.get("top_values", [])
-        out["kind"] = "binary" if distinct == 2 else "multiclass"
-        out["classes"] = classes
-        if len(classes) >= 2:
-            out["imbalance_ratio"] = classes[0]["count"] / max(classes[-1]["count"], 1)
-            out["minority"] = classes[-1]["value"]
-            out["minority_pct"] = 100.0 * classes[-1]["count"] / max(target["count"], 1)
-    if target_sample is None or distinct < 2:
+    out = _summary(target)
+    if target_sample is None or (target.get("distinct") or 0) < 2:
         return out
-    if out["kind"] == "regression":
-        y = target_sample.astype(np.float64)
-        present = ~np.isnan(y)
-    else:
-        y_codes = _codes(target_sample)
-        present = y_codes >= 0
-        if other_code is not None:
-            present &= y_codes != other_code  # the code that pools "other / missing"
+    labels = _labels(out["kind"], target_sample, other_code)
+    # A feature's ranks are over all its sampled values: they hold only if no label drops rows.
+    all_present = bool(labels.present.all())
     assoc: list[dict[str, Any]] = []
-    all_present = bool(present.all())
     for name, (kind, values, ranks) in features.items():
-        rows = present & (~np.isnan(values) if values.dtype.kind == "f" else True)
-        if rows.sum() < 10:
+        found = _association(labels, kind, values, ranks if all_present else None)
+        if found is None:
             continue
-        v = values[rows]
-        if out["kind"] == "binary":
-            yc = y_codes[rows]
-            positive = yc == np.bincount(yc).argmin()
-            if positive.all() or not positive.any():
-                continue
-            if kind == "categorical":
-                codes = v.astype(np.int64)
-                pos = np.bincount(codes, weights=positive.astype(np.float64))
-                tot = np.bincount(codes).astype(np.float64)
-                a = stats.auc_grouped(pos / np.maximum(tot, 1), pos, tot - pos)
-            elif ranks is not None and all_present:
-                a = stats.auc_from_ranks(ranks[rows], positive)
-            else:
-                a = stats.auc(v, positive)
-            metric, value, strength = "auc", a, abs(2 * a - 1)
-        elif out["kind"] == "multiclass":
-            if kind == "categorical":
-                value = stats.cramers_v(v, y_codes[rows])
-                metric = "cramers_v"
-            else:
-                value = stats.correlation_ratio(y_codes[rows], v)
-                metric = "correlation_ratio"
-            strength = value
-        else:
-            if kind == "categorical":
-                value = stats.correlation_ratio(v.astype(np.int64), y[rows])
-                metric = "correlation_ratio"
-                strength = value
-            else:
-                yy = y[rows]
-                value = float(stats.pairwise_pearson(np.column_stack([v, yy]))[0, 1])
-                metric, strength = "pearson", abs(value)
+        metric, value, strength = found
         if np.isfinite(strength):
             assoc.append(
                 {
@@ -123,3 +82,80 @@ def target_analysis(
     assoc.sort(key=lambda a: -float(a["strength"]))
     out["associations"] = assoc
     return out
+
+
+def _summary(target: dict[str, Any]) -> dict[str, Any]:
+    """The target's kind and, for classification, its classes and their balance."""
+    distinct = target.get("distinct") or 0
+    classification = target["semantic_type"] in ("categorical", "boolean") or (
+        target["semantic_type"] == "numeric" and distinct <= MAX_CLASSES
+    )
+    out: dict[str, Any] = {"column": target["name"], "associations": []}
+    if not classification:
+        out["kind"] = "regression"
+        return out
+    classes = target.get("top_values", [])
+    out["kind"] = "binary" if distinct == 2 else "multiclass"
+    out["classes"] = classes
+    if len(classes) >= 2:
+        out["imbalance_ratio"] = classes[0]["count"] / max(classes[-1]["count"], 1)
+        out["minority"] = classes[-1]["value"]
+        out["minority_pct"] = 100.0 * classes[-1]["count"] / max(target["count"], 1)
+    return out
+
+
+def _labels(kind: str, target_sample: NDArray[Any], other_code: int | None) -> _Labels:
+    """The sampled labels as floats (regression) or class codes, and where they are known."""
+    if kind == "regression":
+        y = target_sample.astype(np.float64)
+        return _Labels(kind, y, ~np.isnan(y))
+    codes = _codes(target_sample)
+    present = codes >= 0
+    if other_code is not None:
+        present &= codes != other_code  # the code that pools "other / missing"
+    return _Labels(kind, codes, present)
+
+
+def _association(
+    labels: _Labels, kind: str, values: NDArray[Any], ranks: NDArray[np.float64] | None
+) -> tuple[str, float, float] | None:
+    """``(metric, value, strength)`` of one feature against the target, on the rows where
+    both are known; None with fewer than 10 such rows or a single class among them."""
+    rows = labels.present & (~np.isnan(values) if values.dtype.kind == "f" else True)
+    if rows.sum() < 10:
+        return None
+    v, y = values[rows], labels.y[rows]
+    if labels.kind == "binary":
+        return _auc(kind, v, y, None if ranks is None else ranks[rows])
+    if labels.kind == "multiclass":
+        if kind == "categorical":
+            value = stats.cramers_v(v, y)
+            return "cramers_v", value, value
+        value = stats.correlation_ratio(y, v)
+        return "correlation_ratio", value, value
+    if kind == "categorical":
+        value = stats.correlation_ratio(v.astype(np.int64), y)
+        return "correlation_ratio", value, value
+    value = float(stats.pairwise_pearson(np.column_stack([v, y]))[0, 1])
+    return "pearson", value, abs(value)
+
+
+def _auc(
+    kind: str, v: NDArray[Any], codes: NDArray[np.int64], ranks: NDArray[np.float64] | None
+) -> tuple[str, float, float] | None:
+    """A binary target's AUC for one feature (the rarer class positive); None when the
+    rows hold one class only."""
+    positive = codes == np.bincount(codes).argmin()
+    if positive.all() or not positive.any():
+        return None
+    if kind == "categorical":
+        # Each level scores as its target rate: the feature's best in-sample ranking.
+        level = v.astype(np.int64)
+        pos = np.bincount(level, weights=positive.astype(np.float64))
+        tot = np.bincount(level).astype(np.float64)
+        a = stats.auc_grouped(pos / np.maximum(tot, 1), pos, tot - pos)
+    elif ranks is not None:
+        a = stats.auc_from_ranks(ranks, positive)
+    else:
+        a = stats.auc(v, positive)
+    return "auc", a, abs(2 * a - 1)

@@ -30,16 +30,18 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from shipyard.analyze import _columns, stats
 from shipyard.analyze._alerts import alerts
 from shipyard.analyze._correlations import correlations
-from shipyard.analyze._io import Paths, open_columns, require_columns
+from shipyard.analyze._io import ParquetColumns, Paths, open_columns, require_columns
 from shipyard.analyze._target import target_analysis
 from shipyard.errors import InvalidInput
 
@@ -104,10 +106,82 @@ def profile_parquet(
         return _profile(paths, target, label_time, progress)
 
 
+@dataclass(frozen=True)
+class _Dataset:
+    """The opened dataset and what every column's profile shares: the label time and the
+    row sample."""
+
+    source: ParquetColumns
+    when: dt.datetime | None
+    sample_idx: NDArray[np.int64]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.source.schema.names)
+
+
+@dataclass
+class _Columns:
+    """The column pass: each column's result, the Arrow bytes read, and the running row
+    hash that counts duplicate rows."""
+
+    results: list[_columns.ColumnResult]
+    memory: int
+    row_hash: NDArray[np.uint64]
+
+
 def _profile(
     paths: Paths, target: str | None, label_time: Any, progress: Progress | None
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    data = _open(paths, target, label_time)
+    names, n_rows = data.names, data.source.num_rows
+    total_steps = len(names) + 2
+    cols = _scan_columns(data, progress, total_steps)
+    col_seconds = time.perf_counter() - started
+
+    t_cols = time.perf_counter()
+    duplicates = n_rows - _distinct_rows(cols)
+    t_dups = time.perf_counter()
+    profiles = [r.profile for r in cols.results]
+    table = _table(data, profiles, duplicates, cols.memory)
+    if progress:
+        progress("duplicates", len(names) + 1, total_steps)
+
+    corr, target_report = _associations(cols.results, names, target)
+    t_corr = time.perf_counter()
+    if progress:
+        progress("correlations", total_steps, total_steps)
+
+    profile: dict[str, Any] = {
+        "version": PROFILE_VERSION,
+        "kind": "shipyard.profile",
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "files": data.source.files,
+        "label_time": data.when.isoformat() if data.when else None,
+        "sample_rows": len(data.sample_idx),
+        "table": table,
+        "columns": profiles,
+        "correlations": corr,
+        "target": target_report,
+    }
+    profile["alerts"] = alerts(profile)
+    profile["timings"] = {
+        "columns_s": round(col_seconds, 4),
+        "duplicates_s": round(t_dups - t_cols, 4),
+        "correlations_s": round(t_corr - t_dups, 4),
+        "total_s": round(time.perf_counter() - started, 4),
+    }
+    return profile
+
+
+def _open(paths: Paths, target: str | None, label_time: Any) -> _Dataset:
+    """Open the files, check the target and label time, and draw the row sample.
+
+    Raises:
+        NotFound: A missing file, or an unknown ``target`` column.
+        InvalidInput: Not Parquet, mismatched schemas, no rows, or a bad ``label_time``.
+    """
     source = open_columns(paths)
     files, names = source.files, source.schema.names
     if target is not None:
@@ -119,77 +193,97 @@ def _profile(
             f"The dataset has no rows ({len(files)} file(s), columns: {', '.join(names)}). "
             "Profile a version that holds data."
         )
-    total_steps = len(names) + 2
     n_sample = min(n_rows, SAMPLE_ROWS, max(5_000, SAMPLE_CELLS // max(len(names), 1)))
     rng = np.random.default_rng(0)
     sample_idx = np.sort(rng.choice(n_rows, n_sample, replace=False))
+    return _Dataset(source, when, sample_idx)
 
+
+def _scan_columns(data: _Dataset, progress: Progress | None, total_steps: int) -> _Columns:
+    """Profile every column on a few threads, folding each into the row hash in order."""
+    n_rows, names = data.source.num_rows, data.names
     # Strings are read dictionary-encoded: no per-row string objects, codes come for free.
-    strings = {f.name for f in source.schema if pa.types.is_string(f.type)}
-
-    def one(name: str) -> tuple[_columns.ColumnResult, int]:
-        col = source.column(name, dictionary=name in strings)
-        try:
-            res = _columns.profile_column(name, col, sample_idx=sample_idx, label_time=when)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            hint = (
-                f" Give label_time ({when}) with the column's time zone."
-                if when is not None and pa.types.is_temporal(col.type)
-                else ""
-            )
-            raise InvalidInput(
-                f"Could not profile column '{name}' ({col.type}): {exc}.{hint}"
-            ) from exc
-        res.profile["physical_type"] = str(source.schema.field(name).type)
-        return res, col.nbytes
-
-    row_hash = np.zeros(n_rows, dtype=np.uint64)
+    strings = {f.name for f in data.source.schema if pa.types.is_string(f.type)}
+    cols = _Columns([], 0, np.zeros(n_rows, dtype=np.uint64))
     shift = np.empty(n_rows, dtype=np.uint64)
-    results: list[_columns.ColumnResult] = []
-    memory = 0
     workers = min(4, os.cpu_count() or 1, len(names))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (res, nbytes) in enumerate(pool.map(one, names)):
-            memory += nbytes
+        results = pool.map(lambda name: _profile_column(data, name, name in strings), names)
+        for i, (res, nbytes) in enumerate(results):
+            cols.memory += nbytes
             if res.row_key is not None:
                 # Fold the column in: xor, multiply by an odd constant, xor-shift. Each step
                 # is a bijection, so rows that differ in one column never collide, and the
                 # shift carries high bits down so structured values mix as well.
-                row_hash ^= res.row_key
-                row_hash *= _GOLDEN
-                np.right_shift(row_hash, _SHIFT, out=shift)
-                row_hash ^= shift
+                cols.row_hash ^= res.row_key
+                cols.row_hash *= _GOLDEN
+                np.right_shift(cols.row_hash, _SHIFT, out=shift)
+                cols.row_hash ^= shift
                 res.row_key = None  # free it now: only the running hash is kept
-            results.append(res)
+            cols.results.append(res)
             if progress:
                 progress(f"column {res.profile['name']}", i + 1, total_steps)
-    col_seconds = time.perf_counter() - started
+    return cols
 
-    t_cols = time.perf_counter()
-    row_hash.sort()
-    duplicates = n_rows - stats.distinct_sorted(row_hash)
-    del row_hash, shift
-    t_dups = time.perf_counter()
-    profiles = [r.profile for r in results]
+
+def _profile_column(
+    data: _Dataset, name: str, dictionary: bool
+) -> tuple[_columns.ColumnResult, int]:
+    """One column's profile and its size in Arrow.
+
+    Raises:
+        InvalidInput: Arrow cannot compute on the column (a time zone mismatch, say).
+    """
+    col = data.source.column(name, dictionary=dictionary)
+    when = data.when
+    try:
+        res = _columns.profile_column(name, col, sample_idx=data.sample_idx, label_time=when)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        hint = (
+            f" Give label_time ({when}) with the column's time zone."
+            if when is not None and pa.types.is_temporal(col.type)
+            else ""
+        )
+        raise InvalidInput(f"Could not profile column '{name}' ({col.type}): {exc}.{hint}") from exc
+    res.profile["physical_type"] = str(data.source.schema.field(name).type)
+    return res, col.nbytes
+
+
+def _distinct_rows(cols: _Columns) -> int:
+    """Distinct rows by their hash; the hash is sorted in place, then let go."""
+    cols.row_hash.sort()
+    distinct = stats.distinct_sorted(cols.row_hash)
+    cols.row_hash = np.empty(0, dtype=np.uint64)
+    return distinct
+
+
+def _table(
+    data: _Dataset, profiles: list[dict[str, Any]], duplicates: int, memory: int
+) -> dict[str, Any]:
+    """The table-level summary: size, duplicates, missing cells, semantic types."""
+    n_rows, n_cols, files = data.source.num_rows, len(data.names), data.source.files
     semantic_counts: dict[str, int] = {}
     for p in profiles:
         semantic_counts[p["semantic_type"]] = semantic_counts.get(p["semantic_type"], 0) + 1
     missing_cells = sum(p["missing"] for p in profiles)
-    table = {
+    return {
         "rows": n_rows,
-        "columns": len(names),
+        "columns": n_cols,
         "files": len(files),
         "duplicate_rows": duplicates,
         "duplicate_rows_pct": 100.0 * duplicates / n_rows,
         "missing_cells": missing_cells,
-        "missing_cells_pct": 100.0 * missing_cells / (n_rows * len(names)),
+        "missing_cells_pct": 100.0 * missing_cells / (n_rows * n_cols),
         "memory_bytes": memory,
         "file_bytes": sum(os.path.getsize(f) for f in files),
         "semantic_types": semantic_counts,
     }
-    if progress:
-        progress("duplicates", len(names) + 1, total_steps)
 
+
+def _associations(
+    results: list[_columns.ColumnResult], names: list[str], target: str | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Correlations between the features, and the target report, from the row sample."""
     numeric = {
         r.profile["name"]: r.sample
         for r in results
@@ -206,36 +300,12 @@ def _profile(
         {k: v for k, v in categorical.items() if k != target},
         ranks=ranks,
     )
-    t_corr = time.perf_counter()
-    target_report = None
-    if target is not None:
-        tres = results[names.index(target)]
-        features: dict[str, tuple[str, Any, Any]] = {
-            k: ("numeric", v, ranks.get(k)) for k, v in numeric.items() if k != target
-        }
-        features |= {k: ("categorical", v, None) for k, v in categorical.items() if k != target}
-        other = len(tres.sample_labels) - 1 if tres.sample_labels else None
-        target_report = target_analysis(tres.profile, tres.sample, features, other)
-    if progress:
-        progress("correlations", total_steps, total_steps)
-
-    profile: dict[str, Any] = {
-        "version": PROFILE_VERSION,
-        "kind": "shipyard.profile",
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "files": files,
-        "label_time": when.isoformat() if when else None,
-        "sample_rows": n_sample,
-        "table": table,
-        "columns": profiles,
-        "correlations": corr,
-        "target": target_report,
+    if target is None:
+        return corr, None
+    tres = results[names.index(target)]
+    features: dict[str, tuple[str, Any, Any]] = {
+        k: ("numeric", v, ranks.get(k)) for k, v in numeric.items() if k != target
     }
-    profile["alerts"] = alerts(profile)
-    profile["timings"] = {
-        "columns_s": round(col_seconds, 4),
-        "duplicates_s": round(t_dups - t_cols, 4),
-        "correlations_s": round(t_corr - t_dups, 4),
-        "total_s": round(time.perf_counter() - started, 4),
-    }
-    return profile
+    features |= {k: ("categorical", v, None) for k, v in categorical.items() if k != target}
+    other = len(tres.sample_labels) - 1 if tres.sample_labels else None
+    return corr, target_analysis(tres.profile, tres.sample, features, other)

@@ -7,9 +7,15 @@ from functools import partial
 
 import numpy as np
 
+from shipyard.automl._metrics import score
+from shipyard.automl._result import SearchResult
+from shipyard.automl._trial import SearchData
 from shipyard.errors import InvalidInput
 
-__all__ = ["caruana_select", "holds_out"]
+__all__ = ["caruana_select", "choose_ensemble", "holds_out"]
+
+_POOL = 8  # best candidates offered to ensemble selection
+_CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
 
 
 def caruana_select(
@@ -89,3 +95,35 @@ def holds_out(
     if not np.isfinite(gains).all():
         return True  # a metric undefined on a half: no verdict, keep the usual choice
     return min(gains) > 0
+
+
+def choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str:
+    """Set the ensemble on ``result`` when it beats the best single model; say what
+    became of it."""
+    pool = [c for c in result.candidates if c.valid_scores is not None][:_POOL]
+    predictions = [c.valid_scores for c in pool]
+    weights, value = caruana_select(
+        predictions,  # type: ignore[arg-type]
+        lambda p: score(result.metric, data.problem, data.y_valid, p),
+        higher_is_better=higher,
+    )
+    better = value > result.best.score if higher else value < result.best.score
+    if len(weights) < 2 or not better:
+        return "not built: no mix of models beat the best single model on validation"
+    if len(data.y_valid) <= _CROSS_CHECK_ROWS and not holds_out(
+        predictions,  # type: ignore[arg-type]
+        data.y_valid,
+        lambda y, p: score(result.metric, data.problem, y, p),
+        higher_is_better=higher,
+        stratify=data.problem != "regression",
+    ):
+        # On a small validation set the weights fit its noise: keep the ensemble only if
+        # it also wins on rows it was not chosen on.
+        return (
+            "not built: it beat the best single model on validation but failed the "
+            "held-out check (no gain on rows it was not chosen on)"
+        )
+    result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
+    result.ensemble_score = value
+    members = ", ".join(result.candidates[i].family.name for i in result.ensemble)
+    return f"built from {len(result.ensemble)} models ({members})"

@@ -66,6 +66,36 @@ class RaySearch:
     study_name: str
 
 
+@dataclass(frozen=True)
+class _Tasks:
+    """How this search runs its trials as Ray tasks: the remote trial function with its
+    CPUs, the data in the object store, where the study is, and how many run at once."""
+
+    ray: Any
+    task: Any
+    data_ref: Any
+    on: RaySearch
+    metric: str
+    seed: int
+    cpus: int
+    slots: int
+    grace: float
+
+    def submit(self, trial: optuna.Trial, proposal: Proposal) -> Any:
+        """Start ``trial`` as a task; returns its object ref."""
+        return self.task.remote(
+            self.data_ref,
+            self.on.storage,
+            self.on.study_name,
+            trial._trial_id,  # Optuna's handle of a trial across processes
+            proposal,
+            time.time(),
+            self.metric,
+            self.seed,
+            self.cpus,
+        )
+
+
 @dataclass
 class _Running:
     trial: optuna.Trial
@@ -114,68 +144,18 @@ def search_on_ray(
     # A trial may overrun its slot by this much (scoring and timing after its fit) before
     # the driver cancels it, so that one stuck task cannot hold the job past its budget.
     grace = _MARGIN * budget.seconds
-    modules = [__name__, *sorted({_LIBRARIES[f] for f in families if f in _LIBRARIES})]
-    warming = budget.clock()
-    warm = on.cluster.warm_up(
-        modules, tasks=slots, cpus=cpus, timeout=budget.left() - run.reserve()
-    )
-    warm_up_seconds = budget.clock() - warming
-    if not warm:
-        raise InvalidInput(
-            f"No Ray worker was ready after {warm_up_seconds:.1f} s (each starts Python and "
-            f"imports Shipyard and the model libraries), leaving nothing of the "
-            f"{budget.seconds:g} s time budget to search. Give a larger time_budget."
-        )
+    warm_up_seconds = _warm_up(on.cluster, run, cpus, slots)
     task = ray.remote(_trial_task).options(num_cpus=cpus, max_retries=0)
-    running: dict[Any, _Running] = {}
     with quiet_optuna(), on.storage.connected(create=True) as storage:
         study = run.study(seed, storage=storage, study_name=on.study_name)
         data_ref = ray.put(data)
+        tasks = _Tasks(
+            ray, task, data_ref, on, metric=metric, seed=seed, cpus=cpus, slots=slots, grace=grace
+        )
         try:
-            open_ = True
-            while True:
-                while open_ and len(running) < slots:
-                    seconds = None if run.should_stop(len(running)) else run.slot()
-                    if seconds is None:
-                        open_ = False
-                        break
-                    trial = study.ask()
-                    proposal = run.propose(trial, seconds)
-                    earlier = run.duplicate(trial.number, proposal)
-                    if earlier is not None:
-                        _tell_repeat(study, trial, earlier)
-                        continue
-                    run_id = run.start(trial.number, proposal)
-                    ref = task.remote(
-                        data_ref,
-                        on.storage,
-                        on.study_name,
-                        trial._trial_id,  # Optuna's handle of a trial across processes
-                        proposal,
-                        time.time(),
-                        metric,
-                        seed,
-                        cpus,
-                    )
-                    running[ref] = _Running(
-                        trial, proposal, run_id, budget.clock() + seconds + grace
-                    )
-                if not running:
-                    break
-                wait = max(0.0, min(r.hard_end for r in running.values()) - budget.clock())
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=wait)
-                for ref in ready:
-                    _collect(ray, study, run, running.pop(ref), ref)
-                if not ready:
-                    _cancel_late(ray, study, run, running, budget.clock())
+            _run_trials(tasks, study, run)
         finally:
-            # Only after an error: the loop above waits for every task it started.
-            for ref, left in running.items():
-                ray.cancel(ref, force=True)
-                # the error being raised matters more than the state of these trials
-                with contextlib.suppress(Exception):
-                    study.tell(left.trial, state=TrialState.FAIL)
-            del data_ref
+            del data_ref, tasks  # the data leaves the object store
         trials = len(study.trials)  # before the storage closes
     result = run.result(trials, ensemble)
     result.execution = {
@@ -187,6 +167,63 @@ def search_on_ray(
         "study_storage": on.storage.describe(),
     }
     return result
+
+
+def _warm_up(cluster: RayCluster, run: SearchRun, cpus: int, slots: int) -> float:
+    """Start the workers and import what the trials need; returns the seconds it took.
+
+    Raises:
+        InvalidInput: No worker was ready before the budget ran out.
+    """
+    budget = run.budget
+    modules = [__name__, *sorted({_LIBRARIES[f] for f in run.families if f in _LIBRARIES})]
+    warming = budget.clock()
+    warm = cluster.warm_up(modules, tasks=slots, cpus=cpus, timeout=budget.left() - run.reserve())
+    warm_up_seconds = budget.clock() - warming
+    if not warm:
+        raise InvalidInput(
+            f"No Ray worker was ready after {warm_up_seconds:.1f} s (each starts Python and "
+            f"imports Shipyard and the model libraries), leaving nothing of the "
+            f"{budget.seconds:g} s time budget to search. Give a larger time_budget."
+        )
+    return warm_up_seconds
+
+
+def _run_trials(tasks: _Tasks, study: optuna.Study, run: SearchRun) -> None:
+    """Keep every slot busy with a trial until the search stops, then wait for them all."""
+    ray, clock = tasks.ray, run.budget.clock
+    running: dict[Any, _Running] = {}
+    try:
+        open_ = True
+        while True:
+            while open_ and len(running) < tasks.slots:
+                seconds = None if run.should_stop(len(running)) else run.slot()
+                if seconds is None:
+                    open_ = False
+                    break
+                trial = study.ask()
+                started = run.begin(trial, seconds)
+                if started.earlier is not None:
+                    _tell_repeat(study, trial, started.earlier)
+                    continue
+                ref = tasks.submit(trial, started.proposal)
+                hard_end = clock() + seconds + tasks.grace
+                running[ref] = _Running(trial, started.proposal, started.run_id, hard_end)
+            if not running:
+                break
+            wait = max(0.0, min(r.hard_end for r in running.values()) - clock())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=wait)
+            for ref in ready:
+                _collect(ray, study, run, running.pop(ref), ref)
+            if not ready:
+                _cancel_late(ray, study, run, running, clock())
+    finally:
+        # Only after an error: the loop above waits for every task it started.
+        for ref, left in running.items():
+            ray.cancel(ref, force=True)
+            # the error being raised matters more than the state of these trials
+            with contextlib.suppress(Exception):
+                study.tell(left.trial, state=TrialState.FAIL)
 
 
 def _cpus_per_trial(threads: int, cluster: RayCluster) -> int:
@@ -219,7 +256,6 @@ def _collect(ray: Any, study: optuna.Study, run: SearchRun, entry: _Running, ref
 
 def _tell_repeat(study: optuna.Study, trial: optuna.Trial, earlier: Earlier) -> None:
     """Tell the study a duplicate proposal's outcome: the earlier trial's."""
-    trial.set_user_attr("duplicate_of", earlier.number)
     if earlier.score is None:
         study.tell(trial, state=TrialState.PRUNED)
     else:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import optuna
 
 from shipyard.automl._budget import Budget
-from shipyard.automl._ensemble import caruana_select, holds_out
-from shipyard.automl._metrics import higher_is_better, score
+from shipyard.automl._ensemble import choose_ensemble
+from shipyard.automl._metrics import higher_is_better
 from shipyard.automl._notes import FamilyTally, family_notes
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._result import Candidate, SearchProgress, SearchResult
@@ -35,6 +36,7 @@ __all__ = [
     "SearchProgress",
     "SearchResult",
     "SearchRun",
+    "Started",
     "TrialFailed",
     "TrialLog",
     "TrialOutcome",
@@ -45,10 +47,8 @@ __all__ = [
     "search",
 ]
 
-_POOL = 8  # best candidates offered to ensemble selection
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _TRIAL_SHARE = 0.25
-_CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
 
 
@@ -106,6 +106,16 @@ def refit_seconds(candidates: Sequence[Candidate], n_train: int, n_all: int) -> 
             seconds *= min(1.0, c.fit.best_iteration / rounds)
         total += seconds * n_all / max(n_train, 1)
     return 1.3 * total
+
+
+@dataclass(frozen=True)
+class Started:
+    """A trial the search began: what it fits and its run id in the log, or the earlier
+    trial it repeats (then it is not fit)."""
+
+    proposal: Proposal
+    run_id: str | None
+    earlier: Earlier | None
 
 
 class SearchRun:
@@ -207,6 +217,16 @@ class SearchRun:
             self.convergence.record(None)
             self._notify(proposal.family, "duplicate")
         return earlier
+
+    def begin(self, trial: optuna.Trial, seconds: float) -> Started:
+        """Propose ``trial``'s family and parameters and record it as started, unless it
+        repeats an earlier trial (then marked ``duplicate_of`` on it, and not started)."""
+        proposal = self.propose(trial, seconds)
+        earlier = self.duplicate(trial.number, proposal)
+        if earlier is not None:
+            trial.set_user_attr("duplicate_of", earlier.number)
+            return Started(proposal, None, earlier)
+        return Started(proposal, self.start(trial.number, proposal), None)
 
     def start(self, number: int, proposal: Proposal) -> str | None:
         """Record a trial as started; returns its run id in the log."""
@@ -322,7 +342,7 @@ class SearchRun:
         elif len(self.candidates) < 2:
             result.ensemble_note = "not built: only one model finished"
         else:
-            result.ensemble_note = _choose_ensemble(result, self.data, self.higher)
+            result.ensemble_note = choose_ensemble(result, self.data, self.higher)
         return result
 
     def _ranked(self) -> list[Candidate]:
@@ -382,13 +402,12 @@ def search(
         if seconds is None:
             trial.study.stop()
             raise optuna.TrialPruned("out of time")
-        proposal = run.propose(trial, seconds)
-        earlier = run.duplicate(trial.number, proposal)
-        if earlier is not None:
+        started = run.begin(trial, seconds)
+        proposal, run_id = started.proposal, started.run_id
+        if started.earlier is not None:
             if run.should_stop():
                 trial.study.stop()
-            return _repeat(trial, earlier)
-        run_id = run.start(trial.number, proposal)
+            return _repeat(started.earlier)
         try:
             outcome = run_trial(
                 data,
@@ -422,9 +441,8 @@ def search(
     return run.result(len(study.trials), ensemble)
 
 
-def _repeat(trial: optuna.Trial, earlier: Earlier) -> float:
+def _repeat(earlier: Earlier) -> float:
     """Tell the study a duplicate's outcome: the earlier trial's score, or pruned."""
-    trial.set_user_attr("duplicate_of", earlier.number)
     if earlier.score is None:
         raise optuna.TrialPruned(f"same parameters as trial {earlier.number}")
     return earlier.score
@@ -439,38 +457,6 @@ def quiet_optuna() -> Iterator[None]:
         yield
     finally:
         optuna.logging.set_verbosity(verbosity)
-
-
-def _choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str:
-    """Set the ensemble on ``result`` when it beats the best single model; say what
-    became of it."""
-    pool = [c for c in result.candidates if c.valid_scores is not None][:_POOL]
-    predictions = [c.valid_scores for c in pool]
-    weights, value = caruana_select(
-        predictions,  # type: ignore[arg-type]
-        lambda p: score(result.metric, data.problem, data.y_valid, p),
-        higher_is_better=higher,
-    )
-    better = value > result.best.score if higher else value < result.best.score
-    if len(weights) < 2 or not better:
-        return "not built: no mix of models beat the best single model on validation"
-    if len(data.y_valid) <= _CROSS_CHECK_ROWS and not holds_out(
-        predictions,  # type: ignore[arg-type]
-        data.y_valid,
-        lambda y, p: score(result.metric, data.problem, y, p),
-        higher_is_better=higher,
-        stratify=data.problem != "regression",
-    ):
-        # On a small validation set the weights fit its noise: keep the ensemble only if
-        # it also wins on rows it was not chosen on.
-        return (
-            "not built: it beat the best single model on validation but failed the "
-            "held-out check (no gain on rows it was not chosen on)"
-        )
-    result.ensemble = {result.candidates.index(pool[i]): w for i, w in weights.items()}
-    result.ensemble_score = value
-    members = ", ".join(result.candidates[i].family.name for i in result.ensemble)
-    return f"built from {len(result.ensemble)} models ({members})"
 
 
 def _drop_weak(candidates: list[Candidate], higher: bool) -> None:
