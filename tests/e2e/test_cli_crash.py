@@ -33,7 +33,7 @@ def project(tmp_path: Path) -> Iterator[Project]:
     frame = pd.DataFrame(x, columns=["a", "b", "c"])
     frame["y"] = (x[:, 0] + rng.normal(scale=0.5, size=400) > 0).astype(int)
     frame.to_csv(tmp_path / "kb.csv", index=False)
-    opened, _ = init_project(tmp_path)
+    opened = init_project(tmp_path)
     ingest_path(opened, tmp_path / "kb.csv", "kb")
     yield opened
     opened.close()

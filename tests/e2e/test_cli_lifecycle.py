@@ -114,7 +114,7 @@ def test_lifecycle(workdir: Path) -> None:
         (["ingest", "missing.csv", "--name", "x"], "No file or folder"),
         (["datasets", "show", "usag"], "Did you mean 'usage'"),
         (["sql", "DROP TABLE usage"], "read-only"),
-        (["train", "usage", "--target", "nope"], "is not in the dataset"),
+        (["train", "usage", "--target", "nope"], "Unknown column 'nope'"),
         (["models", "show", "fraud@staging"], "staging"),
         (["serve", "ghost@prod"], "No model named 'ghost'"),
     ],

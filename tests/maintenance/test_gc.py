@@ -31,7 +31,7 @@ def _version(project: Project, key: str, *, run_id: str | None, pending: bool) -
 
 
 def test_only_unnamed_old_folders_and_abandoned_bundles_are_garbage(tmp_path: Path) -> None:
-    project, _ = init_project(tmp_path)
+    project = init_project(tmp_path)
     run = project.catalog.create_run(
         experiment="m", name="r", params={}, tags={}, inputs={}, actor=Actor("t")
     )

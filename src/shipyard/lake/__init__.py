@@ -11,7 +11,7 @@ from shipyard.lake.store import Lake, TableFacts
 
 if TYPE_CHECKING:
     from shipyard.lake._guard import check_read_only, error_text
-    from shipyard.lake.query import connect_views, export, query, query_error, query_reader
+    from shipyard.lake._query import connect_views, export, query, query_error, query_reader
     from shipyard.lake.verify import VersionCheck, verify_datasets
 
 __all__ = [
@@ -36,11 +36,11 @@ __all__ = [
 _LAZY = {
     "check_read_only": "._guard",
     "error_text": "._guard",
-    "connect_views": ".query",
-    "export": ".query",
-    "query": ".query",
-    "query_error": ".query",
-    "query_reader": ".query",
+    "connect_views": "._query",
+    "export": "._query",
+    "query": "._query",
+    "query_error": "._query",
+    "query_reader": "._query",
     "VersionCheck": ".verify",
     "verify_datasets": ".verify",
 }
