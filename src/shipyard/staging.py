@@ -17,14 +17,14 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import psutil
 
-__all__ = ["STALE_SECONDS", "owned_name", "staging_dir", "sweep"]
+__all__ = ["STALE_SECONDS", "owned_name", "process_alive", "staging_dir", "sweep"]
 
 STALE_SECONDS = 24 * 3600
 """How long a staging folder of another host (whose process cannot be checked) is kept."""
@@ -49,16 +49,23 @@ def owned_name() -> str:
     return f"{pid}.{_started_cs(pid)}.{_host_id()}.{uuid.uuid4().hex[:12]}"
 
 
-def _writer_alive(pid: int, started_cs: int) -> bool:
+def process_alive(pid: int, started: Callable[[float], bool]) -> bool:
+    """Whether process ``pid`` runs and is the one meant: ``started`` judges its start time
+    (epoch seconds), so a reused pid is not taken for the writer. A process we may not look
+    at is taken as alive."""
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
-        return abs(round(process.create_time() * 100) - started_cs) <= 100
+        return started(process.create_time())
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
     except psutil.AccessDenied:
         return True
+
+
+def _writer_alive(pid: int, started_cs: int) -> bool:
+    return process_alive(pid, lambda t: abs(round(t * 100) - started_cs) <= 100)
 
 
 def _is_dead(entry: Path, suffix: str, cutoff: float) -> bool:

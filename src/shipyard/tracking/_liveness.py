@@ -15,10 +15,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-import psutil
-
 from shipyard.catalog import Catalog
 from shipyard.entities import Actor, Run
+from shipyard.staging import process_alive
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "fail_dead_runs"]
 
@@ -103,13 +102,5 @@ def _why_dead(run: Run, now: datetime, stale_after: timedelta) -> str | None:
 
 def _alive_since(pid: int, started_at: datetime) -> bool:
     """Whether process ``pid`` exists and already existed when the run started."""
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        created = datetime.fromtimestamp(process.create_time(), UTC)
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return False
-    except psutil.AccessDenied:
-        return True
-    return created <= started_at + timedelta(seconds=1)
+    latest = started_at + timedelta(seconds=1)
+    return process_alive(pid, lambda t: datetime.fromtimestamp(t, UTC) <= latest)

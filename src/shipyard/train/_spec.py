@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from shipyard.automl import Budget, check_families
+from shipyard.catalog.refs import parse_model_ref
 from shipyard.compute import check_backend
 from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.model import CALIBRATIONS, get_family
@@ -228,8 +229,6 @@ class TrainSpec:
                 f"{', '.join(_PROBLEM_TYPES)}. Got {self.problem_type!r} instead."
             )
         if self.model_name is not None:
-            from shipyard.catalog.refs import parse_model_ref
-
             parse_model_ref(self.model_name)
 
     @classmethod
