@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shipyard.model.problem import Problem
+from shipyard.model.problem import Problem, plain_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,8 +48,8 @@ class Predictions:
             return None
         if self.problem.type != "binary":
             return np.asarray(self.decisions, dtype=object)
-        positive = _native(self.problem.positive)
-        negative = next(_native(c) for c in self.problem.classes if c != self.problem.positive)
+        positive = plain_value(self.problem.positive)
+        negative = next(plain_value(c) for c in self.problem.classes if c != self.problem.positive)
         return np.asarray([negative, positive], dtype=object)[np.asarray(self.decisions, int)]
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -92,8 +92,3 @@ class Predictions:
 
     def _classes(self) -> tuple[Any, ...]:
         return self.problem.classes if self.problem is not None else ()
-
-
-def _native(value: Any) -> Any:
-    """A NumPy scalar as the Python value JSON and Arrow expect."""
-    return value.item() if isinstance(value, np.generic) else value

@@ -11,7 +11,7 @@ import pandas as pd
 from shipyard.errors import InvalidInput
 from shipyard.types import ProblemType
 
-__all__ = ["Problem", "infer_problem"]
+__all__ = ["Problem", "infer_problem", "plain_value"]
 
 _MAX_INTEGER_CLASSES = 20
 
@@ -81,7 +81,9 @@ def infer_problem(
         if not numeric:
             raise InvalidInput(f"A regression target must be numeric; '{y.name}' is {y.dtype}.")
         return Problem("regression", str(y.name))
-    classes = tuple(_plain(v) for v in sorted(distinct.tolist(), key=lambda v: (str(type(v)), v)))
+    classes = tuple(
+        plain_value(v) for v in sorted(distinct.tolist(), key=lambda v: (str(type(v)), v))
+    )
     if problem_type == "binary":
         if len(classes) != 2:
             raise InvalidInput(
@@ -95,7 +97,7 @@ def infer_problem(
                 positive = counts.index[-1]
         else:
             positive = _match_class(positive, classes, str(y.name))
-    return Problem(problem_type, str(y.name), classes, _plain(positive))  # type: ignore[arg-type]
+    return Problem(problem_type, str(y.name), classes, plain_value(positive))  # type: ignore[arg-type]
 
 
 def _check_target_type(y: pd.Series) -> None:
@@ -130,5 +132,6 @@ def _match_class(positive: Any, classes: tuple[Any, ...], target: str) -> Any:
     )
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as the Python value JSON and Arrow expect (others unchanged)."""
     return value.item() if isinstance(value, np.generic) else value
