@@ -134,7 +134,7 @@ def _features(doc: _Doc, node: yaml.Node, where: str) -> list[Feature]:
         keys = (
             {str(k.value) for k, _ in item.value} if isinstance(item, yaml.MappingNode) else set()
         )
-        kinds = [k for k in ("aggregate", "derived") if k in keys] or (
+        kinds: list[str] = [k for k in ("aggregate", "derived") if k in keys] or (
             ["column"] if "column" in keys else []
         )
         if len(kinds) != 1:
