@@ -18,6 +18,7 @@ from shipyard.features._spec import (
     parse_duration,
 )
 from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._training import TrainingSet, training_set
 from shipyard.features._yaml import load_definitions
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "TrainingSet",
     "append_log",
     "apply",
     "format_duration",
@@ -43,4 +45,5 @@ __all__ = [
     "log_files",
     "parse_duration",
     "parse_expression",
+    "training_set",
 ]
