@@ -69,7 +69,7 @@ def features_at(
             if not mine:
                 out[feature.name] = None
                 continue
-            i, latest = max(mine, key=lambda ie: (ie[1]["__time"], ie[0]))
+            _, latest = max(mine, key=lambda ie: (ie[1]["__time"], ie[0]))
             expired = group.ttl is not None and at - latest["__time"] >= timedelta(
                 seconds=group.ttl
             )
