@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from shipyard.features._expr import Expression, parse_expression
+from shipyard.features._log import append_log, log_dir, log_files
+from shipyard.features._offline import historical_features
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -14,16 +17,33 @@ from shipyard.features._spec import (
     format_duration,
     parse_duration,
 )
+from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._training import TrainingSet, training_set
+from shipyard.features._yaml import load_definitions
 
 __all__ = [
     "AGGREGATIONS",
     "Aggregate",
+    "ApplyResult",
     "Column",
     "Derived",
     "Entity",
+    "Expression",
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "TrainingSet",
+    "append_log",
+    "apply",
     "format_duration",
+    "get_entity",
+    "get_group",
+    "historical_features",
+    "list_groups",
+    "load_definitions",
+    "log_dir",
+    "log_files",
     "parse_duration",
+    "parse_expression",
+    "training_set",
 ]
