@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,8 @@ class ReadOnlyLakeFS(AbstractFileSystem):
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
         if mode != "rb":
             raise PermissionError(f"The lake is read-only: cannot open {path} with mode {mode!r}.")
-        return self._dir.open(self._strip_protocol(path), "rb")
+        full = self._dir._join(self._strip_protocol(path))
+        return PositionalFile(full)
 
     def _rm(self, path: str) -> None:
         raise PermissionError(f"The lake is read-only: cannot remove {path}.")
@@ -67,3 +70,59 @@ class ReadOnlyLakeFS(AbstractFileSystem):
     def rmdir(self, path: str) -> None:
         """Refused: the lake is read-only."""
         raise PermissionError(f"The lake is read-only: cannot remove {path}.")
+
+
+class PositionalFile:
+    """A read-only file whose position is kept per thread and read with ``os.pread``.
+
+    DuckDB's threads share one handle per file and call ``seek`` then ``read`` as two Python
+    calls; with one shared position another thread's seek can land in between, and the
+    Parquet reader then sees bytes from the wrong offset ("Invalid data"). A per-thread
+    position and positional reads make the pair safe without a lock.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.name = path
+        self._fd = os.open(path, os.O_RDONLY)
+        self._size = os.fstat(self._fd).st_size
+        self._local = threading.local()
+        self.closed = False
+
+    def _pos(self) -> int:
+        return getattr(self._local, "pos", 0)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos(), os.SEEK_END: self._size}[whence]
+        self._local.pos = base + offset
+        return self._local.pos
+
+    def tell(self) -> int:
+        return self._pos()
+
+    def read(self, size: int = -1) -> bytes:
+        pos = self._pos()
+        if size is None or size < 0:
+            size = self._size - pos
+        data = os.pread(self._fd, size, pos)
+        self._local.pos = pos + len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self._fd)
+
+    def __enter__(self) -> PositionalFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
