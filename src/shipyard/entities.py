@@ -14,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
+    "FeatureDefinition",
     "ModelVersion",
     "Report",
     "Run",
@@ -130,6 +131,29 @@ class Report:
     html_uri: str | None
     created_by: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class FeatureDefinition:
+    """A stored version ``name:version`` of a feature-store entity or feature group.
+
+    ``kind`` is ``entity`` or ``group``; ``definition`` is its canonical JSON, ``fingerprint``
+    the SHA-256 of that JSON (equal definitions, equal fingerprints). ``changed`` is set by an
+    apply: true when this version was made by it, false when the definition was unchanged.
+    """
+
+    kind: str
+    name: str
+    version: int
+    definition: JSON
+    fingerprint: str
+    created_by: str
+    created_at: datetime
+    changed: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
 
 
 def to_json(obj: Any) -> Any:

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from shipyard.catalog import Catalog, open_catalog
 from shipyard.catalog import sql as sql_catalog
 from shipyard.entities import Actor, ColumnSchema
-from shipyard.errors import AlreadyExists, BackendUnavailable, Conflict, InvalidInput, NotFound
+from shipyard.errors import (
+    AlreadyExists,
+    BackendUnavailable,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ShipyardError,
+)
 
 ACTOR = Actor("tester", "sdk")
 PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
@@ -328,3 +335,30 @@ def test_an_unreachable_server_is_backend_unavailable() -> None:
 def test_every_method_of_the_port_says_what_it_raises(method: str) -> None:
     doc = getattr(Catalog, method).__doc__ or ""
     assert "Raises:" in doc and "BackendUnavailable" in doc
+
+
+def test_feature_definitions_get_a_version_only_when_changed(catalog: Catalog) -> None:
+    first = catalog.apply_feature_definitions(
+        [("entity", "subscriber", {"keys": ["id"]}), ("group", "usage", {"ttl": 1})], actor=ACTOR
+    )
+    assert [(d.ref, d.changed) for d in first] == [("subscriber:1", True), ("usage:1", True)]
+    again = catalog.apply_feature_definitions(
+        [("entity", "subscriber", {"keys": ["id"]}), ("group", "usage", {"ttl": 2})], actor=ACTOR
+    )
+    assert [(d.ref, d.changed) for d in again] == [("subscriber:1", False), ("usage:2", True)]
+    assert catalog.get_feature_definition("group", "usage").definition == {"ttl": 2}
+    assert catalog.get_feature_definition("group", "usage", 1).definition == {"ttl": 1}
+    assert [d.ref for d in catalog.list_feature_definitions("group")] == ["usage:1", "usage:2"]
+    assert [e.object_id for e in catalog.list_events(object_type="group")] == ["usage:2", "usage:1"]
+    with pytest.raises(NotFound, match="Did you mean 'usage'"):
+        catalog.get_feature_definition("group", "usag")
+    with pytest.raises(InvalidInput, match="'entity' or 'group'"):
+        catalog.list_feature_definitions("view")
+
+
+def test_a_failed_feature_apply_writes_nothing(catalog: Catalog) -> None:
+    with pytest.raises(ShipyardError):  # the second definition is not JSON
+        catalog.apply_feature_definitions(
+            [("group", "usage", {"a": 1}), ("group", "other", {"a": object()})], actor=ACTOR
+        )
+    assert catalog.list_feature_definitions("group") == []

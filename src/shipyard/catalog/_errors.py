@@ -32,6 +32,8 @@ RACES = frozenset(
         "uq_dataset_versions_name_version",
         "uq_model_versions_name_version",
         "model_aliases_pkey",
+        "uq_feature_entities_name_version",
+        "uq_feature_groups_name_version",
     }
 )
 """Constraints that two writers break only by racing for the same next number or alias: a

@@ -121,3 +121,23 @@ audit_events = Table(
     Column("face", String(16), nullable=False),
     Column("details", JSON, nullable=False),
 )
+
+
+def _feature_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("name", String(128), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("definition", JSON, nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("created_by", String(128), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("name", "version", name=f"uq_{name}_name_version"),
+    )
+
+
+# Feature-store definitions (migration 0004_feature_store): a new version per changed definition
+feature_entities = _feature_table("feature_entities")
+feature_groups = _feature_table("feature_groups")

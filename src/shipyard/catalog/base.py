@@ -10,6 +10,7 @@ from shipyard.entities import (
     AuditEvent,
     ColumnSchema,
     DatasetVersion,
+    FeatureDefinition,
     ModelVersion,
     Report,
     Run,
@@ -288,6 +289,47 @@ class Catalog(abc.ABC):
 
         Raises:
             NotFound: No report of that kind was stored about ``subject``.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    # --- feature store --------------------------------------------------------------------
+    @abc.abstractmethod
+    def apply_feature_definitions(
+        self, definitions: Sequence[tuple[str, str, JSON]], *, actor: Actor
+    ) -> list[FeatureDefinition]:
+        """Store ``(kind, name, definition)`` items (kind ``entity`` or ``group``) in one
+        transaction: each gets a new version when its definition differs from its latest
+        version's (``changed`` true), else its latest version is returned (``changed`` false).
+
+        All are stored or none; each new version writes a ``feature.apply`` audit event.
+
+        Raises:
+            InvalidInput: An unknown kind, or a value the catalog cannot store.
+            Conflict: Concurrent writers kept taking the next version number; nothing was
+                written, and trying again is safe.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def get_feature_definition(
+        self, kind: str, name: str, version: int | None = None
+    ) -> FeatureDefinition:
+        """The given version of the entity or group ``name`` (its latest when None).
+
+        Raises:
+            NotFound: No such entity, group or version; the message suggests a close name.
+            InvalidInput: An unknown kind.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def list_feature_definitions(
+        self, kind: str, name: str | None = None
+    ) -> list[FeatureDefinition]:
+        """Every version of ``name`` (or of every entity or group), by name then version.
+
+        Raises:
+            InvalidInput: An unknown kind.
             BackendUnavailable: The database cannot be reached or failed.
         """
 

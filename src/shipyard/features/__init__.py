@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from shipyard.features._expr import Expression, parse_expression
+from shipyard.features._log import append_log, log_dir, log_files
+from shipyard.features._offline import historical_features
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -21,9 +24,15 @@ __all__ = [
     "Column",
     "Derived",
     "Entity",
+    "Expression",
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "append_log",
     "format_duration",
+    "historical_features",
+    "log_dir",
+    "log_files",
     "parse_duration",
+    "parse_expression",
 ]
