@@ -17,10 +17,13 @@ from shipyard.features._spec import (
     format_duration,
     parse_duration,
 )
+from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._yaml import load_definitions
 
 __all__ = [
     "AGGREGATIONS",
     "Aggregate",
+    "ApplyResult",
     "Column",
     "Derived",
     "Entity",
@@ -29,8 +32,13 @@ __all__ = [
     "FeatureGroup",
     "FeatureSet",
     "append_log",
+    "apply",
     "format_duration",
+    "get_entity",
+    "get_group",
     "historical_features",
+    "list_groups",
+    "load_definitions",
     "log_dir",
     "log_files",
     "parse_duration",
