@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from shipyard.features._expr import Expression, parse_expression
 from shipyard.features._log import append_log, log_dir, log_files
+from shipyard.features._materialize import MaterializeReport, materialize
 from shipyard.features._offline import historical_features
+from shipyard.features._online import OnlineFeatures, get_online_features
+from shipyard.features._push import PushReport, push
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -31,16 +34,22 @@ __all__ = [
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "MaterializeReport",
+    "OnlineFeatures",
+    "PushReport",
     "append_log",
     "apply",
     "format_duration",
     "get_entity",
     "get_group",
+    "get_online_features",
     "historical_features",
     "list_groups",
     "load_definitions",
     "log_dir",
     "log_files",
+    "materialize",
     "parse_duration",
     "parse_expression",
+    "push",
 ]

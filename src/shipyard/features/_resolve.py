@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from shipyard.errors import InvalidInput
 from shipyard.features._plan import Plan, compile_plan
-from shipyard.features._spec import Entity, FeatureGroup
+from shipyard.features._store import get_entity, get_group
 
 if TYPE_CHECKING:
     from shipyard.project import Project
@@ -20,7 +20,9 @@ _CACHE_SECONDS = 5.0
 _cache: dict[tuple[str, str, int | None], tuple[float, Plan]] = {}
 
 
-def group_plan(project: Project, name: str, version: int | None = None) -> Plan:
+def group_plan(
+    project: Project, name: str, version: int | None = None, *, fresh: bool = False
+) -> Plan:
     """The compiled plan of group ``name`` (its latest version when None).
 
     The latest version is looked up again after a few seconds, so a read costs no catalog
@@ -32,13 +34,10 @@ def group_plan(project: Project, name: str, version: int | None = None) -> Plan:
     key = (project.catalog_url, name, version)
     hit = _cache.get(key)
     now = time.monotonic()
-    if hit is not None and (version is not None or now - hit[0] < _CACHE_SECONDS):
+    if hit is not None and not fresh and (version is not None or now - hit[0] < _CACHE_SECONDS):
         return hit[1]
-    found = project.catalog.get_feature_definition("group", name, version)
-    group = FeatureGroup.from_dict(found.definition, version=found.version)  # type: ignore[arg-type]
-    entity_def = project.catalog.get_feature_definition("entity", group.entity)
-    entity = Entity(**entity_def.definition)  # type: ignore[arg-type]
-    plan = compile_plan(group, entity)
+    group = get_group(project, name, version)
+    plan = compile_plan(group, get_entity(project, group.entity))
     _cache[key] = (now, plan)
     return plan
 
@@ -82,6 +81,6 @@ def to_micros(at: datetime | str | None) -> int:
     if not isinstance(at, datetime):
         raise InvalidInput(f"The 'at' parameter must be a datetime. Got {at!r} instead.")
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    delta = at - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
+    delta = at - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -93,7 +93,7 @@ def prepare_events(
     """Evaluate keys, times, inputs (filters included) and columns over ``frame`` in DuckDB."""
     con.register("__batch", frame)
     try:
-        rows = con.execute(state_sql(plan, "__batch")).fetch_arrow_table()
+        rows = con.sql(state_sql(plan, "__batch")).to_arrow_table()
     except duckdb.Error as exc:
         raise InvalidInput(
             f"The events of group '{plan.group.name}' could not be evaluated: "
