@@ -8,6 +8,7 @@ from shipyard.features._materialize import MaterializeReport, materialize
 from shipyard.features._offline import historical_features
 from shipyard.features._online import OnlineFeatures, get_online_features
 from shipyard.features._push import PushReport, push
+from shipyard.features._skew import SkewReport, check_skew
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -37,8 +38,10 @@ __all__ = [
     "MaterializeReport",
     "OnlineFeatures",
     "PushReport",
+    "SkewReport",
     "append_log",
     "apply",
+    "check_skew",
     "format_duration",
     "get_entity",
     "get_group",
