@@ -22,6 +22,8 @@ _EXPORTS = {
     "train": "shipyard.train",
     "TrainSpec": "shipyard.train",
     "query": "shipyard.lake",
+    "historical_features": "shipyard.features",
+    "training_set": "shipyard.features",
     "load_evaluation": "shipyard.evaluation",
     "load_model": "shipyard.registry",
     "promote": "shipyard.registry",

@@ -22,6 +22,7 @@ from shipyard.features._spec import (
     parse_duration,
 )
 from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._training import TrainingSet, training_set
 from shipyard.features._yaml import load_definitions
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "OnlineFeatures",
     "PushReport",
     "SkewReport",
+    "TrainingSet",
     "append_log",
     "apply",
     "check_skew",
@@ -55,4 +57,5 @@ __all__ = [
     "parse_duration",
     "parse_expression",
     "push",
+    "training_set",
 ]

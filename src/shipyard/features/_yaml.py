@@ -134,7 +134,7 @@ def _features(doc: _Doc, node: yaml.Node, where: str) -> list[Feature]:
         keys = (
             {str(k.value) for k, _ in item.value} if isinstance(item, yaml.MappingNode) else set()
         )
-        kinds = [k for k in ("aggregate", "derived") if k in keys] or (
+        kinds: list[str] = [k for k in ("aggregate", "derived") if k in keys] or (
             ["column"] if "column" in keys else []
         )
         if len(kinds) != 1:
@@ -142,18 +142,22 @@ def _features(doc: _Doc, node: yaml.Node, where: str) -> list[Feature]:
                 item, field, "a feature has exactly one of 'column', 'aggregate' or 'derived'."
             )
         kind = kinds[0]
-        values = doc.scalars(doc.mapping(item, field, _FEATURE[kind]), field)
+        nodes = doc.mapping(item, field, _FEATURE[kind])
+        values = doc.scalars(nodes, field)
         if kind == "column":
             out.append(doc.build(item, field, Column, **values))
         elif kind == "derived":
             values["name"] = values.pop("derived")
             out.append(doc.build(item, field, Derived, **values))
         else:
-            out.extend(_aggregates(doc, item, field, values))
+            window_node = nodes.get("windows", nodes.get("window", item))
+            out.extend(_aggregates(doc, item, window_node, field, values))
     return out
 
 
-def _aggregates(doc: _Doc, node: yaml.Node, field: str, values: dict[str, Any]) -> list[Feature]:
+def _aggregates(
+    doc: _Doc, node: yaml.Node, window_node: yaml.Node, field: str, values: dict[str, Any]
+) -> list[Feature]:
     values["function"] = values.pop("aggregate")
     windows = values.pop("windows", None)
     if windows is not None and "window" in values:
@@ -162,7 +166,11 @@ def _aggregates(doc: _Doc, node: yaml.Node, field: str, values: dict[str, Any]) 
         windows = (values.pop("window", "1d"),)
     if len(windows) > 1 and values.get("name"):
         raise doc.fail(node, f"{field}.name", "a 'name' fits one window; drop it or split.")
-    return [doc.build(node, f"{field}.windows", Aggregate, **values, window=w) for w in windows]
+    if "function" in values:
+        doc.build(node, field, Aggregate, **{**values, "window": "1h"})  # name the bad function
+    return [
+        doc.build(window_node, f"{field}.windows", Aggregate, **values, window=w) for w in windows
+    ]
 
 
 def _group(doc: _Doc, node: yaml.Node, field: str) -> FeatureGroup:
