@@ -9,6 +9,7 @@ from shipyard.features._offline import historical_features
 from shipyard.features._online import OnlineFeatures, get_online_features
 from shipyard.features._push import PushReport, push
 from shipyard.features._skew import SkewReport, check_skew
+from shipyard.features._stream import ConsumeReport, consume
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -30,6 +31,7 @@ __all__ = [
     "Aggregate",
     "ApplyResult",
     "Column",
+    "ConsumeReport",
     "Derived",
     "Entity",
     "Expression",
@@ -44,6 +46,7 @@ __all__ = [
     "append_log",
     "apply",
     "check_skew",
+    "consume",
     "format_duration",
     "get_entity",
     "get_group",
