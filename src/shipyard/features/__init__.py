@@ -9,7 +9,6 @@ from shipyard.features._offline import historical_features
 from shipyard.features._online import OnlineFeatures, get_online_features
 from shipyard.features._push import PushReport, push
 from shipyard.features._skew import SkewReport, check_skew
-from shipyard.features._stream import ConsumeReport, consume
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -23,6 +22,7 @@ from shipyard.features._spec import (
     parse_duration,
 )
 from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._stream import ConsumeReport, consume
 from shipyard.features._training import TrainingSet, training_set
 from shipyard.features._yaml import load_definitions
 

@@ -157,3 +157,24 @@ def get_online_features(
                 )
             out[feature] = [v[feature] for v in values] if count else []
     return OnlineFeatures(out, missing)
+
+
+def online_values(
+    project: Project, ref: str, entity: Sequence[str], at: datetime | str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """One entity's values of ``ref`` (``GROUP`` or ``GROUP:f,..``) given its key values in
+    order, and whether the store lacks it.
+
+    Raises:
+        InvalidInput: Not one value per key column of the group's entity.
+    """
+    plan = group_plan(project, parse_refs(ref)[0][0])
+    if len(entity) != len(plan.keys):
+        raise InvalidInput(
+            f"Group '{plan.group.name}' is keyed by {', '.join(plan.keys)}: give one --entity "
+            f"per key column, in that order. Got {len(entity)} instead."
+        )
+    got = get_online_features(
+        project, {k: [v] for k, v in zip(plan.keys, entity, strict=True)}, ref, at
+    )
+    return got.row(0), bool(got.missing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -11,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.features._log import append_log
 from shipyard.features._plan import Plan
 from shipyard.features._resolve import group_plan
@@ -171,3 +172,29 @@ def push_table(project: Project, plan: Plan, table: pa.Table) -> PushReport:
     return PushReport(
         plan.group.ref, table.num_rows, merged.applied, int(late_rows.size), logged, examples
     )
+
+
+def read_events(path: str | Path) -> pa.Table:
+    """The events in a Parquet, CSV or JSON-lines file.
+
+    Raises:
+        NotFound: The file does not exist.
+        InvalidInput: The file cannot be read as one of those formats.
+    """
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No file at {path}. Give the path of a Parquet, CSV or JSON-lines file.")
+    readers = {".parquet": pq.read_table, ".csv": pcsv.read_csv, ".jsonl": pjson.read_json}
+    reader = readers.get(path.suffix.lower(), pjson.read_json if path.suffix == ".json" else None)
+    if reader is None:
+        raise InvalidInput(
+            f"Cannot tell the format of {path.name}: use a .parquet, .csv or .jsonl file."
+        )
+    try:
+        return reader(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"Could not read {path}: {exc}.") from exc
