@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from shipyard.artifacts import ArtifactStore
     from shipyard.catalog import Catalog
     from shipyard.lake import Lake
+    from shipyard.online import OnlineStore
 
 __all__ = ["Project", "find_project_root", "init_project", "open_project"]
 
@@ -26,7 +27,7 @@ _CONFIG_TEMPLATE = """\
 
 
 class Project:
-    """An open project: its settings, catalog, artifact store and lake.
+    """An open project: its settings, catalog, artifact store, lake and online store.
 
     Backends open on first use, so a command that needs only one of them pays for one.
 
@@ -75,10 +76,23 @@ class Project:
 
         return Lake(self.dir / "lake")
 
+    @property
+    def online_url(self) -> str:
+        """The online store's URL: the setting, or the project's ``online.db``."""
+        return self.settings.online_url or f"sqlite:///{self.dir / 'online.db'}"
+
+    @cached_property
+    def online(self) -> OnlineStore:
+        from shipyard.online import open_online_store
+
+        return open_online_store(self.online_url)
+
     def close(self) -> None:
-        """Release the catalog's connections."""
+        """Release the catalog's and the online store's connections."""
         if "catalog" in self.__dict__:
             self.catalog.close()
+        if "online" in self.__dict__:
+            self.online.close()
 
     def __enter__(self) -> Project:
         return self

@@ -18,6 +18,7 @@ from shipyard.cli import (
     demo,
     deploy,
     features,
+    features_online,
     maintenance,
     models,
     project,
@@ -58,6 +59,7 @@ project.register(app)
 data.register(app)
 analyze.register(app)
 features.register(app)
+features_online.register(features.features_app)
 train.register(app)
 models.register(app)
 runs.register(app)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from shipyard.features._expr import Expression, parse_expression
 from shipyard.features._log import append_log, log_dir, log_files
+from shipyard.features._materialize import MaterializeReport, materialize
 from shipyard.features._offline import historical_features
+from shipyard.features._online import OnlineFeatures, get_online_features
+from shipyard.features._push import PushReport, push
+from shipyard.features._skew import SkewReport, check_skew
 from shipyard.features._spec import (
     AGGREGATIONS,
     Aggregate,
@@ -18,6 +22,7 @@ from shipyard.features._spec import (
     parse_duration,
 )
 from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
+from shipyard.features._stream import ConsumeReport, consume
 from shipyard.features._training import TrainingSet, training_set
 from shipyard.features._yaml import load_definitions
 
@@ -26,24 +31,34 @@ __all__ = [
     "Aggregate",
     "ApplyResult",
     "Column",
+    "ConsumeReport",
     "Derived",
     "Entity",
     "Expression",
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "MaterializeReport",
+    "OnlineFeatures",
+    "PushReport",
+    "SkewReport",
     "TrainingSet",
     "append_log",
     "apply",
+    "check_skew",
+    "consume",
     "format_duration",
     "get_entity",
     "get_group",
+    "get_online_features",
     "historical_features",
     "list_groups",
     "load_definitions",
     "log_dir",
     "log_files",
+    "materialize",
     "parse_duration",
     "parse_expression",
+    "push",
     "training_set",
 ]

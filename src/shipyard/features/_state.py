@@ -1,0 +1,262 @@
+"""Per-entity online state: encode a batch of events, merge it into stored state, vectorized.
+
+A state value is ``header | records | columns``: the header (record count, the entity's newest
+event time in microseconds, the length of the columns part), the records of
+:mod:`shipyard.features._plan` in arrival order, and the latest event's time and column
+values as JSON.
+"""
+
+from __future__ import annotations
+
+import gc
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shipyard.errors import InvalidInput
+from shipyard.features._plan import Plan
+from shipyard.lake import quote_ident
+from shipyard.online import OnlineStore
+
+__all__ = ["HEADER", "Events", "Meta", "load_meta", "merge_events", "prepare_events"]
+
+HEADER = struct.Struct("<IqI")
+_NO_TIME = np.iinfo(np.int64).min // 2
+
+
+@dataclass
+class Events:
+    """A batch of events in state form, in arrival order."""
+
+    keys: list[str]
+    entity: np.ndarray  # index into keys, per event
+    t: np.ndarray  # int64 microseconds
+    values: np.ndarray  # float64 (n, inputs)
+    columns: pa.Table  # the column features' source values
+
+    @property
+    def size(self) -> int:
+        return len(self.t)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What a reader needs beyond the plan: which inputs hold string codes."""
+
+    string_inputs: frozenset[int]
+    timestamp_columns: frozenset[int]
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(
+            {"strings": sorted(self.string_inputs), "timestamps": sorted(self.timestamp_columns)}
+        )
+
+
+def meta_table(plan: Plan) -> str:
+    return f"{plan.table}#meta"
+
+
+def load_meta(store: OnlineStore, plan: Plan) -> Meta | None:
+    """The stored meta of the group's table (None before its first write)."""
+    (raw,) = store.get(meta_table(plan), ["meta"])
+    if raw is None:
+        return None
+    data = orjson.loads(raw)
+    return Meta(frozenset(data["strings"]), frozenset(data["timestamps"]))
+
+
+def _key_sql(keys: tuple[str, ...]) -> str:
+    cast = [f"CAST({quote_ident(k)} AS VARCHAR)" for k in keys]
+    return cast[0] if len(cast) == 1 else f"concat_ws(chr(31), {', '.join(cast)})"
+
+
+def state_sql(plan: Plan, relation: str, extra: tuple[str, ...] = ()) -> str:
+    """SQL turning ``relation``'s source rows into ``__key, __t, i0.., c0..`` rows."""
+    time = quote_ident(plan.group.event_time)
+    parts = [f"{_key_sql(plan.keys)} AS __key", f"epoch_us({time}) AS __t", *extra]
+    parts += [f"{sql} AS i{n}" for n, sql in enumerate(plan.inputs)]
+    parts += [f"{quote_ident(c)} AS c{n}" for n, c in enumerate(plan.columns)]
+    needed = (*plan.keys, plan.group.event_time)
+    nonnull = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in needed)
+    return f"SELECT {', '.join(parts)} FROM {relation} WHERE {nonnull}"
+
+
+def prepare_events(
+    con: duckdb.DuckDBPyConnection, plan: Plan, frame: pa.Table, store: OnlineStore
+) -> Events:
+    """Evaluate keys, times, inputs (filters included) and columns over ``frame`` in DuckDB."""
+    con.register("__batch", frame)
+    try:
+        rows = con.sql(state_sql(plan, "__batch")).to_arrow_table()
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            f"The events of group '{plan.group.name}' could not be evaluated: "
+            f"{str(exc).splitlines()[0]}. Check the filters and the event-time column's type."
+        ) from exc
+    finally:
+        con.unregister("__batch")
+    return events_of(rows, plan, store)
+
+
+def events_of(rows: pa.Table, plan: Plan, store: OnlineStore) -> Events:
+    """:class:`Events` from ``__key, __t, i*, c*`` rows (string inputs become codes)."""
+    encoded = pc.dictionary_encode(rows.column("__key").combine_chunks())
+    n = rows.num_rows
+    values = np.empty((n, len(plan.inputs)), dtype=np.float64)
+    strings: set[int] = set()
+    for i in range(len(plan.inputs)):
+        column = rows.column(f"i{i}").combine_chunks()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            strings.add(i)
+            column = _codes(store, plan, column)
+        elif pa.types.is_boolean(column.type) or pa.types.is_integer(column.type):
+            column = pc.cast(column, pa.float64())
+        elif not pa.types.is_floating(column.type) and not pa.types.is_decimal(column.type):
+            raise InvalidInput(
+                f"Online aggregation input '{plan.inputs[i]}' of group '{plan.group.name}' has "
+                f"type {column.type}; online aggregations take numbers, booleans or strings."
+            )
+        values[:, i] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    timestamps = {
+        n for n in range(len(plan.columns)) if pa.types.is_timestamp(rows.column(f"c{n}").type)
+    }
+    _save_meta(store, plan, Meta(frozenset(strings), frozenset(timestamps)))
+    columns = rows.select([f"c{n}" for n in range(len(plan.columns))])
+    return Events(
+        keys=encoded.dictionary.to_pylist(),
+        entity=encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+        t=rows.column("__t").to_numpy().astype(np.int64),
+        values=values,
+        columns=columns,
+    )
+
+
+_SAVED: dict[tuple[str, str], Meta] = {}
+
+
+def _save_meta(store: OnlineStore, plan: Plan, meta: Meta) -> None:
+    if _SAVED.get((store.url, plan.table)) == meta:
+        return
+    store.put(meta_table(plan), {"meta": meta.to_bytes()})
+    _SAVED[(store.url, plan.table)] = meta
+
+
+def _codes(store: OnlineStore, plan: Plan, column: pa.Array) -> pa.Array:
+    uniques = pc.unique(column.drop_null())
+    codes = pa.array(store.encode(plan.table, uniques.to_pylist()), pa.float64())
+    return pc.take(codes, pc.index_in(column, uniques))
+
+
+@dataclass
+class Merged:
+    """The outcome of a merge: new state values and how many events were applied or late."""
+
+    values: list[bytes]
+    applied: int
+    late: np.ndarray  # bool per event
+
+
+def _late_mask(events: Events, old_newest: np.ndarray, lateness: int) -> np.ndarray:
+    """Events older than the newest event seen before them (stored or earlier in the batch)
+    by more than the allowed lateness."""
+    if events.size == 0:
+        return np.zeros(0, dtype=bool)
+    seen = pd.Series(events.t).groupby(events.entity).cummax()
+    before = seen.groupby(events.entity).shift(1).to_numpy(dtype=np.float64, na_value=np.nan)
+    prior = np.where(np.isnan(before), _NO_TIME, before).astype(np.int64)
+    prior = np.maximum(prior, old_newest[events.entity])
+    return events.t < prior - lateness
+
+
+def merge_events(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
+    """New state values of ``events.keys`` given their stored ``old`` values."""
+    # Hundreds of thousands of small objects per batch, none cyclic: the cyclic collector's
+    # passes over them would cost more than the merge itself.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _merge(plan, events, old)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _merge(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
+    size = plan.dtype.itemsize
+    counts = np.zeros(len(old), dtype=np.int64)
+    newest = np.full(len(old), _NO_TIME, dtype=np.int64)
+    chunks: list[bytes] = []
+    old_columns: list[bytes] = []
+    for i, blob in enumerate(old):
+        if blob is None:
+            old_columns.append(b"")
+            continue
+        n, t, clen = HEADER.unpack_from(blob)
+        counts[i], newest[i] = n, t
+        end = HEADER.size + n * size
+        chunks.append(blob[HEADER.size : end])
+        old_columns.append(blob[end : end + clen])
+    late = _late_mask(events, newest, plan.lateness_us)
+    keep_new = ~late
+    new = np.empty(int(keep_new.sum()), dtype=plan.dtype)
+    new["t"] = events.t[keep_new]
+    new["v"] = events.values[keep_new]
+    new_entity = events.entity[keep_new]
+    np.maximum.at(newest, new_entity, new["t"])
+    records = np.concatenate([np.frombuffer(b"".join(chunks), dtype=plan.dtype), new])
+    entity = np.concatenate([np.repeat(np.arange(len(old)), counts), new_entity])
+    order = np.argsort(entity, kind="stable")
+    records, entity = records[order], entity[order]
+    if plan.aggs:
+        keep = records["t"] > newest[entity] - plan.horizon_us
+        records, entity = records[keep], entity[keep]
+    else:
+        records, entity = records[:0], entity[:0]
+    counts = np.bincount(entity, minlength=len(old))
+    columns = _latest_columns(plan, events, keep_new, old_columns)
+    buffer = records.tobytes()
+    ends = np.cumsum(counts) * size
+    starts = ends - counts * size
+    values = [
+        HEADER.pack(int(n), int(t), len(c)) + buffer[s:e] + c
+        for n, t, s, e, c in zip(
+            counts.tolist(), newest.tolist(), starts.tolist(), ends.tolist(), columns, strict=True
+        )
+    ]
+    return Merged(values, int(keep_new.sum()), late)
+
+
+def _latest_columns(
+    plan: Plan, events: Events, applied: np.ndarray, old: list[bytes]
+) -> list[bytes]:
+    """Each entity's latest event's time and column values (the later arrival wins a tie)."""
+    if not plan.columns:
+        return old
+    rows = np.flatnonzero(applied)
+    if rows.size == 0:
+        return old
+    order = rows[np.lexsort((rows, events.t[rows], events.entity[rows]))]
+    entity = events.entity[order]
+    last = order[np.flatnonzero(np.r_[entity[1:] != entity[:-1], True])]
+    out = list(old)
+    taken = events.columns.take(pa.array(last)).to_pylist()
+    for row, values in zip(last.tolist(), taken, strict=True):
+        ent = int(events.entity[row])
+        t = int(events.t[row])
+        if out[ent] and orjson.loads(out[ent])[0] > t:
+            continue
+        out[ent] = orjson.dumps([t, *values.values()], default=_json_default)
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return str(value)
