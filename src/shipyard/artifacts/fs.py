@@ -90,6 +90,9 @@ class FsspecArtifactStore(ArtifactStore):
     def uri(self, key: str) -> str:
         return f"{self._scheme}://{self._path(key)}"
 
+    def filesystem(self, key: str) -> tuple[fsspec.AbstractFileSystem, str]:
+        return self._fs, self._path(key)
+
     @property
     def root_uri(self) -> str:
         """The URI of the store's root folder, ending with '/'."""

@@ -152,8 +152,8 @@ class MonitorsMixin:
             "acked_at": None,
             "comment": None,
         }
-        alert_id = conn.execute(alerts.insert().values(**row)).inserted_primary_key[0]
-        return _alert({**row, "id": int(alert_id)})
+        inserted = conn.execute(alerts.insert().values(**row)).inserted_primary_key
+        return _alert({**row, "id": int(inserted[0])})  # type: ignore[index]
 
     def list_monitor_runs(self, monitor: str, *, limit: int = 100) -> list[MonitorRun]:
         query = (
