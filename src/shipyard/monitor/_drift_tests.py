@@ -131,9 +131,7 @@ def ks_pvalue(statistic: float, n: int, m: int) -> float:
     return float(min(1.0, max(0.0, kstwo.sf(statistic, effective))))
 
 
-def wasserstein_binned(
-    boundaries: ArrayLike, cdf_a: ArrayLike, cdf_b: ArrayLike
-) -> float:
+def wasserstein_binned(boundaries: ArrayLike, cdf_a: ArrayLike, cdf_b: ArrayLike) -> float:
     """Wasserstein-1 distance ``integral |F_a - F_b| dx`` from CDFs at ascending boundaries.
 
     The boundaries must span both samples (first = smallest value, last = largest); between

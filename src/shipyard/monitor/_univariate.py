@@ -57,9 +57,7 @@ def is_discrete(ref_sample: Any, cur_sample: Any) -> bool:
     return np.unique(np.concatenate([a, b])).size <= DISCRETE_LEVELS
 
 
-def boundaries_for(
-    ref_sample: Any, cur_sample: Any, small_sides: list[Any]
-) -> NDArray[np.float64]:
+def boundaries_for(ref_sample: Any, cur_sample: Any, small_sides: list[Any]) -> NDArray[np.float64]:
     """Histogram boundaries of a number: each sample's percentiles and, for a side small enough
     to be tested exactly, each of its values and the float just below it (so the KS statistic
     read at the boundaries is exact)."""
@@ -205,7 +203,11 @@ def _categorical(
         distance=distance,
         threshold=t.ALPHA if small else t.JS_THRESHOLD,
         uses_distance=not small,
-        reference={"rows": rows[0], "categories": len(ref), "missing_share": _missing(ref, rows[0])},
+        reference={
+            "rows": rows[0],
+            "categories": len(ref),
+            "missing_share": _missing(ref, rows[0]),
+        },
         current={"rows": rows[1], "categories": len(cur), "missing_share": _missing(cur, rows[1])},
         plot=plot,
         notes=notes,

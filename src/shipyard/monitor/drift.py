@@ -208,9 +208,9 @@ def compare(
         NotFound: An unknown dataset, version or column (a close name is suggested).
         InvalidInput: A side is empty, the sides share no column, or a side cannot be read.
     """
-    from shipyard.monitor import _scan
-
     import duckdb
+
+    from shipyard.monitor import _scan
 
     ref_src = resolve(project, reference, "reference")
     cur_src = resolve(project, current, "current")
@@ -295,7 +295,9 @@ def _plan(
     for name in common:
         kinds = {column_kind(ref_types[name]), column_kind(cur_types[name])}
         if None in kinds:
-            skipped[name] = f"type {ref_types[name]}: dates, times and nested values are not compared"
+            skipped[name] = (
+                f"type {ref_types[name]}: dates, times and nested values are not compared"
+            )
             continue
         kind = "numeric" if kinds == {"numeric"} else "categorical"
         plans.append(ColumnPlan(name, kind, ref_types[name], cur_types[name]))
@@ -437,4 +439,3 @@ def _multivariate(result: Multivariate | None) -> MultivariateDrift | None:
         top_columns=tuple(result.top_columns),
         correlation_change=change,
     )
-
