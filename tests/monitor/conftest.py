@@ -31,7 +31,7 @@ def usage(n: int, seed: int, *, shift: float = 0.0, hard: float = 0.0) -> pd.Dat
     partner = rng.choice(["A", "B", "C"], n, p=[0.5, 0.3, 0.2])
     mb = rng.gamma(2.0, 40.0, n) * (1 + shift)
     calls = rng.poisson(5, n).astype(float)
-    logit = 0.025 * (mb - 80) + 1.2 * (partner == "C") - 1.0
+    logit = 0.06 * (mb - 80) + 2.0 * (partner == "C") - 1.5
     fraud = rng.random(n) < 1 / (1 + np.exp(-logit))
     flip = rng.random(n) < hard
     fraud = np.where(flip, rng.random(n) < 0.5, fraud)
@@ -75,7 +75,10 @@ def write_captures(
             "latency_ms": np.full(n, 1.0),
             "score": np.asarray(pred.scores, dtype=np.float64),
             "prediction": [str(v) for v in pred.labels()],
-            **{c: frame[c].astype("float64" if c != "partner" else "object").tolist() for c in inputs},
+            **{
+                c: frame[c].astype("float64" if c != "partner" else "object").tolist()
+                for c in inputs
+            },
         },
         schema=capture_schema(version.signature),
     )

@@ -40,7 +40,7 @@ def post_webhook(
     *,
     secret: str | None,
     attempts: int = ATTEMPTS,
-    backoff: float = BACKOFF,
+    backoff: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """POST ``payload`` as JSON, retrying on a connection error or a 5xx/429 answer with
@@ -48,6 +48,7 @@ def post_webhook(
     "attempts", "error"?, "code"?}`` for the alert record."""
     import httpx
 
+    backoff = BACKOFF if backoff is None else backoff
     body = json.dumps(payload, allow_nan=False, default=str).encode()
     headers = {"Content-Type": "application/json", "X-Shipyard-Timestamp": str(int(time.time()))}
     if secret:

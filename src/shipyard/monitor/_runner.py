@@ -153,10 +153,12 @@ def _first_capture(project: Project, version: ModelVersion) -> datetime | None:
         if rel is None:
             return None
         rel.create_view("captured")
-        row = con.execute("SELECT min(captured_at) FROM captured").fetchone()
+        row = con.execute("SELECT epoch_us(min(captured_at)) FROM captured").fetchone()
     finally:
         con.close()
-    return row[0].astimezone(UTC) if row and row[0] is not None else None
+    if not row or row[0] is None:
+        return None
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(row[0]))
 
 
 def _run_window(

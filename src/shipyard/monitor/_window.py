@@ -136,8 +136,15 @@ def join_labels(window: Window) -> Labelled | None:
         )
         _all_captures(con, window)
         on = _join_condition(key, window.columns)
+        keep = [
+            "request_id",
+            "score",
+            "prediction",
+            *[c for c in window.inputs if c in window.columns],
+        ]
+        picked = ", ".join(f"win.{quote_ident(c)}" for c in keep)
         frame = con.execute(
-            f"SELECT win.*, labels.{quote_ident(label)} AS _label FROM win {on[0]} labels "
+            f"SELECT {picked}, labels.{quote_ident(label)} AS _label FROM win {on[0]} labels "
             f"ON {on[1]} WHERE labels.{quote_ident(label)} IS NOT NULL"
         ).df()
         unmatched = con.execute(
