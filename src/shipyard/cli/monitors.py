@@ -158,6 +158,12 @@ def _print_result(result: Any) -> None:
         for a in w.alerts:
             what = a.evidence.get("column") or a.evidence.get("metric") or ""
             console.print(f"  [bold red]ALERT {a.id}[/] {a.severity} {a.violation} {what}")
+        hook = w.alerts[0].notified.get("webhook", {}) if w.alerts else {}
+        if hook.get("status") == "failed":
+            console.print(
+                f"  webhook failed after {hook['attempts']} attempt(s): {hook.get('error')} "
+                "(recorded on the alerts)"
+            )
         console.print(f"  report: {_local(w.run.html_uri)}")
 
 

@@ -64,6 +64,8 @@ def model_quality(window: Window, labelled: Labelled | None) -> dict[str, Any]:
         summary = f"not measured: {why}, and CBPE needs a calibrated binary model"
     else:
         summary = _summary(measured, estimated, counts)
+    if counts.get("unmatched_labels"):
+        summary += f"; {counts['unmatched_labels']:,} label(s) match no captured row"
     return section(
         "model-quality",
         out,
