@@ -79,7 +79,7 @@ def render_baseline_html(payload: dict[str, Any]) -> str:
                     "marker": {"color": _REF},
                 }
             ],
-            {"height": 120 + 22 * len(feats), "margin": {"l": 160}},
+            {"height": 160 + 26 * len(feats), "margin": {"l": 160, "r": 20, "t": 30, "b": 40}},
         )
         page.section("attribution", f"Global attribution ({attribution['method']})", chart)
     rules = payload.get("constraints", {}).get("rules", [])
@@ -148,7 +148,7 @@ def _section_body(page: Page, section: dict[str, Any]) -> str:
                     "marker": {"color": _CUR},
                 }
             ],
-            {"height": 120 + 22 * len(feats), "margin": {"l": 160}, "title": "mean |SHAP| now"},
+            {"height": 160 + 26 * len(feats), "margin": {"l": 160, "r": 20, "t": 30, "b": 40}, "title": "mean |SHAP| now"},
         )
     violations = section.get("violations", [])
     if violations:
