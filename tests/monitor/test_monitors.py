@@ -203,3 +203,35 @@ def test_without_a_span_it_runs_every_complete_window_since_the_last(trained: Tr
     second = run_monitor(project, "cron", now=start + timedelta(hours=3, minutes=5))
     assert [w.start for w in second.windows] == [start + timedelta(hours=2)]
     assert [r.report["rows"] for r in monitor_history(project, "cron")] == [300, 300, 300]
+
+
+def test_attribution_drift_flags_a_changed_ranking(trained: Trained) -> None:
+    project, loaded = trained
+    start = HOUR + timedelta(days=4)
+    flat = usage(2000, 51)
+    flat["mb"] = 75.0  # the top feature stops varying, near its neutral value: it stops mattering
+    write_captures(project, loaded, flat, start)
+    create_monitor(project, "attr", model="fraud@prod", kinds="attribution")
+    result = run_monitor(project, "attr", since=start, until=start + timedelta(hours=1))
+    (alert,) = result.windows[0].alerts
+    assert alert.violation == "feature_attribution_drift_check"
+    assert alert.evidence["ndcg"] < 0.9 and alert.evidence["current_top"][0] != "mb"
+
+
+def test_bias_drift_compares_the_labelled_window_with_the_baseline(
+    project: Project, ingest: Callable[..., str], labels_of: Callable[..., str]
+) -> None:
+    from shipyard.registry import load_model
+    from shipyard.train import train
+
+    ingest(usage(3000, 61), "u")
+    train(project, "u", "fraud", model_name="b", family="lightgbm", facet="partner")
+    base = load_baseline(project, "b:1").payload
+    assert base["bias"]["facet"] == "partner"
+    rows = write_captures(project, load_model(project, "b:1"), usage(2000, 62), HOUR)
+    labels_of(project, rows, "blabels")
+    create_monitor(project, "bias", model="b:1", kinds="bias", labels="blabels", label="fraud")
+    result = run_monitor(project, "bias", since=HOUR, until=HOUR + timedelta(hours=1))
+    (section,) = result.windows[0].run.report["sections"]  # type: ignore[union-attr]
+    assert section["status"] in ("ok", "violations")
+    assert section["report"]["rows"] == 2000 and section["report"]["facet"] == "partner"
