@@ -12,7 +12,18 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
-from shipyard.cli import analyze, data, demo, deploy, maintenance, models, project, runs, train
+from shipyard.cli import (
+    analyze,
+    data,
+    demo,
+    deploy,
+    maintenance,
+    models,
+    monitor,
+    project,
+    runs,
+    train,
+)
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError, ShipyardWarning
 
@@ -46,6 +57,7 @@ def _root(
 project.register(app)
 data.register(app)
 analyze.register(app)
+monitor.register(app)
 train.register(app)
 models.register(app)
 runs.register(app)

@@ -82,7 +82,9 @@ class DriftInput:
         sql = f"SELECT {cols} FROM read_parquet([{files}], union_by_name = true)"
         if where:
             sql += f" WHERE {where}"
-        return cls(sql=sql, label=label or (os.fspath(items[0]) + (" ..." if len(items) > 1 else "")))
+        return cls(
+            sql=sql, label=label or (os.fspath(items[0]) + (" ..." if len(items) > 1 else ""))
+        )
 
 
 @dataclass(frozen=True)
