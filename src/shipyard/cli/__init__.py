@@ -19,6 +19,7 @@ from shipyard.cli import (
     deploy,
     maintenance,
     models,
+    monitor,
     monitors,
     project,
     runs,
@@ -57,6 +58,7 @@ def _root(
 project.register(app)
 data.register(app)
 analyze.register(app)
+monitor.register(app)
 train.register(app)
 models.register(app)
 runs.register(app)

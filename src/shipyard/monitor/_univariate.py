@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from shipyard.analyze import stats
 from shipyard.monitor import _drift_tests as t
 from shipyard.monitor._scan import ColumnPlan, Counts
 
@@ -69,14 +70,14 @@ def boundaries_for(ref_sample: Any, cur_sample: Any, small_sides: list[Any]) -> 
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0)
 
 
-def _cdf(counts: Counts, bounds: NDArray[np.float64]) -> NDArray[np.float64]:
-    per_bin = np.array([counts.histogram.get(float(b), 0) for b in bounds], dtype=np.float64)
-    return np.cumsum(per_bin) / max(counts.nonnull, 1)
-
-
 def _bin_counts(counts: Counts, bounds: NDArray[np.float64]) -> NDArray[np.float64]:
-    per_bin = [counts.histogram.get(float(b), 0) for b in bounds]
-    return np.array([*per_bin, counts.nonnull - sum(per_bin)], dtype=np.float64)
+    if counts.bins is None:
+        return np.zeros(bounds.size + 1)
+    return counts.bins.astype(np.float64)
+
+
+def _cdf(counts: Counts, bounds: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.cumsum(_bin_counts(counts, bounds)[:-1]) / max(counts.nonnull, 1)
 
 
 def _numeric(
@@ -96,15 +97,14 @@ def _numeric(
     scale = next((s for s in (ref.std, cur.std) if s and s > 0 and math.isfinite(s)), 1.0)
     distance = w / scale
     if small and max(rows) <= t.SMALL_SAMPLE:
-        from scipy.stats import ks_2samp
-
-        res = ks_2samp(_finite(samples[0]), _finite(samples[1]))
-        test, statistic, p = "ks", float(res.statistic), float(res.pvalue)
+        a, b = _finite(samples[0]), _finite(samples[1])
+        statistic = stats.ks_statistic(a, b) if a.size and b.size else 0.0
+        test, p = "ks", t.ks_pvalue(statistic, a.size, b.size)
     elif small:
         statistic = t.ks_from_cdfs(f_ref, f_cur)
         test, p = "ks", t.ks_pvalue(statistic, ref.nonnull, cur.nonnull)
     else:
-        _, p = t.chi2_homogeneity(_bin_counts(ref, bounds), _bin_counts(cur, bounds))
+        _, p = t.chi2_homogeneity(*_reference_bins(samples[0], (ref, cur), bounds))
         test, statistic = "wasserstein", distance
     missing_p = t.two_proportion_p(rows[0] - ref.nonnull, rows[0], rows[1] - cur.nonnull, rows[1])
     return Evaluation(
@@ -121,6 +121,24 @@ def _numeric(
         plot=_density_plot(samples, bounds, f_ref, f_cur),
         missing_p=missing_p,
     )
+
+
+def _reference_bins(
+    ref_sample: Any, counts: tuple[Counts, Counts], bounds: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Both sides' counts on the reference sample's percentile bins, for the noise test.
+
+    Bins drawn from the reference alone do not depend on the current side, so the test
+    keeps its size (bins cut at the current side's own percentiles would not).
+    """
+    edges = np.unique(np.quantile(_finite(ref_sample), np.linspace(0, 1, 101)))
+    idx = np.searchsorted(bounds, edges)
+    out = []
+    for c in counts:
+        cum = np.r_[0.0, np.cumsum(_bin_counts(c, bounds))]
+        at = cum[np.r_[0, idx + 1, bounds.size + 1]]
+        out.append(np.diff(at))
+    return out[0], out[1]
 
 
 def _numeric_summary(counts: Counts, rows: int) -> dict[str, Any]:
@@ -159,7 +177,7 @@ def _density_plot(
 
 def _category_counts(counts: Counts, rows: int, plan: ColumnPlan) -> dict[str, int]:
     out: dict[str, int] = {}
-    for key, n in counts.histogram.items():
+    for key, n in counts.values.items():
         label = _label(key, plan)
         out[label] = out.get(label, 0) + int(n)
     if rows - counts.nonnull:
