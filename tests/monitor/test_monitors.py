@@ -172,7 +172,7 @@ def test_alerts_are_listed_acked_and_a_down_webhook_is_recorded(
         project,
         "alerting",
         model="fraud@prod",
-        kinds="drift",
+        kinds="data-quality",
         webhook="http://127.0.0.1:9/down",
         on_violation=f'printf "%s" "$SHIPYARD_ALERT" > {marker}',
     )
