@@ -10,6 +10,7 @@ from shipyard.htmlpage import Page, esc, fmt_num
 __all__ = ["render_baseline_html", "render_run_html"]
 
 _REF, _CUR, _BAD = "#486581", "#f0b429", "#d64545"
+_BAR_MARGIN = {"l": 160, "r": 20, "t": 30, "b": 40}  # room for feature names
 _BADGE = {"ok": "ok", "violations": "error", "skipped": "warning", "error": "warning"}
 
 
@@ -79,7 +80,7 @@ def render_baseline_html(payload: dict[str, Any]) -> str:
                     "marker": {"color": _REF},
                 }
             ],
-            {"height": 160 + 26 * len(feats), "margin": {"l": 160, "r": 20, "t": 30, "b": 40}},
+            {"height": 160 + 26 * len(feats), "margin": _BAR_MARGIN},
         )
         page.section("attribution", f"Global attribution ({attribution['method']})", chart)
     rules = payload.get("constraints", {}).get("rules", [])
@@ -148,7 +149,7 @@ def _section_body(page: Page, section: dict[str, Any]) -> str:
                     "marker": {"color": _CUR},
                 }
             ],
-            {"height": 160 + 26 * len(feats), "margin": {"l": 160, "r": 20, "t": 30, "b": 40}, "title": "mean |SHAP| now"},
+            {"height": 160 + 26 * len(feats), "margin": _BAR_MARGIN, "title": "mean |SHAP| now"},
         )
     violations = section.get("violations", [])
     if violations:
