@@ -100,6 +100,7 @@ class MonitorsMixin:
         html_uri: str | None,
         alerts: Sequence[JSON],
         replace: bool = False,
+        violations: int | None = None,
         actor: Actor,
     ) -> tuple[MonitorRun, list[Alert]]:
         now = datetime.now(UTC)
@@ -125,7 +126,7 @@ class MonitorsMixin:
                 "status": status,
                 "report": report,
                 "html_uri": html_uri,
-                "violations": len(alerts),
+                "violations": len(alerts) if violations is None else violations,
                 "created_by": actor.name,
                 "created_at": now,
             }

@@ -347,11 +347,13 @@ class Catalog(abc.ABC):
         html_uri: str | None,
         alerts: Sequence[JSON],
         replace: bool = False,
+        violations: int | None = None,
         actor: Actor,
     ) -> tuple[MonitorRun, list[Alert]]:
         """Store the run of ``monitor`` over one window and the alerts it raised (each
         ``{"severity", "kind", "violation", "evidence"}``, stored ``open``), in one
-        transaction.
+        transaction. ``violations`` is the run's count (default: the alerts given; a run
+        refreshed by late labels counts its earlier violations too).
 
         Raises:
             NotFound: No such monitor.

@@ -152,7 +152,8 @@ def _print_result(result: Any) -> None:
         if w.skipped:
             console.print(f"{span}  skipped: {w.skipped}")
             continue
-        console.print(f"{span}  {w.run.status}  {w.run.report['summary']}")
+        again = "  (checked again: labels arrived)" if w.refreshed else ""
+        console.print(f"{span}  {w.run.status}  {w.run.report['summary']}{again}")
         for s in w.run.report.get("sections", []):
             console.print(f"  {s['kind']:<14} {s['status']:<10} {s['summary']}", soft_wrap=True)
         for a in w.alerts:

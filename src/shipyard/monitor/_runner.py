@@ -15,6 +15,7 @@ from typing import Any
 
 from shipyard.entities import Alert, ModelVersion, Monitor, MonitorRun
 from shipyard.errors import InvalidInput, ShipyardError
+from shipyard.monitor._late_labels import refresh_late_labels
 from shipyard.project import Project
 
 __all__ = ["MonitorResult", "WindowResult", "run_monitor"]
@@ -33,6 +34,7 @@ class WindowResult:
     run: MonitorRun | None
     alerts: tuple[Alert, ...] = ()
     skipped: str | None = None
+    refreshed: bool = False  # an earlier window checked again because labels arrived
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def run_monitor(
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MonitorResult:
-    """Run monitor ``name`` over each window not run yet.
+    """Run monitor ``name`` over each window not run yet, then check again the earlier
+    windows whose labels arrived since (model quality and bias, see
+    :func:`~shipyard.monitor._late_labels.refresh_late_labels`).
 
     Without ``since``/``until`` it checks every complete window from the end of its last
     run (or from the first captured row) up to now, so a cron line can call it at any rate.
@@ -90,6 +94,8 @@ def run_monitor(
         if progress:
             progress(f"Checking {start:%Y-%m-%d %H:%M} .. {end:%H:%M} UTC")
         results.append(_run_window(project, monitor, version, baseline, start, end, force))
+    ran = {(w.start, w.end) for w in results if w.run is not None}
+    results += refresh_late_labels(project, monitor, version, baseline, ran)
     return MonitorResult(monitor, version.ref, tuple(results))
 
 
@@ -171,13 +177,11 @@ def _run_window(
     force: bool,
 ) -> WindowResult:
     from shipyard.monitor._window import open_window
-    from shipyard.monitor.alerts import notify
-    from shipyard.monitor.report_html import render_run_html
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="shipyard-monitor-") as folder:
         window = open_window(project, monitor, version, baseline, start, end, Path(folder))
-        sections = _sections(window) if window.rows else []
+        sections, labels_version = _sections(window) if window.rows else ([], None)
     report: dict[str, Any] = {
         "version": REPORT_VERSION,
         "kind": "shipyard.monitor.run",
@@ -193,12 +197,32 @@ def _run_window(
             else f"{window.rows:,} captured rows checked by {', '.join(monitor.kinds)}."
         ),
         "sections": sections,
+        "labels_version": labels_version,
     }
     violations = [{**v, "kind": s["kind"]} for s in sections for v in s.get("violations", [])]
     report["seconds"] = round(time.perf_counter() - started, 3)
+    return store_run(project, monitor, report, violations, replace=force)
+
+
+def store_run(
+    project: Project,
+    monitor: Monitor,
+    report: dict[str, Any],
+    new_alerts: list[dict[str, Any]],
+    *,
+    replace: bool,
+    refreshed: bool = False,
+) -> WindowResult:
+    """Write the run's page, record the run with its new alerts, and notify them."""
+    from shipyard.monitor.alerts import notify
+    from shipyard.monitor.report_html import render_run_html
+
+    start = datetime.fromisoformat(report["window"]["start"])
+    end = datetime.fromisoformat(report["window"]["end"])
     key = f"reports/monitors/{monitor.name}/{start:%Y%m%dT%H%M}-{uuid.uuid4().hex[:8]}.html"
     uri = project.artifacts.put_bytes(key, render_run_html(report).encode())
-    status = "empty" if window.rows == 0 else ("violations" if violations else "ok")
+    total = sum(len(s.get("violations", [])) for s in report["sections"])
+    status = "empty" if report["rows"] == 0 else ("violations" if total else "ok")
     run, alerts = project.catalog.record_monitor_run(
         monitor.name,
         window_start=start,
@@ -206,20 +230,24 @@ def _run_window(
         status=status,
         report=report,
         html_uri=uri,
-        alerts=violations,
-        replace=force,
+        alerts=new_alerts,
+        replace=replace,
+        violations=total,
         actor=project.actor,
     )
     alerts = notify(project, monitor, alerts)
-    return WindowResult(start, end, run, tuple(alerts))
+    return WindowResult(start, end, run, tuple(alerts), refreshed=refreshed)
 
 
-def _sections(window: Any) -> list[dict[str, Any]]:
+def _sections(
+    window: Any, kinds: tuple[str, ...] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The report sections of ``kinds`` (default: the monitor's) and the labels version read."""
     from shipyard.monitor import _kinds, _quality
     from shipyard.monitor._window import join_labels
 
     labelled, join_error = None, None
-    kinds = window.monitor.kinds
+    kinds = kinds or window.monitor.kinds
     if "model-quality" in kinds or "bias" in kinds:
         try:
             labelled = join_labels(window)
@@ -240,4 +268,4 @@ def _sections(window: Any) -> list[dict[str, Any]]:
             out.append(checks[kind]())
         except ShipyardError as exc:  # one check that cannot run must not hide the others
             out.append({"kind": kind, "status": "error", "summary": exc.message, "violations": []})
-    return out
+    return out, (labelled.labels_dataset if labelled is not None else None)
