@@ -138,6 +138,7 @@ def _window_json(w: Any) -> dict[str, Any]:
         "start": w.start,
         "end": w.end,
         "skipped": w.skipped,
+        "refreshed": w.refreshed,
         "status": w.run.status if w.run else None,
         "html": w.run.html_uri if w.run else None,
         "alerts": list(w.alerts),
