@@ -31,6 +31,7 @@ from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
     from shipyard.artifacts import ArtifactStore
+    from shipyard.settings import Settings
 
 __all__ = ["CaptureStats", "CaptureWriter", "is_sampled"]
 
@@ -135,6 +136,31 @@ class CaptureWriter:
             target=self._run, name=f"shipyard-capture-{model}-v{version}", daemon=True
         )
         self._thread.start()
+
+    @classmethod
+    def from_settings(
+        cls,
+        store: ArtifactStore,
+        settings: Settings,
+        model: str,
+        version: int,
+        signature: Mapping[str, Any],
+        *,
+        percent: float = 100.0,
+        variant: str | None = None,
+    ) -> CaptureWriter:
+        """A writer sized by the ``capture_*`` settings (buffer, flush rows and seconds)."""
+        return cls(
+            store,
+            model,
+            version,
+            signature,
+            percent=percent,
+            variant=variant,
+            max_buffer_rows=settings.capture_buffer_rows,
+            flush_rows=settings.capture_flush_rows,
+            flush_seconds=settings.capture_flush_seconds,
+        )
 
     # --- the request path ------------------------------------------------------------------
     def sampled(self, request_id: str) -> bool:

@@ -13,13 +13,20 @@ import duckdb
 from shipyard.catalog import Catalog
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.lake._guard import check_read_only, error_text
-from shipyard.lake._lakefs import PROTOCOL, ReadOnlyLakeFS
+from shipyard.lake._lakefs import (
+    CAPTURES_PROTOCOL,
+    PROTOCOL,
+    ReadOnlyCapturesFS,
+    ReadOnlyLakeFS,
+)
 from shipyard.lake._sql import quote_ident, quote_literal
 from shipyard.lake._workspace import Workspace
 from shipyard.lake.store import Lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from shipyard.artifacts import ArtifactStore
 
 
 __all__ = ["connect_views", "export", "query", "query_error", "query_reader"]
@@ -28,18 +35,22 @@ _EXPORT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 _EXPORT_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
 
 
-def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
-    """A sandboxed DuckDB connection with a view per dataset.
+def connect_views(
+    catalog: Catalog, lake: Lake, artifacts: ArtifactStore | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A sandboxed DuckDB connection with a view per dataset, and per model's captures.
 
-    ``name`` reads the latest version and ``"name@N"`` version N. The connection reaches no
-    file but the lake's, through a read-only file system: whatever SQL it runs, it cannot
-    write a file anywhere, read one outside the lake, load an extension, or change its own
-    configuration.
+    ``name`` reads the latest version and ``"name@N"`` version N. Given the artifact store,
+    ``capture_<model>`` reads every row captured for the model (all versions, columns
+    unioned by name; a dataset of the same name wins). The connection reaches no file but
+    the lake's and the captures', through read-only file systems: whatever SQL it runs, it
+    cannot write a file anywhere, read one outside them, load an extension, or change its
+    own configuration.
     """
     con = duckdb.connect()
     try:
         con.register_filesystem(ReadOnlyLakeFS(lake.root))
-        con.execute(f"SET allowed_directories = ['{PROTOCOL}://']")
+        con.execute(f"SET allowed_directories = ['{PROTOCOL}://', '{CAPTURES_PROTOCOL}://']")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
@@ -53,11 +64,35 @@ def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
             latest[version.name] = version.ref
         for name, ref in latest.items():
             con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
+        if artifacts is not None:
+            _capture_views(con, artifacts, set(latest))
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _capture_views(
+    con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore, datasets: set[str]
+) -> None:
+    """A view ``capture_<model>`` per model with captures, read through a read-only FS."""
+    from shipyard.capture import CAPTURES_PREFIX, capture_models
+
+    models = [m for m in capture_models(artifacts) if f"capture_{m}" not in datasets]
+    if not models:
+        return
+    fs, path = artifacts.filesystem(CAPTURES_PREFIX)
+    con.register_filesystem(ReadOnlyCapturesFS(path, fs))
+    for model in models:
+        glob = f"{CAPTURES_PROTOCOL}://{model}/*/*/*/*.parquet"
+        try:
+            con.execute(
+                f"CREATE VIEW {quote_ident(f'capture_{model}')} AS SELECT * FROM read_parquet("
+                f"'{quote_literal(glob)}', union_by_name = true, hive_partitioning = false)"
+            )
+        except duckdb.IOException:
+            continue  # its folder holds no published file yet
 
 
 def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
@@ -68,7 +103,7 @@ def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
             gets a "did you mean").
     """
     check_read_only(sql)
-    con = connect_views(project.catalog, project.lake)
+    con = connect_views(project.catalog, project.lake, project.artifacts)
     try:
         rel = con.sql(sql)
         if limit is not None:
@@ -88,7 +123,7 @@ def query_reader(project: Workspace, sql: str) -> Iterator[pa.RecordBatchReader]
         InvalidInput: As :func:`query`.
     """
     check_read_only(sql)
-    con = connect_views(project.catalog, project.lake)
+    con = connect_views(project.catalog, project.lake, project.artifacts)
     try:
         try:
             reader = con.sql(sql).to_arrow_reader()
