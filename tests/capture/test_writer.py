@@ -221,7 +221,9 @@ def test_globs_select_the_hours_of_a_window(store: ArtifactStore) -> None:
     assert capture_globs(store, "fraud", until=now - timedelta(hours=2)) == []
     assert capture_globs(store, "fraud", version=4) == []
     assert capture_globs(store, "nothing") == []
-    assert capture_relation(duckdb.connect(), store, "fraud", since=now + timedelta(hours=2)) is None
+    assert (
+        capture_relation(duckdb.connect(), store, "fraud", since=now + timedelta(hours=2)) is None
+    )
     con = duckdb.connect()
     rel = capture_relation(con, store, "fraud", since=now - timedelta(minutes=5), version=3)
     assert rel is not None and rel.to_arrow_table().num_rows == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ def connect_views(
     con = duckdb.connect()
     try:
         con.register_filesystem(ReadOnlyLakeFS(lake.root))
+        captured = _register_captures(con, artifacts) if artifacts is not None else []
         con.execute(f"SET allowed_directories = ['{PROTOCOL}://', '{CAPTURES_PROTOCOL}://']")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
@@ -64,8 +66,9 @@ def connect_views(
             latest[version.name] = version.ref
         for name, ref in latest.items():
             con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
-        if artifacts is not None:
-            _capture_views(con, artifacts, set(latest))
+        for model in captured:
+            if f"capture_{model}" not in latest:  # a dataset of that name wins
+                _capture_view(con, model)
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
@@ -73,26 +76,27 @@ def connect_views(
     return con
 
 
-def _capture_views(
-    con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore, datasets: set[str]
-) -> None:
-    """A view ``capture_<model>`` per model with captures, read through a read-only FS."""
+def _register_captures(con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore) -> list[str]:
+    """The models with captures; their folder is registered read-only on ``con`` (before
+    the sandbox closes external access, as DuckDB requires)."""
     from shipyard.capture import CAPTURES_PREFIX, capture_models
 
-    models = [m for m in capture_models(artifacts) if f"capture_{m}" not in datasets]
-    if not models:
-        return
-    fs, path = artifacts.filesystem(CAPTURES_PREFIX)
-    con.register_filesystem(ReadOnlyCapturesFS(path, fs))
-    for model in models:
-        glob = f"{CAPTURES_PROTOCOL}://{model}/*/*/*/*.parquet"
-        try:
-            con.execute(
-                f"CREATE VIEW {quote_ident(f'capture_{model}')} AS SELECT * FROM read_parquet("
-                f"'{quote_literal(glob)}', union_by_name = true, hive_partitioning = false)"
-            )
-        except duckdb.IOException:
-            continue  # its folder holds no published file yet
+    models = capture_models(artifacts)
+    if models:
+        fs, path = artifacts.filesystem(CAPTURES_PREFIX)
+        con.register_filesystem(ReadOnlyCapturesFS(path, fs))
+    return models
+
+
+def _capture_view(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    """The view ``capture_<model>``: every version's rows, columns unioned by name."""
+    glob = f"{CAPTURES_PROTOCOL}://{model}/*/*/*/*.parquet"
+    # A folder that holds no published file yet gets no view.
+    with contextlib.suppress(duckdb.IOException):
+        con.execute(
+            f"CREATE VIEW {quote_ident(f'capture_{model}')} AS SELECT * FROM read_parquet("
+            f"'{quote_literal(glob)}', union_by_name = true, hive_partitioning = false)"
+        )
 
 
 def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
