@@ -11,7 +11,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
@@ -171,18 +170,12 @@ def test_sql_unions_versions_whose_inputs_differ(project: Project) -> None:
     old = {"inputs": [{"name": "amount", "type": "number"}]}
     new = {"inputs": [{"name": "amount", "type": "number"}, {"name": "plan", "type": "string"}]}
 
-    class Scored:
-        scores = np.array([0.25])
-
-        def labels(self) -> Any:
-            return np.array([False], dtype=object)
-
     for version, signature, row in (
         (1, old, {"amount": 1.0}),
         (2, new, {"amount": 2.0, "plan": "x"}),
     ):
         w = CaptureWriter(project.artifacts, "fraud", version, signature)
-        w.add(f"v{version}", [row], Scored(), 1.0)
+        w.add(f"v{version}", [row], np.array([0.25]), np.array([False], dtype=object), 1.0)
         w.close()
     table = query(project, "SELECT * FROM capture_fraud ORDER BY model_version")
     assert table.column("model_version").to_pylist() == [1, 2]

@@ -123,7 +123,10 @@ def _score_into(
             if capturer is not None:
                 per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
                 capturer.write_table(
-                    pa.Table.from_batches([batch]), predictions, latency_ms=per_row
+                    pa.Table.from_batches([batch]),
+                    predictions.scores,
+                    predictions.labels(),
+                    latency_ms=per_row,
                 )
             if writer is None:
                 writer = pq.ParquetWriter(

@@ -12,6 +12,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -290,11 +291,15 @@ class ShipyardServeApp:
                 return (parsed, *self._respond(parsed, explain))
 
             rows, out, result = await anyio.to_thread.run_sync(work)
-        self._record(scope, rows, result)
+        self._record(scope, len(rows), result, partial(parse, body, media))
         return 200, out
 
-    def _record(self, scope: Scope, rows: Rows, result: Predictions) -> None:
-        """Feed the score histogram and the capture buffer; neither does any I/O here."""
+    def _record(self, scope: Scope, n: int, result: Predictions, rows: Callable[[], Rows]) -> None:
+        """Feed the score histogram and the capture buffer; neither does any I/O here.
+
+        The capture gets the body to parse again on its own thread rather than the parsed
+        rows: thousands of buffered dicts would make every garbage collection slower.
+        """
         if self.metrics is not None:
             self.metrics.scores.observe_many(result.scores)
         capture = self.capture
@@ -302,7 +307,7 @@ class ShipyardServeApp:
             request_id = scope[_ID_KEY].decode("latin-1")
             if capture.sampled(request_id):
                 latency_ms = (perf_counter() - scope[_START_KEY]) * 1e3
-                capture.add(request_id, rows, result, latency_ms)
+                capture.add(request_id, rows, result.scores, result.labels(), latency_ms, count=n)
 
     def _parse_predict(self, body: bytes, media: bytes) -> Rows:
         return rows_from_predict(load_json(body))
