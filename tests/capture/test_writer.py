@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,14 +32,10 @@ SIGNATURE = {
 }
 
 
-@dataclass
-class Scored:
-    """Predictions of a binary model, as the server hands them over."""
-
-    scores: np.ndarray
-
-    def labels(self) -> np.ndarray:
-        return np.where(self.scores >= 0.5, "fraud", "ok").astype(object)
+def scored(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of a binary model and their labels, as the server hands them over."""
+    scores = np.asarray(values)
+    return scores, np.where(scores >= 0.5, "fraud", "ok").astype(object)
 
 
 def rows(n: int, start: int = 0) -> list[dict[str, object]]:
@@ -78,8 +73,8 @@ def writer(store: ArtifactStore, **kw: object) -> CaptureWriter:
 
 def test_rows_land_with_the_capture_schema_after_a_flush(store: ArtifactStore) -> None:
     w = writer(store)
-    w.add("a", rows(1), Scored(np.array([0.9])), 1.5)
-    w.add("b", rows(2, start=1), Scored(np.array([0.1, 0.7])), 2.5)
+    w.add("a", rows(1), *scored([0.9]), 1.5)
+    w.add("b", rows(2, start=1), *scored([0.1, 0.7]), 2.5)
     assert w.flush() == 3
     table = read_all(store)
     files = parquet_files(Path(store.root_uri.removeprefix("file://")))
@@ -110,14 +105,14 @@ def test_a_row_field_request_id_wins_over_the_request_id(store: ArtifactStore) -
     w = writer(store)
     batch = rows(2)
     batch[0]["request_id"] = "row-7"
-    w.add("req", batch, Scored(np.array([0.2, 0.3])), 1.0)
+    w.add("req", batch, *scored([0.2, 0.3]), 1.0)
     w.close()
     assert read_all(store).column("request_id").to_pylist() == ["req-1", "row-7"]
 
 
 def test_a_full_buffer_drops_and_counts_rows_instead_of_growing(store: ArtifactStore) -> None:
     w = writer(store, max_buffer_rows=5, flush_rows=1000)
-    accepted = [w.add(str(i), rows(2), Scored(np.array([0.1, 0.2])), 1.0) for i in range(4)]
+    accepted = [w.add(str(i), rows(2), *scored([0.1, 0.2]), 1.0) for i in range(4)]
     assert accepted == [True, True, False, False]
     assert w.stats.buffered == 4
     assert w.stats.dropped == 4
@@ -128,18 +123,18 @@ def test_a_full_buffer_drops_and_counts_rows_instead_of_growing(store: ArtifactS
 
 def test_close_writes_what_is_buffered_and_later_rows_are_dropped(store: ArtifactStore) -> None:
     w = writer(store)
-    w.add("x", rows(3), Scored(np.array([0.1, 0.2, 0.3])), 1.0)
+    w.add("x", lambda: rows(3), *scored([0.1, 0.2, 0.3]), 1.0, count=3)  # parsed later
     assert not parquet_files(Path(store.root_uri.removeprefix("file://")))
     w.close()
     assert read_all(store).num_rows == 3
-    assert not w.add("y", rows(1), Scored(np.array([0.5])), 1.0)
+    assert not w.add("y", rows(1), *scored([0.5]), 1.0)
     assert w.stats.dropped == 1
 
 
 def test_the_thread_writes_once_flush_rows_are_waiting(store: ArtifactStore) -> None:
     w = writer(store, flush_rows=4)
-    w.add("a", rows(2), Scored(np.array([0.1, 0.2])), 1.0)
-    w.add("b", rows(2), Scored(np.array([0.1, 0.2])), 1.0)
+    w.add("a", rows(2), *scored([0.1, 0.2]), 1.0)
+    w.add("b", rows(2), *scored([0.1, 0.2]), 1.0)
     for _ in range(200):  # the daemon thread wakes at once; wait for its write
         if w.stats.written == 4:
             break
@@ -159,7 +154,7 @@ def test_masked_columns_are_stored_as_null(store: ArtifactStore) -> None:
     }
     w = CaptureWriter(store, "fraud", 1, signature, flush_seconds=3600, mask=["amount"])
     assert w.masked == ("amount", "country")
-    w.add("a", [{"amount": 3.0, "country": "fr"}], Scored(np.array([0.5])), 1.0)
+    w.add("a", [{"amount": 3.0, "country": "fr"}], *scored([0.5]), 1.0)
     w.close()
     table = read_all(store)
     assert table.column("amount").to_pylist() == [None]
@@ -169,7 +164,7 @@ def test_masked_columns_are_stored_as_null(store: ArtifactStore) -> None:
 def test_values_of_a_near_type_are_converted(store: ArtifactStore) -> None:
     w = writer(store)
     odd = {"amount": 3, "country": "fr", "roaming": 1, "seen": None}
-    w.add("a", [odd], Scored(np.array([0.5])), 1.0)
+    w.add("a", [odd], *scored([0.5]), 1.0)
     w.close()
     table = read_all(store)
     assert table.column("amount").to_pylist() == [3.0]
@@ -194,14 +189,14 @@ def test_an_interrupted_publish_leaves_no_visible_file(
 ) -> None:
     root = Path(store.root_uri.removeprefix("file://"))
     w = writer(store)
-    w.add("ok", rows(1), Scored(np.array([0.5])), 1.0)
+    w.add("ok", rows(1), *scored([0.5]), 1.0)
     w.flush()
 
     def crash(src: str, dst: str) -> None:  # the process dies between writing and publishing
         raise OSError("killed")
 
     monkeypatch.setattr(os, "link", crash)
-    w.add("lost", rows(1), Scored(np.array([0.5])), 1.0)
+    w.add("lost", rows(1), *scored([0.5]), 1.0)
     w.flush()
     monkeypatch.undo()
     # What a SIGKILL mid-write leaves behind: a temporary file under a hidden name.
@@ -214,14 +209,16 @@ def test_an_interrupted_publish_leaves_no_visible_file(
 
 def test_globs_select_the_hours_of_a_window(store: ArtifactStore) -> None:
     w = writer(store)
-    w.add("a", rows(1), Scored(np.array([0.5])), 1.0)
+    w.add("a", rows(1), *scored([0.5]), 1.0)
     w.close()
     now = datetime.now(UTC)
     assert len(capture_globs(store, "fraud", since=now - timedelta(hours=2))) == 1
     assert capture_globs(store, "fraud", until=now - timedelta(hours=2)) == []
     assert capture_globs(store, "fraud", version=4) == []
     assert capture_globs(store, "nothing") == []
-    assert capture_relation(duckdb.connect(), store, "fraud", since=now + timedelta(hours=2)) is None
+    assert (
+        capture_relation(duckdb.connect(), store, "fraud", since=now + timedelta(hours=2)) is None
+    )
     con = duckdb.connect()
     rel = capture_relation(con, store, "fraud", since=now - timedelta(minutes=5), version=3)
     assert rel is not None and rel.to_arrow_table().num_rows == 1
@@ -240,7 +237,7 @@ def test_batch_capture_writes_the_same_format(store: ArtifactStore) -> None:
             "extra": [1, 2],
         }
     )
-    assert w.write_table(inputs, Scored(np.array([0.2, 0.8]))) == 2
+    assert w.write_table(inputs, *scored([0.2, 0.8])) == 2
     w.close()
     table = read_all(store)
     assert table.schema.names[: len(BASE_FIELDS)] == [f.name for f in BASE_FIELDS]

@@ -14,16 +14,15 @@ from shipyard.capture._layout import (
     capture_models,
     capture_relation,
 )
-from shipyard.capture._rows import Scored
 from shipyard.capture._schema import BASE_FIELDS, capture_schema, input_schema, masked_columns
-from shipyard.capture._writer import CaptureStats, CaptureWriter, is_sampled
+from shipyard.capture._writer import CaptureStats, CaptureWriter, RowSource, is_sampled
 
 __all__ = [
     "BASE_FIELDS",
     "CAPTURES_PREFIX",
     "CaptureStats",
     "CaptureWriter",
-    "Scored",
+    "RowSource",
     "capture_globs",
     "capture_key",
     "capture_models",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -12,20 +12,9 @@ import pyarrow.compute as pc
 
 from shipyard.capture._schema import BASE_FIELDS
 
-__all__ = ["Scored", "assemble", "inputs_from_arrow", "inputs_from_records", "request_ids"]
+__all__ = ["assemble", "inputs_from_arrow", "inputs_from_records", "request_ids"]
 
 log = logging.getLogger("shipyard.capture")
-
-
-class Scored(Protocol):
-    """What a scored request hands to a capture: the model's predictions for its rows
-    (:class:`shipyard.model.Predictions` is one)."""
-
-    scores: np.ndarray
-
-    def labels(self) -> np.ndarray | None:
-        """The decisions as class labels, or None (regression)."""
-        ...
 
 
 def inputs_from_records(
@@ -70,21 +59,24 @@ def assemble(
     version: int,
     variant: str | None,
     latency_ms: np.ndarray,
-    scored: Sequence[Scored],
+    scores: np.ndarray,
+    labels: np.ndarray | None,
     inputs: pa.Table,
     masked: Sequence[str] = (),
 ) -> pa.Table:
-    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled)."""
+    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled).
+
+    ``scores`` is 1-D, or 2-D (class probabilities) for multiclass; ``labels`` the class
+    labels (any type; stored as text), or None for regression.
+    """
     n = inputs.num_rows
-    scores = np.concatenate([np.asarray(s.scores, dtype=np.float64) for s in scored])
+    scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim == 2:  # multiclass: the probability of the class chosen
         scores = scores.max(axis=1)
-    labels = [s.labels() for s in scored]
-    if any(lab is None for lab in labels):
+    if labels is None:
         prediction = pa.nulls(n, pa.string())
     else:
-        joined = np.concatenate([lab for lab in labels if lab is not None])
-        prediction = pc.cast(pa.array(joined, from_pandas=True), pa.string())
+        prediction = pc.cast(pa.array(labels, from_pandas=True), pa.string())
     fixed = [
         request_ids,
         pa.array(captured_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),

@@ -7,11 +7,11 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 
 from shipyard.capture._layout import capture_key
 from shipyard.capture._rows import (
-    Scored,
     assemble,
     inputs_from_arrow,
     inputs_from_records,
@@ -31,8 +30,13 @@ from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
     from shipyard.artifacts import ArtifactStore
+    from shipyard.settings import Settings
 
-__all__ = ["CaptureStats", "CaptureWriter", "is_sampled"]
+__all__ = ["CaptureStats", "CaptureWriter", "RowSource", "is_sampled"]
+
+RowSource = Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]]
+"""A request's rows, or a function that parses them again on the writer's thread (so the
+request path keeps no parsed rows alive: fewer objects for the garbage collector)."""
 
 log = logging.getLogger("shipyard.capture")
 
@@ -63,12 +67,17 @@ class CaptureStats:
     buffered: int
 
 
-class _Request(NamedTuple):
-    request_id: str
-    captured_us: int
-    latency_ms: float
-    rows: Sequence[Mapping[str, Any]]
-    scored: Scored
+class _Pending:
+    """The buffered requests, column by column: appending adds no container per request."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.times: list[int] = []
+        self.latencies: list[float] = []
+        self.counts: list[int] = []
+        self.rows: list[RowSource] = []
+        self.scores: list[np.ndarray] = []
+        self.labels: list[np.ndarray | None] = []
 
 
 class CaptureWriter:
@@ -126,7 +135,7 @@ class CaptureWriter:
         self.masked = masked_columns(signature, mask)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._pending: list[_Request] = []
+        self._pending = _Pending()
         self._buffered = 0
         self._written = self._dropped = self._files = self._failures = 0
         self._closed = False
@@ -136,6 +145,31 @@ class CaptureWriter:
         )
         self._thread.start()
 
+    @classmethod
+    def from_settings(
+        cls,
+        store: ArtifactStore,
+        settings: Settings,
+        model: str,
+        version: int,
+        signature: Mapping[str, Any],
+        *,
+        percent: float = 100.0,
+        variant: str | None = None,
+    ) -> CaptureWriter:
+        """A writer sized by the ``capture_*`` settings (buffer, flush rows and seconds)."""
+        return cls(
+            store,
+            model,
+            version,
+            signature,
+            percent=percent,
+            variant=variant,
+            max_buffer_rows=settings.capture_buffer_rows,
+            flush_rows=settings.capture_flush_rows,
+            flush_seconds=settings.capture_flush_seconds,
+        )
+
     # --- the request path ------------------------------------------------------------------
     def sampled(self, request_id: str) -> bool:
         """Whether the request ``request_id`` is to be captured at this writer's percentage."""
@@ -144,21 +178,40 @@ class CaptureWriter:
     def add(
         self,
         request_id: str,
-        rows: Sequence[Mapping[str, Any]],
-        scored: Scored,
+        rows: RowSource,
+        scores: np.ndarray,
+        labels: np.ndarray | None,
         latency_ms: float,
+        *,
+        count: int | None = None,
     ) -> bool:
-        """Buffer one scored request (its rows and their predictions); never blocks on I/O.
+        """Buffer one scored request; never blocks on I/O and converts nothing.
 
-        Returns False when the rows were dropped: the buffer is full or the writer closed.
+        Args:
+            request_id: The request's id (rows of a request of several get ``-<i>``).
+            rows: Its rows, or a function returning them (called later, off the request
+                path); then ``count`` gives their number.
+            scores: One score per row (2-D: class probabilities).
+            labels: The decisions as class labels, or None (regression).
+            latency_ms: The time the request took.
+
+        Returns:
+            False when the rows were dropped: the buffer is full or the writer closed.
         """
-        n = len(rows)
-        request = _Request(request_id, time.time_ns() // 1000, latency_ms, rows, scored)
+        n = len(rows) if count is None else count  # type: ignore[arg-type]
+        now = time.time_ns() // 1000
         with self._lock:
             if self._closed or self._buffered + n > self.max_buffer_rows:
                 self._dropped += n
                 return False
-            self._pending.append(request)
+            p = self._pending
+            p.ids.append(request_id)
+            p.times.append(now)
+            p.latencies.append(latency_ms)
+            p.counts.append(n)
+            p.rows.append(rows)
+            p.scores.append(scores)
+            p.labels.append(labels)
             self._buffered += n
             full = self._buffered >= self.flush_rows
         if full:
@@ -169,22 +222,24 @@ class CaptureWriter:
     def flush(self) -> int:
         """Write what is buffered now, in the calling thread; returns the rows written."""
         with self._lock:
-            pending, self._pending = self._pending, []
-            self._buffered -= sum(len(r.rows) for r in pending)
-        if not pending:
+            pending, self._pending = self._pending, _Pending()
+            rows = sum(pending.counts)
+            self._buffered -= rows
+        if not rows:
             return 0
         try:
             table = self._table(pending)
         except Exception:
-            log.exception("Could not convert %d captured requests; dropped them.", len(pending))
-            self._count(dropped=sum(len(r.rows) for r in pending), failures=1)
+            log.exception("Could not convert %d captured rows; dropped them.", rows)
+            self._count(dropped=rows, failures=1)
             return 0
         return self._publish(table)
 
     def write_table(
         self,
         inputs: pa.Table,
-        scored: Scored,
+        scores: np.ndarray,
+        labels: np.ndarray | None,
         *,
         request_id: pa.Array | Sequence[str] | None = None,
         latency_ms: float | None = None,
@@ -193,7 +248,8 @@ class CaptureWriter:
 
         Args:
             inputs: The scored rows, with at least the model's input columns.
-            scored: Their predictions.
+            scores: Their scores (2-D: class probabilities).
+            labels: Their decisions as class labels, or None (regression).
             request_id: One id per row; default: the table's ``request_id`` column, else
                 ``batch-<hex>-<row>``.
             latency_ms: Time spent per row; default: null.
@@ -215,7 +271,8 @@ class CaptureWriter:
             version=self.version,
             variant=self.variant,
             latency_ms=np.full(n, np.nan if latency_ms is None else latency_ms),
-            scored=[scored],
+            scores=scores,
+            labels=labels,
             inputs=inputs_from_arrow(inputs, self.schema),
             masked=self.masked,
         )
@@ -248,18 +305,20 @@ class CaptureWriter:
                 if self._closed:
                     return
 
-    def _table(self, pending: list[_Request]) -> pa.Table:
-        counts = np.fromiter((len(r.rows) for r in pending), np.int64, len(pending))
-        rows = list(chain.from_iterable(r.rows for r in pending))
-        inputs, own_ids = inputs_from_records(rows, self.schema)
+    def _table(self, pending: _Pending) -> pa.Table:
+        counts = np.asarray(pending.counts, dtype=np.int64)
+        parsed = (r() if callable(r) else r for r in pending.rows)
+        inputs, own_ids = inputs_from_records(list(chain.from_iterable(parsed)), self.schema)
+        labels = pending.labels
         return assemble(
-            request_ids=request_ids([r.request_id for r in pending], counts, own_ids),
-            captured_us=np.repeat([r.captured_us for r in pending], counts),
+            request_ids=request_ids(pending.ids, counts, own_ids),
+            captured_us=np.repeat(pending.times, counts),
             model=self.model,
             version=self.version,
             variant=self.variant,
-            latency_ms=np.repeat([r.latency_ms for r in pending], counts),
-            scored=[r.scored for r in pending],
+            latency_ms=np.repeat(pending.latencies, counts),
+            scores=np.concatenate(pending.scores),
+            labels=None if any(x is None for x in labels) else np.concatenate(labels),  # type: ignore[arg-type]
             inputs=inputs,
             masked=self.masked,
         )

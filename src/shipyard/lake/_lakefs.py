@@ -9,28 +9,32 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["PROTOCOL", "ReadOnlyLakeFS"]
+__all__ = ["CAPTURES_PROTOCOL", "PROTOCOL", "ReadOnlyCapturesFS", "ReadOnlyLakeFS"]
 
 PROTOCOL = "shipyardlake"
 """Paths ``shipyardlake://<name>/<id>/part-0.parquet`` name files under the lake's root."""
 
+CAPTURES_PROTOCOL = "shipyardcaptures"
+"""Paths ``shipyardcaptures://<model>/v<N>/...`` name files under the artifact store's
+``captures`` folder."""
 
-class ReadOnlyLakeFS(AbstractFileSystem):
-    """The files under one lake folder, readable and nothing else.
 
-    DuckDB's query connection reaches files only through this file system (its own local
+class _ReadOnlyDirFS(AbstractFileSystem):
+    """The files under one folder of a file system, readable and nothing else.
+
+    DuckDB's query connection reaches files only through such file systems (its own local
     file system is switched off), so whatever SQL runs, it cannot create, change, move or
-    delete a file, nor read one outside the lake. Only the read operations are implemented;
-    every write ends in ``PermissionError``, and a path escaping the root in ``ValueError``.
+    delete a file, nor read one outside their folders. Only the read operations are
+    implemented; every write ends in ``PermissionError``, and a path escaping the root in
+    ``ValueError``.
     """
 
-    protocol = PROTOCOL
     root_marker = ""
     cachable = False
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, path: str, fs: AbstractFileSystem) -> None:
         super().__init__()
-        self._dir = DirFileSystem(path=str(root.resolve()), fs=LocalFileSystem())
+        self._dir = DirFileSystem(path=path, fs=fs)
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         """The entries of a folder of the lake."""
@@ -67,3 +71,18 @@ class ReadOnlyLakeFS(AbstractFileSystem):
     def rmdir(self, path: str) -> None:
         """Refused: the lake is read-only."""
         raise PermissionError(f"The lake is read-only: cannot remove {path}.")
+
+
+class ReadOnlyLakeFS(_ReadOnlyDirFS):
+    """The lake's folder, read-only: ``shipyardlake://<name>/<id>/part-0.parquet``."""
+
+    protocol = PROTOCOL
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root.resolve()), LocalFileSystem())
+
+
+class ReadOnlyCapturesFS(_ReadOnlyDirFS):
+    """The artifact store's ``captures`` folder (on any fsspec file system), read-only."""
+
+    protocol = CAPTURES_PROTOCOL
