@@ -36,8 +36,10 @@ def main() -> None:
         size_mb = csv.stat().st_size / 1e6
 
         started = time.perf_counter()
-        con.execute(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{work / 'floor.parquet'}' "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{csv}')) TO '{work / 'floor.parquet'}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
         floor = time.perf_counter() - started
         con.close()
 

@@ -350,7 +350,17 @@ mlflow.lightgbm.save_model(lgb.Booster(model_file=sys.argv[1]), sys.argv[2])
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-peers", action="store_true", help="only Shipyard and the floor")
+    parser.add_argument(
+        "--capture",
+        action="store_true",
+        help="only Shipyard's capture and /metrics costs: capture off vs 100%%, metrics off/on",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of the capture comparison (median kept)"
+    )
     args = parser.parse_args(argv)
+    if args.capture:
+        return capture_costs(args.repeat)
     workdir = Path(tempfile.mkdtemp(prefix="shipyard-serve-bench-"))
     results: list[Result] = []
     try:
@@ -406,6 +416,89 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print_table(results)
     return 0
+
+
+_CAPTURE_CONFIGS = (
+    ("Shipyard, /metrics off, capture off", [], {"SHIPYARD_SERVE_METRICS": "false"}),
+    ("Shipyard, /metrics on, capture off", [], {}),
+    ("Shipyard, /metrics on, capture 100%", ["--capture", "100"], {}),
+)
+
+
+def capture_costs(repeat: int) -> int:
+    """What /metrics and capture at 100% cost a single-row request, measured in one run.
+
+    The three configurations are measured in turn, ``repeat`` rounds, and each figure is the
+    median of its rounds, so a burst of load from elsewhere on the machine moves one round,
+    not the comparison.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="shipyard-capture-bench-"))
+    rounds: dict[str, list[Result]] = {name: [] for name, _, _ in _CAPTURE_CONFIGS}
+    try:
+        print("[serve bench] training the model ...", file=sys.stderr, flush=True)
+        root, row, _, _ = make_model(workdir)
+        body = json.dumps({"rows": [row]}).encode()
+        for _ in range(max(repeat, 1)):
+            for name, args, env in _CAPTURE_CONFIGS:
+                port = find_free_port()
+                command = [sys.executable, "-m", "shipyard.serve", "fraud@prod"]
+                command += ["--project", str(root), "--port", str(port), *args]
+                rounds[name].append(
+                    run_server(
+                        name,
+                        lambda command=command, env=env, port=port: Server(
+                            "shipyard",
+                            command,
+                            f"http://127.0.0.1:{port}/ping",
+                            workdir / "shipyard.log",
+                            env={**os.environ, **env},
+                        ),
+                        f"http://127.0.0.1:{port}/v1/predict",
+                        body,
+                        "",
+                    )
+                )
+        captured = _captured_rows(root)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    results = [_median(name, found) for name, found in rounds.items()]
+    results[-1].note += f"; {captured:,} rows captured in all"
+    print_table(results)
+    off, on = results[1], results[2]
+    if None not in (off.p50_ms, on.p50_ms, off.rps, on.rps):
+        dp50 = on.p50_ms - off.p50_ms  # type: ignore[operator]
+        drop = 1 - on.rps / off.rps  # type: ignore[operator]
+        print(
+            f"\nCapture at 100%: p50 {dp50:+.3f} ms (target <= +0.050 ms), throughput at "
+            f"concurrency {CONCURRENCY} {-drop:+.1%} (target >= -10%). "
+            f"/metrics: p50 {off.p50_ms - results[0].p50_ms:+.3f} ms, "  # type: ignore[operator]
+            f"throughput {off.rps / results[0].rps - 1:+.1%}."  # type: ignore[operator]
+        )
+    return 0
+
+
+def _median(name: str, found: list[Result]) -> Result:
+    ok = [r for r in found if r.p50_ms is not None]
+    if not ok:
+        return found[0]
+
+    def mid(values: list[float]) -> float:
+        return float(np.median(values))
+
+    return Result(
+        name,
+        mid([r.p50_ms for r in ok]),  # type: ignore[misc]
+        mid([r.p99_ms for r in ok]),  # type: ignore[misc]
+        mid([r.rps for r in ok]),  # type: ignore[misc]
+        f"median of {len(ok)} rounds",
+    )
+
+
+def _captured_rows(root: Path) -> int:
+    import pyarrow.parquet as pq
+
+    files = (root / ".shipyard" / "artifacts" / "captures").rglob("*.parquet")
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def _mlflow(workdir: Path, encoded: list[float], names: list[str]) -> Result:

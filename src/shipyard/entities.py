@@ -11,11 +11,14 @@ from shipyard.types import JSON
 
 __all__ = [
     "Actor",
+    "Alert",
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
     "FeatureDefinition",
     "ModelVersion",
+    "Monitor",
+    "MonitorRun",
     "Report",
     "Run",
     "to_json",
@@ -154,6 +157,71 @@ class FeatureDefinition:
     @property
     def ref(self) -> str:
         return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A monitor: which model it watches (a ref such as ``fraud@prod``), which kinds of check
+    it runs on each window of captured rows, and what it does on a violation.
+
+    ``labels`` is ``{}`` or ``{"dataset", "label", "key": [...]}`` (the ground truth and how
+    it joins captured rows); ``webhook`` is ``{}`` or ``{"url", "secret_env"}``; ``action``
+    is a command run on violation (the retraining trigger), or None.
+    """
+
+    name: str
+    model: str
+    kinds: tuple[str, ...]
+    schedule: str | None
+    window_seconds: int
+    labels: JSON
+    action: str | None
+    webhook: JSON
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    """One run of a monitor over one window ``[window_start, window_end)`` and its report.
+
+    ``status`` is ``ok``, ``violations`` or ``empty`` (no captured row in the window).
+    """
+
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    report: JSON
+    html_uri: str | None
+    violations: int
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A violation a monitor run found: its severity, the monitor kind and the violation type
+    (SageMaker Model Monitor's names where one exists), the window and the evidence.
+
+    ``status`` is ``open`` or ``acked``; ``notified`` records each notifier's outcome.
+    """
+
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    severity: str
+    kind: str
+    violation: str
+    evidence: JSON
+    status: str
+    notified: JSON
+    created_at: datetime
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    comment: str | None = None
 
 
 def to_json(obj: Any) -> Any:

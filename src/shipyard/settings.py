@@ -69,6 +69,26 @@ class Settings(BaseSettings):
         "before the inference server closes the connection.",
     )
     batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
+    serve_capture: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Percentage of inference requests captured to the artifact store (0: off).",
+    )
+    serve_metrics: bool = Field(
+        True, description="Whether the inference server keeps Prometheus metrics at /metrics."
+    )
+    capture_buffer_rows: int = Field(
+        100_000,
+        gt=0,
+        description="Most captured rows held in memory; past it new ones are dropped and counted.",
+    )
+    capture_flush_rows: int = Field(
+        10_000, gt=0, description="Captured rows that, once waiting, are written to a file."
+    )
+    capture_flush_seconds: float = Field(
+        10.0, gt=0, description="Longest time a captured row waits in memory before it is written."
+    )
 
 
 def _login_name() -> str:

@@ -6,6 +6,10 @@ import abc
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 __all__ = ["ArtifactStore", "StoredEntry"]
 
@@ -94,6 +98,15 @@ class ArtifactStore(abc.ABC):
     @abc.abstractmethod
     def uri(self, key: str) -> str:
         """The absolute URI of ``key`` (stored or not), to show or to hand to another tool.
+
+        Raises:
+            InvalidInput: ``key`` is malformed.
+        """
+
+    @abc.abstractmethod
+    def filesystem(self, key: str) -> tuple[AbstractFileSystem, str]:
+        """An fsspec file system and the path of ``key`` on it (stored or not), for tools
+        that read stored files in place (DuckDB, pyarrow). Callers only read through it.
 
         Raises:
             InvalidInput: ``key`` is malformed.

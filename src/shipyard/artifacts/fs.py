@@ -90,6 +90,9 @@ class FsspecArtifactStore(ArtifactStore):
     def uri(self, key: str) -> str:
         return f"{self._scheme}://{self._path(key)}"
 
+    def filesystem(self, key: str) -> tuple[fsspec.AbstractFileSystem, str]:
+        return self._fs, self._path(key)
+
     @property
     def root_uri(self) -> str:
         """The URI of the store's root folder, ending with '/'."""
@@ -230,7 +233,6 @@ class FsspecArtifactStore(ArtifactStore):
             except FileExistsError as exc:
                 raise AlreadyExists(f"Artifact '{key}' was written concurrently.") from exc
         return self.uri(key)
-
 
     # --- garbage collection ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> list[StoredEntry]:

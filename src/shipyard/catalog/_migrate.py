@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-HEAD = "0004_feature_store"
+HEAD = "0005"
 """The newest migration; checked first so that an up-to-date catalog opens without Alembic."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"

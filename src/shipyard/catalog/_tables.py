@@ -141,3 +141,54 @@ def _feature_table(name: str) -> Table:
 # Feature-store definitions (migration 0004_feature_store): a new version per changed definition
 feature_entities = _feature_table("feature_entities")
 feature_groups = _feature_table("feature_groups")
+# --- monitors (migration 0005) ------------------------------------------------------------
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("kinds", JSON, nullable=False),
+    Column("schedule", String(128)),
+    Column("window_seconds", Integer, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("action", Text),
+    Column("webhook", JSON, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+monitor_runs = Table(
+    "monitor_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("html_uri", Text),
+    Column("violations", Integer, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("monitor", "window_start", "window_end", name="uq_monitor_runs_window"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(128), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("violation", String(64), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("notified", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("acked_by", String(128)),
+    Column("acked_at", DateTime(timezone=True)),
+    Column("comment", Text),
+    Index("ix_alerts_monitor_status", "monitor", "status"),
+)

@@ -15,6 +15,7 @@ from shipyard.catalog import _migrate
 from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
+from shipyard.catalog._monitors import MonitorsMixin
 from shipyard.catalog._rows import (
     dataset_from_row,
     event_from_row,
@@ -52,7 +53,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(RunsMixin, FeaturesMixin, Catalog):
+class SqlCatalog(RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:

@@ -21,6 +21,8 @@ from shipyard.cli import (
     features_online,
     maintenance,
     models,
+    monitor,
+    monitors,
     project,
     runs,
     train,
@@ -60,12 +62,14 @@ data.register(app)
 analyze.register(app)
 features.register(app)
 features_online.register(features.features_app)
+monitor.register(app)
 train.register(app)
 models.register(app)
 runs.register(app)
 deploy.register(app)
 demo.register(app)
 maintenance.register(app)
+monitors.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -22,16 +22,32 @@ def serve(
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
     ] = 8080,
+    capture: Annotated[
+        float | None,
+        typer.Option(
+            help="Percentage of requests captured to the artifact store, 0-100 "
+            "(default: SHIPYARD_SERVE_CAPTURE, else 0). Query them as capture_<model>."
+        ),
+    ] = None,
 ) -> None:
-    """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json."""
+    """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
+    /metrics (Prometheus)."""
     from shipyard.serve import serve_model
 
     project = project_of(ctx)
-    serve_model(project, ref, host=host, port=port, on_ready=lambda url: _ready(ref, url))
+    serve_model(
+        project,
+        ref,
+        host=host,
+        port=port,
+        on_ready=lambda url: _ready(ref, url, capture),
+        capture=capture,
+    )
 
 
-def _ready(ref: str, url: str) -> None:
-    console.print(f"Serving {ref} on {url} (Ctrl-C to stop)")
+def _ready(ref: str, url: str, capture: float | None) -> None:
+    note = f", capturing {capture:g}% of requests" if capture else ""
+    console.print(f"Serving {ref} on {url}{note} (Ctrl-C to stop)")
 
 
 def batch(
@@ -40,6 +56,12 @@ def batch(
     input_ref: Annotated[str, typer.Option("--input", help="Dataset to score: NAME or NAME@N.")],
     output: Annotated[str, typer.Option("--output", help="Name of the scored dataset.")],
     batch_rows: Annotated[int | None, typer.Option(help="Rows per batch.")] = None,
+    capture: Annotated[
+        bool,
+        typer.Option(
+            "--capture", help="Also capture every scored row, as the inference server does."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Score a dataset with a model into a new dataset version (streams in batches)."""
@@ -56,6 +78,7 @@ def batch(
             input_ref,
             output,
             batch_rows=batch_rows,
+            capture=capture,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     v = result.version

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import project_of
-from shipyard.cli._output import JsonFlag, console, emit_json, table
+from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.cli.train import metrics_table
 from shipyard.outfile import check_output_path, write_output
 
@@ -128,3 +128,51 @@ def models_promote(
         emit_json(v)
         return
     console.print(f"{v.name}@{to} -> {v.ref}")
+
+
+@models_app.command("baseline")
+def models_baseline(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
+    create: Annotated[
+        bool,
+        typer.Option("--create", help="Make (or remake) it from the training data in its lineage."),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a model version's monitoring baseline (statistics, prediction distribution,
+    constraints, test metrics, attribution, bias)."""
+    from shipyard.monitor import create_baseline, load_baseline
+
+    project = project_of(ctx)
+    stored = create_baseline(project, ref) if create else load_baseline(project, ref)
+    if as_json:
+        emit_json(stored.payload)
+        return
+    p = stored.payload
+    console.print(f"[bold]Baseline of {p['model']}[/] ({p['problem_type']}), from {p['dataset']}")
+    pred = p["prediction"]
+    q = pred.get("quantiles", {})
+    console.print(
+        f"prediction  {pred['rows']:,} reference rows; mean score {pred.get('mean') or 0:.4f}; "
+        f"p50 {q.get('p50', 0):.4f}, p95 {q.get('p95', 0):.4f}"
+    )
+    console.print(
+        f"constraints {len(p['constraints']['rules'])} rules on {len(p['inputs'])} inputs"
+    )
+    if p.get("metrics"):
+        rows = [
+            (k, fmt_metric(m.get("value"), k), _interval(m.get("ci95")))
+            for k, m in p["metrics"].items()
+        ]
+        console.print(table("Test metrics", ["metric", "value", "95% interval"], rows))
+    if p.get("attribution"):
+        top = [f["feature"] for f in p["attribution"]["features"][:8]]
+        console.print(f"attribution {', '.join(top)}")
+    if p.get("bias"):
+        console.print(f"bias        facet {p['bias']['facet']}")
+    console.print(f"HTML report: {stored.location}")
+
+
+def _interval(ci: list[float] | None) -> str:
+    return f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "—"

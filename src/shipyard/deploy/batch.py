@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -17,7 +19,9 @@ from shipyard.project import Project
 from shipyard.registry import load_model
 
 if TYPE_CHECKING:
-    from shipyard.model import TabularModel
+    from shipyard.capture import CaptureWriter
+    from shipyard.entities import DatasetVersion
+    from shipyard.model import Predictions, TabularModel
 
 __all__ = ["MAX_BATCH_ROWS", "batch_transform"]
 
@@ -32,6 +36,7 @@ def batch_transform(
     output_name: str,
     *,
     batch_rows: int | None = None,
+    capture: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Published:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
@@ -42,6 +47,10 @@ def batch_transform(
     the same fields the inference server answers with.
     Rows stream through in batches of ``batch_rows`` (default: the ``batch_rows`` setting),
     so memory stays flat whatever the dataset's size.
+
+    With ``capture``, every scored row is also captured, in the inference server's format
+    (:mod:`shipyard.capture`), batch by batch as it is scored; the rows' ``request_id``
+    column, if the input has one, becomes the captured request id.
 
     Raises:
         NotFound: The model, alias or dataset does not exist.
@@ -63,36 +72,74 @@ def batch_transform(
             f"{loaded.version.ref} needs. Nothing was scored.",
             details={"missing": missing},
         )
-    with project.lake.staging() as staged:
-        con = duckdb.connect()
-        done = 0
-        writer: pq.ParquetWriter | None = None
-        try:
-            reader = con.sql(
-                f"SELECT * FROM read_parquet('{quote_literal(project.lake.glob(source))}')"
-            ).to_arrow_reader(rows_per_batch)
-            for batch in reader:
-                table = _score(loaded.model, batch)
-                if writer is None:
-                    writer = pq.ParquetWriter(
-                        staged / "part-0.parquet", table.schema, compression="zstd"
-                    )
-                writer.write_table(table)
-                done += batch.num_rows
-                if progress:
-                    progress(done, source.num_rows)
-        finally:
-            if writer is not None:
-                writer.close()
-            con.close()
-        return publish_staged(
-            project.catalog,
-            project.lake,
-            staged,
-            output_name,
-            source=f"batch:{loaded.version.ref} on {source.ref}",
-            actor=project.actor,
+    capturer = None
+    if capture:
+        from shipyard.capture import CaptureWriter
+
+        version = loaded.version
+        capturer = CaptureWriter.from_settings(
+            project.artifacts,
+            project.settings,
+            version.name,
+            version.version,
+            loaded.model.signature,
         )
+    try:
+        with project.lake.staging() as staged:
+            _score_into(project, loaded.model, source, staged, rows_per_batch, capturer, progress)
+            return publish_staged(
+                project.catalog,
+                project.lake,
+                staged,
+                output_name,
+                source=f"batch:{loaded.version.ref} on {source.ref}",
+                actor=project.actor,
+            )
+    finally:
+        if capturer is not None:
+            capturer.close()
+
+
+def _score_into(
+    project: Project,
+    model: TabularModel,
+    source: DatasetVersion,
+    staged: Path,
+    rows_per_batch: int,
+    capturer: CaptureWriter | None,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Stream ``source`` through ``model`` into ``staged/part-0.parquet`` (and the capture)."""
+    con = duckdb.connect()
+    done = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        reader = con.sql(
+            f"SELECT * FROM read_parquet('{quote_literal(project.lake.glob(source))}')"
+        ).to_arrow_reader(rows_per_batch)
+        for batch in reader:
+            started = time.perf_counter()
+            table, predictions = _score(model, batch)
+            if capturer is not None:
+                per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
+                capturer.write_table(
+                    pa.Table.from_batches([batch]),
+                    predictions.scores,
+                    predictions.labels(),
+                    latency_ms=per_row,
+                )
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    staged / "part-0.parquet", table.schema, compression="zstd"
+                )
+            writer.write_table(table)
+            done += batch.num_rows
+            if progress:
+                progress(done, source.num_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+        con.close()
 
 
 def _check_batch_rows(batch_rows: object) -> None:
@@ -105,12 +152,14 @@ def _check_batch_rows(batch_rows: object) -> None:
         )
 
 
-def _score(model: TabularModel, batch: pa.RecordBatch) -> pa.Table:
-    """The batch's columns, then the prediction's (``score``, ``decision``)."""
-    predictions = model.predict_frame(batch.to_pandas()).to_arrow()
+def _score(model: TabularModel, batch: pa.RecordBatch) -> tuple[pa.Table, Predictions]:
+    """The batch's columns, then the prediction's (``score``, ``decision``); and the
+    predictions themselves."""
+    result = model.predict_frame(batch.to_pandas())
+    predictions = result.to_arrow()
     table = pa.Table.from_batches([batch])
     for name in predictions.column_names:  # an input column of the same name is replaced
         if name in table.column_names:
             table = table.drop_columns([name])
         table = table.append_column(name, predictions.column(name))
-    return table
+    return table, result

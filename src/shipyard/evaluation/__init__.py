@@ -9,6 +9,7 @@ store) and read back by :func:`load_evaluation`. Terminal views are in
 
 from __future__ import annotations
 
+from shipyard.evaluation._intervals import metric_intervals
 from shipyard.evaluation._metrics import HIGHER_IS_BETTER, best_f1_threshold, evaluate
 from shipyard.evaluation._report import EVALUATION_VERSION, evaluate_test
 from shipyard.evaluation._stored import (
@@ -31,5 +32,6 @@ __all__ = [
     "evaluate_test",
     "evaluation_html",
     "load_evaluation",
+    "metric_intervals",
     "write_evaluation",
 ]

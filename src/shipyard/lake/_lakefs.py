@@ -11,28 +11,32 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
 
-__all__ = ["PROTOCOL", "ReadOnlyLakeFS"]
+__all__ = ["CAPTURES_PROTOCOL", "PROTOCOL", "ReadOnlyCapturesFS", "ReadOnlyLakeFS"]
 
 PROTOCOL = "shipyardlake"
 """Paths ``shipyardlake://<name>/<id>/part-0.parquet`` name files under the lake's root."""
 
+CAPTURES_PROTOCOL = "shipyardcaptures"
+"""Paths ``shipyardcaptures://<model>/v<N>/...`` name files under the artifact store's
+``captures`` folder."""
 
-class ReadOnlyLakeFS(AbstractFileSystem):
-    """The files under one lake folder, readable and nothing else.
 
-    DuckDB's query connection reaches files only through this file system (its own local
+class _ReadOnlyDirFS(AbstractFileSystem):
+    """The files under one folder of a file system, readable and nothing else.
+
+    DuckDB's query connection reaches files only through such file systems (its own local
     file system is switched off), so whatever SQL runs, it cannot create, change, move or
-    delete a file, nor read one outside the lake. Only the read operations are implemented;
-    every write ends in ``PermissionError``, and a path escaping the root in ``ValueError``.
+    delete a file, nor read one outside their folders. Only the read operations are
+    implemented; every write ends in ``PermissionError``, and a path escaping the root in
+    ``ValueError``.
     """
 
-    protocol = PROTOCOL
     root_marker = ""
     cachable = False
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, path: str, fs: AbstractFileSystem) -> None:
         super().__init__()
-        self._dir = DirFileSystem(path=str(root.resolve()), fs=LocalFileSystem())
+        self._dir = DirFileSystem(path=path, fs=fs)
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         """The entries of a folder of the lake."""
@@ -49,8 +53,7 @@ class ReadOnlyLakeFS(AbstractFileSystem):
     def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
         if mode != "rb":
             raise PermissionError(f"The lake is read-only: cannot open {path} with mode {mode!r}.")
-        full = self._dir._join(self._strip_protocol(path))
-        return PositionalFile(full)
+        return PerThreadFile(self._dir.open(self._strip_protocol(path), "rb"))
 
     def _rm(self, path: str) -> None:
         raise PermissionError(f"The lake is read-only: cannot remove {path}.")
@@ -72,39 +75,59 @@ class ReadOnlyLakeFS(AbstractFileSystem):
         raise PermissionError(f"The lake is read-only: cannot remove {path}.")
 
 
-class PositionalFile:
-    """A read-only file whose position is kept per thread and read with ``os.pread``.
+class ReadOnlyLakeFS(_ReadOnlyDirFS):
+    """The lake's folder, read-only: ``shipyardlake://<name>/<id>/part-0.parquet``."""
+
+    protocol = PROTOCOL
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(str(root.resolve()), LocalFileSystem())
+
+
+class ReadOnlyCapturesFS(_ReadOnlyDirFS):
+    """The artifact store's ``captures`` folder (on any fsspec file system), read-only."""
+
+    protocol = CAPTURES_PROTOCOL
+
+
+class PerThreadFile:
+    """A read-only file whose position is kept per thread.
 
     DuckDB's threads share one handle per file and call ``seek`` then ``read`` as two Python
     calls; with one shared position another thread's seek can land in between, and the
-    Parquet reader then sees bytes from the wrong offset ("Invalid data"). A per-thread
-    position and positional reads make the pair safe without a lock.
+    Parquet reader then sees bytes from the wrong offset ("Invalid data", "don't know what
+    type"). Each thread here has its own position, and a read is one locked seek-and-read.
     """
 
-    def __init__(self, path: str) -> None:
-        self.name = path
-        self._fd = os.open(path, os.O_RDONLY)
-        self._size = os.fstat(self._fd).st_size
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+        self._lock = threading.Lock()
         self._local = threading.local()
+        self.name = getattr(handle, "path", getattr(handle, "name", ""))
         self.closed = False
 
     def _pos(self) -> int:
         return getattr(self._local, "pos", 0)
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos(), os.SEEK_END: self._size}[whence]
-        self._local.pos = base + offset
-        return self._local.pos
+        if whence == os.SEEK_SET:
+            pos = offset
+        elif whence == os.SEEK_CUR:
+            pos = self._pos() + offset
+        else:
+            with self._lock:
+                pos = self._handle.seek(offset, os.SEEK_END)
+        self._local.pos = pos
+        return pos
 
     def tell(self) -> int:
         return self._pos()
 
     def read(self, size: int = -1) -> bytes:
-        pos = self._pos()
-        if size is None or size < 0:
-            size = self._size - pos
-        data = os.pread(self._fd, size, pos)
-        self._local.pos = pos + len(data)
+        with self._lock:
+            self._handle.seek(self._pos())
+            data: bytes = self._handle.read(size)
+        self._local.pos = self._pos() + len(data)
         return data
 
     def readable(self) -> bool:
@@ -119,9 +142,9 @@ class PositionalFile:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            os.close(self._fd)
+            self._handle.close()
 
-    def __enter__(self) -> PositionalFile:
+    def __enter__(self) -> PerThreadFile:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +14,20 @@ import duckdb
 from shipyard.catalog import Catalog
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.lake._guard import check_read_only, error_text
-from shipyard.lake._lakefs import PROTOCOL, ReadOnlyLakeFS
+from shipyard.lake._lakefs import (
+    CAPTURES_PROTOCOL,
+    PROTOCOL,
+    ReadOnlyCapturesFS,
+    ReadOnlyLakeFS,
+)
 from shipyard.lake._sql import quote_ident, quote_literal
 from shipyard.lake._workspace import Workspace
 from shipyard.lake.store import Lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from shipyard.artifacts import ArtifactStore
 
 
 __all__ = ["connect_views", "export", "query", "query_error", "query_reader"]
@@ -28,18 +36,23 @@ _EXPORT_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 _EXPORT_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
 
 
-def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
-    """A sandboxed DuckDB connection with a view per dataset.
+def connect_views(
+    catalog: Catalog, lake: Lake, artifacts: ArtifactStore | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A sandboxed DuckDB connection with a view per dataset, and per model's captures.
 
-    ``name`` reads the latest version and ``"name@N"`` version N. The connection reaches no
-    file but the lake's, through a read-only file system: whatever SQL it runs, it cannot
-    write a file anywhere, read one outside the lake, load an extension, or change its own
-    configuration.
+    ``name`` reads the latest version and ``"name@N"`` version N. Given the artifact store,
+    ``capture_<model>`` reads every row captured for the model (all versions, columns
+    unioned by name; a dataset of the same name wins). The connection reaches no file but
+    the lake's and the captures', through read-only file systems: whatever SQL it runs, it
+    cannot write a file anywhere, read one outside them, load an extension, or change its
+    own configuration.
     """
     con = duckdb.connect()
     try:
         con.register_filesystem(ReadOnlyLakeFS(lake.root))
-        con.execute(f"SET allowed_directories = ['{PROTOCOL}://']")
+        captured = _register_captures(con, artifacts) if artifacts is not None else []
+        con.execute(f"SET allowed_directories = ['{PROTOCOL}://', '{CAPTURES_PROTOCOL}://']")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
@@ -53,11 +66,37 @@ def connect_views(catalog: Catalog, lake: Lake) -> duckdb.DuckDBPyConnection:
             latest[version.name] = version.ref
         for name, ref in latest.items():
             con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
+        for model in captured:
+            if f"capture_{model}" not in latest:  # a dataset of that name wins
+                _capture_view(con, model)
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _register_captures(con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore) -> list[str]:
+    """The models with captures; their folder is registered read-only on ``con`` (before
+    the sandbox closes external access, as DuckDB requires)."""
+    from shipyard.capture import CAPTURES_PREFIX, capture_models
+
+    models = capture_models(artifacts)
+    if models:
+        fs, path = artifacts.filesystem(CAPTURES_PREFIX)
+        con.register_filesystem(ReadOnlyCapturesFS(path, fs))
+    return models
+
+
+def _capture_view(con: duckdb.DuckDBPyConnection, model: str) -> None:
+    """The view ``capture_<model>``: every version's rows, columns unioned by name."""
+    glob = f"{CAPTURES_PROTOCOL}://{model}/*/*/*/*.parquet"
+    # A folder that holds no published file yet gets no view.
+    with contextlib.suppress(duckdb.IOException):
+        con.execute(
+            f"CREATE VIEW {quote_ident(f'capture_{model}')} AS SELECT * FROM read_parquet("
+            f"'{quote_literal(glob)}', union_by_name = true, hive_partitioning = false)"
+        )
 
 
 def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
@@ -68,7 +107,7 @@ def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
             gets a "did you mean").
     """
     check_read_only(sql)
-    con = connect_views(project.catalog, project.lake)
+    con = connect_views(project.catalog, project.lake, project.artifacts)
     try:
         rel = con.sql(sql)
         if limit is not None:
@@ -88,7 +127,7 @@ def query_reader(project: Workspace, sql: str) -> Iterator[pa.RecordBatchReader]
         InvalidInput: As :func:`query`.
     """
     check_read_only(sql)
-    con = connect_views(project.catalog, project.lake)
+    con = connect_views(project.catalog, project.lake, project.artifacts)
     try:
         try:
             reader = con.sql(sql).to_arrow_reader()

@@ -105,6 +105,28 @@ class TabularModel:
         order = np.argsort(-shares, kind="stable")
         return {names[i]: float(shares[i]) for i in order}
 
+    def mean_abs_contributions(self, frame: pd.DataFrame) -> dict[str, float] | None:
+        """Global attribution: the mean |SHAP contribution| of each encoded feature over the
+        rows of ``frame``, largest first (None when no family in the model can explain).
+
+        The space is :meth:`explain_records`'s (log-odds, margin, value or probability);
+        the ranking, not the scale, is what a monitor compares across windows.
+        """
+        family, estimator, _exact = self._explainer()
+        if family is None or len(frame) == 0:
+            return None
+        encoded = self.encoder.encode_frame(frame)
+        contrib = family.contributions(estimator, encoded.matrix)
+        if contrib is None:
+            return None
+        scores = self.predict_scores(encoded.matrix)
+        picked = np.argmax(scores, axis=1) if scores.ndim == 2 else np.zeros(len(scores), int)
+        rows = contrib[np.arange(len(picked)), picked][:, :-1]
+        means = np.abs(rows).mean(axis=0)
+        order = np.argsort(-means, kind="stable")
+        names = self.encoder.feature_names_
+        return {names[i]: float(means[i]) for i in order}
+
     @property
     def can_explain(self) -> bool:
         """Whether :meth:`explain_records` works for this model's family (or a member)."""

@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--capture", type=float, default=None, help="percentage of requests captured (0-100)"
+    )
     args = parser.parse_args(argv)
     try:
         project = open_project(args.project, face="serve")
@@ -27,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             log_level=args.log_level,
             on_ready=lambda url: print(f"Serving {args.ref} on {url}", flush=True),
+            capture=args.capture,
         )
     except ShipyardError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)

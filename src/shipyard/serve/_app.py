@@ -9,12 +9,17 @@ lists built at start-up (``benchmarks/serve.py`` measures the difference).
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from functools import partial
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio.to_thread
 import orjson
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from shipyard.entities import to_json
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
@@ -27,6 +32,7 @@ from shipyard.serve._errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from shipyard.serve._metrics import ServeMetrics
 from shipyard.serve._openapi import openapi_document
 from shipyard.serve._parse import (
     Rows,
@@ -36,6 +42,10 @@ from shipyard.serve._parse import (
     rows_from_invocation,
     rows_from_predict,
 )
+
+if TYPE_CHECKING:
+    from shipyard.capture import CaptureWriter
+    from shipyard.model import Predictions
 
 __all__ = ["ShipyardServeApp", "create_app"]
 
@@ -63,9 +73,18 @@ _EXPLAINED = ("space", "base", "raw_score", "contributions", "explained_by", "ex
 _JSON = b"application/json"
 _CSV = b"text/csv"
 
+_REQUEST_ID = b"x-request-id"
+_MAX_REQUEST_ID = 200
+_VALID_ID = re.compile(rb"[\x21-\x7e]{1,%d}" % _MAX_REQUEST_ID)
+_METRICS = "/metrics"
+# What the app leaves in the ASGI scope for the handlers of one request.
+_ID_KEY = "shipyard.request_id"
+_START_KEY = "shipyard.start"
+
 
 class ShipyardServeApp:
-    """An ASGI app serving one loaded model. Stateless between requests; safe to share."""
+    """An ASGI app serving one loaded model. Stateless between requests (but for metrics
+    and the capture buffer); safe to share. :meth:`close` flushes the capture."""
 
     def __init__(
         self,
@@ -74,6 +93,8 @@ class ShipyardServeApp:
         max_body_bytes: int,
         max_rows: int,
         max_explain_rows: int = DEFAULT_MAX_EXPLAIN_ROWS,
+        capture: CaptureWriter | None = None,
+        metrics: bool = True,
     ) -> None:
         if min(max_body_bytes, max_rows, max_explain_rows) <= 0:
             raise InvalidInput(
@@ -84,6 +105,8 @@ class ShipyardServeApp:
         self.max_body_bytes = max_body_bytes
         self.max_rows = max_rows
         self.max_explain_rows = max_explain_rows
+        self.capture = capture
+        self.metrics = ServeMetrics(loaded, capture) if metrics else None
         model = loaded.model
         signature = model.signature
         self._predict = model.predict_records
@@ -117,18 +140,51 @@ class ShipyardServeApp:
             "/invocations": {"POST": self._invocations},
             "/v1/predict": {"POST": self._v1_predict},
         }
+        if self.metrics is not None:
+            self._routes[_METRICS] = {"GET": self._metrics, "HEAD": self._metrics}
+        self._metrics_headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
+
+    def close(self) -> None:
+        """Write what the capture buffers and stop its thread (idempotent)."""
+        if self.capture is not None:
+            self.capture.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(self.close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = perf_counter()
         path = scope["path"]
         headers = self._headers
+        error: str | None = None
+        given = None
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID:
+                given = value
+                break
+        if given is not None and _VALID_ID.fullmatch(given):
+            request_id = given
+        else:
+            request_id = uuid.uuid4().hex.encode()
         try:
+            if given is not None and request_id is not given:
+                raise _bad_request_id(given)
+            scope[_ID_KEY] = request_id
+            scope[_START_KEY] = start
             methods = self._routes.get(path)
             if methods is None:
                 raise NotFound(
@@ -143,34 +199,47 @@ class ShipyardServeApp:
                     details={"allowed": list(methods)},
                 )
             status, body = await handler(scope, receive)
+            if path == _METRICS:
+                headers = self._metrics_headers
         except ShipyardError as exc:
             status, body = exc.status_code, orjson.dumps(exc.to_dict(), default=str)
+            error = type(exc).__name__
             if isinstance(exc, HTTPError):
                 headers = [*headers, *exc.headers]
         except Exception:
             log.exception("Unexpected failure serving %s %s", scope["method"], path)
-            status, body = 500, _INTERNAL
+            status, body, error = 500, _INTERNAL, "InternalError"
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    *headers,
+                    (b"x-request-id", request_id),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         # HEAD: the headers GET would send (Content-Length included) and no body.
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
+        if self.metrics is not None:
+            route = path if path in self._routes else "other"
+            self.metrics.observe(route, status, perf_counter() - start, error)
 
     async def _get(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         return 200, self._static[scope["path"]]
+
+    async def _metrics(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        return 200, self.metrics.exposition() if self.metrics is not None else b""
 
     async def _v1_predict(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         top = self._explain_top(scope["query_string"]) if scope["query_string"] else 0
         body, media = await self._body(scope, receive, (_JSON,))
         if top:
-            return await self._score(body, media, self._parse_predict, explain=top)
-        return await self._score(body, media, self._parse_predict)
+            return await self._score(scope, body, media, self._parse_predict, explain=top)
+        return await self._score(scope, body, media, self._parse_predict)
 
     def _explain_top(self, query: bytes) -> int:
         """How many contributions ``?explain=true[&top=N]`` asks for per row (0: none)."""
@@ -202,16 +271,43 @@ class ShipyardServeApp:
 
     async def _invocations(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         body, media = await self._body(scope, receive, (_JSON, _CSV))
-        return await self._score(body, media, self._parse_invocation)
+        return await self._score(scope, body, media, self._parse_invocation)
 
     async def _score(
-        self, body: bytes, media: bytes, parse: Callable[[bytes, bytes], Rows], explain: int = 0
+        self,
+        scope: Scope,
+        body: bytes,
+        media: bytes,
+        parse: Callable[[bytes, bytes], Rows],
+        explain: int = 0,
     ) -> tuple[int, bytes]:
         if len(body) <= _INLINE_BYTES:
-            return 200, self._respond(parse(body, media), explain)
-        return 200, await anyio.to_thread.run_sync(
-            lambda: self._respond(parse(body, media), explain)
-        )
+            rows = parse(body, media)
+            out, result = self._respond(rows, explain)
+        else:
+
+            def work() -> tuple[Rows, bytes, Predictions]:
+                parsed = parse(body, media)
+                return (parsed, *self._respond(parsed, explain))
+
+            rows, out, result = await anyio.to_thread.run_sync(work)
+        self._record(scope, len(rows), result, partial(parse, body, media))
+        return 200, out
+
+    def _record(self, scope: Scope, n: int, result: Predictions, rows: Callable[[], Rows]) -> None:
+        """Feed the score histogram and the capture buffer; neither does any I/O here.
+
+        The capture gets the body to parse again on its own thread rather than the parsed
+        rows: thousands of buffered dicts would make every garbage collection slower.
+        """
+        if self.metrics is not None:
+            self.metrics.scores.observe_many(result.scores)
+        capture = self.capture
+        if capture is not None:
+            request_id = scope[_ID_KEY].decode("latin-1")
+            if capture.sampled(request_id):
+                latency_ms = (perf_counter() - scope[_START_KEY]) * 1e3
+                capture.add(request_id, rows, result.scores, result.labels(), latency_ms, count=n)
 
     def _parse_predict(self, body: bytes, media: bytes) -> Rows:
         return rows_from_predict(load_json(body))
@@ -221,7 +317,7 @@ class ShipyardServeApp:
             return rows_from_csv(body, self._specs)
         return rows_from_invocation(load_json(body), self._names)
 
-    def _respond(self, rows: Rows, explain: int = 0) -> bytes:
+    def _respond(self, rows: Rows, explain: int = 0) -> tuple[bytes, Predictions]:
         check_count(rows, self.max_rows)
         n = len(rows)
         if explain and n > self.max_explain_rows:
@@ -237,10 +333,11 @@ class ShipyardServeApp:
             explained = self.loaded.model.explain_records(rows, top=explain)
             for prediction, item in zip(predictions, explained, strict=True):
                 prediction["explanation"] = {k: v for k, v in item.items() if k in _EXPLAINED}
-        return orjson.dumps(
+        out = orjson.dumps(
             {"model": self._ref, "predictions": predictions, "unseen": result.unseen},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
+        return out, result
 
     async def _body(
         self, scope: Scope, receive: Receive, accepted: tuple[bytes, ...]
@@ -290,21 +387,41 @@ def create_app(
     max_body_bytes: int,
     max_rows: int,
     max_explain_rows: int = DEFAULT_MAX_EXPLAIN_ROWS,
+    capture: CaptureWriter | None = None,
+    metrics: bool = True,
 ) -> ShipyardServeApp:
-    """The ASGI app that serves ``loaded``: /ping, /invocations, /v1/predict, /v1/model and
-    /openapi.json.
+    """The ASGI app that serves ``loaded``: /ping, /invocations, /v1/predict, /v1/model,
+    /openapi.json and (with ``metrics``) Prometheus' /metrics.
+
+    Every response carries ``X-Request-Id``: the caller's, or a generated one.
 
     Args:
         loaded: The verified model version to serve (from :func:`shipyard.registry.load_model`).
         max_body_bytes: Largest request body accepted; larger ones get a 413.
         max_rows: Most rows one request may carry; more get a 413.
         max_explain_rows: Most rows one ``?explain=true`` request may carry; more get a 413.
+        capture: Where scored requests are captured (its percentage samples them); the app
+            closes it on shutdown.
+        metrics: Whether to keep Prometheus metrics and answer /metrics.
     """
     return ShipyardServeApp(
         loaded,
         max_body_bytes=max_body_bytes,
         max_rows=max_rows,
         max_explain_rows=max_explain_rows,
+        capture=capture,
+        metrics=metrics,
+    )
+
+
+def _bad_request_id(value: bytes) -> InvalidInput:
+    """The error for an ``X-Request-Id`` that is not 1-200 visible ASCII characters."""
+    shown = value[:60].decode("latin-1")
+    return InvalidInput(
+        f"The X-Request-Id header must be 1 to {_MAX_REQUEST_ID} visible ASCII characters "
+        f"(no spaces). Got {shown!r}{'...' if len(value) > 60 else ''} ({len(value)} bytes). "
+        "Send another id, or none to have one generated.",
+        details={"header": "X-Request-Id"},
     )
 
 
@@ -323,13 +440,3 @@ _INTERNAL = orjson.dumps(
         "details": {},
     }
 )
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

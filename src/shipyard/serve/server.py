@@ -9,15 +9,26 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 
 from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, ShipyardError
 from shipyard.project import Project
-from shipyard.registry import load_model
-from shipyard.serve._app import create_app
+from shipyard.registry import LoadedModel, load_model
+from shipyard.serve._app import ShipyardServeApp, create_app
 
-__all__ = ["bind_socket", "check_port", "find_free_port", "serve_model", "wait_until_ready"]
+if TYPE_CHECKING:
+    from shipyard.capture import CaptureWriter
+
+__all__ = [
+    "bind_socket",
+    "check_capture",
+    "check_port",
+    "find_free_port",
+    "serve_model",
+    "wait_until_ready",
+]
 
 _MAX_PORT = 65_535
 
@@ -125,12 +136,14 @@ def serve_model(
     port: int = 8080,
     log_level: str = "warning",
     on_ready: Callable[[str], None] | None = None,
+    capture: float | None = None,
 ) -> None:
     """Serve the model version ``ref`` (``fraud@prod``, ``fraud:3``) until interrupted.
 
     Checks the port, loads and verifies the bundle once, binds the port, records a
     ``serve.start`` audit event, then runs uvicorn in this process (uvloop and httptools when
-    installed). Blocks until Ctrl-C or SIGTERM, which uvicorn turns into a graceful shutdown.
+    installed). Blocks until Ctrl-C or SIGTERM, which uvicorn turns into a graceful shutdown;
+    the shutdown writes what the capture buffers.
 
     Args:
         project: The open project holding the model.
@@ -139,32 +152,90 @@ def serve_model(
         port: Port to listen on; 0 picks a free one.
         log_level: uvicorn's log level.
         on_ready: Called with the server's URL once it accepts requests.
+        capture: Percentage of requests captured, 0-100 (default: the ``serve_capture``
+            setting); captures go to ``captures/<model>/`` in the artifact store.
 
     Raises:
-        InvalidInput: The port is out of range or cannot be listened on.
+        InvalidInput: The port is out of range or cannot be listened on, or ``capture`` is
+            not from 0 to 100.
         NotFound: No such model, version or alias.
         IntegrityError: The bundle does not match its manifest.
         Conflict: Another process listens on the port.
     """
+    check_port(port)
+    settings = project.settings
+    percent = settings.serve_capture if capture is None else capture
+    check_capture(percent)
+    loaded = load_model(project, ref)
+    writer = _capture_writer(project, loaded, percent) if percent > 0 else None
+    try:
+        app = create_app(
+            loaded,
+            max_body_bytes=settings.serve_max_body_bytes,
+            max_rows=settings.serve_max_rows,
+            max_explain_rows=settings.serve_max_explain_rows,
+            capture=writer,
+            metrics=settings.serve_metrics,
+        )
+        _run(project, app, loaded.version.ref, ref, host, port, log_level, on_ready, percent)
+    finally:
+        if writer is not None:
+            writer.close()  # uvicorn's lifespan shutdown did it, unless start-up failed
+
+
+def check_capture(percent: object) -> None:
+    """Refuse a capture percentage outside 0-100.
+
+    Raises:
+        InvalidInput: ``percent`` is not a number from 0 to 100.
+    """
+    ok = isinstance(percent, int | float) and not isinstance(percent, bool)
+    if not ok or not 0 <= percent <= 100:  # type: ignore[operator]
+        raise InvalidInput(
+            "The 'capture' parameter of serve must be a percentage from 0 to 100 (0: off). "
+            f"Got {percent!r} instead.",
+            details={"capture": percent},
+        )
+
+
+def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> CaptureWriter:
+    """A writer of ``loaded``'s captures into the project's artifact store, sized by the
+    ``capture_*`` settings."""
+    from shipyard.capture import CaptureWriter
+
+    version = loaded.version
+    return CaptureWriter.from_settings(
+        project.artifacts,
+        project.settings,
+        version.name,
+        version.version,
+        loaded.model.signature,
+        percent=percent,
+    )
+
+
+def _run(
+    project: Project,
+    app: ShipyardServeApp,
+    served: str,
+    ref: str,
+    host: str,
+    port: int,
+    log_level: str,
+    on_ready: Callable[[str], None] | None,
+    percent: float,
+) -> None:
     import uvicorn
 
     from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
 
-    check_port(port)
-    loaded = load_model(project, ref)
     settings = project.settings
-    app = create_app(
-        loaded,
-        max_body_bytes=settings.serve_max_body_bytes,
-        max_rows=settings.serve_max_rows,
-        max_explain_rows=settings.serve_max_explain_rows,
-    )
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    details = {"ref": ref, "host": host, "port": port}
+    details = {"ref": ref, "host": host, "port": port, "capture": percent}
     project.catalog.record_event(
-        "serve.start", "model", loaded.version.ref, actor=project.actor, details=details
+        "serve.start", "model", served, actor=project.actor, details=details
     )
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(
