@@ -14,12 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["print_drift_summary"]
 
-_TESTS = {
-    "ks": "KS",
-    "chi_square": "chi-square",
-    "wasserstein": "Wasserstein/SD",
-    "jensen_shannon": "Jensen-Shannon",
-}
+_TESTS = {"ks": "KS", "chi_square": "chi2", "wasserstein": "W1/SD", "jensen_shannon": "JS"}
 
 
 def _num(value: float | None) -> str:
@@ -69,9 +64,10 @@ def print_drift_summary(report: DriftReport, console: Console) -> None:
         if names:
             console.print(Text(f"Only in the {side}: {', '.join(names)}", style="dim"))
     how = (
-        "p-values decide (a side has at most 1,000 rows)"
+        "tests decide (a side has at most 1,000 rows): KS for numbers, chi2 for categories"
         if report.regime == "tests"
-        else "distances decide, if beyond sampling noise"
+        else "distances decide, when beyond sampling noise: W1/SD is the Wasserstein "
+        "distance in reference SDs, JS the Jensen-Shannon distance"
     )
     console.print(
         Text(

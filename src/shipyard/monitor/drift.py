@@ -79,8 +79,9 @@ class MultivariateDrift:
         method: ``domain_classifier``.
         statistic: The classifier's ROC AUC on held-out rows (0.5: indistinguishable).
         p_value: One-sided Mann-Whitney p-value that the AUC is above 0.5.
+        p_adjusted: ``p_value`` after Holm's correction, as one more test beside the columns.
         threshold: The AUC at which the data drifts (0.55).
-        drifted: AUC at least the threshold and p-value below alpha.
+        drifted: AUC at least the threshold and adjusted p-value below alpha.
         explanation: One line saying why.
         rows_per_side: Sampled rows per side (half to train, half to score).
         top_columns: The columns the classifier leans on, with their share of gain.
@@ -90,6 +91,7 @@ class MultivariateDrift:
     method: str
     statistic: float
     p_value: float
+    p_adjusted: float
     threshold: float
     drifted: bool
     explanation: str
@@ -208,46 +210,34 @@ def compare(
         NotFound: An unknown dataset, version or column (a close name is suggested).
         InvalidInput: A side is empty, the sides share no column, or a side cannot be read.
     """
-    import duckdb
-
-    from shipyard.monitor import _scan
-
     ref_src = resolve(project, reference, "reference")
     cur_src = resolve(project, current, "current")
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET preserve_insertion_order = false")
-        ref_types, cur_types = describe(con, ref_src), describe(con, cur_src)
-        plans, skipped = _plan(ref_types, cur_types, columns, (ref_src.label, cur_src.label))
-        rows_r, sample_r = _scan.sample_pass(con, ref_src, plans, "reference", seed=seed)
-        rows_c, sample_c = _scan.sample_pass(con, cur_src, plans, "current", seed=seed)
-        for label, n in ((ref_src.label, rows_r), (cur_src.label, rows_c)):
-            if n == 0:
-                raise InvalidInput(f"{label} has no rows: there is nothing to compare.")
-        plans, bounds = _bounds(plans, (sample_r, sample_c), (rows_r, rows_c), skipped)
-        counts_r = _scan.count_pass(con, ref_src, plans, "reference", bounds)
-        counts_c = _scan.count_pass(con, cur_src, plans, "current", bounds)
-    finally:
-        con.close()
+    sc = _scan_both(ref_src, cur_src, columns, seed)
+    plans, bounds = sc.plans, sc.bounds
+    (rows_r, rows_c), (sample_r, sample_c) = sc.rows, sc.samples
     from shipyard.monitor._univariate import evaluate
 
     evaluations = [
         evaluate(
             p,
             (sample_r.column(p.name), sample_c.column(p.name)),
-            (counts_r[p.name], counts_c[p.name]),
-            (rows_r, rows_c),
+            (sc.counts[0][p.name], sc.counts[1][p.name]),
+            sc.rows,
             bounds.get(p.name),
         )
         for p in plans
     ]
-    verdicts = _verdicts(evaluations)
-    mv = None
+    result = None
     if multivariate and plans:
         from shipyard.monitor._multivariate import domain_classifier
 
         cols = [(p.name, p.kind == "categorical" or p.name not in bounds) for p in plans]
-        mv = _multivariate(domain_classifier(sample_r, sample_c, cols, seed=seed))
+        result = domain_classifier(sample_r, sample_c, cols, seed=seed)
+    # The multivariate check is one more hypothesis in the family: the report as a whole
+    # raises a false alarm at most alpha of the time.
+    adjusted = t.holm([e.p_value for e in evaluations] + ([result.p_value] if result else []))
+    verdicts = _verdicts(evaluations, adjusted[: len(evaluations)])
+    mv = _multivariate(result, float(adjusted[-1])) if result else None
     n_drifted = sum(v.drifted for v in verdicts)
     return DriftReport(
         reference=ref_src.label,
@@ -256,9 +246,9 @@ def compare(
         current_rows=rows_c,
         columns=tuple(verdicts),
         multivariate=mv,
-        skipped=skipped,
-        only_in_reference=tuple(c for c in ref_types if c not in cur_types),
-        only_in_current=tuple(c for c in cur_types if c not in ref_types),
+        skipped=sc.skipped,
+        only_in_reference=tuple(c for c in sc.types[0] if c not in sc.types[1]),
+        only_in_current=tuple(c for c in sc.types[1] if c not in sc.types[0]),
         regime="tests" if min(rows_r, rows_c) <= t.SMALL_SAMPLE else "distances",
         alpha=t.ALPHA,
         correction="holm",
@@ -266,6 +256,46 @@ def compare(
         n_drifted=n_drifted,
         drifted=bool(n_drifted or (mv is not None and mv.drifted)),
     )
+
+
+@dataclass
+class _Scanned:
+    """What the four DuckDB scans found on both sides (reference first in each pair)."""
+
+    types: tuple[dict[str, str], dict[str, str]]
+    plans: list[Any]
+    skipped: dict[str, str]
+    bounds: dict[str, Any]
+    rows: tuple[int, int]
+    samples: tuple[Any, Any]
+    counts: tuple[dict[str, Any], dict[str, Any]]
+
+
+def _scan_both(ref_src: Any, cur_src: Any, columns: Sequence[str] | None, seed: int) -> _Scanned:
+    """Plan the columns, sample both sides, then count both sides in one pass each."""
+    import duckdb
+
+    from shipyard.monitor import _scan
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        types = describe(con, ref_src), describe(con, cur_src)
+        plans, skipped = _plan(types[0], types[1], columns, (ref_src.label, cur_src.label))
+        rows_r, sample_r = _scan.sample_pass(con, ref_src, plans, "reference", seed=seed)
+        rows_c, sample_c = _scan.sample_pass(con, cur_src, plans, "current", seed=seed)
+        for label, n in ((ref_src.label, rows_r), (cur_src.label, rows_c)):
+            if n == 0:
+                raise InvalidInput(f"{label} has no rows: there is nothing to compare.")
+        samples, rows = (sample_r, sample_c), (rows_r, rows_c)
+        plans, bounds = _bounds(plans, samples, rows, skipped)
+        counts = (
+            _scan.count_pass(con, ref_src, plans, "reference", bounds),
+            _scan.count_pass(con, cur_src, plans, "current", bounds),
+        )
+    finally:
+        con.close()
+    return _Scanned(types, plans, skipped, bounds, rows, samples, counts)
 
 
 def _plan(
@@ -339,9 +369,8 @@ def _bounds(
     return kept, bounds
 
 
-def _verdicts(evaluations: list[Evaluation]) -> list[ColumnDrift]:
-    """Holm across the columns, then each column's verdict and its one-line reason."""
-    adjusted = t.holm([e.p_value for e in evaluations])
+def _verdicts(evaluations: list[Evaluation], adjusted: Any) -> list[ColumnDrift]:
+    """Each column's verdict from its Holm-adjusted p-value, and its one-line reason."""
     m = max(len(evaluations), 1)
     out = []
     for e, p_adj in zip(evaluations, adjusted, strict=True):
@@ -416,17 +445,21 @@ def _g(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.4g}"
 
 
-def _multivariate(result: Multivariate | None) -> MultivariateDrift | None:
-    if result is None:
-        return None
+def _multivariate(result: Multivariate, p_adjusted: float) -> MultivariateDrift:
     from shipyard.monitor._multivariate import AUC_THRESHOLD
 
+    drifted = result.auc >= AUC_THRESHOLD and p_adjusted < t.ALPHA
     cmp = ">=" if result.auc >= AUC_THRESHOLD else "<"
-    text = f"classifier AUC {result.auc:.3f} {cmp} {AUC_THRESHOLD:g} (p {result.p_value:.2g})"
-    if result.drifted and result.top_columns:
-        text += "; it leans on " + ", ".join(c for c, _ in result.top_columns)
+    text = f"classifier AUC {result.auc:.3f} {cmp} {AUC_THRESHOLD:g} (adjusted p {p_adjusted:.2g})"
+    if drifted and result.top_columns:
+        text += "; moved most: " + ", ".join(c for c, _ in result.top_columns)
     change = result.correlation_change
-    if change and change["reference"] is not None and change["current"] is not None:
+    if (
+        change
+        and change["reference"] is not None
+        and change["current"] is not None
+        and abs(change["current"] - change["reference"]) >= 0.1
+    ):
         text += (
             f"; largest correlation change {change['columns'][0]}~{change['columns'][1]} "
             f"{change['reference']:.2f} -> {change['current']:.2f}"
@@ -435,8 +468,9 @@ def _multivariate(result: Multivariate | None) -> MultivariateDrift | None:
         method="domain_classifier",
         statistic=result.auc,
         p_value=result.p_value,
+        p_adjusted=p_adjusted,
         threshold=AUC_THRESHOLD,
-        drifted=result.drifted,
+        drifted=drifted,
         explanation=text,
         rows_per_side=result.rows_per_side,
         top_columns=tuple(result.top_columns),
