@@ -23,10 +23,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is making a change, and through which face (cli, sdk, api, serve, ui)."""
+    """Who is making a change, through which face (cli, sdk, api, serve, ui), and from which
+    client address when the face is a network server."""
 
     name: str
     face: str = "sdk"
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ class AuditEvent:
     object_id: str
     face: str
     details: JSON = field(default_factory=dict)
+    address: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 @dataclass(frozen=True)

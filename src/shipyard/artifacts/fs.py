@@ -231,7 +231,6 @@ class FsspecArtifactStore(ArtifactStore):
                 raise AlreadyExists(f"Artifact '{key}' was written concurrently.") from exc
         return self.uri(key)
 
-
     # --- garbage collection ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> list[StoredEntry]:
         path = self._path(prefix)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from shipyard.entities import (
     Actor,
@@ -16,6 +17,9 @@ from shipyard.entities import (
 )
 from shipyard.types import JSON
 
+if TYPE_CHECKING:
+    from shipyard.catalog._chain import ChainReport
+
 __all__ = ["Catalog"]
 
 
@@ -27,7 +31,8 @@ class Catalog(abc.ABC):
     * Thread safe: one instance may be shared by the threads of a server.
     * Every method returns frozen entities; nothing returned aliases internal state.
     * Every change is one transaction, and it writes its audit event in that same transaction:
-      either both are stored or neither is.
+      either both are stored or neither is. Events form one hash chain that never forks under
+      concurrent writers: each carries the hash of the one before (see ``_chain``).
     * Version numbers are allocated without gaps or duplicates under concurrent writers
       (several processes on one SQLite file, or several machines on one PostgreSQL).
     * Errors: an unknown object raises :class:`~shipyard.errors.NotFound`; a duplicate key
@@ -306,6 +311,23 @@ class Catalog(abc.ABC):
     @abc.abstractmethod
     def list_events(self, limit: int = 100, object_type: str | None = None) -> list[AuditEvent]:
         """The newest audit events first, at most ``limit`` of them.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def iter_events(self) -> Iterator[AuditEvent]:
+        """Every audit event, oldest first, streamed (not held in memory at once).
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def verify_audit_chain(self) -> ChainReport:
+        """Walk the audit trail's hash chain and report where it breaks (edited, deleted,
+        reordered or cut-off events); see :mod:`shipyard.catalog._chain`.
 
         Raises:
             BackendUnavailable: The database cannot be reached or failed.

@@ -12,7 +12,18 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.markup import escape
 
-from shipyard.cli import analyze, data, demo, deploy, maintenance, models, project, runs, train
+from shipyard.cli import (
+    analyze,
+    data,
+    demo,
+    deploy,
+    maintenance,
+    models,
+    project,
+    runs,
+    security,
+    train,
+)
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError, ShipyardWarning
 
@@ -52,6 +63,7 @@ runs.register(app)
 deploy.register(app)
 demo.register(app)
 maintenance.register(app)
+security.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:
