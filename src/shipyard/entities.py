@@ -11,6 +11,7 @@ from shipyard.types import JSON
 
 __all__ = [
     "Actor",
+    "ApiToken",
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
@@ -123,6 +124,25 @@ class AuditEvent:
     address: str | None = None
     prev_hash: str | None = None
     hash: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A bearer token's record: its role in one environment (or ``all``), never its secret.
+
+    ``secret_hash`` is the SHA-256 of the secret part; the token itself is shown once, when
+    it is created, and stored nowhere.
+    """
+
+    id: str
+    name: str
+    role: str
+    env: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    secret_hash: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

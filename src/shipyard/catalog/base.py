@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shipyard.entities import (
     Actor,
+    ApiToken,
     AuditEvent,
     ColumnSchema,
     DatasetVersion,
@@ -330,6 +332,54 @@ class Catalog(abc.ABC):
         reordered or cut-off events); see :mod:`shipyard.catalog._chain`.
 
         Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    # --- tokens ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_token(
+        self,
+        token_id: str,
+        *,
+        name: str,
+        role: str,
+        env: str,
+        secret_hash: str,
+        expires_at: datetime | None,
+        actor: Actor,
+    ) -> ApiToken:
+        """Store an API token's record (its secret's hash, never the secret) and audit it.
+
+        Raises:
+            AlreadyExists: A token has that name (or id) already.
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def get_token(self, token_id: str) -> ApiToken:
+        """The token with that id, revoked or expired ones included.
+
+        Raises:
+            NotFound: No token has that id (the message does not repeat the id).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def list_tokens(self) -> list[ApiToken]:
+        """Every token, oldest first; [] when none.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def revoke_token(self, name: str, *, actor: Actor) -> ApiToken:
+        """Revoke the token with that name (or id) from now on, and audit it.
+
+        Raises:
+            NotFound: No such token; the message suggests a close name.
+            Conflict: The token is revoked already.
             BackendUnavailable: The database cannot be reached or failed.
         """
 

@@ -21,7 +21,7 @@ from shipyard.catalog._rows import (
     utc,
 )
 from shipyard.catalog._runs import RunsMixin
-from shipyard.catalog._security import AuditChainMixin
+from shipyard.catalog._security import SecurityMixin
 from shipyard.catalog._tables import (
     audit_events,
     dataset_versions,
@@ -53,7 +53,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(AuditChainMixin, RunsMixin, Catalog):
+class SqlCatalog(SecurityMixin, RunsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:

@@ -22,12 +22,21 @@ def serve(
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
     ] = 8080,
+    auth: Annotated[
+        str,
+        typer.Option(
+            help="'required': /invocations, /v1/predict and /v1/model need a bearer token "
+            "(`shipyard tokens create`); 'none': open."
+        ),
+    ] = "none",
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json."""
     from shipyard.serve import serve_model
 
     project = project_of(ctx)
-    serve_model(project, ref, host=host, port=port, on_ready=lambda url: _ready(ref, url))
+    serve_model(
+        project, ref, host=host, port=port, on_ready=lambda url: _ready(ref, url), auth=auth
+    )
 
 
 def _ready(ref: str, url: str) -> None:

@@ -1,15 +1,18 @@
-"""CLI: audit (list, verify, export)."""
+"""CLI: audit (list, verify, export), tokens (create, list, revoke)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, err_console, table
+
+if TYPE_CHECKING:
+    from shipyard.entities import ApiToken
 
 audit_app = typer.Typer(
     help="The audit trail: who changed what, when, from where; hash-chained.",
@@ -18,8 +21,15 @@ audit_app = typer.Typer(
 )
 
 
+tokens_app = typer.Typer(
+    help="API tokens: a role in one environment, shown once, stored as a hash.",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(tokens_app, name="tokens")
 
 
 @audit_app.callback()
@@ -91,3 +101,79 @@ def export(
     count = export_audit(project_of(ctx), out)
     if out is not None:
         err_console.print(f"Wrote {count} audit events to {out}.")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="A name to list and revoke it by.")],
+    role: Annotated[
+        str,
+        typer.Option(help="predict-only, viewer, data-scientist, deployer or admin."),
+    ],
+    env: Annotated[str, typer.Option(help="dev, staging, prod, or all.")] = "dev",
+    expires: Annotated[str, typer.Option(help="Lifetime: 90m, 12h, 30d, 2w, or never.")] = "90d",
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a token and print it once: only its hash is stored."""
+    from shipyard.security import create_token
+
+    made = create_token(project_of(ctx), name, role=role, env=env, expires=expires)
+    if as_json:
+        emit_json({"token": made.token, **_token_row(made.record)})
+        return
+    console.print(made.token, soft_wrap=True)
+    err_console.print(
+        f"Token '{made.record.name}' ({made.record.role} in {made.record.env}, expires "
+        f"{_expiry(made.record)}). Copy it now: it is not shown again."
+    )
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List tokens (never their secrets)."""
+    from shipyard.security import list_tokens
+
+    tokens = list_tokens(project_of(ctx))
+    if as_json:
+        emit_json([_token_row(t) for t in tokens])
+        return
+    console.print(
+        table(
+            "API tokens",
+            ["name", "id", "role", "env", "expires (UTC)", "state"],
+            [
+                (t.name, t.id, t.role, t.env, _expiry(t), "revoked" if t.revoked_at else "active")
+                for t in tokens
+            ],
+        )
+    )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The token's name (or id).")],
+) -> None:
+    """Revoke a token: servers refuse it within SHIPYARD_AUTH_CACHE_SECONDS."""
+    from shipyard.security import revoke_token
+
+    record = revoke_token(project_of(ctx), name)
+    console.print(f"Revoked token '{record.name}' ({record.id}).")
+
+
+def _expiry(token: ApiToken) -> str:
+    return token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never"
+
+
+def _token_row(token: ApiToken) -> dict[str, Any]:
+    return {
+        "name": token.name,
+        "id": token.id,
+        "role": token.role,
+        "env": token.env,
+        "created_by": token.created_by,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
