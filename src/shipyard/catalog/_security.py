@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from shipyard.catalog import _chain
 from shipyard.catalog._rows import event_from_row, utc
-from shipyard.catalog._tables import api_tokens, audit_events, audit_head
+from shipyard.catalog._tables import api_tokens, audit_events, audit_head, pii_tags
 from shipyard.entities import Actor, ApiToken, AuditEvent
 from shipyard.errors import Conflict, NotFound, did_you_mean
 
@@ -116,3 +116,47 @@ class SecurityMixin:
             conn.execute(api_tokens.update().where(key).values(revoked_at=now))
             self._audit(conn, actor, "token.revoke", "token", row["id"], {"name": row["name"]})
         return _token({**row, "revoked_at": now})
+
+    # --- PII tags -------------------------------------------------------------------------
+    def set_pii_tags(
+        self,
+        dataset: str,
+        version: int,
+        tags: Mapping[str, str],
+        *,
+        tagged: bool,
+        source: str,
+        actor: Actor,
+        replace: bool = False,
+    ) -> None:
+        now = datetime.now(UTC)
+        where = (pii_tags.c.dataset == dataset) & (pii_tags.c.version == version)
+        with self._write() as conn:
+            if replace:
+                conn.execute(pii_tags.delete().where(where))
+            elif tags:
+                conn.execute(pii_tags.delete().where(where & pii_tags.c.column.in_(list(tags))))
+            for column, kind in tags.items():
+                conn.execute(
+                    pii_tags.insert().values(
+                        dataset=dataset,
+                        version=version,
+                        column=column,
+                        kind=kind,
+                        tagged=tagged,
+                        source=source,
+                        updated_by=actor.name,
+                        updated_at=now,
+                    )
+                )
+            details = {"version": version, "columns": sorted(tags), "tagged": tagged}
+            self._audit(conn, actor, "dataset.pii", "dataset", dataset, details)
+
+    def get_pii_tags(self, dataset: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(pii_tags)
+            .where(pii_tags.c.dataset == dataset)
+            .order_by(pii_tags.c.version, pii_tags.c.column)
+        )
+        with self._read() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shipyard.entities import (
     Actor,
@@ -380,6 +380,37 @@ class Catalog(abc.ABC):
         Raises:
             NotFound: No such token; the message suggests a close name.
             Conflict: The token is revoked already.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    # --- PII tags -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def set_pii_tags(
+        self,
+        dataset: str,
+        version: int,
+        tags: Mapping[str, str],
+        *,
+        tagged: bool,
+        source: str,
+        actor: Actor,
+        replace: bool = False,
+    ) -> None:
+        """Record ``{column: kind}`` as PII (``tagged``) or as not PII, for one version of
+        ``dataset`` (version 0: a user's decision for every version), and audit it (column
+        names only). ``replace`` drops that version's other tags first.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def get_pii_tags(self, dataset: str) -> list[dict[str, Any]]:
+        """Every PII tag row of ``dataset`` (dataset, version, column, kind, tagged, source,
+        updated_by, updated_at), by version then column; [] when none.
+
+        Raises:
             BackendUnavailable: The database cannot be reached or failed.
         """
 

@@ -1,4 +1,4 @@
-"""CLI: audit (list, verify, export), tokens (create, list, revoke)."""
+"""CLI: audit (list, verify, export), tokens (create, list, revoke), datasets tag."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, err_console, table
+from shipyard.cli.data import datasets_app
 
 if TYPE_CHECKING:
     from shipyard.entities import ApiToken
@@ -30,6 +31,7 @@ tokens_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(tokens_app, name="tokens")
+    datasets_app.command("tag")(datasets_tag)
 
 
 @audit_app.callback()
@@ -177,3 +179,24 @@ def _token_row(token: ApiToken) -> dict[str, Any]:
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
     }
+
+
+def datasets_tag(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="The dataset's NAME.")],
+    pii: Annotated[str, typer.Option("--pii", help="Columns, comma-separated.")],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Mark them as not PII (overrides the profile).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Tag columns as personal data (or not, with --remove), for every version."""
+    from shipyard.security.pii import tag_pii
+
+    columns = [c.strip() for c in pii.split(",") if c.strip()]
+    tagged = tag_pii(project_of(ctx), dataset, columns, remove=remove)
+    if as_json:
+        emit_json({"dataset": dataset, "pii": tagged})
+        return
+    shown = ", ".join(f"{c} ({k})" for c, k in tagged.items()) or "none"
+    console.print(f"PII columns of {dataset}: {shown}")

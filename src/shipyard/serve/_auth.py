@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from shipyard.catalog.refs import parse_model_ref
+from shipyard.errors import InvalidInput
 from shipyard.security import AuthGuard, Authorizer
 from shipyard.security.roles import ENVIRONMENTS
 
@@ -13,7 +14,15 @@ if TYPE_CHECKING:
     from shipyard.entities import Actor
     from shipyard.project import Project
 
-__all__ = ["AUTH_MODES", "OPEN_PATHS", "ROUTE_ACTIONS", "guard", "serving_env"]
+__all__ = [
+    "AUTH_MODES",
+    "OPEN_PATHS",
+    "ROUTE_ACTIONS",
+    "check_auth_mode",
+    "guard",
+    "protect",
+    "serving_env",
+]
 
 AUTH_MODES = ("none", "required")
 
@@ -29,6 +38,20 @@ ROUTE_ACTIONS = MappingProxyType(
     }
 )
 """Route -> action; any other path needs ``read`` (a route added later is never open)."""
+
+
+def check_auth_mode(auth: str) -> None:
+    """Refuse an ``--auth`` value other than ``none`` or ``required``.
+
+    Raises:
+        InvalidInput: Any other value.
+    """
+    if auth not in AUTH_MODES:
+        raise InvalidInput(
+            f"The 'auth' parameter of serve must be one of {', '.join(AUTH_MODES)}. "
+            f"Got {auth!r} instead.",
+            details={"auth": auth},
+        )
 
 
 def serving_env(project: Project, ref: str) -> str:
@@ -56,3 +79,13 @@ def guard(app: Any, project: Project, env: str) -> AuthGuard:
         audit=audit,
         max_failures=settings.auth_max_failures,
     )
+
+
+def protect(app: Any, project: Project, ref: str, auth: str) -> Any:
+    """``app`` as ``serve --auth`` asks: guarded (``required``) or as it is (``none``).
+
+    Raises:
+        InvalidInput: ``auth`` is neither.
+    """
+    check_auth_mode(auth)
+    return guard(app, project, serving_env(project, ref)) if auth == "required" else app

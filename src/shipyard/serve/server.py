@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
@@ -17,7 +16,7 @@ from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, Shipyard
 from shipyard.project import Project
 from shipyard.registry import load_model
 from shipyard.serve._app import create_app
-from shipyard.serve._auth import AUTH_MODES, guard, serving_env
+from shipyard.serve._auth import protect
 
 __all__ = ["bind_socket", "check_port", "find_free_port", "serve_model", "wait_until_ready"]
 
@@ -142,8 +141,7 @@ def serve_model(
         port: Port to listen on; 0 picks a free one.
         log_level: uvicorn's log level.
         on_ready: Called with the server's URL once it accepts requests.
-        auth: ``required``: every route but /ping, /healthz and /openapi.json needs a bearer
-            token allowed in the serving environment (see ``serve/_auth.py``); ``none``: open.
+        auth: ``required`` (tokens, see ``serve/_auth.py``) or ``none``.
 
     Raises:
         InvalidInput: The port is out of range or cannot be listened on.
@@ -156,12 +154,6 @@ def serve_model(
     from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
 
     check_port(port)
-    if auth not in AUTH_MODES:
-        raise InvalidInput(
-            f"The 'auth' parameter of serve must be one of {', '.join(AUTH_MODES)}. "
-            f"Got {auth!r} instead.",
-            details={"auth": auth},
-        )
     loaded = load_model(project, ref)
     settings = project.settings
     app = create_app(
@@ -170,9 +162,7 @@ def serve_model(
         max_rows=settings.serve_max_rows,
         max_explain_rows=settings.serve_max_explain_rows,
     )
-    served: Any = app
-    if auth == "required":
-        served = guard(app, project, serving_env(project, ref))
+    served = protect(app, project, ref, auth)
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
