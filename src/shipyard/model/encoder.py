@@ -222,7 +222,8 @@ def _type_error(column: str, expected: str, values: Any, test: Any) -> InvalidIn
     for i, v in enumerate(values):
         if v is not None and not test(v):
             return InvalidInput(
-                f"Column '{column}' expects {expected}; row {i} has {v!r} ({type(v).__name__}).",
+                # The value's type, never the value: a row may hold personal data.
+                f"Column '{column}' expects {expected}; row {i} has a {type(v).__name__}.",
                 details={"column": column, "row": i, "expected": expected},
             )
     return InvalidInput(f"Column '{column}' expects {expected}.", details={"column": column})
