@@ -32,7 +32,9 @@ def serve(
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json."""
     from shipyard.serve import serve_model
+    from shipyard.serve._auth import check_auth_mode
 
+    check_auth_mode(auth)  # before the model loads, so a typo fails at once
     project = project_of(ctx)
     serve_model(
         project, ref, host=host, port=port, on_ready=lambda url: _ready(ref, url), auth=auth
