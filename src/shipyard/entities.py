@@ -12,6 +12,7 @@ from shipyard.types import JSON
 __all__ = [
     "Actor",
     "Alert",
+    "ApiToken",
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
@@ -27,10 +28,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is making a change, and through which face (cli, sdk, api, serve, ui)."""
+    """Who is making a change, through which face (cli, sdk, api, serve, ui), and from which
+    client address when the face is a network server."""
 
     name: str
     face: str = "sdk"
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,28 @@ class AuditEvent:
     object_id: str
     face: str
     details: JSON = field(default_factory=dict)
+    address: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A bearer token's record: its role in one environment (or ``all``), never its secret.
+
+    ``secret_hash`` is the SHA-256 of the secret part; the token itself is shown once, when
+    it is created, and stored nowhere.
+    """
+
+    id: str
+    name: str
+    role: str
+    env: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    secret_hash: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

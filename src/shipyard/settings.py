@@ -68,6 +68,24 @@ class Settings(BaseSettings):
         description="Seconds a client has to send a request's body, once its headers are in, "
         "before the inference server closes the connection.",
     )
+    env: str = Field(
+        "dev",
+        pattern=r"^(dev|staging|prod)$",
+        description="The environment this process acts in (dev, staging, prod): tokens are "
+        "checked against it. `shipyard serve NAME@ENV` acts in ENV when ENV is one of these.",
+    )
+    auth_max_failures: int = Field(
+        10,
+        gt=0,
+        description="Failed token checks one client address may make per minute before the "
+        "server answers 429.",
+    )
+    auth_cache_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds a server keeps a token's record before reading it again: a "
+        "revoked token is refused at the latest this long after `shipyard tokens revoke`.",
+    )
     batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
     serve_capture: float = Field(
         0.0,

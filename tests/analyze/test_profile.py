@@ -17,6 +17,7 @@ from shipyard.analyze import (
     render_profile_html,
     suggest_constraints,
 )
+from shipyard.analyze.profile import PROFILE_VERSION
 from shipyard.errors import InvalidInput, NotFound
 
 
@@ -161,7 +162,7 @@ def test_correlations_find_the_planted_pair(rng, write_parquet):
 def test_profile_is_json_and_renders(clean, write_parquet):
     profile = profile_parquet(write_parquet(clean), target="label")
     text = json.dumps(profile, allow_nan=False)
-    assert json.loads(text)["version"] == 1
+    assert json.loads(text)["version"] == PROFILE_VERSION
     page = render_profile_html(profile)
     assert page.count("<script>") == 2  # plotly.js once, the figures once
     assert "<script src" not in page and "amount" in page

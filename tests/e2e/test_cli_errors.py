@@ -15,7 +15,6 @@ from tests.e2e.cli import shipyard
 pytestmark = pytest.mark.e2e
 
 
-
 def _tables(folder: Path) -> dict[str, pa.Table]:
     """A tiny scoring table, a table of odd column types, and one holding +-1e308."""
     rng = np.random.default_rng(8)

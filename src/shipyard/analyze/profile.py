@@ -47,7 +47,7 @@ from shipyard.errors import InvalidInput
 
 __all__ = ["PROFILE_VERSION", "Progress", "profile_parquet"]
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # 2: PII columns tagged and their values redacted
 SAMPLE_ROWS = 50_000
 SAMPLE_CELLS = 20_000_000  # caps the row sample on wide tables (160 MB of float64)
 

@@ -85,7 +85,29 @@ def profile_dataset(
         project.lake.files(version), target=target, label_time=label_time, progress=progress
     )
     payload["dataset"] = version.ref
+    _tag_pii(project, version, payload)
     return _store(project, version, kind, payload, render_profile_html(payload))
+
+
+def _tag_pii(project: Project, version: DatasetVersion, payload: dict[str, Any]) -> None:
+    """Detect likely PII columns, keep their values out of the report, tag them."""
+    from shipyard.analyze._alerts import alerts
+    from shipyard.analyze.pii import detect_pii, redact_profile
+
+    found = detect_pii(project.lake.files(version), [(c.name, c.type) for c in version.columns])
+    payload["pii"] = found
+    if found:
+        redact_profile(payload, found)
+        payload["alerts"] = alerts(payload)  # they may quote a value of a PII column
+    project.catalog.set_pii_tags(
+        version.name,
+        version.version,
+        {c: tag["kind"] for c, tag in found.items()},
+        tagged=True,
+        source="profile",
+        actor=project.actor,
+        replace=True,
+    )
 
 
 def suggest_for(project: Project, ref: str) -> tuple[DatasetVersion, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-HEAD = "0005"
+HEAD = "0006"
 """The newest migration; checked first so that an up-to-date catalog opens without Alembic."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -120,6 +121,46 @@ audit_events = Table(
     Column("object_id", String(256), nullable=False),
     Column("face", String(16), nullable=False),
     Column("details", JSON, nullable=False),
+    # the client's address (HTTP faces) and the hash chain; see catalog/_chain.py, migration 0006
+    Column("address", String(64)),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("last_id", Integer, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("env", String(32)),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+pii_tags = Table(
+    "pii_tags",
+    metadata,
+    Column("dataset", String(128), primary_key=True),
+    # 0 holds a user's decision, which applies to every version of the dataset
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("column", String(256), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("tagged", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from shipyard.entities import (
     Actor,
     Alert,
+    ApiToken,
     AuditEvent,
     ColumnSchema,
     DatasetVersion,
@@ -21,6 +23,9 @@ from shipyard.entities import (
 )
 from shipyard.types import JSON
 
+if TYPE_CHECKING:
+    from shipyard.catalog._chain import ChainReport
+
 __all__ = ["Catalog"]
 
 
@@ -32,7 +37,8 @@ class Catalog(abc.ABC):
     * Thread safe: one instance may be shared by the threads of a server.
     * Every method returns frozen entities; nothing returned aliases internal state.
     * Every change is one transaction, and it writes its audit event in that same transaction:
-      either both are stored or neither is.
+      either both are stored or neither is. Events form one hash chain that never forks under
+      concurrent writers: each carries the hash of the one before (see ``_chain``).
     * Version numbers are allocated without gaps or duplicates under concurrent writers
       (several processes on one SQLite file, or several machines on one PostgreSQL).
     * Errors: an unknown object raises :class:`~shipyard.errors.NotFound`; a duplicate key
@@ -456,6 +462,102 @@ class Catalog(abc.ABC):
     @abc.abstractmethod
     def list_events(self, limit: int = 100, object_type: str | None = None) -> list[AuditEvent]:
         """The newest audit events first, at most ``limit`` of them.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def iter_events(self) -> Iterator[AuditEvent]:
+        """Every audit event, oldest first, streamed (not held in memory at once).
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def verify_audit_chain(self) -> ChainReport:
+        """Walk the audit trail's hash chain and report where it breaks (edited, deleted,
+        reordered or cut-off events); see :mod:`shipyard.catalog._chain`.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    # --- tokens ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_token(
+        self,
+        token_id: str,
+        *,
+        name: str,
+        role: str,
+        env: str,
+        secret_hash: str,
+        expires_at: datetime | None,
+        actor: Actor,
+    ) -> ApiToken:
+        """Store an API token's record (its secret's hash, never the secret) and audit it.
+
+        Raises:
+            AlreadyExists: A token has that name (or id) already.
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def get_token(self, token_id: str) -> ApiToken:
+        """The token with that id, revoked or expired ones included.
+
+        Raises:
+            NotFound: No token has that id (the message does not repeat the id).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def list_tokens(self) -> list[ApiToken]:
+        """Every token, oldest first; [] when none.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def revoke_token(self, name: str, *, actor: Actor) -> ApiToken:
+        """Revoke the token with that name (or id) from now on, and audit it.
+
+        Raises:
+            NotFound: No such token; the message suggests a close name.
+            Conflict: The token is revoked already.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    # --- PII tags -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def set_pii_tags(
+        self,
+        dataset: str,
+        version: int,
+        tags: Mapping[str, str],
+        *,
+        tagged: bool,
+        source: str,
+        actor: Actor,
+        replace: bool = False,
+    ) -> None:
+        """Record ``{column: kind}`` as PII (``tagged``) or as not PII, for one version of
+        ``dataset`` (version 0: a user's decision for every version), and audit it (column
+        names only). ``replace`` drops that version's other tags first.
+
+        Raises:
+            InvalidInput: A value the catalog cannot store.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def get_pii_tags(self, dataset: str) -> list[dict[str, Any]]:
+        """Every PII tag row of ``dataset`` (dataset, version, column, kind, tagged, source,
+        updated_by, updated_at), by version then column; [] when none.
 
         Raises:
             BackendUnavailable: The database cannot be reached or failed.

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from shipyard.catalog import _migrate
+from shipyard.catalog import _chain, _migrate
 from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
@@ -23,6 +23,7 @@ from shipyard.catalog._rows import (
     utc,
 )
 from shipyard.catalog._runs import RunsMixin
+from shipyard.catalog._security import SecurityMixin
 from shipyard.catalog._tables import (
     audit_events,
     dataset_versions,
@@ -47,13 +48,14 @@ __all__ = ["SqlCatalog"]
 T = TypeVar("T")
 _RACE_RETRIES = 8
 _PENDING, _READY = "pending", "ready"
+_AUDIT_QUEUE = "shipyard_audit_queue"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
+class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:
@@ -79,7 +81,12 @@ class SqlCatalog(RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
                 self._engine.connect().execution_options(shipyard_write=True) as conn,
                 conn.begin(),
             ):
+                # Writers queue on the audit chain's head (SQLite's BEGIN IMMEDIATE does the
+                # same): the chain cannot fork, and no lock is ever taken before this one.
+                _chain.lock_head(conn)
+                conn.info[_AUDIT_QUEUE] = []
                 yield conn
+                _chain.append(conn, conn.info.pop(_AUDIT_QUEUE))
         except sa_exc.SQLAlchemyError as exc:
             raise translate(exc, self._where) from exc
 
@@ -114,19 +121,23 @@ class SqlCatalog(RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
         object_type: str,
         object_id: str,
         details: JSON | None = None,
-    ) -> int:
-        result = conn.execute(
-            audit_events.insert().values(
-                at=_now(),
-                actor=actor.name,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                face=actor.face,
-                details=details or {},
-            )
-        )
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+    ) -> None:
+        """Queue an audit event; :meth:`_write` chains the queue onto the trail at commit."""
+        event = {
+            "at": _now(),
+            "actor": actor.name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "face": actor.face,
+            "address": actor.address,
+            "details": details or {},
+        }
+        queue = conn.info.get(_AUDIT_QUEUE)
+        if queue is None:  # not inside _write: chain it now, in the caller's transaction
+            _chain.append(conn, [event])
+        else:
+            queue.append(event)
 
     # --- datasets -------------------------------------------------------------------------
     def create_dataset_version(
@@ -437,7 +448,9 @@ class SqlCatalog(RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
         self, action: str, object_type: str, object_id: str, *, actor: Actor, details: JSON
     ) -> AuditEvent:
         with self._write() as conn:
-            event_id = self._audit(conn, actor, action, object_type, object_id, details)
+            self._audit(conn, actor, action, object_type, object_id, details)
+            (event_id,) = _chain.append(conn, conn.info[_AUDIT_QUEUE])
+            conn.info[_AUDIT_QUEUE] = []
             row = (
                 conn.execute(sa.select(audit_events).where(audit_events.c.id == event_id))
                 .mappings()

@@ -25,6 +25,7 @@ from shipyard.cli import (
     monitors,
     project,
     runs,
+    security,
     train,
 )
 from shipyard.cli._output import err_console
@@ -70,6 +71,7 @@ deploy.register(app)
 demo.register(app)
 maintenance.register(app)
 monitors.register(app)
+security.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -29,11 +29,20 @@ def serve(
             "(default: SHIPYARD_SERVE_CAPTURE, else 0). Query them as capture_<model>."
         ),
     ] = None,
+    auth: Annotated[
+        str,
+        typer.Option(
+            help="'required': /invocations, /v1/predict and /v1/model need a bearer token "
+            "(`shipyard tokens create`); 'none': open."
+        ),
+    ] = "none",
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
     /metrics (Prometheus)."""
     from shipyard.serve import serve_model
+    from shipyard.serve._auth import check_auth_mode
 
+    check_auth_mode(auth)  # before the model loads, so a typo fails at once
     project = project_of(ctx)
     serve_model(
         project,
@@ -42,6 +51,7 @@ def serve(
         port=port,
         on_ready=lambda url: _ready(ref, url, capture),
         capture=capture,
+        auth=auth,
     )
 
 

@@ -1,4 +1,4 @@
-"""CLI: init, audit."""
+"""CLI: init."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli._context import project_of
-from shipyard.cli._output import JsonFlag, console, emit_json, table
+from shipyard.cli._output import JsonFlag, console, emit_json
 
 
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
-    app.command("audit")(audit)
 
 
 def init(
@@ -31,25 +29,3 @@ def init(
         return
     verb = "Created" if created else "Already a project:"
     console.print(f"{verb} {project.root / '.shipyard'}")
-
-
-def audit(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option(help="How many events.")] = 50,
-    as_json: JsonFlag = False,
-) -> None:
-    """Show the audit trail: who changed what, when, from which face."""
-    events = project_of(ctx).catalog.list_events(limit)
-    if as_json:
-        emit_json(events)
-        return
-    console.print(
-        table(
-            "Audit trail (newest first)",
-            ["when (UTC)", "actor", "face", "action", "object"],
-            [
-                (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.face, e.action, e.object_id)
-                for e in events
-            ],
-        )
-    )

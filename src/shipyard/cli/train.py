@@ -59,6 +59,17 @@ Seed = Annotated[int, _opt("Seed of the split and the model.")]
 AllowLeakage = Annotated[
     bool, _opt("Train even when the split leaks (recorded).", "--allow-leakage")
 ]
+AllowPii = Annotated[
+    list[str] | None,
+    _opt("Use this PII-tagged column as a feature as it is (repeatable).", "--allow-pii"),
+]
+HashPii = Annotated[
+    list[str] | None,
+    _opt(
+        "Use this PII-tagged column through a keyed hash compiled into the model (repeatable).",
+        "--hash-pii",
+    ),
+]
 Family = Annotated[
     str,
     _opt(
@@ -106,6 +117,8 @@ def train(
     problem_type: ProblemType = None,
     seed: Seed = 0,
     allow_leakage: AllowLeakage = False,
+    allow_pii: AllowPii = None,
+    hash_pii: HashPii = None,
     family: Family = "lightgbm",
     params: Params = None,
     time_budget: TimeBudget = None,
@@ -178,6 +191,8 @@ def _options(flags: dict[str, Any]) -> dict[str, Any]:
     return {
         **flags,
         "exclude": flags["exclude"] or (),
+        "allow_pii": flags.get("allow_pii") or (),
+        "hash_pii": flags.get("hash_pii") or (),
         "slice_by": flags["slice_by"] or (),
         "params": _json_params(flags["params"]),
         "families": [f.strip() for f in families.split(",")] if families else None,

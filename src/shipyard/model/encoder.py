@@ -8,6 +8,8 @@ input signature it records is what the inference server validates requests again
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["ColumnSpec", "Encoded", "FeatureEncoder"]
+__all__ = ["ColumnSpec", "Encoded", "FeatureEncoder", "keyed_hash"]
 
 _MAX_LEVELS = 1000
 _ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.IGNORECASE)
@@ -59,11 +61,20 @@ class FeatureEncoder:
     Args:
         exclude: Columns never used as features (the target, ids, the split's time column).
         max_levels: Most category levels kept per string column; rarer ones count as unseen.
+        hashed: Column -> hex HMAC-SHA256 key: the column's values are replaced by their
+            keyed hash (16 hex characters) before anything else, in training and in serving
+            alike, so personal data never reaches the model, its levels or its bundle.
     """
 
-    def __init__(self, exclude: Sequence[str] = (), max_levels: int = _MAX_LEVELS) -> None:
+    def __init__(
+        self,
+        exclude: Sequence[str] = (),
+        max_levels: int = _MAX_LEVELS,
+        hashed: Mapping[str, str] | None = None,
+    ) -> None:
         self.exclude = tuple(exclude)
         self.max_levels = max_levels
+        self.hashed = dict(hashed or {})
 
     def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
         specs: list[ColumnSpec] = []
@@ -72,6 +83,8 @@ class FeatureEncoder:
             if name in self.exclude:
                 continue
             col = frame[name]
+            if name in self.hashed:
+                col = pd.Series(keyed_hash(col, self.hashed[name]), name=name, dtype=object)
             kind = _kind_of(col)
             if kind is None:
                 dropped[name] = f"unsupported type {col.dtype}"
@@ -144,8 +157,11 @@ class FeatureEncoder:
         matrix = np.empty((rows, width), dtype=np.float64)
         unseen: dict[str, int] = {}
         j = 0
+        hashed = getattr(self, "hashed", {})  # bundles made before hashing existed lack it
         for spec in self.columns_:
             raw = columns[spec.name]
+            if spec.name in hashed:
+                raw = keyed_hash(raw, hashed[spec.name])
             if spec.kind == "number":
                 matrix[:, j] = _as_float(raw, spec.name)
                 j += 1
@@ -163,6 +179,16 @@ class FeatureEncoder:
                 matrix[:, j : j + len(parts)] = parts.T
                 j += len(parts)
         return Encoded(matrix, unseen)
+
+
+def keyed_hash(raw: Any, key: str) -> np.ndarray:
+    """HMAC-SHA256 of each value's text under ``key`` (hex), first 16 hex characters; missing
+    values stay missing. One HMAC per distinct value, not per row."""
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
+    secret = bytes.fromhex(key)
+    digests = [hmac.new(secret, str(u).encode(), hashlib.sha256).hexdigest()[:16] for u in uniques]
+    table = np.array([*digests, None], dtype=object)
+    return table[codes]  # code -1 (missing) picks the trailing None
 
 
 def _kind_of(col: pd.Series) -> str | None:
@@ -196,7 +222,8 @@ def _type_error(column: str, expected: str, values: Any, test: Any) -> InvalidIn
     for i, v in enumerate(values):
         if v is not None and not test(v):
             return InvalidInput(
-                f"Column '{column}' expects {expected}; row {i} has {v!r} ({type(v).__name__}).",
+                # The value's type, never the value: a row may hold personal data.
+                f"Column '{column}' expects {expected}; row {i} has a {type(v).__name__}.",
                 details={"column": column, "row": i, "expected": expected},
             )
     return InvalidInput(f"Column '{column}' expects {expected}.", details={"column": column})

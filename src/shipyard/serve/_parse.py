@@ -206,7 +206,8 @@ def _cell(value: str, kind: str, column: str, row: int) -> Any:
 
 def _bad(column: str, row: int, value: str, expected: str) -> InvalidInput:
     return InvalidInput(
-        f"Column '{column}' expects {expected}; CSV row {row} has {value!r}.",
+        # Not the value itself: a row may hold personal data, and errors reach logs.
+        f"Column '{column}' expects {expected}; CSV row {row} has text that is not.",
         details={"column": column, "row": row, "expected": expected},
     )
 

@@ -9,14 +9,15 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, ShipyardError
 from shipyard.project import Project
 from shipyard.registry import LoadedModel, load_model
-from shipyard.serve._app import ShipyardServeApp, create_app
+from shipyard.serve._app import create_app
+from shipyard.serve._auth import protect
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
@@ -137,6 +138,7 @@ def serve_model(
     log_level: str = "warning",
     on_ready: Callable[[str], None] | None = None,
     capture: float | None = None,
+    auth: str = "none",
 ) -> None:
     """Serve the model version ``ref`` (``fraud@prod``, ``fraud:3``) until interrupted.
 
@@ -154,6 +156,7 @@ def serve_model(
         on_ready: Called with the server's URL once it accepts requests.
         capture: Percentage of requests captured, 0-100 (default: the ``serve_capture``
             setting); captures go to ``captures/<model>/`` in the artifact store.
+        auth: ``required`` (bearer tokens, see ``serve/_auth.py``) or ``none``.
 
     Raises:
         InvalidInput: The port is out of range or cannot be listened on, or ``capture`` is
@@ -177,7 +180,9 @@ def serve_model(
             capture=writer,
             metrics=settings.serve_metrics,
         )
-        _run(project, app, loaded.version.ref, ref, host, port, log_level, on_ready, percent)
+        served = protect(app, project, ref, auth)
+        details = {"ref": ref, "host": host, "capture": percent, "auth": auth}
+        _run(project, served, loaded.version.ref, details, host, port, log_level, on_ready)
     finally:
         if writer is not None:
             writer.close()  # uvicorn's lifespan shutdown did it, unless start-up failed
@@ -216,14 +221,13 @@ def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> Ca
 
 def _run(
     project: Project,
-    app: ShipyardServeApp,
+    app: Any,
     served: str,
-    ref: str,
+    details: dict[str, Any],
     host: str,
     port: int,
     log_level: str,
     on_ready: Callable[[str], None] | None,
-    percent: float,
 ) -> None:
     import uvicorn
 
@@ -233,9 +237,8 @@ def _run(
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    details = {"ref": ref, "host": host, "port": port, "capture": percent}
     project.catalog.record_event(
-        "serve.start", "model", served, actor=project.actor, details=details
+        "serve.start", "model", served, actor=project.actor, details={**details, "port": port}
     )
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(

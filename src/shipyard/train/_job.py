@@ -33,6 +33,7 @@ from shipyard.evaluation import (
 from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_problem
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
+from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.tracking import Heartbeat
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
 from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
@@ -113,9 +114,7 @@ def train(
         require_ray()  # before reading any data: without Ray, say so at once
     data = _prepare(project, dataset, target, spec, say)
     if budget is not None:
-        budget.reserve(
-            data.report_options.seconds(len(data.split.test)) + _baseline_seconds(data)
-        )
+        budget.reserve(data.report_options.seconds(len(data.split.test)) + _baseline_seconds(data))
         _check_time_left(budget)
     run = _start_run(project, spec, data)
     heartbeat = Heartbeat(project.catalog).start()
@@ -225,7 +224,9 @@ def _prepare(
         else None
     )
     excluded = [target, *spec.exclude, *spec.split.used_columns]
-    encoder = FeatureEncoder(exclude=excluded).fit(labelled.iloc[split.train])
+    encoder = FeatureEncoder(
+        exclude=excluded, hashed=_pii_hashes(project, version, spec, labelled.columns, excluded)
+    ).fit(labelled.iloc[split.train])
     rows = {"train": split.train, "valid": split.valid, "test": split.test}
     parts = Parts(
         x={part: encoder.encode_frame(labelled.iloc[r]).matrix for part, r in rows.items()},
@@ -245,6 +246,23 @@ def _prepare(
         report_options,
         metric,
     )
+
+
+def _pii_hashes(
+    project: Project,
+    version: DatasetVersion,
+    spec: TrainSpec,
+    columns: Any,
+    excluded: list[str],
+) -> dict[str, str]:
+    """Refuse PII-tagged features that are neither allowed nor hashed; the hash keys."""
+    names = list(columns)
+    require_columns([*spec.allow_pii, *spec.hash_pii], names)
+    features = [c for c in names if c not in excluded]
+    check_pii_features(
+        pii_columns(project, version.ref), features, allow=spec.allow_pii, hashed=spec.hash_pii
+    )
+    return {c: column_hash_key(project, c) for c in spec.hash_pii if c in features}
 
 
 def _start_run(project: Project, spec: TrainSpec, data: _Prepared) -> Run:

@@ -203,6 +203,9 @@ class TrainSpec:
         positive: The positive class of a binary target (default: 1, True or the minority).
         problem_type: binary, multiclass or regression (default: inferred from the target).
         seed: Seeds the split, the search and every fit.
+        allow_pii: Columns tagged as personal data that may become features as they are.
+        hash_pii: Columns tagged as personal data that become features through a keyed hash
+            (HMAC-SHA256 with the project's key), compiled into the model.
 
     Example:
         >>> spec = TrainSpec(search=SearchSpec(time_budget=60), model_name="fraud")
@@ -219,9 +222,13 @@ class TrainSpec:
     positive: Any = None
     problem_type: str | None = None
     seed: int = 0
+    allow_pii: tuple[str, ...] = ()
+    hash_pii: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", _names(self.exclude))
+        object.__setattr__(self, "allow_pii", _names(self.allow_pii))
+        object.__setattr__(self, "hash_pii", _names(self.hash_pii))
         _check_int("seed", self.seed, low=0)
         if self.problem_type is not None and self.problem_type not in _PROBLEM_TYPES:
             raise InvalidInput(

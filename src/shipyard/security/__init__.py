@@ -1,0 +1,33 @@
+"""Security: the audit chain's checks, API tokens and the role matrix, PII tags, encryption."""
+
+from __future__ import annotations
+
+from shipyard.security.asgi import AuthGuard, TooManyAttempts
+from shipyard.security.audit import export_audit, verify_audit
+from shipyard.security.roles import ACTIONS, ENVIRONMENTS, MATRIX, ROLES, allowed
+from shipyard.security.tokens import (
+    Authorizer,
+    NewToken,
+    authorize,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+
+__all__ = [
+    "ACTIONS",
+    "ENVIRONMENTS",
+    "MATRIX",
+    "ROLES",
+    "AuthGuard",
+    "Authorizer",
+    "NewToken",
+    "TooManyAttempts",
+    "allowed",
+    "authorize",
+    "create_token",
+    "export_audit",
+    "list_tokens",
+    "revoke_token",
+    "verify_audit",
+]
