@@ -66,6 +66,8 @@ def test_profile_loads_neither_pandas_nor_training_code(tmp_path: Path) -> None:
     shipyard(tmp_path, "ingest", str(tmp_path / "t.parquet"), "--name", "t")
     loaded = _modules(tmp_path, "profile", "t", "--html", str(tmp_path / "t.html"))
     assert "shipyard.analyze.profile" in loaded and (tmp_path / "t.html").is_file()
-    unused = {"pandas", "pyarrow.dataset", "duckdb", "plotly", "sklearn", "scipy", "yaml", "optuna"}
+    # DuckDB (60 ms to import) runs the PII regexes over a sample; pandas (0.3-1 s) must stay
+    # out, and any pyarrow.compute call imports it, so those regexes do not run in Arrow.
+    unused = {"pandas", "pyarrow.dataset", "plotly", "sklearn", "scipy", "yaml", "optuna"}
     assert not unused & loaded
     assert not {m for m in loaded if m.startswith(("shipyard.train", "shipyard.analyze.bias"))}
