@@ -36,6 +36,7 @@ from shipyard.features._yaml import load_definitions
 
 __all__ = [
     "AGGREGATIONS",
+    "FEATURES_KEY",
     "Aggregate",
     "ApplyResult",
     "Column",
@@ -45,7 +46,6 @@ __all__ = [
     "EntityLookup",
     "EntityScorer",
     "EventLogWriter",
-    "FEATURES_KEY",
     "Expression",
     "Feature",
     "FeatureGroup",

@@ -58,7 +58,8 @@ def model_features(project: Project, dataset: str, inputs: Sequence[str]) -> dic
     if not isinstance(lineage, dict) or "entity" not in lineage:
         return None  # a training set made before its lineage named the entity
     wanted = set(inputs)
-    groups, store = [], set()
+    groups: list[dict[str, Any]] = []
+    store: set[str] = set()
     for group in lineage["groups"]:
         used = {f: c for f, c in group["columns"].items() if c in wanted}
         store.update(used.values())
@@ -158,10 +159,13 @@ class EntityScorer:
             "request_inputs": list(self.request_inputs),
             "store_inputs": list(self.store_inputs),
             "groups": [
-                {"group": g.plan.group.name, "version": g.plan.group.version,
-                 "event_columns": g.schema.names}
+                {
+                    "group": g.plan.group.name,
+                    "version": g.plan.group.version,
+                    "event_columns": g.schema.names,
+                }
                 for g in self._groups
-            ],  # fmt: skip
+            ],
         }
 
     def lookup(
@@ -277,8 +281,10 @@ class EntityScorer:
             raise InvalidInput(
                 "apply=true, but no event fits a group of the model: an event must carry the "
                 "columns of a group's source. "
-                + " ".join(f"Group '{g.plan.group.name}': {', '.join(g.schema.names)}."
-                           for g in self._groups),  # fmt: skip
+                + " ".join(
+                    f"Group '{g.plan.group.name}': {', '.join(g.schema.names)}."
+                    for g in self._groups
+                ),
                 details={"groups": {g.plan.group.name: g.schema.names for g in self._groups}},
             )
         return reports
