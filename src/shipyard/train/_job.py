@@ -379,9 +379,8 @@ def _publish(
     }
     if fitted.summary:
         lineage["search"] = to_json(fitted.summary)
-    # A model trained on a feature-store training set remembers which inputs come from
-    # which group, so a server can look them up by entity (kept in the bundle's model.json).
-    inputs = [c["name"] for c in fitted.model.signature["inputs"]]
+    # A feature-store model remembers which inputs come from which group (bundle's model.json)
+    inputs = [c.name for c in fitted.model.encoder.columns_]
     refs = model_features(project, data.version.ref, inputs)
     if refs is not None:
         lineage[FEATURES_KEY] = refs
