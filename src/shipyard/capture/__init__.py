@@ -7,6 +7,7 @@ each model's captures as the view ``capture_<model>``.
 
 from __future__ import annotations
 
+from shipyard.capture._bulk import JsonRows
 from shipyard.capture._layout import (
     CAPTURES_PREFIX,
     capture_globs,
@@ -22,6 +23,7 @@ __all__ = [
     "CAPTURES_PREFIX",
     "CaptureStats",
     "CaptureWriter",
+    "JsonRows",
     "RowSource",
     "capture_globs",
     "capture_key",
