@@ -15,12 +15,15 @@ from shipyard.capture._layout import (
     capture_models,
     capture_relation,
 )
+from shipyard.capture._pii import PII_POLICIES, CapturePrivacy, capture_privacy
 from shipyard.capture._schema import BASE_FIELDS, capture_schema, input_schema, masked_columns
 from shipyard.capture._writer import CaptureStats, CaptureWriter, RowSource, is_sampled
 
 __all__ = [
     "BASE_FIELDS",
     "CAPTURES_PREFIX",
+    "PII_POLICIES",
+    "CapturePrivacy",
     "CaptureStats",
     "CaptureWriter",
     "JsonRows",
@@ -28,6 +31,7 @@ __all__ = [
     "capture_globs",
     "capture_key",
     "capture_models",
+    "capture_privacy",
     "capture_relation",
     "capture_schema",
     "input_schema",

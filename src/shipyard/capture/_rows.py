@@ -69,8 +69,10 @@ def assemble(
     labels: np.ndarray | None,
     inputs: pa.Table,
     masked: Sequence[str] = (),
+    hashed: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled).
+    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled,
+    ``hashed`` replaced by the keyed hash of their values as text, under the column's key).
 
     ``scores`` is 1-D, or 2-D (class probabilities) for multiclass; ``labels`` the class
     labels (any type; stored as text), or None for regression.
@@ -93,13 +95,24 @@ def assemble(
         pa.array(scores, pa.float64()),
         prediction,
     ]
-    columns = [
-        pa.nulls(n, field.type) if field.name in masked else inputs.column(i)
-        for i, field in enumerate(inputs.schema)
-    ]
-    return pa.Table.from_arrays(
-        [*fixed, *columns], schema=pa.schema([*BASE_FIELDS, *inputs.schema])
-    )
+    hashed = hashed or {}
+    fields, columns = [], []
+    for i, field in enumerate(inputs.schema):
+        if field.name in hashed:
+            fields.append(pa.field(field.name, pa.string()))
+            columns.append(_hashed(inputs.column(i), hashed[field.name]))
+        else:
+            fields.append(field)
+            columns.append(pa.nulls(n, field.type) if field.name in masked else inputs.column(i))
+    return pa.Table.from_arrays([*fixed, *columns], schema=pa.schema([*BASE_FIELDS, *fields]))
+
+
+def _hashed(column: pa.ChunkedArray, key: str) -> pa.Array:
+    """Training's ``--hash-pii`` hash of each value (one HMAC per distinct value)."""
+    from shipyard.model.encoder import keyed_hash
+
+    values = column.to_numpy(zero_copy_only=False)
+    return pa.array(keyed_hash(values, key), pa.string(), from_pandas=True)
 
 
 def request_ids(ids: Sequence[str], counts: np.ndarray, own: pa.Array | None) -> pa.Array:

@@ -108,6 +108,8 @@ class CaptureWriter:
         flush_seconds: Longest time a row waits before it is written.
         mask: More input columns whose values must not be kept (written as null), besides
             those the signature tags as personal data (:func:`masked_columns`).
+        hashed: Input columns stored as a keyed hash of their values (text) instead:
+            ``{column: HMAC key in hex}`` (see :func:`capture_privacy`).
 
     Raises:
         InvalidInput: A parameter is out of range, or the signature cannot be captured.
@@ -126,6 +128,7 @@ class CaptureWriter:
         flush_rows: int = 10_000,
         flush_seconds: float = 10.0,
         mask: Sequence[str] = (),
+        hashed: Mapping[str, str] | None = None,
     ) -> None:
         _check(percent, max_buffer_rows, flush_rows, flush_seconds)
         self.store = store
@@ -137,7 +140,9 @@ class CaptureWriter:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.schema = input_schema(signature)
-        self.masked = masked_columns(signature, mask)
+        self.hashed = dict(hashed or {})
+        masked_columns(signature, list(self.hashed))  # refuses a column the model lacks
+        self.masked = tuple(c for c in masked_columns(signature, mask) if c not in self.hashed)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._pending = _Pending()
@@ -161,6 +166,8 @@ class CaptureWriter:
         *,
         percent: float = 100.0,
         variant: str | None = None,
+        mask: Sequence[str] = (),
+        hashed: Mapping[str, str] | None = None,
     ) -> CaptureWriter:
         """A writer sized by the ``capture_*`` settings (buffer, flush rows and seconds)."""
         return cls(
@@ -173,6 +180,8 @@ class CaptureWriter:
             max_buffer_rows=settings.capture_buffer_rows,
             flush_rows=settings.capture_flush_rows,
             flush_seconds=settings.capture_flush_seconds,
+            mask=mask,
+            hashed=hashed,
         )
 
     # --- the request path ------------------------------------------------------------------
@@ -281,6 +290,7 @@ class CaptureWriter:
             labels=labels,
             inputs=inputs_from_arrow(inputs, self.schema),
             masked=self.masked,
+            hashed=self.hashed,
         )
         return self._publish(table)
 
@@ -326,6 +336,7 @@ class CaptureWriter:
             labels=None if any(x is None for x in labels) else np.concatenate(labels),  # type: ignore[arg-type]
             inputs=inputs,
             masked=self.masked,
+            hashed=self.hashed,
         )
 
     def _inputs(

@@ -205,17 +205,25 @@ def check_capture(percent: object) -> None:
 
 def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> CaptureWriter:
     """A writer of ``loaded``'s captures into the project's artifact store, sized by the
-    ``capture_*`` settings."""
-    from shipyard.capture import CaptureWriter
+    ``capture_*`` settings; the inputs its training dataset or signature tag as personal
+    data are hashed or masked as ``capture_pii`` says."""
+    from shipyard.capture import CaptureWriter, capture_privacy
 
     version = loaded.version
+    signature = loaded.model.signature
+    dataset = (version.lineage or {}).get("dataset")
+    privacy = capture_privacy(
+        project, signature, dataset=dataset, policy=project.settings.capture_pii
+    )
     return CaptureWriter.from_settings(
         project.artifacts,
         project.settings,
         version.name,
         version.version,
-        loaded.model.signature,
+        signature,
         percent=percent,
+        mask=privacy.masked,
+        hashed=privacy.hashed,
     )
 
 
