@@ -92,4 +92,4 @@ def test_keep_keeps_the_value_and_an_unknown_policy_is_refused(
     _, table = captured(served_project, monkeypatch, loaded, "keep", [row | {"country": PLANTED}])
     assert table.column("country").to_pylist() == [PLANTED] * 3
     with pytest.raises(InvalidInput, match="hash, mask, keep"):
-        capture_privacy(served_project, loaded.model.signature, dataset="d@1", policy="drop")
+        capture_privacy(loaded.model.signature, tagged=(), policy="drop", hash_key=str)

@@ -6,29 +6,22 @@ tags them PII (:func:`shipyard.security.pii.pii_columns`) or its signature does.
 ``hash`` (default) an HMAC of the value under the project's key for that column, the same
 one training's ``--hash-pii`` uses, so captures still join and count distinct values;
 ``mask`` nothing (null); ``keep`` the value (of the dataset's tags: a column the signature
-itself tags is never kept).
+itself tags is never kept). The inference server looks the tags up when it starts.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shipyard.capture._schema import masked_columns
-from shipyard.errors import InvalidInput, NotFound
-from shipyard.security.pii import column_hash_key, pii_columns
-
-if TYPE_CHECKING:
-    from shipyard.project import Project
+from shipyard.errors import InvalidInput
 
 __all__ = ["PII_POLICIES", "CapturePrivacy", "capture_privacy"]
 
 PII_POLICIES = ("hash", "mask", "keep")
 """What a capture may keep of a personal input column."""
-
-log = logging.getLogger("shipyard.capture")
 
 
 @dataclass(frozen=True)
@@ -41,17 +34,16 @@ class CapturePrivacy:
 
 
 def capture_privacy(
-    project: Project,
     signature: Mapping[str, Any],
     *,
-    dataset: str | None,
+    tagged: Collection[str],
     policy: str,
+    hash_key: Callable[[str], str],
 ) -> CapturePrivacy:
-    """What captures of a model with ``signature``, trained on ``dataset`` (``NAME@N``, or
-    None when unknown), do with its personal inputs under ``policy``.
-
-    A training dataset that no longer exists is logged and skipped: the signature's tags
-    still hold.
+    """What captures of a model with ``signature`` do with its personal inputs: those its
+    training dataset tags (``tagged``, from :func:`shipyard.security.pii.pii_columns`) and
+    those its signature tags, under ``policy``; ``hash_key(column)`` gives a column's key
+    (:func:`shipyard.security.pii.column_hash_key`).
 
     Raises:
         InvalidInput: ``policy`` is not one of :data:`PII_POLICIES`.
@@ -61,20 +53,10 @@ def capture_privacy(
             f"The capture PII policy (SHIPYARD_CAPTURE_PII) must be one of "
             f"{', '.join(PII_POLICIES)}. Got {policy!r} instead."
         )
-    inputs = [c["name"] for c in signature["inputs"]]
-    tagged = set(masked_columns(signature))
-    if dataset:
-        try:
-            tagged |= set(pii_columns(project, dataset))
-        except NotFound:
-            log.warning(
-                "The training dataset %s is gone; captures protect only the columns the "
-                "model's signature tags as personal data.",
-                dataset,
-            )
-    personal = tuple(c for c in inputs if c in tagged)
+    personal_names = set(masked_columns(signature)) | set(tagged)
+    personal = tuple(c["name"] for c in signature["inputs"] if c["name"] in personal_names)
     if policy == "keep" or not personal:
         return CapturePrivacy()
     if policy == "mask":
         return CapturePrivacy(masked=personal)
-    return CapturePrivacy(hashed={c: column_hash_key(project, c) for c in personal})
+    return CapturePrivacy(hashed={c: hash_key(c) for c in personal})
