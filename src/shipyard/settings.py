@@ -10,7 +10,7 @@ import getpass
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     )
     capture_flush_seconds: float = Field(
         10.0, gt=0, description="Longest time a captured row waits in memory before it is written."
+    )
+    capture_pii: Literal["hash", "mask", "keep"] = Field(
+        "hash",
+        description="What captures keep of inputs tagged as personal data: a keyed hash (the "
+        "project's PII key, as training's --hash-pii), nothing (mask), or the value (keep).",
     )
 
 

@@ -63,3 +63,28 @@ def test_only_unnamed_old_folders_and_abandoned_bundles_are_garbage(tmp_path: Pa
     assert collect_garbage(project).garbage == ()
     assert [e.action for e in project.catalog.list_events(3)] == ["gc.delete"] * 3
     project.close()
+
+
+def test_old_temporary_capture_files_are_garbage_and_published_ones_are_not(
+    tmp_path: Path,
+) -> None:
+    project = init_project(tmp_path)
+    hour = project.artifacts.filesystem("captures")[1] + "/m/v1/date=2024-05-01/hour=10"
+    os.makedirs(hour)
+    names = {
+        "old": ".part-ab12.parquet.cd34.tmp",
+        "young": ".part-ef56.parquet.0a0b.tmp",
+        "published": "part-ab12.parquet",
+    }
+    for name in names.values():
+        Path(hour, name).write_bytes(b"PAR1")
+    two_hours_ago = time.time() - 7200
+    for which in ("old", "published"):
+        os.utime(Path(hour, names[which]), (two_hours_ago, two_hours_ago))
+
+    result = collect_garbage(project, delete=True)
+
+    temps = [g for g in result.garbage if g.kind == "capture-temp"]
+    assert [g.location.rsplit("/", 1)[-1] for g in temps] == [names["old"]]
+    assert temps[0].location.startswith("captures/m/v1/")
+    assert sorted(os.listdir(hour)) == sorted([names["young"], names["published"]])

@@ -12,7 +12,13 @@ import pyarrow.compute as pc
 
 from shipyard.capture._schema import BASE_FIELDS
 
-__all__ = ["assemble", "inputs_from_arrow", "inputs_from_records", "request_ids"]
+__all__ = [
+    "assemble",
+    "inputs_from_arrow",
+    "inputs_from_records",
+    "request_ids",
+    "typed_column",
+]
 
 log = logging.getLogger("shipyard.capture")
 
@@ -41,13 +47,13 @@ def inputs_from_records(
     ids = table.column("request_id") if "request_id" not in schema.names else None
     if ids is not None and ids.null_count == len(ids):
         ids = None
-    columns = [_typed(table.column(f.name), f.type) for f in schema]
+    columns = [typed_column(table.column(f.name), f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema), ids
 
 
 def inputs_from_arrow(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """The input columns of an Arrow table (batch transform), cast to ``schema``."""
-    columns = [_typed(table.column(f.name), f.type) for f in schema]
+    columns = [typed_column(table.column(f.name), f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -63,8 +69,10 @@ def assemble(
     labels: np.ndarray | None,
     inputs: pa.Table,
     masked: Sequence[str] = (),
+    hashed: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled).
+    """One table of captured rows: the fixed columns, then ``inputs`` (``masked`` nulled,
+    ``hashed`` replaced by the keyed hash of their values as text, under the column's key).
 
     ``scores`` is 1-D, or 2-D (class probabilities) for multiclass; ``labels`` the class
     labels (any type; stored as text), or None for regression.
@@ -80,20 +88,31 @@ def assemble(
     fixed = [
         request_ids,
         pa.array(captured_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-        pa.array(np.full(n, model, dtype=object), pa.string()),
-        pa.array(np.full(n, version, dtype=np.int64)),
-        pa.nulls(n, pa.string()) if variant is None else pa.array([variant] * n, pa.string()),
+        pa.repeat(pa.scalar(model, pa.string()), n),
+        pa.repeat(pa.scalar(version, pa.int64()), n),
+        pa.repeat(pa.scalar(variant, pa.string()), n),
         pa.array(latency_ms, pa.float64()),
         pa.array(scores, pa.float64()),
         prediction,
     ]
-    columns = [
-        pa.nulls(n, field.type) if field.name in masked else inputs.column(i)
-        for i, field in enumerate(inputs.schema)
-    ]
-    return pa.Table.from_arrays(
-        [*fixed, *columns], schema=pa.schema([*BASE_FIELDS, *inputs.schema])
-    )
+    hashed = hashed or {}
+    fields, columns = [], []
+    for i, field in enumerate(inputs.schema):
+        if field.name in hashed:
+            fields.append(pa.field(field.name, pa.string()))
+            columns.append(_hashed(inputs.column(i), hashed[field.name]))
+        else:
+            fields.append(field)
+            columns.append(pa.nulls(n, field.type) if field.name in masked else inputs.column(i))
+    return pa.Table.from_arrays([*fixed, *columns], schema=pa.schema([*BASE_FIELDS, *fields]))
+
+
+def _hashed(column: pa.ChunkedArray, key: str) -> pa.Array:
+    """Training's ``--hash-pii`` hash of each value (one HMAC per distinct value)."""
+    from shipyard.model.encoder import keyed_hash
+
+    values = column.to_numpy(zero_copy_only=False)
+    return pa.array(keyed_hash(values, key), pa.string(), from_pandas=True)
 
 
 def request_ids(ids: Sequence[str], counts: np.ndarray, own: pa.Array | None) -> pa.Array:
@@ -108,7 +127,8 @@ def request_ids(ids: Sequence[str], counts: np.ndarray, own: pa.Array | None) ->
     return out if own is None else pc.coalesce(own, out)
 
 
-def _typed(column: pa.ChunkedArray | pa.Array, kind: pa.DataType) -> pa.Array:
+def typed_column(column: pa.ChunkedArray | pa.Array, kind: pa.DataType) -> pa.Array:
+    """``column`` as ``kind``: cast when it can be, else stored as null (and logged)."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if array.type == kind:
         return array
@@ -149,10 +169,10 @@ def _slow_columns(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Ta
             arrays.append(pa.array(values, field.type, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
             try:
-                arrays.append(_typed(pa.array(values, from_pandas=True), field.type))
+                arrays.append(typed_column(pa.array(values, from_pandas=True), field.type))
             except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
                 arrays.append(pa.array([None if v is None else str(v) for v in values]))
-                arrays[-1] = _typed(arrays[-1], field.type)
+                arrays[-1] = typed_column(arrays[-1], field.type)
     return pa.Table.from_arrays(
         arrays, schema=pa.schema([(f.name, a.type) for f, a in zip(schema, arrays, strict=True)])
     )

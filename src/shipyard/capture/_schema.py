@@ -21,6 +21,8 @@ prediction        string (nullable)       the decision / class label as text (nu
 
 then one column per input of the signature, under its own name, typed by the signature:
 ``number`` float64, ``boolean`` bool, ``string`` string, ``datetime`` timestamp[us, UTC].
+An input tagged as personal data is null (masked) or, hashed, a string: the keyed hash of its
+value (see :func:`capture_privacy`).
 """
 
 from __future__ import annotations
@@ -90,9 +92,8 @@ def masked_columns(signature: Mapping[str, Any], extra: Sequence[str] = ()) -> t
     """The input columns whose values captures must not keep (personal data).
 
     A column is masked when its signature entry carries ``"pii": true`` or is listed in the
-    signature's ``"pii"`` list, or when ``extra`` names it. No part of Shipyard tags columns
-    as personal yet; this is where such tags are honoured once profiles or signatures carry
-    them.
+    signature's ``"pii"`` list, or when ``extra`` names it. The training dataset's tags are
+    looked up by :func:`capture_privacy`, which needs the project.
 
     Raises:
         InvalidInput: ``extra`` names a column the model does not take.

@@ -4,13 +4,16 @@ The catalog is the truth. A model bundle (or its report pages) belongs to a vers
 ready, or pending while its job still runs; a lake folder belongs to a dataset version. What
 a killed job left is garbage: the bundle of an abandoned version at once, and a folder no
 row names at all once it is older than ``GRACE`` (a younger one may be a write whose catalog
-row is being recorded right now).
+row is being recorded right now). So is the hidden temporary file (``.part-*.tmp``) of a
+capture file whose writer died while publishing it, once older than ``GRACE``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shipyard.entities import ModelVersion
 from shipyard.errors import NotFound
@@ -25,8 +28,8 @@ GRACE = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Garbage:
-    """Something to remove: a ``bundle`` or ``report`` (artifact key) or a ``dataset``
-    folder (lake location), and why it is garbage."""
+    """Something to remove: a ``bundle``, ``report`` or ``capture-temp`` file (artifact
+    key) or a ``dataset`` folder (lake location), and why it is garbage."""
 
     kind: str
     location: str
@@ -53,7 +56,11 @@ def collect_garbage(
     """
     fail_dead_runs(project.catalog, project.actor)
     cutoff = datetime.now(UTC) - grace
-    found = [*_model_garbage(project, cutoff), *_lake_garbage(project, cutoff)]
+    found = [
+        *_model_garbage(project, cutoff),
+        *_lake_garbage(project, cutoff),
+        *_capture_garbage(project, cutoff),
+    ]
     if delete:
         for item in found:
             _remove(project, item)
@@ -115,6 +122,50 @@ def _lake_garbage(project: Project, cutoff: datetime) -> list[Garbage]:
         for location, modified in project.lake.folders()
         if location not in named and modified < cutoff
     ]
+
+
+# What the artifact store's atomic publish writes first: ``.<name>.<hex>.tmp`` beside
+# ``part-<hex>.parquet``. Listings hide it; a writer killed mid-write leaves it behind.
+_CAPTURE_TEMP = re.compile(r"^\.part-[0-9a-f]+\.parquet\.[0-9a-f]+\.tmp$")
+
+
+def _capture_garbage(project: Project, cutoff: datetime) -> list[Garbage]:
+    """Temporary capture files older than ``cutoff`` (a younger one may be written now)."""
+    from shipyard.capture import CAPTURES_PREFIX
+
+    fs, root = project.artifacts.filesystem(CAPTURES_PREFIX)
+    try:
+        entries: dict[str, dict[str, Any]] = fs.find(root, detail=True)
+    except FileNotFoundError:
+        return []
+    found = []
+    base = root.rstrip("/")
+    for path, info in sorted(entries.items()):
+        if not _CAPTURE_TEMP.match(path.rsplit("/", 1)[-1]):
+            continue
+        modified = _modified(info)
+        if modified is None or modified >= cutoff:  # unknown age: leave it
+            continue
+        key = f"{CAPTURES_PREFIX}{path[len(base) :]}" if path.startswith(base) else None
+        if key is None:
+            continue
+        found.append(
+            Garbage(
+                "capture-temp",
+                key,
+                "A temporary capture file whose writer died before publishing it.",
+            )
+        )
+    return found
+
+
+def _modified(info: dict[str, Any]) -> datetime | None:
+    value = info.get("mtime") or info.get("LastModified") or info.get("created")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 def _remove(project: Project, item: Garbage) -> None:

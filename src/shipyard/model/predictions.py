@@ -15,6 +15,7 @@ regression     the predicted value                  (no field)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["Predictions"]
+
+
+@lru_cache(maxsize=64)
+def _binary_labels(problem: Problem) -> np.ndarray:
+    """``[negative, positive]`` as an object array, made once per problem: the server asks for
+    it on every request."""
+    positive = plain_value(problem.positive)
+    negative = next(plain_value(c) for c in problem.classes if c != problem.positive)
+    table = np.asarray([negative, positive], dtype=object)
+    table.flags.writeable = False
+    return table
 
 
 @dataclass
@@ -48,9 +60,7 @@ class Predictions:
             return None
         if self.problem.type != "binary":
             return np.asarray(self.decisions, dtype=object)
-        positive = plain_value(self.problem.positive)
-        negative = next(plain_value(c) for c in self.problem.classes if c != self.problem.positive)
-        return np.asarray([negative, positive], dtype=object)[np.asarray(self.decisions, int)]
+        return _binary_labels(self.problem)[np.asarray(self.decisions, int)]
 
     def to_records(self) -> list[dict[str, Any]]:
         """One ``{"score": ..., "decision": ...}`` dict per row, JSON-ready."""

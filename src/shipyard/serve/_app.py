@@ -21,6 +21,7 @@ import anyio.to_thread
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from shipyard.capture import JsonRows
 from shipyard.entities import to_json
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.registry import LoadedModel
@@ -53,7 +54,7 @@ from shipyard.serve._parse import (
 )
 
 if TYPE_CHECKING:
-    from shipyard.capture import CaptureWriter
+    from shipyard.capture import CaptureWriter, RowSource
     from shipyard.features import EntityScorer, EventLogWriter
     from shipyard.model import Predictions
     from shipyard.project import Project
@@ -326,29 +327,30 @@ class ShipyardServeApp:
         scope: Scope,
         body: bytes,
         media: bytes,
-        parse: Callable[[bytes, bytes], Rows],
+        parse: Callable[[bytes, bytes], tuple[Rows, str | None]],
         explain: int = 0,
     ) -> tuple[int, bytes]:
         if len(body) <= _INLINE_BYTES:
-            rows = parse(body, media)
+            rows, key = parse(body, media)
             out, result = self._respond(rows, explain)
         else:
 
-            def work() -> tuple[Rows, bytes, Predictions]:
-                parsed = parse(body, media)
-                return (parsed, *self._respond(parsed, explain))
+            def work() -> tuple[Rows, str | None, bytes, Predictions]:
+                parsed, key = parse(body, media)
+                return (parsed, key, *self._respond(parsed, explain))
 
-            rows, out, result = await anyio.to_thread.run_sync(work)
-        self._record(scope, len(rows), result, partial(parse, body, media))
+            rows, key, out, result = await anyio.to_thread.run_sync(work)
+        source: RowSource = JsonRows(body, key) if key else partial(_rows_only, parse, body, media)
+        self._record(scope, len(rows), result, source)
         return 200, out
 
-    def _record(
-        self, scope: Scope, n: int, result: Predictions, rows: Rows | Callable[[], Rows]
-    ) -> None:
+    def _record(self, scope: Scope, n: int, result: Predictions, rows: RowSource) -> None:
         """Feed the score histogram and the capture buffer; neither does any I/O here.
 
-        The capture gets the body to parse again on its own thread rather than the parsed
-        rows: thousands of buffered dicts would make every garbage collection slower.
+        The capture gets the body to parse on its own thread rather than the parsed rows:
+        thousands of buffered dicts would make every garbage collection slower. A JSON body
+        whose rows sit under one key goes as it is (the writer reads a flush's bodies in
+        one go); the decisions' labels are made there too.
         """
         if self.metrics is not None:
             self.metrics.scores.observe_many(result.scores)
@@ -357,7 +359,7 @@ class ShipyardServeApp:
             request_id = scope[_ID_KEY].decode("latin-1")
             if capture.sampled(request_id):
                 latency_ms = (perf_counter() - scope[_START_KEY]) * 1e3
-                capture.add(request_id, rows, result.scores, result.labels(), latency_ms, count=n)
+                capture.add(request_id, rows, result.scores, result.labels, latency_ms, count=n)
 
     async def _by_entity(self, scope: Scope, body: bytes, top: int) -> tuple[int, bytes] | None:
         """Score an entity request (None: the body is not one): look the features up, apply
@@ -403,13 +405,20 @@ class ShipyardServeApp:
         answer = await anyio.to_thread.run_sync(routes.push, group, load_json(body))
         return 200, orjson.dumps(answer)
 
-    def _parse_predict(self, body: bytes, media: bytes) -> Rows:
-        return rows_from_predict(load_json(body))
+    def _parse_predict(self, body: bytes, media: bytes) -> tuple[Rows, str | None]:
+        """The rows, and the key they sit under in the body (for the capture)."""
+        return rows_from_predict(load_json(body)), "rows"
 
-    def _parse_invocation(self, body: bytes, media: bytes) -> Rows:
+    def _parse_invocation(self, body: bytes, media: bytes) -> tuple[Rows, str | None]:
         if media == _CSV:
-            return rows_from_csv(body, self._specs)
-        return rows_from_invocation(load_json(body), self._names)
+            return rows_from_csv(body, self._specs), None
+        doc = load_json(body)
+        rows = rows_from_invocation(doc, self._names)
+        if isinstance(doc, dict):  # the body's own list of objects, not rows built from it
+            for key in ("instances", "rows"):
+                if doc.get(key) is rows:
+                    return rows, key
+        return rows, None
 
     def _respond(
         self, rows: Rows, explain: int = 0, extra: dict[str, Any] | None = None
@@ -514,6 +523,12 @@ def create_app(
         metrics=metrics,
         project=project,
     )
+
+
+def _rows_only(
+    parse: Callable[[bytes, bytes], tuple[Rows, str | None]], body: bytes, media: bytes
+) -> Rows:
+    return parse(body, media)[0]
 
 
 def _bad_request_id(value: bytes) -> InvalidInput:

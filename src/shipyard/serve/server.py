@@ -5,15 +5,17 @@ from __future__ import annotations
 import errno
 import gc
 import importlib.util
+import logging
 import socket
 import subprocess
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, ShipyardError
+from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, ShipyardError
 from shipyard.project import Project
 from shipyard.registry import LoadedModel, load_model
 from shipyard.serve._app import create_app
@@ -32,6 +34,8 @@ __all__ = [
 ]
 
 _MAX_PORT = 65_535
+
+log = logging.getLogger("shipyard.serve")
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
@@ -206,17 +210,40 @@ def check_capture(percent: object) -> None:
 
 def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> CaptureWriter:
     """A writer of ``loaded``'s captures into the project's artifact store, sized by the
-    ``capture_*`` settings."""
-    from shipyard.capture import CaptureWriter
+    ``capture_*`` settings; the inputs its training dataset or signature tag as personal
+    data are hashed or masked as ``capture_pii`` says."""
+    from shipyard.capture import CaptureWriter, capture_privacy
+    from shipyard.security.pii import column_hash_key, pii_columns
 
     version = loaded.version
+    signature = loaded.model.signature
+    dataset = (version.lineage or {}).get("dataset")
+    tagged: dict[str, str] = {}
+    if dataset:
+        try:
+            tagged = pii_columns(project, dataset)
+        except NotFound:  # deleted since: the signature's own tags still hold
+            log.warning(
+                "The training dataset %s of %s is gone; captures protect only the columns "
+                "its signature tags as personal data.",
+                dataset,
+                version.ref,
+            )
+    privacy = capture_privacy(
+        signature,
+        tagged=tagged,
+        policy=project.settings.capture_pii,
+        hash_key=partial(column_hash_key, project),
+    )
     return CaptureWriter.from_settings(
         project.artifacts,
         project.settings,
         version.name,
         version.version,
-        loaded.model.signature,
+        signature,
         percent=percent,
+        mask=privacy.masked,
+        hashed=privacy.hashed,
     )
 
 
