@@ -8,6 +8,7 @@ from shipyard.artifacts._crypto import (
     Keyring,
     keyring_from_settings,
     parse_keys,
+    read_key_file,
     signing_key_from_settings,
 )
 from shipyard.artifacts._sealed import SEALED_PROTOCOL, RotationResult, SealedArtifactStore, rotate
@@ -34,6 +35,7 @@ __all__ = [
     "load_verified_pickle",
     "open_artifacts",
     "parse_keys",
+    "read_key_file",
     "rotate",
     "signing_key_from_settings",
     "verify_bundle",
