@@ -57,6 +57,7 @@ def check_health(project: Project, *, grace: timedelta = GRACE) -> Health:
         InvalidInput: A key setting is malformed.
         BackendUnavailable: The catalog, the lake or the artifact store cannot be reached.
     """
+    _ = project.artifacts, project.signing_key  # a malformed key setting fails first
     repaired = [
         Finding(
             "run",
