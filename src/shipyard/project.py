@@ -66,9 +66,17 @@ class Project:
 
     @cached_property
     def artifacts(self) -> ArtifactStore:
-        from shipyard.artifacts import open_artifacts
+        from shipyard.artifacts import keyring_from_settings, open_artifacts
 
-        return open_artifacts(self.settings.artifacts_url or str(self.dir / "artifacts"))
+        url = self.settings.artifacts_url or str(self.dir / "artifacts")
+        return open_artifacts(url, keyring=keyring_from_settings(self.settings))
+
+    @cached_property
+    def signing_key(self) -> bytes | None:
+        """The key bundles are signed and checked with (``SHIPYARD_SIGNING_KEY``), if any."""
+        from shipyard.artifacts import signing_key_from_settings
+
+        return signing_key_from_settings(self.settings)
 
     @cached_property
     def lake(self) -> Lake:

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shipyard.errors import InvalidInput
@@ -111,6 +111,25 @@ class Settings(BaseSettings):
         "hash",
         description="What captures keep of inputs tagged as personal data: a keyed hash (the "
         "project's PII key, as training's --hash-pii), nothing (mask), or the value (keep).",
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Encrypt bundles, captures and reports at rest (AES-256-GCM): base64 of "
+        "32 random bytes. Several keys, comma-separated: the first encrypts, all decrypt "
+        "(for a key rotation).",
+    )
+    encryption_key_file: Path | None = Field(
+        None,
+        description="A file holding the encryption key(s), one base64 key per line, instead "
+        "of SHIPYARD_ENCRYPTION_KEY.",
+    )
+    signing_key: SecretStr | None = Field(
+        None,
+        description="Sign bundles with HMAC-SHA256 over their manifest (16 characters at "
+        "least); a bundle without a valid signature is then refused before it is unpickled.",
+    )
+    signing_key_file: Path | None = Field(
+        None, description="A file holding the signing key, instead of SHIPYARD_SIGNING_KEY."
     )
 
 

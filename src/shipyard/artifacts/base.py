@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -143,5 +144,20 @@ class ArtifactStore(abc.ABC):
         Raises:
             InvalidInput: ``key`` is malformed.
             NotFound: Nothing is stored under ``key``.
+            BackendUnavailable: The store cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def rewrite_files(self, change: Callable[[str, bytes], bytes | None]) -> int:
+        """Replace the content of stored files in place, for a key rotation only.
+
+        ``change`` gets each committed file (its path relative to the store, and its bytes)
+        and returns new bytes, or None to keep it. Each file is replaced atomically (a
+        reader sees the old content or the new, whole); files of writes that never
+        committed, and the store's own markers, are not offered. Returns how many files
+        were replaced. Errors ``change`` raises stop the walk and propagate.
+
+        Raises:
+            InvalidInput: Never for a key (it takes none); only as ``change`` raises it.
             BackendUnavailable: The store cannot be reached or failed.
         """

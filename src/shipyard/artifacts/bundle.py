@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import warnings
 from importlib import metadata
@@ -14,6 +15,7 @@ from shipyard.errors import IntegrityError, LibraryVersionWarning
 
 __all__ = [
     "MANIFEST",
+    "SIGNATURE",
     "check_library_versions",
     "load_verified_pickle",
     "verify_bundle",
@@ -21,6 +23,8 @@ __all__ = [
 ]
 
 MANIFEST = "MANIFEST.json"
+SIGNATURE = "MANIFEST.sig"
+"""HMAC-SHA256 of ``MANIFEST.json``'s bytes under the signing key, when the bundle is signed."""
 META = "model.json"
 _CHUNK = 1 << 20
 
@@ -34,23 +38,66 @@ def _sha256(path: Path) -> str:
 
 
 def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+    top = (MANIFEST, SIGNATURE)
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() not in top
+    )
 
 
-def write_manifest(folder: Path) -> dict[str, str]:
-    """Write ``MANIFEST.json`` (relative path -> SHA-256) for every file in ``folder``."""
+def _hmac(key: bytes, manifest: bytes) -> str:
+    return hmac.new(key, manifest, hashlib.sha256).hexdigest()
+
+
+def write_manifest(folder: Path, signing_key: bytes | None = None) -> dict[str, str]:
+    """Write ``MANIFEST.json`` (relative path -> SHA-256) for every file in ``folder``, and
+    with ``signing_key`` its HMAC-SHA256 in ``MANIFEST.sig``."""
     digests = {p.relative_to(folder).as_posix(): _sha256(p) for p in _files(folder)}
-    (folder / MANIFEST).write_text(json.dumps({"sha256": digests}, indent=2, sort_keys=True))
+    text = json.dumps({"sha256": digests}, indent=2, sort_keys=True).encode()
+    (folder / MANIFEST).write_bytes(text)
+    if signing_key is not None:
+        signature = {"algorithm": "HMAC-SHA256", "hmac": _hmac(signing_key, text)}
+        (folder / SIGNATURE).write_text(json.dumps(signature, indent=2))
     return digests
 
 
-def verify_bundle(folder: Path) -> dict[str, str]:
-    """Check every file of a bundle against its manifest.
+def check_signature(folder: Path, signing_key: bytes) -> None:
+    """Check ``MANIFEST.sig`` against the manifest under ``signing_key`` (constant time).
 
     Raises:
-        IntegrityError: The manifest is missing or unreadable, or a file was changed, added
-            or removed since the bundle was written.
+        IntegrityError: The bundle is not signed, or not by this key, or its manifest was
+            changed after it was signed.
     """
+    try:
+        manifest = (folder / MANIFEST).read_bytes()
+        found = json.loads((folder / SIGNATURE).read_text())["hmac"]
+    except FileNotFoundError as exc:
+        raise IntegrityError(
+            f"The bundle at {folder} is not signed, and SHIPYARD_SIGNING_KEY is set: it was "
+            "written without the signing key (or its signature was removed). Refusing to load "
+            "it; register the model again where the signing key is set."
+        ) from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(
+            f"The bundle at {folder} has an unreadable {SIGNATURE}; refusing to load it."
+        ) from exc
+    if not isinstance(found, str) or not hmac.compare_digest(found, _hmac(signing_key, manifest)):
+        raise IntegrityError(
+            f"The bundle at {folder} has a signature that does not match its manifest under "
+            "the signing key set: it was signed with another key, or changed after it was "
+            "signed. Refusing to load it; check SHIPYARD_SIGNING_KEY, or register the model "
+            "again."
+        )
+
+
+def verify_bundle(folder: Path, signing_key: bytes | None = None) -> dict[str, str]:
+    """Check a bundle's signature (with ``signing_key``) and every file against its manifest.
+
+    Raises:
+        IntegrityError: The signature is missing or wrong, the manifest is missing or
+            unreadable, or a file was changed, added or removed since the bundle was written.
+    """
+    if signing_key is not None:
+        check_signature(folder, signing_key)
     manifest = folder / MANIFEST
     try:
         expected: dict[str, str] = json.loads(manifest.read_text())["sha256"]
@@ -75,13 +122,17 @@ def verify_bundle(folder: Path) -> dict[str, str]:
     return expected
 
 
-def load_verified_pickle(folder: Path, name: str) -> Any:
-    """Unpickle ``name`` from a bundle, only after the whole bundle is verified.
+def load_verified_pickle(folder: Path, name: str, signing_key: bytes | None = None) -> Any:
+    """Unpickle ``name`` from a bundle, only after the whole bundle is verified (and, with
+    ``signing_key``, its signature checked).
+
+    Raises:
+        IntegrityError: As :func:`verify_bundle`; nothing was unpickled.
 
     Warns:
         LibraryVersionWarning: The bundle's libraries differ from the installed ones.
     """
-    verify_bundle(folder)
+    verify_bundle(folder, signing_key)
     check_format(folder)
     check_library_versions(folder)
     with (folder / name).open("rb") as fh:

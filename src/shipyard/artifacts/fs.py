@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,6 +234,27 @@ class FsspecArtifactStore(ArtifactStore):
                 raise AlreadyExists(f"Artifact '{key}' was written concurrently.") from exc
         return self.uri(key)
 
+    # --- key rotation ---------------------------------------------------------------------
+    def rewrite_files(self, change: Callable[[str, bytes], bytes | None]) -> int:
+        replaced = 0
+        with self._backend("rewriting files"):
+            for path in sorted(self._fs.find(self._root)):
+                rel = path[len(self._root) :].lstrip("/") if path.startswith(self._root) else ""
+                parts = rel.split("/")
+                if not rel or parts[0] == _STAGING or parts[-1] == _COMMIT_MARK:
+                    continue
+                if any(p.startswith(".") for p in parts):  # temporary files and copies
+                    continue
+                new = change(rel, bytes(self._fs.cat_file(path)))
+                if new is None:
+                    continue
+                if self._local:
+                    _replace_local(Path(path), new)
+                else:
+                    self._fs.pipe_file(path, new)  # one PUT replaces an object whole
+                replaced += 1
+        return replaced
+
     # --- garbage collection ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> list[StoredEntry]:
         path = self._path(prefix)
@@ -306,5 +327,16 @@ def _link_into_place(target: Path, data: bytes) -> None:
     try:
         tmp.write_bytes(data)
         os.link(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _replace_local(target: Path, data: bytes) -> None:
+    """Write ``data`` beside ``target`` and rename it over ``target`` (atomic on POSIX)."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.chmod(tmp, target.stat().st_mode & 0o777)
+        os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -141,7 +141,7 @@ def _is_local(fs: AbstractFileSystem) -> bool:
 def _readable(store: ArtifactStore, key: str) -> str:
     """``key`` as DuckDB reads it: a plain path on a local disk, else the store's URI."""
     fs, path = store.filesystem(key)
-    return path if _is_local(fs) else store.uri(key)
+    return path if _is_local(fs) else str(fs.unstrip_protocol(path))
 
 
 def _children(store: ArtifactStore, prefix: str, pattern: re.Pattern[str]) -> list[str]:

@@ -28,8 +28,15 @@ tokens_app = typer.Typer(
 )
 
 
+keys_app = typer.Typer(
+    help="Encryption keys of the artifact store (SHIPYARD_ENCRYPTION_KEY).",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(keys_app, name="keys")
     app.add_typer(tokens_app, name="tokens")
     datasets_app.command("tag")(datasets_tag)
 
@@ -200,3 +207,30 @@ def datasets_tag(
         return
     shown = ", ".join(f"{c} ({k})" for c, k in tagged.items()) or "none"
     console.print(f"PII columns of {dataset}: {shown}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    ctx: typer.Context,
+    new_key_file: Annotated[
+        Path,
+        typer.Option(
+            "--new-key-file",
+            help="File whose first line is the new key (base64 of 32 bytes).",
+        ),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-encrypt every encrypted artifact under a new key, one atomic swap per file.
+    Give readers both keys first (new one first); run it again to finish a stopped one."""
+    from shipyard.security import rotate_encryption_key
+
+    result = rotate_encryption_key(project_of(ctx), new_key_file)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    console.print(
+        f"Re-encrypted {result.resealed} file(s) under key {result.new_key_id}; "
+        f"{result.kept} left as they were (plaintext or under that key already). Now make the "
+        "new key the only one in SHIPYARD_ENCRYPTION_KEY(_FILE) everywhere."
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipyard.artifacts import SEALED_PROTOCOL
 from shipyard.monitor._attribution import NDCG_THRESHOLD, ndcg
 from shipyard.monitor._window import BASE_COLUMNS, Window
 
@@ -158,4 +159,11 @@ def _reference_path(window: Window) -> str:
     ref = window.baseline["reference"]
     fs, path = window.project.artifacts.filesystem(ref["key"])
     protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return path if "file" in protocols else window.project.artifacts.uri(ref["key"])
+    if "file" in protocols:
+        return path
+    if window.path is not None and SEALED_PROTOCOL in protocols:
+        # Encrypted at rest: a plaintext copy beside the window's, in the same temp folder.
+        copy = window.path.with_name("reference.parquet")
+        copy.write_bytes(window.project.artifacts.get_bytes(ref["key"]))
+        return str(copy)
+    return window.project.artifacts.uri(ref["key"])

@@ -95,7 +95,7 @@ def register_model(
             (folder / file_name).write_text(json.dumps(payload, indent=2, default=str))
         for file_name, data in (extra_files or {}).items():
             (folder / file_name).write_bytes(data)
-        write_manifest(folder)
+        write_manifest(folder, project.signing_key)
         key = f"models/{name}/{uuid.uuid4().hex}"
         project.artifacts.put_dir(folder, key)
     return project.catalog.create_model_version(
@@ -163,7 +163,7 @@ def load_model(project: Project, ref: str) -> LoadedModel:
     version = resolve_model(project, ref)
     key = project.artifacts.key_of(version.bundle_uri)
     folder = project.artifacts.local_dir(key)
-    model = load_verified_pickle(folder, _MODEL_FILE)
+    model = load_verified_pickle(folder, _MODEL_FILE, project.signing_key)
     return LoadedModel(version, model, folder)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shipyard.security.asgi import AuthGuard, TooManyAttempts
 from shipyard.security.audit import export_audit, verify_audit
+from shipyard.security.keys import rotate_encryption_key
 from shipyard.security.roles import ACTIONS, ENVIRONMENTS, MATRIX, ROLES, allowed
 from shipyard.security.tokens import (
     Authorizer,
@@ -29,5 +30,6 @@ __all__ = [
     "export_audit",
     "list_tokens",
     "revoke_token",
+    "rotate_encryption_key",
     "verify_audit",
 ]
