@@ -83,6 +83,10 @@ class Counts:
     maximum: float | None = None
     mean: float | None = None
     std: float | None = None
+    below: float = 0.0
+    above: float = 0.0
+    """``sum((b[0] - x)+)`` and ``sum((x - b[-1])+)``: the area a side's CDF encloses beyond
+    the boundaries, so a Wasserstein distance stays exact past them."""
 
 
 class _Moments:
@@ -143,14 +147,18 @@ def sample_pass(
     *,
     rows: int = SAMPLE_ROWS,
     seed: int = 0,
-) -> tuple[int, pa.Table]:
+    only_if_small: bool = False,
+) -> tuple[int, pa.Table | None]:
     """``(row count, a uniform sample of about ``rows`` rows)`` of the planned columns.
 
     Each row is kept independently with probability ``rows / count`` (a seeded Bernoulli
     sample, which DuckDB draws while it scans, faster than a reservoir), so data sorted by
-    time is sampled evenly; a side of at most ``rows`` rows is taken whole.
+    time is sampled evenly; a side of at most ``rows`` rows is taken whole. With
+    ``only_if_small``, a larger side is only counted (the sample is then None).
     """
     total = int(_run(con, source, f"SELECT count(*) FROM {source.relation}")[0])
+    if only_if_small and total > rows:
+        return total, None  # the count pass samples it on the way
     exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans) or "1 AS _"
     sql = f"SELECT {exprs} FROM {source.relation}"
     if total > rows:
@@ -180,25 +188,31 @@ def count_pass(
     side: str,
     boundaries: dict[str, NDArray[np.float64]],
     *,
+    keep: float | None = None,
+    seed: int = 0,
     batch_rows: int = 1 << 20,
-) -> dict[str, Counts]:
+) -> tuple[dict[str, Counts], pa.Table | None]:
     """One streaming scan of a side: per column its non-null count and histogram, and for
-    numbers the min, max, mean and standard deviation.
+    numbers the min, max, mean and standard deviation; with ``keep``, also a Bernoulli
+    sample of that share of the rows (so a large side needs no separate sampling scan).
 
     DuckDB reads and projects; each batch of about a million rows is binned in NumPy (a
     binary search over the boundaries) or counted by value in Arrow, so memory holds one
     batch, never a column.
     """
     import duckdb
+    import pyarrow as pa
 
-    if not plans:
-        return {}
-    exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans)
+    exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans) or "1 AS _"
+    rng = np.random.default_rng(seed)
+    out = {p.name: Counts() for p in plans}
+    moments = {p.name: _Moments() for p in plans if p.kind == "numeric"}
+    kept: list[pa.RecordBatch] = []
     try:
         reader = con.sql(f"SELECT {exprs} FROM {source.relation}").to_arrow_reader(batch_rows)
-        out = {p.name: Counts() for p in plans}
-        moments = {p.name: _Moments() for p in plans if p.kind == "numeric"}
         for batch in reader:
+            if keep is not None:
+                kept.append(batch.filter(pa.array(rng.random(batch.num_rows) < keep)))
             for i, p in enumerate(plans):
                 _count_batch(batch.column(i), p, out[p.name], moments.get(p.name), boundaries)
     except duckdb.Error as exc:
@@ -208,9 +222,10 @@ def count_pass(
     for name, m in moments.items():
         m.fill(out[name])
     for p in plans:
-        if p.kind != "numeric":
+        if p.kind != "numeric" or p.name not in boundaries:
             out[p.name].nonnull = sum(out[p.name].values.values())
-    return out
+    sample = pa.Table.from_batches(kept, schema=reader.schema) if keep is not None else None
+    return out, sample
 
 
 def _count_batch(
@@ -234,3 +249,6 @@ def _count_batch(
         return
     binned = np.bincount(np.searchsorted(edges, v, side="left"), minlength=edges.size + 1)
     counts.bins = binned if counts.bins is None else counts.bins + binned
+    if v.size:
+        counts.below += float(np.maximum(edges[0] - v, 0).sum())
+        counts.above += float(np.maximum(v - edges[-1], 0).sum())

@@ -52,18 +52,23 @@ def _finite(column: Any) -> NDArray[np.float64]:
     return arr[np.isfinite(arr)]
 
 
-def is_discrete(ref_sample: Any, cur_sample: Any) -> bool:
-    """Whether a numeric column has few enough distinct values to compare as categories."""
-    a, b = _finite(ref_sample), _finite(cur_sample)
-    return np.unique(np.concatenate([a, b])).size <= DISCRETE_LEVELS
+def is_discrete(ref_sample: Any, cur_sample: Any | None) -> bool:
+    """Whether a numeric column has few enough distinct values to compare as categories
+    (judged on both samples, or on the reference's when the current one is not drawn yet)."""
+    parts = [_finite(s) for s in (ref_sample, cur_sample) if s is not None]
+    return np.unique(np.concatenate(parts)).size <= DISCRETE_LEVELS
 
 
-def boundaries_for(ref_sample: Any, cur_sample: Any, small_sides: list[Any]) -> NDArray[np.float64]:
-    """Histogram boundaries of a number: each sample's percentiles and, for a side small enough
-    to be tested exactly, each of its values and the float just below it (so the KS statistic
-    read at the boundaries is exact)."""
+def boundaries_for(
+    ref_sample: Any, cur_sample: Any | None, small_sides: list[Any]
+) -> NDArray[np.float64]:
+    """Histogram boundaries of a number: each sample's percentiles (the reference's alone when
+    the current sample is not drawn yet) and, for a side small enough to be tested exactly,
+    each of its values and the float just below it (so the KS statistic read at the
+    boundaries is exact)."""
     qs = np.linspace(0, 1, 101)
-    parts = [np.quantile(s, qs) for s in (_finite(ref_sample), _finite(cur_sample)) if s.size]
+    finite = [_finite(s) for s in (ref_sample, cur_sample) if s is not None]
+    parts = [np.quantile(s, qs) for s in finite if s.size]
     for side in small_sides:
         v = np.unique(_finite(side))
         parts += [v, np.nextafter(v, -np.inf)]
@@ -90,10 +95,14 @@ def _numeric(
     ref, cur = counts
     small = min(rows) <= t.SMALL_SAMPLE
     f_ref, f_cur = _cdf(ref, bounds), _cdf(cur, bounds)
-    lo = min(v for v in (ref.minimum, cur.minimum, bounds[0]) if v is not None)
-    hi = max(v for v in (ref.maximum, cur.maximum, bounds[-1]) if v is not None)
-    grid = np.concatenate([[lo], bounds, [hi]])
-    w = t.wasserstein_binned(grid, np.r_[0.0, f_ref, 1.0], np.r_[0.0, f_cur, 1.0])
+    n_r, n_c = max(ref.nonnull, 1), max(cur.nonnull, 1)
+    # Inside the boundaries the CDFs' gap is integrated bin by bin; beyond them each side's
+    # CDF encloses an area known exactly from the scan (below, above).
+    w = (
+        t.wasserstein_binned(bounds, f_ref, f_cur)
+        + abs(ref.below / n_r - cur.below / n_c)
+        + abs(ref.above / n_r - cur.above / n_c)
+    )
     scale = next((s for s in (ref.std, cur.std) if s and s > 0 and math.isfinite(s)), 1.0)
     distance = w / scale
     if small and max(rows) <= t.SMALL_SAMPLE:
