@@ -127,7 +127,7 @@ def _numeric(
         uses_distance=not small,
         reference=_numeric_summary(ref, rows[0]),
         current=_numeric_summary(cur, rows[1]),
-        plot=_density_plot(samples, bounds, f_ref, f_cur),
+        plot=_density_plot(samples, counts, bounds, f_ref, f_cur),
         missing_p=missing_p,
     )
 
@@ -164,22 +164,27 @@ def _numeric_summary(counts: Counts, rows: int) -> dict[str, Any]:
 
 def _density_plot(
     samples: tuple[Any, Any],
+    counts: tuple[Counts, Counts],
     bounds: NDArray[np.float64],
     f_ref: NDArray[np.float64],
     f_cur: NDArray[np.float64],
 ) -> dict[str, Any]:
-    """Densities on about 50 bins that span both sides (every 4th percentile of each)."""
-    qs = np.linspace(0, 1, 26)
-    parts = [np.quantile(s, qs) for s in (_finite(samples[0]), _finite(samples[1])) if s.size]
-    edges = np.unique(np.concatenate(parts)) if parts else bounds[:0]
-    idx = np.clip(np.searchsorted(bounds, edges), 0, max(bounds.size - 1, 0))
-    edges = bounds[idx] if bounds.size else edges
-    if edges.size < 2:
-        return {"type": "density", "edges": edges.tolist(), "reference": [], "current": []}
+    """Densities on about 25 bins: every 4th percentile of the reference, widened to the
+    smallest and largest value of either side (the outer bins hold what lies beyond)."""
+    ref = _finite(samples[0])
+    if not ref.size or not bounds.size:
+        return {"type": "density", "edges": [], "reference": [], "current": []}
+    inner = np.unique(np.quantile(ref, np.linspace(0, 1, 26)))
+    idx = np.unique(np.clip(np.searchsorted(bounds, inner), 0, bounds.size - 1))
+    lows = [v for v in (counts[0].minimum, counts[1].minimum) if v is not None]
+    highs = [v for v in (counts[0].maximum, counts[1].maximum) if v is not None]
+    lo, hi = min([*lows, float(bounds[idx[0]])]), max([*highs, float(bounds[idx[-1]])])
+    edges = np.r_[lo, bounds[idx], hi]
     width = np.diff(edges)
     dens = []
     for f in (f_ref, f_cur):
-        mass = np.diff(f[idx]) if f.size else np.zeros(width.size)
+        cdf = np.r_[0.0, f[idx], 1.0]
+        mass = np.diff(cdf)
         dens.append(np.where(width > 0, mass / np.where(width > 0, width, 1), 0.0).tolist())
     return {"type": "density", "edges": edges.tolist(), "reference": dens[0], "current": dens[1]}
 
