@@ -296,9 +296,7 @@ def _scan_both(ref_src: Any, cur_src: Any, columns: Sequence[str] | None, seed: 
         plans, bounds = _bounds(plans, (sample_r, sample_c), rows, skipped)
         counts_r, _ = _scan.count_pass(con, ref_src, plans, "reference", bounds)
         keep = None if sample_c is not None else _scan.SAMPLE_ROWS / rows_c
-        counts_c, streamed = _scan.count_pass(
-            con, cur_src, plans, "current", bounds, keep=keep, seed=seed
-        )
+        counts_c, streamed = _scan.count_pass(con, cur_src, plans, "current", bounds, keep=keep)
     finally:
         con.close()
     samples = (sample_r, sample_c if sample_c is not None else streamed)
