@@ -154,7 +154,7 @@ def timed(
         err.seek(0)
         if code not in ok:
             raise SystemExit(f"benchmark child {cmd[:4]} failed ({code}):\n{err.read()[-3000:]}")
-        return out.read(), wall, usage.ru_maxrss / 1024
+        return out.read(), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def ours(ref: Path, cur: Path) -> dict:
@@ -165,32 +165,41 @@ def ours(ref: Path, cur: Path) -> dict:
         for name, path in (("reference", ref), ("current", cur)):
             timed([shipyard, "-C", str(project), "ingest", str(path), "--name", name])
         cmd = [shipyard, "-C", str(project), "drift", "reference", "current", "--json"]
-        stdout, wall, peak = timed(cmd, ok=(0, 1))
+        load = os.getloadavg()[0]
+        stdout, wall, cpu, peak = timed(cmd, ok=(0, 1))
     finally:
         shutil.rmtree(project, ignore_errors=True)
     report = json.loads(stdout)
     flagged = [c["column"] for c in report["columns"] if c["drifted"]]
     mv = report["multivariate"]
-    return {"seconds": wall, "peak_mb": peak, "flagged": flagged,
+    return {"seconds": wall, "cpu_s": cpu, "peak_mb": peak, "flagged": flagged, "load": load,
             "note": f"multivariate AUC {mv['statistic']:.3f}" if mv else ""}  # fmt: skip
 
 
 def peer(python: Path, code: str) -> dict:
-    stdout, wall, peak = timed([str(python), "-c", textwrap.dedent(code)])
+    load = os.getloadavg()[0]
+    stdout, wall, cpu, peak = timed([str(python), "-c", textwrap.dedent(code)])
     flagged = json.loads(stdout.strip().splitlines()[-1])["flagged"]
-    return {"seconds": wall, "peak_mb": peak, "flagged": flagged, "note": ""}
+    return {"seconds": wall, "cpu_s": cpu, "peak_mb": peak, "flagged": flagged, "load": load,
+            "note": ""}  # fmt: skip
 
 
 def show(rows: list[tuple[str, dict]], n: int) -> None:
     print(f"\n{n:,} vs {n:,} rows x 30 columns, planted: {', '.join(PLANTED)}\n")
-    print(f"{'system':28s} {'seconds':>8s} {'peak RSS':>9s} {'caught':>7s} {'false':>6s}  flagged")
+    head = f"{'system':26s} {'wall s':>7s} {'CPU s':>6s} {'peak RSS':>9s} {'load':>5s} "
+    print(head + f"{'caught':>7s} {'false':>6s}  flagged")
     for name, r in rows:
         caught = sum(c in r["flagged"] for c in PLANTED)
         false = [c for c in r["flagged"] if c not in PLANTED]
         print(
-            f"{name:28s} {r['seconds']:8.2f} {r['peak_mb']:7.0f}MB {caught:>5d}/5 {len(false):6d}  "
+            f"{name:26s} {r['seconds']:7.2f} {r['cpu_s']:6.2f} {r['peak_mb']:7.0f}MB "
+            f"{r['load']:5.1f} {caught:>5d}/5 {len(false):6d}  "
             f"{', '.join(r['flagged'])} {r['note']}"
         )
+    print(
+        "wall s / peak RSS: the whole process, start-up to verdict, timed from outside; CPU s: "
+        "its user + system time; load: 1-min load average before the run (2 cores, shared)."
+    )
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ each value (categories), with count, min, max, mean and standard deviation.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,36 +82,10 @@ class Counts:
     maximum: float | None = None
     mean: float | None = None
     std: float | None = None
-
-
-class _Moments:
-    """Count, min, max, mean and SD accumulated batch by batch (sums about a shift, so a
-    column far from zero loses no precision)."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.shift: float | None = None
-        self.s1 = self.s2 = 0.0
-        self.lo, self.hi = math.inf, -math.inf
-
-    def add(self, v: NDArray[np.float64]) -> None:
-        if not v.size:
-            return
-        if self.shift is None:
-            self.shift = float(v[0])
-        d = v - self.shift
-        self.n += v.size
-        self.s1 += float(d.sum())
-        self.s2 += float(np.dot(d, d))
-        self.lo, self.hi = min(self.lo, float(v.min())), max(self.hi, float(v.max()))
-
-    def fill(self, counts: Counts) -> None:
-        counts.nonnull = self.n
-        if self.n and self.shift is not None:
-            counts.minimum, counts.maximum = self.lo, self.hi
-            counts.mean = self.shift + self.s1 / self.n
-            if self.n > 1:
-                counts.std = math.sqrt(max(0.0, (self.s2 - self.s1**2 / self.n) / (self.n - 1)))
+    below: float = 0.0
+    above: float = 0.0
+    """``sum((b[0] - x)+)`` and ``sum((x - b[-1])+)``: the area a side's CDF encloses beyond
+    the boundaries, so a Wasserstein distance stays exact past them."""
 
 
 def _run(
@@ -143,14 +116,18 @@ def sample_pass(
     *,
     rows: int = SAMPLE_ROWS,
     seed: int = 0,
-) -> tuple[int, pa.Table]:
+    only_if_small: bool = False,
+) -> tuple[int, pa.Table | None]:
     """``(row count, a uniform sample of about ``rows`` rows)`` of the planned columns.
 
     Each row is kept independently with probability ``rows / count`` (a seeded Bernoulli
     sample, which DuckDB draws while it scans, faster than a reservoir), so data sorted by
-    time is sampled evenly; a side of at most ``rows`` rows is taken whole.
+    time is sampled evenly; a side of at most ``rows`` rows is taken whole. With
+    ``only_if_small``, a larger side is only counted (the sample is then None).
     """
     total = int(_run(con, source, f"SELECT count(*) FROM {source.relation}")[0])
+    if only_if_small and total > rows:
+        return total, None  # the count pass samples it on the way
     exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans) or "1 AS _"
     sql = f"SELECT {exprs} FROM {source.relation}"
     if total > rows:
@@ -162,15 +139,49 @@ def sample_pass(
     return total, _run(con, source, sql, arrow=True)
 
 
-def _add_values(into: dict[Any, int], column: pa.Array | pa.ChunkedArray) -> None:
-    import pyarrow.compute as pc
+def _aggregate_sql(plan: ColumnPlan, edges: NDArray[np.float64] | None) -> list[str]:
+    """The aggregates of one column (over the projected column of the same name)."""
+    c = quote_ident(plan.name)
+    parts = [f"count({c})"]
+    if plan.kind == "numeric":
+        parts += [f"min({c})", f"max({c})", f"avg({c})", f"stddev_samp({c})"]
+        if edges is not None:
+            lo, hi = repr(float(edges[0])), repr(float(edges[-1]))
+            parts += [
+                f"sum(greatest({lo}::DOUBLE - {c}, 0))",
+                f"sum(greatest({c} - {hi}::DOUBLE, 0))",
+            ]
+    if plan.kind != "numeric" or edges is None:
+        parts.append(f"histogram({c})")
+    return parts
 
-    counted = pc.value_counts(column)
-    for value, n in zip(
-        counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True
-    ):
-        if value is not None:
-            into[value] = into.get(value, 0) + n
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    plans: Sequence[ColumnPlan],
+    side: str,
+    boundaries: dict[str, NDArray[np.float64]],
+) -> dict[str, Counts]:
+    """Counts, moments, tail areas and per-value counts, in one DuckDB aggregate query."""
+    exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans)
+    parts = [_aggregate_sql(p, boundaries.get(p.name)) for p in plans]
+    flat = ", ".join(x for part in parts for x in part)
+    row = _run(con, source, f"SELECT {flat} FROM (SELECT {exprs} FROM {source.relation})")
+    out: dict[str, Counts] = {}
+    i = 0
+    for p, part in zip(plans, parts, strict=True):
+        got = row[i : i + len(part)]
+        i += len(part)
+        counts = Counts(nonnull=int(got[0]))
+        if p.kind == "numeric":
+            counts.minimum, counts.maximum, counts.mean, counts.std = got[1:5]
+            if p.name in boundaries:
+                counts.below, counts.above = float(got[5] or 0.0), float(got[6] or 0.0)
+        if p.kind != "numeric" or p.name not in boundaries:
+            counts.values = dict(got[-1] or {})
+        out[p.name] = counts
+    return out
 
 
 def count_pass(
@@ -180,57 +191,51 @@ def count_pass(
     side: str,
     boundaries: dict[str, NDArray[np.float64]],
     *,
+    keep: float | None = None,
     batch_rows: int = 1 << 20,
-) -> dict[str, Counts]:
-    """One streaming scan of a side: per column its non-null count and histogram, and for
-    numbers the min, max, mean and standard deviation.
+) -> tuple[dict[str, Counts], pa.Table | None]:
+    """Count a side: per column its non-null count and moments (DuckDB aggregates), per value
+    (DuckDB's histogram) or per bin (NumPy on streamed batches); with ``keep``, also a
+    Bernoulli sample of that share of the rows, drawn in the streamed scan so a large side
+    needs no separate sampling scan.
 
-    DuckDB reads and projects; each batch of about a million rows is binned in NumPy (a
-    binary search over the boundaries) or counted by value in Arrow, so memory holds one
-    batch, never a column.
+    Memory holds one batch of about a million rows of the binned numbers, never a column.
+    The sampled rows come from DuckDB's ``random()``, which no seed makes repeatable across
+    threads; everything else is exact.
     """
     import duckdb
+    import pyarrow as pa
 
-    if not plans:
-        return {}
-    exprs = ", ".join(f"{p.expr(side)} AS {quote_ident(p.name)}" for p in plans)
+    out = _aggregate(con, source, plans, side, boundaries) if plans else {}
+    binned = [p for p in plans if p.name in boundaries]
+    if not binned and keep is None:
+        return out, None
+    cols = [f"{p.expr(side)} AS {quote_ident('b:' + p.name)}" for p in binned]
+    if keep is not None:
+        cols += [f"CASE WHEN _keep THEN {p.expr(side)} END AS {quote_ident(p.name)}" for p in plans]
+        cols.append("_keep")
+    inner = f"SELECT *, random() < {keep!r} AS _keep FROM {source.relation}" if keep else None
+    sql = f"SELECT {', '.join(cols)} FROM ({inner or 'SELECT * FROM ' + source.relation})"
+    kept: list[pa.Table] = []
     try:
-        reader = con.sql(f"SELECT {exprs} FROM {source.relation}").to_arrow_reader(batch_rows)
-        out = {p.name: Counts() for p in plans}
-        moments = {p.name: _Moments() for p in plans if p.kind == "numeric"}
-        for batch in reader:
-            for i, p in enumerate(plans):
-                _count_batch(batch.column(i), p, out[p.name], moments.get(p.name), boundaries)
+        for batch in con.sql(sql).to_arrow_reader(batch_rows):
+            for i, p in enumerate(binned):
+                _bin_batch(batch.column(i), boundaries[p.name], out[p.name])
+            if keep is not None:
+                rows = pa.Table.from_batches([batch]).filter(batch.column("_keep"))
+                kept.append(rows.select([p.name for p in plans]))
     except duckdb.Error as exc:
         from shipyard.lake import error_text
 
         raise InvalidInput(f"Could not read {source.label}: {error_text(exc)}") from exc
-    for name, m in moments.items():
-        m.fill(out[name])
-    for p in plans:
-        if p.kind != "numeric":
-            out[p.name].nonnull = sum(out[p.name].values.values())
-    return out
+    if keep is None:
+        return out, None
+    sample = pa.concat_tables(kept) if kept else None
+    return out, sample
 
 
-def _count_batch(
-    column: pa.Array,
-    plan: ColumnPlan,
-    counts: Counts,
-    moments: _Moments | None,
-    boundaries: dict[str, NDArray[np.float64]],
-) -> None:
-    if moments is None:
-        _add_values(counts.values, column)
-        return
-    x = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-    v = x[~np.isnan(x)] if column.null_count else x
-    moments.add(v)
-    edges = boundaries.get(plan.name)
-    if edges is None:
-        uniq, n = np.unique(v, return_counts=True)
-        for key, k in zip(uniq.tolist(), n.tolist(), strict=True):
-            counts.values[key] = counts.values.get(key, 0) + k
-        return
+def _bin_batch(column: pa.Array, edges: NDArray[np.float64], counts: Counts) -> None:
+    """Add a batch's values to the bins ``(b[i-1], b[i]]`` (a binary search per value)."""
+    v = np.asarray(column.drop_null().to_numpy(zero_copy_only=False), dtype=np.float64)
     binned = np.bincount(np.searchsorted(edges, v, side="left"), minlength=edges.size + 1)
     counts.bins = binned if counts.bins is None else counts.bins + binned

@@ -52,18 +52,23 @@ def _finite(column: Any) -> NDArray[np.float64]:
     return arr[np.isfinite(arr)]
 
 
-def is_discrete(ref_sample: Any, cur_sample: Any) -> bool:
-    """Whether a numeric column has few enough distinct values to compare as categories."""
-    a, b = _finite(ref_sample), _finite(cur_sample)
-    return np.unique(np.concatenate([a, b])).size <= DISCRETE_LEVELS
+def is_discrete(ref_sample: Any, cur_sample: Any | None) -> bool:
+    """Whether a numeric column has few enough distinct values to compare as categories
+    (judged on both samples, or on the reference's when the current one is not drawn yet)."""
+    parts = [_finite(s) for s in (ref_sample, cur_sample) if s is not None]
+    return np.unique(np.concatenate(parts)).size <= DISCRETE_LEVELS
 
 
-def boundaries_for(ref_sample: Any, cur_sample: Any, small_sides: list[Any]) -> NDArray[np.float64]:
-    """Histogram boundaries of a number: each sample's percentiles and, for a side small enough
-    to be tested exactly, each of its values and the float just below it (so the KS statistic
-    read at the boundaries is exact)."""
+def boundaries_for(
+    ref_sample: Any, cur_sample: Any | None, small_sides: list[Any]
+) -> NDArray[np.float64]:
+    """Histogram boundaries of a number: each sample's percentiles (the reference's alone when
+    the current sample is not drawn yet) and, for a side small enough to be tested exactly,
+    each of its values and the float just below it (so the KS statistic read at the
+    boundaries is exact)."""
     qs = np.linspace(0, 1, 101)
-    parts = [np.quantile(s, qs) for s in (_finite(ref_sample), _finite(cur_sample)) if s.size]
+    finite = [_finite(s) for s in (ref_sample, cur_sample) if s is not None]
+    parts = [np.quantile(s, qs) for s in finite if s.size]
     for side in small_sides:
         v = np.unique(_finite(side))
         parts += [v, np.nextafter(v, -np.inf)]
@@ -90,10 +95,14 @@ def _numeric(
     ref, cur = counts
     small = min(rows) <= t.SMALL_SAMPLE
     f_ref, f_cur = _cdf(ref, bounds), _cdf(cur, bounds)
-    lo = min(v for v in (ref.minimum, cur.minimum, bounds[0]) if v is not None)
-    hi = max(v for v in (ref.maximum, cur.maximum, bounds[-1]) if v is not None)
-    grid = np.concatenate([[lo], bounds, [hi]])
-    w = t.wasserstein_binned(grid, np.r_[0.0, f_ref, 1.0], np.r_[0.0, f_cur, 1.0])
+    n_r, n_c = max(ref.nonnull, 1), max(cur.nonnull, 1)
+    # Inside the boundaries the CDFs' gap is integrated bin by bin; beyond them each side's
+    # CDF encloses an area known exactly from the scan (below, above).
+    w = (
+        t.wasserstein_binned(bounds, f_ref, f_cur)
+        + abs(ref.below / n_r - cur.below / n_c)
+        + abs(ref.above / n_r - cur.above / n_c)
+    )
     scale = next((s for s in (ref.std, cur.std) if s and s > 0 and math.isfinite(s)), 1.0)
     distance = w / scale
     if small and max(rows) <= t.SMALL_SAMPLE:
@@ -118,7 +127,7 @@ def _numeric(
         uses_distance=not small,
         reference=_numeric_summary(ref, rows[0]),
         current=_numeric_summary(cur, rows[1]),
-        plot=_density_plot(samples, bounds, f_ref, f_cur),
+        plot=_density_plot(samples, counts, bounds, f_ref, f_cur),
         missing_p=missing_p,
     )
 
@@ -155,22 +164,27 @@ def _numeric_summary(counts: Counts, rows: int) -> dict[str, Any]:
 
 def _density_plot(
     samples: tuple[Any, Any],
+    counts: tuple[Counts, Counts],
     bounds: NDArray[np.float64],
     f_ref: NDArray[np.float64],
     f_cur: NDArray[np.float64],
 ) -> dict[str, Any]:
-    """Densities on about 50 bins that span both sides (every 4th percentile of each)."""
-    qs = np.linspace(0, 1, 26)
-    parts = [np.quantile(s, qs) for s in (_finite(samples[0]), _finite(samples[1])) if s.size]
-    edges = np.unique(np.concatenate(parts)) if parts else bounds[:0]
-    idx = np.clip(np.searchsorted(bounds, edges), 0, max(bounds.size - 1, 0))
-    edges = bounds[idx] if bounds.size else edges
-    if edges.size < 2:
-        return {"type": "density", "edges": edges.tolist(), "reference": [], "current": []}
+    """Densities on about 25 bins: every 4th percentile of the reference, widened to the
+    smallest and largest value of either side (the outer bins hold what lies beyond)."""
+    ref = _finite(samples[0])
+    if not ref.size or not bounds.size:
+        return {"type": "density", "edges": [], "reference": [], "current": []}
+    inner = np.unique(np.quantile(ref, np.linspace(0, 1, 26)))
+    idx = np.unique(np.clip(np.searchsorted(bounds, inner), 0, bounds.size - 1))
+    lows = [v for v in (counts[0].minimum, counts[1].minimum) if v is not None]
+    highs = [v for v in (counts[0].maximum, counts[1].maximum) if v is not None]
+    lo, hi = min([*lows, float(bounds[idx[0]])]), max([*highs, float(bounds[idx[-1]])])
+    edges = np.r_[lo, bounds[idx], hi]
     width = np.diff(edges)
     dens = []
     for f in (f_ref, f_cur):
-        mass = np.diff(f[idx]) if f.size else np.zeros(width.size)
+        cdf = np.r_[0.0, f[idx], 1.0]
+        mass = np.diff(cdf)
         dens.append(np.where(width > 0, mass / np.where(width > 0, width, 1), 0.0).tolist())
     return {"type": "density", "edges": edges.tolist(), "reference": dens[0], "current": dens[1]}
 

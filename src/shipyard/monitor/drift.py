@@ -280,22 +280,27 @@ def _scan_both(ref_src: Any, cur_src: Any, columns: Sequence[str] | None, seed: 
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         types = describe(con, ref_src), describe(con, cur_src)
         plans, skipped = _plan(types[0], types[1], columns, (ref_src.label, cur_src.label))
         rows_r, sample_r = _scan.sample_pass(con, ref_src, plans, "reference", seed=seed)
-        rows_c, sample_c = _scan.sample_pass(con, cur_src, plans, "current", seed=seed)
+        # A large current side is sampled during its count pass: bins come from the
+        # reference alone, which saves a whole scan of the current side.
+        rows_c, sample_c = _scan.sample_pass(
+            con, cur_src, plans, "current", seed=seed, only_if_small=True
+        )
         for label, n in ((ref_src.label, rows_r), (cur_src.label, rows_c)):
             if n == 0:
                 raise InvalidInput(f"{label} has no rows: there is nothing to compare.")
-        samples, rows = (sample_r, sample_c), (rows_r, rows_c)
-        plans, bounds = _bounds(plans, samples, rows, skipped)
-        counts = (
-            _scan.count_pass(con, ref_src, plans, "reference", bounds),
-            _scan.count_pass(con, cur_src, plans, "current", bounds),
-        )
+        rows = (rows_r, rows_c)
+        plans, bounds = _bounds(plans, (sample_r, sample_c), rows, skipped)
+        counts_r, _ = _scan.count_pass(con, ref_src, plans, "reference", bounds)
+        keep = None if sample_c is not None else _scan.SAMPLE_ROWS / rows_c
+        counts_c, streamed = _scan.count_pass(con, cur_src, plans, "current", bounds, keep=keep)
     finally:
         con.close()
-    return _Scanned(types, plans, skipped, bounds, rows, samples, counts)
+    samples = (sample_r, sample_c if sample_c is not None else streamed)
+    return _Scanned(types, plans, skipped, bounds, rows, samples, (counts_r, counts_c))
 
 
 def _plan(
@@ -342,16 +347,21 @@ identifier or free text: it is skipped, not compared."""
 def _bounds(
     plans: list[Any], samples: tuple[Any, Any], rows: tuple[int, int], skipped: dict[str, str]
 ) -> tuple[list[Any], dict[str, Any]]:
-    """Histogram boundaries of the continuous numbers; identifier-like text columns dropped."""
+    """Histogram boundaries of the continuous numbers; identifier-like text columns dropped.
+
+    The current sample is None when that side is large (it is sampled while counted): then
+    only the reference sample shapes the plan.
+    """
     import pyarrow.compute as pc
 
     from shipyard.monitor._univariate import boundaries_for, is_discrete
 
     kept, bounds = [], {}
     for p in plans:
-        a, b = samples[0].column(p.name), samples[1].column(p.name)
+        a = samples[0].column(p.name)
+        b = samples[1].column(p.name) if samples[1] is not None else None
         if p.kind == "categorical":
-            levels = max(pc.count_distinct(a).as_py(), pc.count_distinct(b).as_py())
+            levels = max(pc.count_distinct(x).as_py() for x in (a, b) if x is not None)
             if levels > MAX_LEVELS:
                 skipped[p.name] = f"{levels:,}+ distinct values: an identifier or free text?"
                 continue
@@ -359,7 +369,11 @@ def _bounds(
             # One small side next to a large one: its every value becomes a boundary, so the
             # KS statistic read off the counts is exact. (Two small sides are tested directly.)
             one_small = min(rows) <= t.SMALL_SAMPLE < max(rows)
-            small = [s for s, n in zip((a, b), rows, strict=True) if n <= t.SMALL_SAMPLE]
+            small = [
+                s
+                for s, n in zip((a, b), rows, strict=True)
+                if s is not None and n <= t.SMALL_SAMPLE
+            ]
             edges = boundaries_for(a, b, small if one_small else [])
             if edges.size == 0:
                 skipped[p.name] = "no finite value on either side"
