@@ -76,10 +76,11 @@ def load_data(
 
 
 def build_training_table(
-    project: Project, cutoff: str, out: Console, *, spine_sample: float | None = None
+    project: Project, spine_until: str, known_by: str, out: Console
 ) -> TrainingTable:
     """Apply the demo's feature definitions and build ``training`` from a spine of one row
-    per usage record before ``cutoff``, with the labels confirmed by then (others 0).
+    per usage record before ``spine_until``, with the labels confirmed by ``known_by``
+    (others 0).
 
     Raises:
         IntegrityError: A column of the training table holds a single value.
@@ -91,11 +92,9 @@ def build_training_table(
 
     applied = apply(project, roaming_features())
     for group in applied.groups:
-        out.print(f"  feature group {group.name}:{group.version} ({len(group.definition['features'])} features)")
-    sql = SPINE_SQL.format(until=cutoff)
-    if spine_sample is not None:
-        sql = f"SELECT * FROM ({sql}) USING SAMPLE {spine_sample * 100:g} PERCENT (bernoulli, 0)"
-    spine = ingest_sql(project, sql, "spine").version
+        count = len(group.definition["features"])
+        out.print(f"  applied feature group {group.name}:{group.version} ({count} features)")
+    spine = ingest_sql(project, SPINE_SQL.format(until=spine_until), "spine").version
     started = time.perf_counter()
     made = training_set(
         project,
@@ -107,7 +106,7 @@ def build_training_table(
         labels="labels",
         label="is_fraud",
         label_join=["subscriber_id", "day"],
-        labels_known_by=cutoff,
+        labels_known_by=known_by,
         label_default=0,
     )
     seconds = time.perf_counter() - started
@@ -130,12 +129,13 @@ def constant_columns(project: Project, dataset: str) -> list[str]:
 
     con = connect_views(project.catalog, project.lake)
     try:
-        names = [r[0] for r in con.execute(f"DESCRIBE {quote_ident(dataset.split('@')[0])}").fetchall()]
+        table = quote_ident(dataset.split("@")[0])
+        names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
         counts = ", ".join(
             f"count(DISTINCT {quote_ident(n)}) + (count(*) > count({quote_ident(n)}))::INT"
             for n in names
         )
-        row = con.execute(f"SELECT {counts} FROM {quote_ident(dataset.split('@')[0])}").fetchone()
+        row = con.execute(f"SELECT {counts} FROM {table}").fetchone()
     finally:
         con.close()
     return [n for n, c in zip(names, row or (), strict=True) if c <= 1]

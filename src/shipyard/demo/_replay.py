@@ -5,6 +5,7 @@ hours."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -86,7 +87,7 @@ def replay(
     edges = np.searchsorted(micros, np.arange(micros[0] // step * step, micros[-1] + step, step))
     frames = []
     started = time.perf_counter()
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         if hi > lo:
             frames.append(_batch(project, model, sink, capture, records.slice(lo, hi - lo), out))
         if progress is not None and out.batches % 36 == 0:
@@ -155,8 +156,10 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
 
 
 def _per_hour(scored: pd.DataFrame | None) -> dict[datetime, int]:
+    import pandas as pd
+
     if scored is None:
         return {}
     hours = scored["event_time"].dt.floor("h")
     counts = scored["alert"].groupby(hours).sum()
-    return {h.to_pydatetime(): int(n) for h, n in counts.items()}
+    return {pd.Timestamp(str(h)).to_pydatetime(): int(n) for h, n in counts.items()}
