@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -86,6 +86,24 @@ def models_show(
     console.print(
         table("Signature (inputs)", ["column", "type"], [(c["name"], c["type"]) for c in inputs])
     )
+    refs = lineage.get("features")
+    if refs:
+        _print_feature_refs(refs)
+
+
+def _print_feature_refs(refs: dict[str, Any]) -> None:
+    """The feature-store refs of a model: what the server looks up by entity."""
+    console.print(
+        f"features  entity {', '.join(refs['entity'])}  time {refs['time']}  "
+        f"training set {refs.get('training_set', '?')}"
+    )
+    rows = [
+        (f"{g['group']}:{g['version']}", feature, column)
+        for g in refs["groups"]
+        for feature, column in g["columns"].items()
+    ]
+    console.print(table("Inputs from the feature store", ["group", "feature", "input"], rows))
+    console.print(f"inputs from the request: {', '.join(refs['request_inputs']) or 'none'}")
 
 
 @models_app.command("report")

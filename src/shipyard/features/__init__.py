@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from shipyard.features._expr import Expression, parse_expression
 from shipyard.features._log import append_log, log_dir, log_files
+from shipyard.features._logwriter import EventLogWriter
 from shipyard.features._materialize import MaterializeReport, materialize
 from shipyard.features._offline import historical_features
 from shipyard.features._online import OnlineFeatures, get_online_features
 from shipyard.features._push import PushReport, push
+from shipyard.features._serving import (
+    FEATURES_KEY,
+    EntityLookup,
+    EntityScorer,
+    entity_scorer,
+    model_features,
+)
 from shipyard.features._skew import SkewReport, check_skew
 from shipyard.features._spec import (
     AGGREGATIONS,
@@ -28,12 +36,16 @@ from shipyard.features._yaml import load_definitions
 
 __all__ = [
     "AGGREGATIONS",
+    "FEATURES_KEY",
     "Aggregate",
     "ApplyResult",
     "Column",
     "ConsumeReport",
     "Derived",
     "Entity",
+    "EntityLookup",
+    "EntityScorer",
+    "EventLogWriter",
     "Expression",
     "Feature",
     "FeatureGroup",
@@ -47,6 +59,7 @@ __all__ = [
     "apply",
     "check_skew",
     "consume",
+    "entity_scorer",
     "format_duration",
     "get_entity",
     "get_group",
@@ -57,6 +70,7 @@ __all__ = [
     "log_dir",
     "log_files",
     "materialize",
+    "model_features",
     "parse_duration",
     "parse_expression",
     "push",

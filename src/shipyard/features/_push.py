@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.features._log import append_log
+from shipyard.features._logwriter import EventLogWriter
 from shipyard.features._plan import Plan
 from shipyard.features._resolve import group_plan
 from shipyard.features._state import Events, Merged, merge_events, prepare_events
@@ -145,8 +146,17 @@ def to_arrow(frame: Any) -> pa.Table:
     )
 
 
-def push(project: Project, group: str, frame: pd.DataFrame | pa.Table | list[Any]) -> PushReport:
+def push(
+    project: Project,
+    group: str,
+    frame: pd.DataFrame | pa.Table | list[Any],
+    *,
+    log: EventLogWriter | None = None,
+) -> PushReport:
     """Apply new events to ``group``'s online state and append them to its offline log.
+
+    With ``log`` (a request path's background writer) the events are queued for the log
+    rather than written before returning; ``logged`` then counts the events queued.
 
     Events within the group's allowed lateness of their entity's newest event are applied,
     out of order or not; later ones are logged offline, counted and reported, not applied.
@@ -159,14 +169,21 @@ def push(project: Project, group: str, frame: pd.DataFrame | pa.Table | list[Any
     """
     plan = group_plan(project, group)
     table = conform(to_arrow(frame), source_schema(project, plan), plan.group.ref)
-    return push_table(project, plan, table)
+    return push_table(project, plan, table, log=log)
 
 
-def push_table(project: Project, plan: Plan, table: pa.Table) -> PushReport:
+def push_table(
+    project: Project, plan: Plan, table: pa.Table, *, log: EventLogWriter | None = None
+) -> PushReport:
     """Push an already conformed table (the stream consumer's path)."""
     events = prepare_events(duck(), plan, table, project.online)
-    logged = append_log(project, plan.group.name, table)
-    merged = apply_events(project.online, plan, events)
+    if log is None:
+        logged = append_log(project, plan.group.name, table)
+        merged = apply_events(project.online, plan, events)
+    else:
+        # online first: a request that fails here has queued nothing for the log
+        merged = apply_events(project.online, plan, events)
+        logged = log.add(plan.group.name, table)
     late_rows = np.flatnonzero(merged.late)
     examples = [(events.keys[int(events.entity[i])], int(events.t[i])) for i in late_rows[:10]]
     return PushReport(

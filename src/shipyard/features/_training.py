@@ -145,7 +145,7 @@ def training_set(
         raise InvalidInput("Give both --labels DATASET and --label COLUMN, or neither.")
     entity = [entity] if isinstance(entity, str) else list(entity)
     table = historical_features(project, spine, entity=entity, time=time, features=features)
-    lineage = _lineage(project, spine, features)
+    lineage = _lineage(project, spine, features, table.column_names, entity, time)
     con = duckdb.connect()
     try:
         used = unknown = dropped = 0
@@ -179,19 +179,38 @@ def training_set(
     )
 
 
-def _lineage(project: Project, spine: object, features: Sequence[str] | str) -> dict[str, Any]:
+def _lineage(
+    project: Project,
+    spine: object,
+    features: Sequence[str] | str,
+    out_columns: Sequence[str],
+    entity: Sequence[str],
+    time: str,
+) -> dict[str, Any]:
+    """Where each feature column came from: group version, feature, output column name.
+
+    The output columns are the last of ``out_columns``, in the order the features were
+    asked (see :func:`historical_features`), which names each one.
+    """
+    selections = parse_feature_refs(project, features)
+    count = sum(len(s.asked) for s in selections)
+    names = iter(list(out_columns)[len(out_columns) - count :])
     groups = []
-    for selection in parse_feature_refs(project, features):
+    for selection in selections:
         source, _ = source_columns(project, selection.group)
+        asked = [f.name for f in selection.asked]
         groups.append(
             {
                 "group": selection.group.ref,
-                "features": [f.name for f in selection.asked],
+                "name": selection.group.name,
+                "version": selection.group.version,
+                "features": asked,
+                "columns": {feature: next(names) for feature in asked},
                 "source": source.ref,
             }
         )
     spine_ref = spine if isinstance(spine, str) else "(in memory)"
-    return {"spine": spine_ref, "groups": groups}
+    return {"spine": spine_ref, "entity": list(entity), "time": time, "groups": groups}
 
 
 def _source_text(lineage: dict[str, Any]) -> str:

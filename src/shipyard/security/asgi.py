@@ -9,6 +9,7 @@ as a failed attempt: past ``max_failures`` in a minute, the address gets 429 unt
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -76,6 +77,13 @@ class AuthGuard:
         self.default_action = default_action
         self.face = face
 
+    def _pattern_action(self, path: str) -> str:
+        """The action of a route with a path parameter (``/v1/features/*/push``)."""
+        for pattern, action in self.routes.items():
+            if "*" in pattern and fnmatch.fnmatchcase(path, pattern):
+                return action
+        return self.default_action
+
     def __getattr__(self, name: str) -> Any:
         # The guarded app's attributes (``loaded``, limits) stay reachable through the guard.
         return getattr(self.app, name)
@@ -85,7 +93,7 @@ class AuthGuard:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        action = self.routes.get(path, self.default_action)
+        action = self.routes.get(path) or self._pattern_action(path)
         client = scope.get("client")
         address = str(client[0]) if client else "-"
         wait = self.limiter.retry_after(address)

@@ -32,6 +32,15 @@ from shipyard.serve._errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from shipyard.serve._features import (
+    ONLINE_ROUTE,
+    PUSH_ROUTE,
+    FeatureRoutes,
+    entity_extras,
+    entity_request,
+    flags,
+    push_group,
+)
 from shipyard.serve._metrics import ServeMetrics
 from shipyard.serve._openapi import openapi_document
 from shipyard.serve._parse import (
@@ -45,7 +54,9 @@ from shipyard.serve._parse import (
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
+    from shipyard.features import EntityScorer, EventLogWriter
     from shipyard.model import Predictions
+    from shipyard.project import Project
 
 __all__ = ["ShipyardServeApp", "create_app"]
 
@@ -95,6 +106,7 @@ class ShipyardServeApp:
         max_explain_rows: int = DEFAULT_MAX_EXPLAIN_ROWS,
         capture: CaptureWriter | None = None,
         metrics: bool = True,
+        project: Project | None = None,
     ) -> None:
         if min(max_body_bytes, max_rows, max_explain_rows) <= 0:
             raise InvalidInput(
@@ -127,11 +139,6 @@ class ShipyardServeApp:
             "aliases": list(loaded.version.aliases),
             "created_at": to_json(loaded.version.created_at),
         }
-        self._static = {
-            "/ping": orjson.dumps({"status": "ok", "model": ref}),
-            "/v1/model": orjson.dumps(info, option=orjson.OPT_NON_STR_KEYS),
-            "/openapi.json": orjson.dumps(openapi_document(loaded.version, signature)),
-        }
         read = {"GET": self._get, "HEAD": self._get}
         self._routes: dict[str, dict[str, Any]] = {
             "/ping": read,
@@ -140,6 +147,7 @@ class ShipyardServeApp:
             "/invocations": {"POST": self._invocations},
             "/v1/predict": {"POST": self._v1_predict},
         }
+        self._set_up_features(project, info)
         if self.metrics is not None:
             self._routes[_METRICS] = {"GET": self._metrics, "HEAD": self._metrics}
         self._metrics_headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
@@ -151,10 +159,39 @@ class ShipyardServeApp:
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
+    def _set_up_features(self, project: Project | None, info: dict[str, Any]) -> None:
+        """With a project: the feature routes, and scoring by entity for a model trained on
+        a feature-store training set (its lineage names the groups it reads)."""
+        from shipyard.features import EventLogWriter, entity_scorer
+
+        self.scorer: EntityScorer | None = None
+        self._feature_log: EventLogWriter | None = None
+        self._features: FeatureRoutes | None = None
+        if project is not None:
+            self._feature_log = EventLogWriter(project)
+            self.scorer = entity_scorer(project, self.loaded.version.lineage, log=self._feature_log)
+            self._features = FeatureRoutes(project, self._feature_log)
+            self._routes[ONLINE_ROUTE] = {"POST": self._online}
+            self._routes[PUSH_ROUTE] = {"POST": self._push}
+        contract = None if self.scorer is None else self.scorer.describe()
+        info["entity_scoring"] = contract
+        document = openapi_document(
+            self.loaded.version, self.loaded.model.signature, entity=contract,
+            feature_routes=project is not None,
+        )  # fmt: skip
+        self._static = {
+            "/ping": orjson.dumps({"status": "ok", "model": self._ref}),
+            "/v1/model": orjson.dumps(info, option=orjson.OPT_NON_STR_KEYS),
+            "/openapi.json": orjson.dumps(document),
+        }
+
     def close(self) -> None:
-        """Write what the capture buffers and stop its thread (idempotent)."""
+        """Write what the capture and the feature log buffer, stop their threads
+        (idempotent)."""
         if self.capture is not None:
             self.capture.close()
+        if self._feature_log is not None:
+            self._feature_log.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -186,6 +223,9 @@ class ShipyardServeApp:
             scope[_ID_KEY] = request_id
             scope[_START_KEY] = start
             methods = self._routes.get(path)
+            if methods is None and self._features is not None and push_group(path):
+                path = PUSH_ROUTE
+                methods = self._routes[path]
             if methods is None:
                 raise NotFound(
                     f"No route {path}. The routes are: {', '.join(sorted(self._routes))}.",
@@ -237,6 +277,10 @@ class ShipyardServeApp:
     async def _v1_predict(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         top = self._explain_top(scope["query_string"]) if scope["query_string"] else 0
         body, media = await self._body(scope, receive, (_JSON,))
+        if self.scorer is not None:
+            scored = await self._by_entity(scope, body, top)
+            if scored is not None:
+                return scored
         if top:
             return await self._score(scope, body, media, self._parse_predict, explain=top)
         return await self._score(scope, body, media, self._parse_predict)
@@ -271,6 +315,10 @@ class ShipyardServeApp:
 
     async def _invocations(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         body, media = await self._body(scope, receive, (_JSON, _CSV))
+        if self.scorer is not None and media == _JSON:
+            scored = await self._by_entity(scope, body, 0)
+            if scored is not None:
+                return scored
         return await self._score(scope, body, media, self._parse_invocation)
 
     async def _score(
@@ -294,7 +342,9 @@ class ShipyardServeApp:
         self._record(scope, len(rows), result, partial(parse, body, media))
         return 200, out
 
-    def _record(self, scope: Scope, n: int, result: Predictions, rows: Callable[[], Rows]) -> None:
+    def _record(
+        self, scope: Scope, n: int, result: Predictions, rows: Rows | Callable[[], Rows]
+    ) -> None:
         """Feed the score histogram and the capture buffer; neither does any I/O here.
 
         The capture gets the body to parse again on its own thread rather than the parsed
@@ -309,6 +359,50 @@ class ShipyardServeApp:
                 latency_ms = (perf_counter() - scope[_START_KEY]) * 1e3
                 capture.add(request_id, rows, result.scores, result.labels(), latency_ms, count=n)
 
+    async def _by_entity(self, scope: Scope, body: bytes, top: int) -> tuple[int, bytes] | None:
+        """Score an entity request (None: the body is not one): look the features up, apply
+        the events first when asked, score the rows they make."""
+        scorer = self.scorer
+        if scorer is None:
+            return None
+        doc = load_json(body)
+        entities = entity_request(doc, scorer.keys)
+        if entities is None:
+            return None
+        options = flags(scope["query_string"], doc, ("apply", "features"))
+        at = doc.get("at")
+
+        def work() -> tuple[bytes, Predictions, Rows]:
+            check_count(entities, self.max_rows)
+            lookup = scorer.lookup(entities, apply=options["apply"], at=at)
+            extra = entity_extras(lookup, features=options["features"])
+            rows: Rows = list(lookup.rows)
+            return (*self._respond(rows, top, extra), rows)
+
+        if len(body) <= _INLINE_BYTES:
+            out, result, rows = work()
+        else:
+            out, result, rows = await anyio.to_thread.run_sync(work)
+        self._record(scope, len(rows), result, rows)
+        return 200, out
+
+    async def _online(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        body, _ = await self._body(scope, receive, (_JSON,))
+        routes = self._features
+        if routes is None:  # the route exists only with them
+            raise NotFound(f"No route {scope['path']}.")
+        answer = await anyio.to_thread.run_sync(routes.online, load_json(body))
+        return 200, orjson.dumps(answer, default=str)
+
+    async def _push(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+        group = push_group(scope["path"])
+        routes = self._features
+        if routes is None or group is None:  # routed only then
+            raise NotFound(f"No route {scope['path']}.")
+        body, _ = await self._body(scope, receive, (_JSON,))
+        answer = await anyio.to_thread.run_sync(routes.push, group, load_json(body))
+        return 200, orjson.dumps(answer)
+
     def _parse_predict(self, body: bytes, media: bytes) -> Rows:
         return rows_from_predict(load_json(body))
 
@@ -317,7 +411,9 @@ class ShipyardServeApp:
             return rows_from_csv(body, self._specs)
         return rows_from_invocation(load_json(body), self._names)
 
-    def _respond(self, rows: Rows, explain: int = 0) -> tuple[bytes, Predictions]:
+    def _respond(
+        self, rows: Rows, explain: int = 0, extra: dict[str, Any] | None = None
+    ) -> tuple[bytes, Predictions]:
         check_count(rows, self.max_rows)
         n = len(rows)
         if explain and n > self.max_explain_rows:
@@ -333,10 +429,10 @@ class ShipyardServeApp:
             explained = self.loaded.model.explain_records(rows, top=explain)
             for prediction, item in zip(predictions, explained, strict=True):
                 prediction["explanation"] = {k: v for k, v in item.items() if k in _EXPLAINED}
-        out = orjson.dumps(
-            {"model": self._ref, "predictions": predictions, "unseen": result.unseen},
-            option=orjson.OPT_SERIALIZE_NUMPY,
-        )
+        answer = {"model": self._ref, "predictions": predictions, "unseen": result.unseen}
+        if extra:
+            answer.update(extra)
+        out = orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY, default=str)
         return out, result
 
     async def _body(
@@ -389,6 +485,7 @@ def create_app(
     max_explain_rows: int = DEFAULT_MAX_EXPLAIN_ROWS,
     capture: CaptureWriter | None = None,
     metrics: bool = True,
+    project: Project | None = None,
 ) -> ShipyardServeApp:
     """The ASGI app that serves ``loaded``: /ping, /invocations, /v1/predict, /v1/model,
     /openapi.json and (with ``metrics``) Prometheus' /metrics.
@@ -403,6 +500,10 @@ def create_app(
         capture: Where scored requests are captured (its percentage samples them); the app
             closes it on shutdown.
         metrics: Whether to keep Prometheus metrics and answer /metrics.
+        project: The project whose feature store the server reads: it adds
+            ``POST /v1/features/online`` and ``POST /v1/features/{group}/push``, and a model
+            trained on a feature-store training set then scores by entity on /v1/predict and
+            /invocations (``{key: value, "event": {...}}`` or ``{"entities": [...]}``).
     """
     return ShipyardServeApp(
         loaded,
@@ -411,6 +512,7 @@ def create_app(
         max_explain_rows=max_explain_rows,
         capture=capture,
         metrics=metrics,
+        project=project,
     )
 
 

@@ -35,9 +35,13 @@ ROUTE_ACTIONS = MappingProxyType(
         "/v1/predict": "predict",
         "/v1/model": "predict",
         "/metrics": "read",
+        "/v1/features/online": "predict",
+        # pushing events changes the online store and the offline log
+        "/v1/features/*/push": "ingest",
     }
 )
-"""Route -> action; any other path needs ``read`` (a route added later is never open)."""
+"""Route (``*``: one path segment or more) -> action; any other path needs ``read`` (a route
+added later is never open)."""
 
 
 def check_auth_mode(auth: str) -> None:

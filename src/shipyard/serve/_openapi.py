@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.entities import ModelVersion
+from shipyard.serve._openapi_features import entity_parameters, entity_schemas, feature_paths
 
 __all__ = ["openapi_document"]
 
@@ -33,11 +34,21 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json(_ref("Error"))}
 
 
-def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document describing the routes, bodies and errors for this model."""
+def openapi_document(
+    version: ModelVersion,
+    signature: dict[str, Any],
+    *,
+    entity: dict[str, Any] | None = None,
+    feature_routes: bool = False,
+) -> dict[str, Any]:
+    """The OpenAPI document describing the routes, bodies and errors for this model.
+
+    With ``entity`` (the model's scoring-by-entity contract) /v1/predict and /invocations
+    also take entity requests; with ``feature_routes`` the feature-store routes are listed.
+    """
     inputs = signature.get("inputs", [])
     problem = signature.get("problem_type", "binary")
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": f"Shipyard model {version.ref}",
@@ -48,6 +59,20 @@ def openapi_document(version: ModelVersion, signature: dict[str, Any]) -> dict[s
         "paths": _paths([col["name"] for col in inputs]),
         "components": {"schemas": {**_model_schemas(inputs, problem), **_SCHEMAS}},
     }
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    if entity is not None:
+        schemas.update(entity_schemas(entity))
+        for route in ("/v1/predict", "/invocations"):
+            post = paths[route]["post"]
+            content = post["requestBody"]["content"]["application/json"]
+            content["schema"] = {"oneOf": [content["schema"], _ref("EntityRequest")]}
+            post["parameters"] = [*post.get("parameters", []), *entity_parameters()]
+            post["responses"]["503"] = _error("The online store cannot be reached.")
+    if feature_routes:
+        extra_paths, extra_schemas = feature_paths()
+        paths.update(extra_paths)
+        schemas.update(extra_schemas)
+    return document
 
 
 def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]:

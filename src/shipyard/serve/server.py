@@ -179,6 +179,7 @@ def serve_model(
             max_explain_rows=settings.serve_max_explain_rows,
             capture=writer,
             metrics=settings.serve_metrics,
+            project=project,
         )
         served = protect(app, project, ref, auth)
         details = {"ref": ref, "host": host, "capture": percent, "auth": auth}

@@ -30,6 +30,7 @@ from shipyard.evaluation import (
     check_evaluation_options,
     write_evaluation,
 )
+from shipyard.features import FEATURES_KEY, model_features
 from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_problem
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
@@ -378,6 +379,12 @@ def _publish(
     }
     if fitted.summary:
         lineage["search"] = to_json(fitted.summary)
+    # A model trained on a feature-store training set remembers which inputs come from
+    # which group, so a server can look them up by entity (kept in the bundle's model.json).
+    inputs = [c["name"] for c in fitted.model.signature["inputs"]]
+    refs = model_features(project, data.version.ref, inputs)
+    if refs is not None:
+        lineage[FEATURES_KEY] = refs
     say("Registering the model")
     model_version = register_model(
         project,
