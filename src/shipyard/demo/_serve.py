@@ -9,6 +9,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -17,7 +18,6 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    import pandas as pd
     from rich.console import Console
 
     from shipyard.project import Project
@@ -63,50 +63,59 @@ def _server(project: Project, model: str) -> Iterator[str]:
             server.stderr.close()
 
 
-def _bodies(project: Project, scored: pd.DataFrame, count: int) -> list[tuple[str, dict]]:
-    """Request bodies for ``count`` replayed records: the features the online store holds
-    for their subscribers, as a client without entity scoring must send them."""
-    from shipyard.demo._build import FEATURES
-    from shipyard.features import get_online_features
+def _bodies(project: Project, since: datetime, count: int) -> list[tuple[str, dict]]:
+    """Scoring-by-entity bodies for the first ``count`` usage records from ``since`` on
+    (records the replay has not sent): ``{"subscriber_id": ..., "event": {record}}``."""
+    from shipyard.lake import connect_views
 
-    picked = scored.sample(n=min(count, len(scored)), random_state=0)
-    online = get_online_features(
-        project, {"subscriber_id": picked["subscriber_id"].tolist()}, list(FEATURES)
-    ).to_pandas()
-    online["event_time"] = picked["event_time"].to_numpy()
-    online["day"] = picked["day"].to_numpy()
-    rows = json.loads(online.to_json(orient="records", date_format="iso"))
-    ids = [f"http-{r}" for r in picked["request_id"]]
-    return [(i, {"rows": [row]}) for i, row in zip(ids, rows, strict=True)]
+    con = connect_views(project.catalog, project.lake)
+    try:
+        frame = con.sql(
+            f"SELECT * FROM usage_later WHERE event_time >= TIMESTAMP '{since:%Y-%m-%d %H:%M:%S}' "
+            f"ORDER BY event_time, subscriber_id LIMIT {int(count)}"
+        ).df()
+    finally:
+        con.close()
+    records = json.loads(frame.to_json(orient="records", date_format="iso"))
+    stamps = frame["event_time"].astype("int64") // 1000
+    return [
+        (f"{r['subscriber_id']}-{t}", {"subscriber_id": r["subscriber_id"], "event": r})
+        for r, t in zip(records, stamps.tolist(), strict=True)
+    ]
 
 
 def exercise_server(
-    project: Project, model: str, scored: pd.DataFrame, out: Console, *, count: int = 2000
+    project: Project, model: str, since: datetime, out: Console, *, count: int = 2000
 ) -> Served:
-    """Start ``shipyard serve MODEL --capture 100`` and time ``count`` requests."""
-    served = Served(mode="rows of online features")
-    bodies = _bodies(project, scored, count)
+    """Start ``shipyard serve MODEL --capture 100`` and time ``count`` requests that each
+    apply a new usage record to its subscriber's features and score the subscriber."""
+    served = Served(mode="by subscriber id, event applied")
+    bodies = _bodies(project, since, count + 1)
+    first, bodies = bodies[0], bodies[1:]
     with _server(project, model) as base, httpx.Client(base_url=base, timeout=10) as client:
-        for request_id, body in bodies[:20]:  # warm the connection and the model
-            client.post("/v1/predict", json=body, headers={"X-Request-Id": f"warm-{request_id}"})
+        _explain(client, first[1], served, out)
         took = []
         for request_id, body in bodies:
             started = time.perf_counter()
-            response = client.post("/v1/predict", json=body, headers={"X-Request-Id": request_id})
+            response = client.post(
+                "/v1/predict?apply=true", json=body, headers={"X-Request-Id": request_id}
+            )
             took.append((time.perf_counter() - started) * 1e3)
             served.errors += response.status_code != 200
+            if response.status_code != 200 and served.errors == 1:
+                out.print(f"  [red]{response.status_code}[/] {response.text[:300]}")
         served.requests = len(took)
         served.p50_ms, served.p99_ms = (float(x) for x in np.percentile(took, [50, 99]))
         out.print(
             f"  {served.requests:,} requests ({served.mode}), each with X-Request-Id: "
-            f"p50 {served.p50_ms:.2f} ms, p99 {served.p99_ms:.2f} ms, {served.errors} errors"
+            f"lookup + score p50 {served.p50_ms:.2f} ms, p99 {served.p99_ms:.2f} ms "
+            f"(client side, over HTTP), {served.errors} errors"
         )
-        _explain(client, bodies[0][1], served, out)
     return served
 
 
 def _explain(client: httpx.Client, body: dict, served: Served, out: Console) -> None:
-    response = client.post("/v1/predict?explain=true&top=3", json=body)
+    response = client.post("/v1/predict?apply=true&explain=true&top=3", json=body)
     served.examples.append({"request": "why", "status": response.status_code})
     if response.status_code != 200:
         out.print(f"  POST /v1/predict?explain=true -> {response.status_code}")

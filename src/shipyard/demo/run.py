@@ -90,9 +90,7 @@ def run_demo(
             step("serve", f"Serving {MODEL}@prod with capture on, on a loopback port")
             from shipyard.demo._serve import exercise_server
 
-            served = exercise_server(
-                project, f"{MODEL}@prod", replayed.scored, out, count=http_requests
-            )
+            served = exercise_server(project, f"{MODEL}@prod", until, out, count=http_requests)
             summary.serving = dict(served.__dict__)
         step.done()
     summary.seconds = time.perf_counter() - started
