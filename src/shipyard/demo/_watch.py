@@ -128,7 +128,8 @@ def _section(
     kind = section.get("kind")
     if kind == "drift" and not refreshed:
         violations = section.get("violations", [])
-        found.drifted[day] = [v["column"] for v in violations if v.get("column")]
+        columns = [v.get("evidence", {}).get("column") for v in violations]
+        found.drifted[day] = [c for c in columns if c]
         out.print(f"  {day} drift: {section.get('summary', '')}"[:300])
     elif kind == "data-quality" and not refreshed:
         out.print(f"  {day} data quality: {section.get('summary', '')}"[:200])
