@@ -22,6 +22,7 @@ from shipyard.features import (
     apply,
     historical_features,
 )
+from shipyard.features._window import Strategy
 from shipyard.ingest import ingest_path
 from shipyard.project import Project
 from tests.features._brute import features_at
@@ -65,21 +66,24 @@ def _group(ttl: str | None) -> FeatureGroup:
     )
 
 
-def _events(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
+def _events(rng: np.random.Generator, n: int, ties: bool = True) -> list[dict[str, Any]]:
     def maybe(value: Any, p: float = 0.15) -> Any:
         return None if rng.random() < p else value
+
+    # without ties every event has its own minute: window edges still fall on the grid
+    minutes = rng.permutation(96 * 30)[:n] if not ties else rng.integers(0, 96, n) * 30
 
     return [
         {
             "k1": int(rng.integers(0, 4)),
             "k2": str(rng.choice(["a", "b"])),
-            "ts": maybe(T0 + STEP * int(rng.integers(0, 96)), 0.03),
+            "ts": maybe(T0 + timedelta(minutes=int(minutes[i])), 0.03),
             "x": maybe(round(float(rng.normal(0.5, 1.0)), 3)),
             "kind": maybe(str(rng.choice(["a", "b"]))),
             "plan": maybe(str(rng.choice(["p", "q", "r"]))),
             "flag": maybe(bool(rng.random() < 0.4)),
         }
-        for _ in range(n)
+        for i in range(n)
     ]
 
 
@@ -95,13 +99,15 @@ def _same(got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
+@pytest.mark.parametrize("strategy", ["join", "window", "auto"])
+@pytest.mark.parametrize("ties", [True, False], ids=["ties", "no_ties"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("ttl", [None, "2h"])
 def test_point_in_time_values_equal_the_brute_force_reference(
-    project: Project, tmp_path: Any, seed: int, ttl: str | None
+    project: Project, tmp_path: Any, seed: int, ttl: str | None, ties: bool, strategy: Strategy
 ) -> None:
     rng = np.random.default_rng(seed)
-    events = _events(rng, 400)
+    events = _events(rng, 400, ties)
     cut = 300  # the rest arrives through the pushed-event log, in two parts
     pq.write_table(pa.Table.from_pylist(events[:cut], schema=_SCHEMA), tmp_path / "e.parquet")
     ingest_path(project, tmp_path / "e.parquet", "usage")
@@ -123,7 +129,7 @@ def test_point_in_time_values_equal_the_brute_force_reference(
         schema=pa.schema([("line", pa.int64()), ("sub", pa.string()), ("at", pa.timestamp("us"))]),
     )
     out = historical_features(
-        project, spine, entity=["line", "sub"], time="at", features=["usage"]
+        project, spine, entity=["line", "sub"], time="at", features=["usage"], strategy=strategy
     ).to_pylist()
 
     assert [(r["line"], r["sub"], r["at"]) for r in out] == [

@@ -258,6 +258,7 @@ class CaptureWriter:
         *,
         request_id: pa.Array | Sequence[str] | None = None,
         latency_ms: float | None = None,
+        captured_us: np.ndarray | None = None,
     ) -> int:
         """Capture already-scored rows now, in the calling thread (batch transform).
 
@@ -268,6 +269,8 @@ class CaptureWriter:
             request_id: One id per row; default: the table's ``request_id`` column, else
                 ``batch-<hex>-<row>``.
             latency_ms: Time spent per row; default: null.
+            captured_us: When each row was scored, in µs since the epoch (a replay on a
+                simulated clock); default: now.
 
         Returns:
             The rows written.
@@ -281,7 +284,11 @@ class CaptureWriter:
             request_id = request_ids([f"batch-{_hex()}"], np.array([n]), None)
         table = assemble(
             request_ids=pa.array(request_id, pa.string()),
-            captured_us=np.full(n, time.time_ns() // 1000, dtype=np.int64),
+            captured_us=(
+                np.full(n, time.time_ns() // 1000, dtype=np.int64)
+                if captured_us is None
+                else np.asarray(captured_us, dtype=np.int64)
+            ),
             model=self.model,
             version=self.version,
             variant=self.variant,

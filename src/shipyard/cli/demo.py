@@ -25,9 +25,16 @@ def demo(
     time_budget: Annotated[
         float, typer.Option(help="AutoML seconds; 0 for one LightGBM fit.")
     ] = 45.0,
+    replay_days: Annotated[
+        int, typer.Option(help="Days of the drifted period replayed as a stream.")
+    ] = 2,
+    http_requests: Annotated[
+        int, typer.Option(help="Requests timed against the inference server (0: skip).")
+    ] = 2000,
     as_json: JsonFlag = False,
 ) -> None:
-    """Run the roaming-fraud lifecycle end to end: data, SQL, train, promote, batch, serve."""
+    """Run the roaming-fraud lifecycle end to end and in real time: feature store, train,
+    promote, replay the drifted period as a stream, monitor it as labels arrive, serve."""
     from shipyard.demo import run_demo
 
     out = err_console if as_json else console
@@ -37,6 +44,8 @@ def demo(
         days=days,
         seed=seed,
         time_budget=time_budget or None,
+        replay_days=replay_days,
+        http_requests=http_requests,
         console=out,
     )
     if as_json:

@@ -1,11 +1,12 @@
 """Point-in-time feature values for a spine of (entity, time) rows, in DuckDB.
 
 Per selected group, one query over its events (the source dataset's latest version, then the
-group's pushed-event log): column features by an ``ASOF JOIN`` on a key that orders events by
-time and then by arrival (so among equal timestamps the later row wins), and every windowed
-aggregate of the group in one join on ``(T - longest window, T]`` with one ``FILTER`` per
-aggregate. Derived features are computed last with their SQL compilation. See
-:mod:`shipyard.features._spec` for the semantics.
+group's pushed-event log): column features by an ``ASOF JOIN`` on the event time, redone on a
+key that orders events by time and then by arrival (so among equal timestamps the later row
+wins) only when a matched event's time is tied; and every windowed aggregate of the group in
+one join on ``(T - longest window, T]`` with one ``FILTER`` per aggregate, or, when the spine
+is dense, by window functions (:mod:`shipyard.features._window`). Derived features are
+computed last with their SQL compilation. See :mod:`shipyard.features._spec` for the semantics.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shipyard.features._spec import Aggregate, Column, Derived, Feature, Feature
 from shipyard.features._sql import aggregate_sql, events_sql, ident
 from shipyard.features._store import get_entity, get_group, source_columns
 from shipyard.features._validate import is_timestamp
+from shipyard.features._window import STRATEGIES, Strategy, choose_strategy, window_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -158,8 +160,69 @@ def _output_names(
     return names
 
 
+def _tied(
+    con: duckdb.DuckDBPyConnection, files: list[str], selection: Selection, table: str
+) -> bool:
+    """Whether an event matched in ``table`` shares its entity and time with another event
+    (then the later arrival must win, and plain time order cannot tell which)."""
+    keys = selection.keys
+    events = events_sql(files, selection.group, keys, (), arrival=False)
+    matched = ", ".join(f"__k{i}" for i in range(len(keys)))
+    on = " AND ".join(f"e.{ident(k)} = m.__k{i}" for i, k in enumerate(keys))
+    row = con.execute(
+        f"WITH m AS (SELECT DISTINCT {matched}, __m_us FROM {table} WHERE __m_us IS NOT NULL) "
+        f"SELECT (SELECT count(*) FROM ({events}) e SEMI JOIN m ON {on} AND e.__us = m.__m_us) "
+        "> (SELECT count(*) FROM m)"
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _columns_table(
+    con: duckdb.DuckDBPyConnection,
+    files: list[str],
+    index: int,
+    selection: Selection,
+    entity: Sequence[str],
+    internal: dict[str, str],
+) -> str:
+    """Column features per spine row into a temp table, by ``ASOF JOIN`` on the event time;
+    again on the (time, arrival) key only when a matched event's time is tied."""
+    group = selection.group
+    columns = [f for f in selection.needed if isinstance(f, Column)]
+    on = " AND ".join(
+        f"s.{ident(k)} = e.{ident(sk)}" for k, sk in zip(entity, selection.keys, strict=True)
+    )
+    ttl = f"AND s.{_US} - e.__us < {group.ttl * 1_000_000}" if group.ttl else ""
+    picks = ", ".join(
+        f"CASE WHEN e.__us IS NOT NULL {ttl} THEN e.{ident(c.column)} END "
+        f"AS {ident(internal[c.name])}"
+        for c in columns
+    )
+    wanted = [c.column for c in columns]
+    table = f"__columns{index}"
+    events = events_sql(files, group, selection.keys, wanted, arrival=False)
+    spine_keys = ", ".join(f"s.{ident(k)} AS __k{i}" for i, k in enumerate(entity))
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT s.{_ROW}, e.__us AS __m_us, {spine_keys}, "
+        f"{picks} FROM spine s ASOF LEFT JOIN ({events}) e ON {on} AND s.{_US} >= e.__us"
+    )
+    if _tied(con, files, selection, table):
+        events = events_sql(files, group, selection.keys, wanted)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.{_ROW}, {picks} FROM spine s "
+            f"ASOF LEFT JOIN ({events}) e ON {on} AND s.__spine_key >= e.__key"
+        )
+    names = ", ".join(ident(internal[c.name]) for c in columns)
+    return f"(SELECT {_ROW}, {names} FROM {table})"
+
+
 def _group_query(
-    project: Project, index: int, selection: Selection, entity: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    project: Project,
+    index: int,
+    selection: Selection,
+    entity: Sequence[str],
+    strategy: Strategy,
 ) -> tuple[str, dict[str, str]]:
     """The SQL of one group's features per spine row, and the internal name of each."""
     assert selection.source is not None  # bound by _bind
@@ -167,26 +230,17 @@ def _group_query(
     group = selection.group
     needed = selection.needed
     internal = {f.name: f"__g{index}_{f.name}" for f in needed}
-    columns = [f for f in needed if isinstance(f, Column)]
     aggregates = [f for f in needed if isinstance(f, Aggregate)]
-    on = " AND ".join(
-        f"s.{ident(k)} = e.{ident(sk)}" for k, sk in zip(entity, selection.keys, strict=True)
-    )
     parts = []
-    if columns:
-        events = events_sql(files, group, selection.keys, [c.column for c in columns])
-        ttl = f"AND s.{_US} - e.__us < {group.ttl * 1_000_000}" if group.ttl else ""
-        picks = ", ".join(
-            f"CASE WHEN e.__us IS NOT NULL {ttl} THEN e.{ident(c.column)} END "
-            f"AS {ident(internal[c.name])}"
-            for c in columns
-        )
-        parts.append(
-            f"(SELECT s.{_ROW}, {picks} FROM spine s ASOF LEFT JOIN ({events}) e "
-            f"ON {on} AND s.__spine_key >= e.__key)"
-        )
+    if any(isinstance(f, Column) for f in needed):
+        parts.append(_columns_table(con, files, index, selection, entity, internal))
     if aggregates:
-        parts.append(aggregate_sql(files, group, selection.keys, entity, aggregates, internal))
+        keys = selection.keys
+        chosen = choose_strategy(con, strategy, files, group, keys, entity, aggregates)
+        build = window_sql if chosen == "window" else aggregate_sql
+        parts.append(build(files, group, keys, entity, aggregates, internal))
+    if not parts:  # derived features of nothing: constants
+        parts.append(f"(SELECT {_ROW} FROM spine)")
     joined = parts[0] + " AS p0"
     for n, part in enumerate(parts[1:], start=1):
         joined += f" JOIN {part} AS p{n} USING ({_ROW})"
@@ -200,6 +254,7 @@ def historical_features(
     entity: Sequence[str] | str,
     time: str,
     features: Sequence[str] | str,
+    strategy: Strategy = "auto",
 ) -> pa.Table:
     """The spine's columns plus each selected feature's value as of the row's time.
 
@@ -210,6 +265,11 @@ def historical_features(
         entity: The spine column(s) holding the entity key, one per key of each group's entity.
         time: The spine's timestamp column; each row gets the features as of that instant.
         features: ``GROUP`` (all its features) or ``GROUP:f1,f2`` refs.
+        strategy: How windowed aggregates are computed, with identical results: ``join``
+            (each spine row with its entity's events in the longest window; best for sparse
+            spines), ``window`` (window functions over spine rows and events sorted together;
+            best when the spine is dense, e.g. the events themselves), or ``auto``: ``window``
+            when the estimated join pairs exceed ``WINDOW_OVER_JOIN`` times the sorted rows.
 
     Returns:
         The spine's rows in their order, its columns, then one column per feature, named by
@@ -221,6 +281,11 @@ def historical_features(
     """
     import duckdb
 
+    if strategy not in STRATEGIES:
+        raise InvalidInput(
+            "The 'strategy' parameter of historical_features must be one of "
+            f"{', '.join(STRATEGIES)}. Got {strategy!r} instead."
+        )
     entity = [entity] if isinstance(entity, str) else list(entity)
     table = _spine_table(project, spine)
     _check_spine(table, entity, time)
@@ -230,7 +295,7 @@ def historical_features(
     con = duckdb.connect()
     try:
         _register_spine(con, table, time)
-        return _run(con, project, selections, entity, table.column_names, out_names)
+        return _run(con, project, selections, entity, table.column_names, out_names, strategy)
     except duckdb.Error as exc:
         from shipyard.lake import error_text
 
@@ -265,11 +330,12 @@ def _run(
     entity: Sequence[str],
     spine_columns: Sequence[str],
     out_names: dict[tuple[int, str], str],
+    strategy: Strategy,
 ) -> pa.Table:
     selects = [f"spine.{ident(c)}" for c in spine_columns]
     joins = []
     for i, selection in enumerate(selections):
-        sql, internal = _group_query(project, i, selection, entity)
+        sql, internal = _group_query(con, project, i, selection, entity, strategy)
         joins.append(f"LEFT JOIN ({sql}) AS g{i} USING ({_ROW})")
         for feature in selection.asked:
             out = ident(out_names[(i, feature.name)])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shipyard.features._spec import Aggregate, FeatureGroup
 
-__all__ = ["aggregate_sql", "events_sql", "ident"]
+__all__ = ["aggregate_expr", "aggregate_sql", "events_sql", "ident", "read_sql"]
 
 _ORD_BITS = 40  # rows per file below 2**40; the file's index sits above them
 _CASE_FILES = 16
@@ -33,37 +33,55 @@ def _arrival(files: Sequence[str]) -> str:
     return f"({index}::BIGINT << {_ORD_BITS}) + file_row_number"
 
 
+def read_sql(files: Sequence[str], arrival: bool) -> str:
+    """``read_parquet`` of ``files``; the file name and row number only when ``arrival``."""
+    listed = "[" + ", ".join(_literal(f) for f in files) + "]"
+    options = ", filename=true, file_row_number=true" if arrival else ""
+    if len(files) > 1:
+        options += ", union_by_name=true"
+    return f"read_parquet({listed}{options})"
+
+
 def events_sql(
     files: Sequence[str],
     group: FeatureGroup,
     keys: Sequence[str],
     columns: Sequence[str],
     filters: Sequence[str] = (),
+    *,
+    arrival: bool = True,
 ) -> str:
-    """The group's events in arrival order: its keys, ``columns``, ``__us`` (event time in
-    microseconds), ``__key`` (time then arrival, one sortable number) and ``__f{i}`` (each
-    filter's truth). ``files`` are the source's files then the log's, oldest first."""
-    listed = "[" + ", ".join(_literal(f) for f in files) + "]"
-    read = f"read_parquet({listed}, filename=true, file_row_number=true, union_by_name=true)"
+    """The group's events: its keys, ``columns``, ``__us`` (event time in microseconds),
+    ``__key`` (time then arrival, one sortable number; only with ``arrival``) and ``__f{i}``
+    (each filter's truth). ``files`` are the source's files then the log's, oldest first.
+
+    Reading the arrival order (file names and row numbers) and building the key costs; ask
+    for it only when ties between equal event times must be broken.
+    """
     t = ident(group.event_time)
     wanted = dict.fromkeys([*keys, *columns])
     flags = "".join(f", ({f}) AS __f{i}" for i, f in enumerate(filters))
+    key = (
+        f", epoch_us({t})::HUGEINT * 9223372036854775808 + ({_arrival(files)}) AS __key"
+        if arrival
+        else ""
+    )
     return (
-        f"SELECT {', '.join(ident(c) for c in wanted)}, epoch_us({t}) AS __us, "
-        f"epoch_us({t})::HUGEINT * 9223372036854775808 + ({_arrival(files)}) AS __key{flags} "
-        f"FROM {read}"
+        f"SELECT {', '.join(ident(c) for c in wanted)}, epoch_us({t}) AS __us{key}{flags} "
+        f"FROM {read_sql(files, arrival)}"
     )
 
 
-def _aggregate(feature: Aggregate, when: str) -> str:
-    column = f"e.{ident(feature.column)}" if feature.column else "e.__us"
+def aggregate_expr(feature: Aggregate, when: str, table: str = "e.") -> str:
+    """One aggregate over the events of ``table`` (a prefix) for which ``when`` holds."""
+    column = f"{table}{ident(feature.column)}" if feature.column else f"{table}__us"
     function = feature.function
     if function == "count":
         return f"count({column}) FILTER (WHERE {when})"
     if function == "count_distinct":
         return f"count(DISTINCT {column}) FILTER (WHERE {when})"
     if function == "last":
-        return f"arg_max({column}, e.__key) FILTER (WHERE {when} AND {column} IS NOT NULL)"
+        return f"arg_max({column}, {table}__key) FILTER (WHERE {when} AND {column} IS NOT NULL)"
     if function in ("min", "max"):
         return f"{function}({column}) FILTER (WHERE {when})"
     sql = {"sum": "sum", "mean": "avg", "stddev": "stddev_samp"}[function]
@@ -78,10 +96,15 @@ def aggregate_sql(
     aggregates: Sequence[Aggregate],
     internal: dict[str, str],
 ) -> str:
-    """Every aggregate of ``aggregates`` per spine row, in one join on the longest window."""
+    """Every aggregate of ``aggregates`` per spine row, in one join on the longest window.
+
+    The join holds, per spine row, every event of its entity in the longest window: cheap for
+    sparse spines, quadratic per entity when the spine is as dense as the events (then
+    :func:`shipyard.features._window.window_sql` is the one to use)."""
     filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
     columns = [a.column for a in aggregates if a.column]
-    events = events_sql(files, group, keys, columns, filters)
+    arrival = any(a.function == "last" for a in aggregates)
+    events = events_sql(files, group, keys, columns, filters, arrival=arrival)
     longest = max(a.window_seconds for a in aggregates) * 1_000_000
     on = " AND ".join(f"s.{ident(k)} = e.{ident(sk)}" for k, sk in zip(entity, keys, strict=True))
     picks = []
@@ -89,7 +112,7 @@ def aggregate_sql(
         when = f"e.__us > s.__spine_us - {feature.window_seconds * 1_000_000}"
         if feature.filter:
             when += f" AND e.__f{filters.index(feature.filter)}"
-        picks.append(f"{_aggregate(feature, when)} AS {ident(internal[feature.name])}")
+        picks.append(f"{aggregate_expr(feature, when)} AS {ident(internal[feature.name])}")
     return (
         f"(SELECT s.__spine_row, {', '.join(picks)} FROM spine s LEFT JOIN ({events}) e "
         f"ON {on} AND e.__us > s.__spine_us - {longest} AND e.__us <= s.__spine_us "

@@ -57,8 +57,12 @@ def parse_stream_url(url: str) -> tuple[str, str]:
 
 
 def _frame(entries: list[tuple[bytes, dict[bytes, bytes]]], schema: pa.Schema) -> pa.Table:
-    """The entries' fields as a table of strings, cast to the source's types by ``conform``."""
-    names = list(dict.fromkeys(k.decode() for _, fields in entries for k in fields))
+    """The entries' fields as a table of strings, cast to the source's types by ``conform``.
+
+    A source column no entry carries is null (entries omit null fields); a field the source
+    lacks is kept, so ``conform`` reports it."""
+    given = (k.decode() for _, fields in entries for k in fields)
+    names = list(dict.fromkeys([*schema.names, *given]))
     columns = {
         name: pa.array(
             [None if (v := f.get(name.encode())) is None else v.decode() for _, f in entries],

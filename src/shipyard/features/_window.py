@@ -1,0 +1,161 @@
+"""Windowed aggregates by DuckDB window functions, and the choice between the two strategies.
+
+The join strategy (:func:`shipyard.features._sql.aggregate_sql`) pairs each spine row with
+every event of its entity in the longest window. When the spine is as dense as the events (the
+usage records themselves, say) that is quadratic per entity. The window strategy instead sorts
+the union of the spine rows and the events once per entity and computes each aggregate over a
+sliding frame ``RANGE BETWEEN W - 1 PRECEDING AND CURRENT ROW`` in microseconds, which covers
+``T - W < t <= T`` exactly: ``CURRENT ROW`` in a ``RANGE`` frame takes its peers, so events at
+exactly ``T`` are in, whatever their place in the sort. Only events count (``FILTER``), the
+spine rows are kept (``QUALIFY``). ``last`` breaks ties among equal times by arrival with
+``arg_max`` over the (time, arrival) key, as the join does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+from shipyard.features._spec import Aggregate, FeatureGroup
+from shipyard.features._sql import aggregate_expr, events_sql, ident
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["STRATEGIES", "Estimate", "Strategy", "choose_strategy", "estimate", "window_sql"]
+
+Strategy: TypeAlias = Literal["auto", "join", "window"]
+STRATEGIES: tuple[Strategy, ...] = ("auto", "join", "window")
+
+WINDOW_OVER_JOIN = 4.0
+"""Joined pairs per sorted row above which windows win: a sorted row costs the window
+functions about as much as this many joined pairs cost the join and its GROUP BY (measured on
+the offline benchmark and the demo's dense spine)."""
+
+_US = 1_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the two strategies would handle for one group and spine."""
+
+    pairs: float
+    """(spine row, event in the longest window) pairs the join would make, estimated."""
+    rows: int
+    """Rows the window functions would sort: spine rows plus their entities' events."""
+
+    @property
+    def strategy(self) -> Strategy:
+        return "window" if self.pairs > WINDOW_OVER_JOIN * max(self.rows, 1) else "join"
+
+
+def _keys(entity: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(f"{prefix}{ident(k)} AS __k{i}" for i, k in enumerate(entity))
+
+
+def _scope(keys: Sequence[str], longest_us: int) -> str:
+    """Events of the spine's entities, in the spine's time range widened by the window."""
+    on = " AND ".join(f"e.{ident(k)} = sk.__k{i}" for i, k in enumerate(keys))
+    return (
+        f"SEMI JOIN spine_keys sk ON {on} "
+        f"WHERE e.__us > (SELECT min(__spine_us) FROM spine) - {longest_us} "
+        "AND e.__us <= (SELECT max(__spine_us) FROM spine)"
+    )
+
+
+def _spine_keys(con: duckdb.DuckDBPyConnection, entity: Sequence[str]) -> None:
+    """The temp table ``spine_keys``: the spine's entities (``__k{i}``) and their rows."""
+    not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in entity)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE spine_keys AS SELECT {_keys(entity)}, count(*) AS __n "
+        f"FROM spine WHERE {not_null} AND __spine_us IS NOT NULL GROUP BY ALL"
+    )
+
+
+def estimate(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[str],
+    group: FeatureGroup,
+    keys: Sequence[str],
+    entity: Sequence[str],
+    longest_us: int,
+) -> Estimate:
+    """Count each strategy's work with one GROUP BY of the spine and one scan of event keys
+    (needs the temp table ``spine_keys``).
+
+    The join's pairs are the spine rows times the events of their entity, scaled by the
+    share of the spine's time range (plus the window) that one window covers.
+    """
+    events = events_sql(files, group, keys, (), arrival=False)
+    on = " AND ".join(f"e.{ident(k)} = sk.__k{i}" for i, k in enumerate(keys))
+    row = con.execute(
+        f"SELECT coalesce(sum(sk.__n), 0), count(*), "
+        "(SELECT max(__spine_us) - min(__spine_us) FROM spine), (SELECT count(*) FROM spine) "
+        f"FROM ({events}) e JOIN spine_keys sk ON {on} "
+        f"WHERE e.__us > (SELECT min(__spine_us) FROM spine) - {longest_us} "
+        "AND e.__us <= (SELECT max(__spine_us) FROM spine)"
+    ).fetchall()
+    pairs, events_n, span, spine_n = row[0]  # an aggregate query returns one row
+    share = longest_us / ((span or 0) + longest_us)
+    return Estimate(pairs=float(pairs) * share, rows=int(spine_n) + int(events_n))
+
+
+def choose_strategy(
+    con: duckdb.DuckDBPyConnection,
+    strategy: Strategy,
+    files: Sequence[str],
+    group: FeatureGroup,
+    keys: Sequence[str],
+    entity: Sequence[str],
+    aggregates: Sequence[Aggregate],
+) -> Strategy:
+    """``strategy`` unless it is ``auto``, then the cheaper one by :func:`estimate`; either
+    way ready to run (the temp table ``spine_keys`` exists)."""
+    _spine_keys(con, entity)
+    if strategy != "auto":
+        return strategy
+    longest = max(a.window_seconds for a in aggregates) * _US
+    return estimate(con, files, group, keys, entity, longest).strategy
+
+
+def window_sql(
+    files: Sequence[str],
+    group: FeatureGroup,
+    keys: Sequence[str],
+    entity: Sequence[str],
+    aggregates: Sequence[Aggregate],
+    internal: dict[str, str],
+) -> str:
+    """Every aggregate of ``aggregates`` per spine row, by window functions over the union of
+    the spine rows and the events of their entities (needs the temp table ``spine_keys``)."""
+    filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
+    columns = [a.column for a in aggregates if a.column]
+    arrival = any(a.function == "last" for a in aggregates)
+    longest = max(a.window_seconds for a in aggregates) * _US
+    events = events_sql(files, group, keys, columns, filters, arrival=arrival)
+    union = (
+        f"SELECT e.*, {_keys(keys, 'e.')}, NULL::BIGINT AS __spine_row FROM ({events}) e "
+        f"{_scope(keys, longest)} "
+        f"UNION ALL BY NAME SELECT {_keys(entity)}, __spine_us AS __us, __spine_row FROM spine"
+    )
+    partition = ", ".join(f"__k{i}" for i in range(len(keys)))
+    frames: dict[int, str] = {}
+    picks = []
+    for feature in aggregates:
+        width = feature.window_seconds * _US
+        name = frames.setdefault(width, f"w{len(frames)}")
+        when = "__spine_row IS NULL"
+        if feature.filter:
+            when += f" AND __f{filters.index(feature.filter)}"
+        value = aggregate_expr(feature, when, table="")
+        picks.append(f"{value} OVER {name} AS {ident(internal[feature.name])}")
+    windows = ", ".join(
+        f"{name} AS (PARTITION BY {partition} ORDER BY __us "
+        f"RANGE BETWEEN {width - 1} PRECEDING AND CURRENT ROW)"
+        for width, name in frames.items()
+    )
+    return (
+        f"(SELECT __spine_row, {', '.join(picks)} FROM ({union}) "
+        f"WINDOW {windows} QUALIFY __spine_row IS NOT NULL)"
+    )
