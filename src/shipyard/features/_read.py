@@ -8,14 +8,13 @@ with the same evaluator the offline path's SQL is compiled from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import numpy as np
-import orjson
 
+from shipyard.features._codec import NO_TIME, PREFIX, check_magic, decode_columns, head_dtype
 from shipyard.features._plan import AggPlan, Plan
-from shipyard.features._state import HEADER, Meta
+from shipyard.features._state import Meta
 from shipyard.online import OnlineStore
 
 __all__ = ["read_state"]
@@ -65,11 +64,11 @@ def read_state(
 ) -> dict[str, Any]:
     """Every feature of ``plan``'s group for one entity at ``at_us`` (microseconds)."""
     out: dict[str, Any] = {}
-    if blob is None:
-        n, clen = 0, 0
-    else:
-        n, _, clen = HEADER.unpack_from(blob)
-    records = np.frombuffer(blob or b"", dtype=plan.dtype, count=n, offset=HEADER.size if n else 0)
+    n, column_time, width = 0, NO_TIME, head_dtype(len(plan.columns)).itemsize
+    if blob is not None:
+        check_magic(blob, plan.group.name)
+        _, n, _, column_time = PREFIX.unpack_from(blob)
+    records = np.frombuffer(blob or b"", dtype=plan.dtype, count=n, offset=width if n else 0)
     t, values = records["t"], records["v"]
     masks: dict[int, np.ndarray] = {}
     strings = meta.string_inputs if meta is not None else frozenset()
@@ -89,7 +88,8 @@ def read_state(
             decode = _decoder(store, plan)
         out[agg.name] = _aggregate(agg, t[mask][valid], x[valid], decode)
     if plan.columns:
-        out.update(_columns(plan, meta, blob, n, clen, at_us))
+        var_at = width + n * plan.dtype.itemsize
+        out.update(_columns(plan, blob, column_time, var_at, at_us))
     for name, expression in plan.derived:
         out[name] = expression.evaluate({k: _number(v) for k, v in out.items()})
     return out
@@ -104,17 +104,11 @@ def _decoder(store: OnlineStore, plan: Plan) -> Decoder:
 
 
 def _columns(
-    plan: Plan, meta: Meta | None, blob: bytes | None, n: int, clen: int, at_us: int
+    plan: Plan, blob: bytes | None, column_time: int, var_at: int, at_us: int
 ) -> dict[str, Any]:
     values: list[Any] = [None] * len(plan.columns)
-    if blob is not None and clen:
-        start = HEADER.size + n * plan.dtype.itemsize
-        t, *stored = orjson.loads(blob[start : start + clen])
-        fresh = t <= at_us and (plan.ttl_us is None or at_us - t < plan.ttl_us)
+    if blob is not None and column_time != NO_TIME:
+        fresh = column_time <= at_us and (plan.ttl_us is None or at_us - column_time < plan.ttl_us)
         if fresh:
-            values = stored
-            stamps = meta.timestamp_columns if meta is not None else frozenset()
-            for i in stamps:
-                if values[i] is not None:
-                    values[i] = datetime.fromisoformat(values[i])
+            values = decode_columns(blob, len(plan.columns), var_at)
     return dict(zip(plan.column_names, values, strict=True))
