@@ -263,5 +263,6 @@ def _latest_columns(
     columns = Columns(events.columns.take(pa.array(last)))
     encode_columns(head, entity, columns)
     head["ct"][entity] = t
-    for e, v in zip(entity.tolist(), columns.var, strict=True):
-        var[e] = v
+    if columns.var:
+        for e, v in zip(entity.tolist(), columns.var, strict=True):
+            var[e] = v
