@@ -18,6 +18,7 @@ from shipyard.features._resolve import group_plan, to_micros
 from shipyard.features._sql import _arrival
 from shipyard.features._state import events_of, state_sql
 from shipyard.features._store import list_groups
+from shipyard.lake import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,21 +51,27 @@ class MaterializeReport:
 
 def _query(plan: Plan, files: list[str], since_us: int | None) -> str:
     listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-    read = f"read_parquet({listed}, filename=true, file_row_number=true, union_by_name=true)"
-    events = state_sql(plan, read, extra=(f"{_arrival(files)} AS __arrival",))
-    scope = ""
-    if since_us is not None:
-        scope = f"WHERE __key IN (SELECT __key FROM events WHERE __t >= {int(since_us)})"
+    options = "filename=true, file_row_number=true, union_by_name=true"
+    keys = ", ".join(quote_ident(k) for k in plan.keys)
+    time = f"epoch_us({quote_ident(plan.group.event_time)})"
+    nonnull = " AND ".join(
+        f"{quote_ident(c)} IS NOT NULL" for c in (*plan.keys, plan.group.event_time)
+    )
+    # Each entity's newest event by a hash aggregate over the key and time columns only,
+    # then a join keeps the events a state holds: cheaper than a window over every row.
+    scope = "" if since_us is None else f" HAVING max({time}) >= {int(since_us)}"
+    newest = (
+        f"SELECT {keys}, max({time}) AS __newest FROM read_parquet({listed}, "
+        f"union_by_name=true) WHERE {nonnull} GROUP BY {keys}{scope}"
+    )
+    joined = f"read_parquet({listed}, {options}) JOIN __newest USING ({keys})"
+    events = state_sql(plan, joined, extra=(f"{_arrival(files)} AS __arrival",))
     # Only the events a state keeps: newer than the entity's newest minus the horizon (or,
     # with no aggregate, its latest event for the column features).
-    keep = (
-        f"__t > max(__t) OVER (PARTITION BY __key) - {plan.horizon_us}"
-        if plan.aggs
-        else "__t = max(__t) OVER (PARTITION BY __key)"
-    )
+    keep = f"{time} > __newest - {plan.horizon_us}" if plan.aggs else f"{time} = __newest"
     return (
-        f"WITH events AS ({events}) SELECT * EXCLUDE (__arrival) FROM events {scope} "
-        f"QUALIFY {keep} ORDER BY __key, __t, __arrival"
+        f"WITH __newest AS ({newest}) SELECT * EXCLUDE (__arrival) FROM ({events} AND {keep}) "
+        "ORDER BY __key, __t, __arrival"
     )
 
 
