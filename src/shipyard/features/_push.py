@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,12 +91,27 @@ def apply_events(store: OnlineStore, plan: Plan, events: Events, *, fresh: bool 
     return result[0]
 
 
+_SCHEMA_SECONDS = 5.0
+_schemas: dict[tuple[object, str], tuple[float, pa.Schema]] = {}
+
+
 def source_schema(project: Project, plan: Plan) -> pa.Schema:
-    """The Arrow schema of the group's source dataset (its latest version)."""
+    """The Arrow schema of the group's source dataset (its latest version).
+
+    Looked up again after a few seconds, as plans are: a stream of pushes costs no catalog
+    query and no Parquet footer read per batch, and a new source version is picked up soon.
+    """
     import pyarrow.parquet as pq
 
+    key = (project.settings.catalog_url or project.root, plan.group.source)
+    hit = _schemas.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _SCHEMA_SECONDS:
+        return hit[1]
     version = project.catalog.get_dataset_version(plan.group.source)
-    return pq.read_schema(project.lake.files(version)[0])
+    schema = pq.read_schema(project.lake.files(version)[0])
+    _schemas[key] = (now, schema)
+    return schema
 
 
 def conform(table: pa.Table, schema: pa.Schema, group: str) -> pa.Table:
