@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,23 +98,13 @@ def _materialize_group(
         project.online.drop(plan.table)
     con = _connect(project)
     events = entities = 0
+    # A full rebuild may skip fsyncs until it ends (see OnlineStore.loading): what a power
+    # loss in the middle could damage is what running it again rebuilds.
+    loading = project.online.loading() if since_us is None else contextlib.nullcontext()
     try:
-        reader = con.sql(_query(plan, files, since_us)).to_arrow_reader(CHUNK_ROWS)
-        carry: pa.Table | None = None
-        for batch in reader:
-            chunk = pa.Table.from_batches([batch])
-            if carry is not None:
-                chunk = pa.concat_tables([carry, chunk])
-            # An entity's rows may straddle two batches: keep its last one for the next.
-            keys = chunk.column("__key")
-            last = keys[-1]
-            tail = len(chunk) - _tail_length(keys, last)
-            carry, chunk = chunk.slice(tail), chunk.slice(0, tail)
-            events, entities = _write(project, plan, chunk, events, entities)
-            if progress is not None:
-                progress(plan.group.name, events)
-        if carry is not None:
-            events, entities = _write(project, plan, carry, events, entities)
+        with loading:
+            reader = con.sql(_query(plan, files, since_us)).to_arrow_reader(CHUNK_ROWS)
+            events, entities = _load(project, plan, reader, progress)
     except duckdb.Error as exc:
         raise InvalidInput(
             f"Materializing group '{plan.group.name}' failed: {str(exc).splitlines()[0]}."
@@ -123,6 +114,28 @@ def _materialize_group(
     if progress is not None:
         progress(plan.group.name, events)
     return MaterializeReport(plan.group.ref, events, entities, time.perf_counter() - started)
+
+
+def _load(
+    project: Project, plan: Plan, reader: pa.RecordBatchReader, progress: Progress | None
+) -> tuple[int, int]:
+    """Write the states of the reader's rows (sorted by entity), chunk by chunk."""
+    events = entities = 0
+    carry: pa.Table | None = None
+    for batch in reader:
+        chunk = pa.Table.from_batches([batch])
+        if carry is not None:
+            chunk = pa.concat_tables([carry, chunk])
+        # An entity's rows may straddle two batches: keep its last one for the next.
+        keys = chunk.column("__key")
+        tail = len(chunk) - _tail_length(keys, keys[-1])
+        carry, chunk = chunk.slice(tail), chunk.slice(0, tail)
+        events, entities = _write(project, plan, chunk, events, entities)
+        if progress is not None:
+            progress(plan.group.name, events)
+    if carry is not None:
+        events, entities = _write(project, plan, carry, events, entities)
+    return events, entities
 
 
 def _tail_length(keys: pa.ChunkedArray, last: pa.Scalar) -> int:

@@ -73,12 +73,13 @@ class PushReport:
 def apply_events(store: OnlineStore, plan: Plan, events: Events, *, fresh: bool = False) -> Merged:
     """Merge ``events`` into the stored state of their entities (atomically per call).
 
-    With ``fresh`` the stored state is ignored and overwritten (a rebuild).
+    With ``fresh`` the stored state is ignored and overwritten (a rebuild); the events must
+    then come sorted by entity, time and arrival, as materialize's query gives them.
     """
     if events.size == 0:
         return Merged([], 0, np.zeros(0, dtype=bool))
     if fresh:
-        merged = merge_events(plan, events, [None] * len(events.keys))
+        merged = merge_events(plan, events, [None] * len(events.keys), ordered=True)
         store.put(plan.table, dict(zip(events.keys, merged.values, strict=True)))
         return merged
     result: list[Merged] = []

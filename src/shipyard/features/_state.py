@@ -175,49 +175,46 @@ def _late_mask(events: Events, old_newest: np.ndarray, lateness: int) -> np.ndar
     return events.t < prior - lateness
 
 
-def merge_events(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
-    """New state values of ``events.keys`` given their stored ``old`` values."""
+def merge_events(
+    plan: Plan, events: Events, old: list[bytes | None], *, ordered: bool = False
+) -> Merged:
+    """New state values of ``events.keys`` given their stored ``old`` values.
+
+    ``ordered``: the events come sorted by entity then time and ``old`` is all None (a
+    rebuild), so none can be late and the lateness pass is skipped.
+    """
     # Hundreds of thousands of small objects per batch, none cyclic: the cyclic collector's
     # passes over them would cost more than the merge itself.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _merge(plan, events, old)
+        return _merge(plan, events, old, ordered)
     finally:
         if enabled:
             gc.enable()
 
 
-def _merge(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
+def _merge(plan: Plan, events: Events, old: list[bytes | None], ordered: bool) -> Merged:
     size = plan.dtype.itemsize
     dtype = head_dtype(len(plan.columns))
     head = np.zeros(len(old), dtype=dtype)
     head["magic"], head["newest"], head["ct"] = MAGIC, NO_TIME, NO_TIME
-    chunks: list[bytes] = []
-    var = [b""] * len(old)
-    present: list[int] = []
-    heads: list[bytes] = []
-    for i, blob in enumerate(old):
-        if blob is None:
-            continue
-        check_magic(blob, plan.group.name)
-        end = dtype.itemsize + _COUNT.unpack_from(blob, 4)[0] * size
-        present.append(i)
-        heads.append(blob[: dtype.itemsize])
-        chunks.append(blob[dtype.itemsize : end])
-        var[i] = blob[end:]
-    if present:
-        head[present] = np.frombuffer(b"".join(heads), dtype=dtype)
+    present, records_old, var = _unpack(plan, dtype, old)
+    if present.size:
+        head[present] = records_old[0]
     counts = head["n"].astype(np.int64)
     newest = head["newest"].copy()
-    late = _late_mask(events, newest, plan.lateness_us)
+    if ordered and not present.size:
+        late = np.zeros(events.size, dtype=bool)
+    else:
+        late = _late_mask(events, newest, plan.lateness_us)
     keep_new = ~late
     new = np.empty(int(keep_new.sum()), dtype=plan.dtype)
     new["t"] = events.t[keep_new]
     new["v"] = events.values[keep_new]
     new_entity = events.entity[keep_new]
     np.maximum.at(newest, new_entity, new["t"])
-    records = np.concatenate([np.frombuffer(b"".join(chunks), dtype=plan.dtype), new])
+    records = np.concatenate([records_old[1], new])
     entity = np.concatenate([np.repeat(np.arange(len(old)), counts), new_entity])
     order = np.argsort(entity, kind="stable")
     records, entity = records[order], entity[order]
@@ -231,6 +228,32 @@ def _merge(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
     if plan.columns:
         _latest_columns(events, keep_new, head, var)
     return Merged(_assemble(head, records.tobytes(), counts * size, var), int(keep_new.sum()), late)
+
+
+def _unpack(
+    plan: Plan, dtype: np.dtype, old: list[bytes | None]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], list[bytes]]:
+    """The stored states in one pass: which are present, their heads, their records (in
+    entity order) and each one's var bytes."""
+    present = np.array([i for i, blob in enumerate(old) if blob is not None], dtype=np.int64)
+    var = [b""] * len(old)
+    blobs = [blob for blob in old if blob is not None]
+    if not blobs:
+        return present, (np.zeros(0, dtype=dtype), np.zeros(0, dtype=plan.dtype)), var
+    width, size = dtype.itemsize, plan.dtype.itemsize
+    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    data = np.frombuffer(b"".join(blobs), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    heads = data[starts[:, None] + np.arange(width)].view(dtype).ravel()
+    if not (heads["magic"] == MAGIC).all():
+        check_magic(next(b for b in blobs if b[:4] != MAGIC), plan.group.name)
+    sizes = heads["n"].astype(np.int64) * size
+    # Each state's records are the bytes after its head: gather them as one ragged range.
+    offsets = np.repeat(starts + width - (np.cumsum(sizes) - sizes), sizes)
+    records = data[offsets + np.arange(int(sizes.sum()))].view(plan.dtype)
+    for j in np.flatnonzero(lengths > width + sizes).tolist():
+        var[int(present[j])] = blobs[j][width + int(sizes[j]) :]
+    return present, (heads, records), var
 
 
 def _assemble(head: np.ndarray, records: bytes, sizes: np.ndarray, var: list[bytes]) -> list[bytes]:

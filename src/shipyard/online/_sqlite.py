@@ -92,6 +92,25 @@ class SqliteOnlineStore(OnlineStore):
                 raise
             conn.execute("COMMIT")
 
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """No fsync while a rebuild writes (``synchronous=OFF``), then a checkpoint under the
+        ordinary ``NORMAL``, which syncs the WAL and the database file.
+
+        In WAL mode a process crash with ``OFF`` loses no committed transaction (the OS has
+        the pages); only an OS crash or power loss during the rebuild can damage the file,
+        and the rebuild that was running is what restores it (delete ``online.db`` first).
+        """
+        with self._errors():
+            conn = self._conn()
+            conn.execute("PRAGMA synchronous=OFF")
+        try:
+            yield
+        finally:
+            with self._errors():
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def get(self, table: str, keys: Sequence[str]) -> list[bytes | None]:
         check_table(table)
         keys = check_keys(keys)
