@@ -10,6 +10,7 @@ from pathlib import Path
 
 from shipyard.errors import BackendUnavailable, InvalidInput
 from shipyard.online._check import check_keys, check_table
+from shipyard.online._checkpoint import Checkpointer
 from shipyard.online.base import Merge, OnlineStore
 
 __all__ = ["SqliteOnlineStore"]
@@ -26,6 +27,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS online_dict_code ON online_dict (tbl, code);
 _CHUNK = 500  # host parameters per IN (...) list, well under SQLite's limit
 _MMAP_BYTES = 1 << 30  # address space only; pages come from the OS page cache
 _CACHE_KIB = 32 * 1024  # per connection, an upper bound, not an allocation
+_FALLBACK_CHECKPOINT_PAGES = 16_384  # 64 MB of WAL at 4 KB pages
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -46,6 +48,7 @@ class SqliteOnlineStore(OnlineStore):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._checkpointer = Checkpointer(self.path)
         with self._errors():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn().executescript(_SCHEMA)
@@ -65,6 +68,8 @@ class SqliteOnlineStore(OnlineStore):
             # of MB: map it and keep a real page cache, so a read costs no pread syscalls.
             conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
             conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            # Checkpoints run on the Checkpointer's thread; this is only the fallback.
+            conn.execute(f"PRAGMA wal_autocheckpoint={_FALLBACK_CHECKPOINT_PAGES}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -91,6 +96,7 @@ class SqliteOnlineStore(OnlineStore):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        self._checkpointer.poke()
 
     @contextmanager
     def loading(self) -> Iterator[None]:
@@ -236,6 +242,7 @@ class SqliteOnlineStore(OnlineStore):
         return [found.get(int(c)) for c in codes]
 
     def close(self) -> None:
+        self._checkpointer.close()
         with self._lock:
             for conn in self._connections:
                 conn.close()
