@@ -264,6 +264,7 @@ def main() -> None:
 
             with open_online_store(url) as store:
                 store.drop("features/usage10/v1")
+                store.drop("features/usage10/v1#meta")
         print(f"load average (1, 5, 15 min) before: {load}, after: {os.getloadavg()}")
         peer = "skipped" if args.skip_feast else feast(folder, args.reads)
         if isinstance(peer, dict):
