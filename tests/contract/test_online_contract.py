@@ -133,3 +133,11 @@ def test_unreachable_redis_is_backend_unavailable_without_the_password() -> None
     assert caught.value.status_code == 503
     assert "hunter2" not in caught.value.message
     assert "redis://:***@127.0.0.1:1/0" in caught.value.message
+
+
+def test_writes_inside_loading_are_kept_and_the_store_works_after(store: OnlineStore) -> None:
+    with store.loading():
+        store.put("t", {f"k{i}": bytes([i]) * 10 for i in range(200)})
+    store.update("t", ["k1", "new"], lambda old: [b"one", b"fresh"])
+    got = store.get("t", ["k0", "k1", "k199", "new"])
+    assert got == [bytes([0]) * 10, b"one", bytes([199]) * 10, b"fresh"]

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from shipyard.features import get_group
+from shipyard.features._codec import head_dtype
 from shipyard.features._plan import table_name
+from shipyard.features._resolve import group_plan
 from shipyard.project import open_project
 from tests.e2e.cli import shipyard
 from tests.features._online_data import make_events, setup
@@ -32,8 +34,11 @@ def test_materialize_online_push_and_skew_through_the_cli(tmp_path: Path) -> Non
         group = get_group(project, "usage")
         (blob,) = project.online.get(table_name(group), ["S003"])
         assert blob is not None
-        _, newest, size = struct.unpack_from("<IqI", blob)
-        emptied = struct.pack("<IqI", 0, newest, size) + blob[len(blob) - size :]
+        plan = group_plan(project, "usage")
+        width = head_dtype(len(plan.columns)).itemsize
+        (count,) = struct.unpack_from("<I", blob, 4)
+        head = blob[:4] + struct.pack("<I", 0) + blob[8:width]
+        emptied = head + blob[width + count * plan.dtype.itemsize :]
         project.online.put(table_name(group), {"S003": emptied})  # its events are gone
     bad = shipyard(root, "features", "check-skew", "usage", "--sample", "20", check=False)
     assert bad.returncode == 1 and "SKEW" in bad.stdout and "S003" in bad.stdout

@@ -10,6 +10,7 @@ import pytest
 
 from shipyard.errors import InvalidInput
 from shipyard.features import check_skew, get_online_features, materialize, push
+from shipyard.features._codec import head_dtype
 from shipyard.features._plan import table_name
 from shipyard.features._resolve import group_plan
 from shipyard.project import Project
@@ -31,8 +32,8 @@ def test_skew_check_finds_a_corrupted_online_value(project: Project) -> None:
     (blob,) = store.get(table_name(plan.group), ["S001"])
     assert blob is not None
     # Move the entity's newest record to 1970: its windows now miss one event.
-    count = int.from_bytes(blob[0:4], "little")
-    at = 16 + (count - 1) * plan.dtype.itemsize
+    count = int.from_bytes(blob[4:8], "little")
+    at = head_dtype(len(plan.columns)).itemsize + (count - 1) * plan.dtype.itemsize
     corrupted = bytearray(blob)
     corrupted[at : at + 8] = (0).to_bytes(8, "little")
     store.put(table_name(plan.group), {"S001": bytes(corrupted)})

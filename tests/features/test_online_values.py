@@ -99,3 +99,20 @@ def test_missing_entity_reads_as_empty_and_is_reported(project: Project) -> None
     row = got.row(1)
     assert row["count_1h"] == 0 and row["count_distinct_kind_6h"] == 0
     assert row["sum_amount_1h"] is None and row["last_amount"] is None
+
+
+def test_materialize_since_rebuilds_exactly_the_entities_with_later_events(
+    project: Project,
+) -> None:
+    events = make_events(np.random.default_rng(5))
+    setup(project, events)
+    newest = events.groupby("subscriber_id")["ts"].max()
+    since = newest.sort_values().iloc[len(newest) // 2]
+    (report,) = materialize(project, since=since)
+    keys = sorted(newest.index)
+    got = get_online_features(project, [{"subscriber_id": k} for k in keys], "usage")
+    assert {keys[i] for i in got.missing["usage"]} == set(newest[newest < since].index)
+    assert report.entities == int((newest >= since).sum())
+    at = events["ts"].max()
+    rebuilt = events[events["subscriber_id"].isin(newest[newest >= since].index)]
+    _check(project, rebuilt, at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from shipyard.features._resolve import group_plan, to_micros
 from shipyard.features._sql import _arrival
 from shipyard.features._state import events_of, state_sql
 from shipyard.features._store import list_groups
+from shipyard.lake import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,21 +52,27 @@ class MaterializeReport:
 
 def _query(plan: Plan, files: list[str], since_us: int | None) -> str:
     listed = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
-    read = f"read_parquet({listed}, filename=true, file_row_number=true, union_by_name=true)"
-    events = state_sql(plan, read, extra=(f"{_arrival(files)} AS __arrival",))
-    scope = ""
-    if since_us is not None:
-        scope = f"WHERE __key IN (SELECT __key FROM events WHERE __t >= {int(since_us)})"
+    options = "filename=true, file_row_number=true, union_by_name=true"
+    keys = ", ".join(quote_ident(k) for k in plan.keys)
+    time = f"epoch_us({quote_ident(plan.group.event_time)})"
+    nonnull = " AND ".join(
+        f"{quote_ident(c)} IS NOT NULL" for c in (*plan.keys, plan.group.event_time)
+    )
+    # Each entity's newest event by a hash aggregate over the key and time columns only,
+    # then a join keeps the events a state holds: cheaper than a window over every row.
+    scope = "" if since_us is None else f" HAVING max({time}) >= {int(since_us)}"
+    newest = (
+        f"SELECT {keys}, max({time}) AS __newest FROM read_parquet({listed}, "
+        f"union_by_name=true) WHERE {nonnull} GROUP BY {keys}{scope}"
+    )
+    joined = f"read_parquet({listed}, {options}) JOIN __newest USING ({keys})"
+    events = state_sql(plan, joined, extra=(f"{_arrival(files)} AS __arrival",))
     # Only the events a state keeps: newer than the entity's newest minus the horizon (or,
     # with no aggregate, its latest event for the column features).
-    keep = (
-        f"__t > max(__t) OVER (PARTITION BY __key) - {plan.horizon_us}"
-        if plan.aggs
-        else "__t = max(__t) OVER (PARTITION BY __key)"
-    )
+    keep = f"{time} > __newest - {plan.horizon_us}" if plan.aggs else f"{time} = __newest"
     return (
-        f"WITH events AS ({events}) SELECT * EXCLUDE (__arrival) FROM events {scope} "
-        f"QUALIFY {keep} ORDER BY __key, __t, __arrival"
+        f"WITH __newest AS ({newest}) SELECT * EXCLUDE (__arrival) FROM ({events} AND {keep}) "
+        "ORDER BY __key, __t, __arrival"
     )
 
 
@@ -90,23 +98,13 @@ def _materialize_group(
         project.online.drop(plan.table)
     con = _connect(project)
     events = entities = 0
+    # A full rebuild may skip fsyncs until it ends (see OnlineStore.loading): what a power
+    # loss in the middle could damage is what running it again rebuilds.
+    loading = project.online.loading() if since_us is None else contextlib.nullcontext()
     try:
-        reader = con.sql(_query(plan, files, since_us)).to_arrow_reader(CHUNK_ROWS)
-        carry: pa.Table | None = None
-        for batch in reader:
-            chunk = pa.Table.from_batches([batch])
-            if carry is not None:
-                chunk = pa.concat_tables([carry, chunk])
-            # An entity's rows may straddle two batches: keep its last one for the next.
-            keys = chunk.column("__key")
-            last = keys[-1]
-            tail = len(chunk) - _tail_length(keys, last)
-            carry, chunk = chunk.slice(tail), chunk.slice(0, tail)
-            events, entities = _write(project, plan, chunk, events, entities)
-            if progress is not None:
-                progress(plan.group.name, events)
-        if carry is not None:
-            events, entities = _write(project, plan, carry, events, entities)
+        with loading:
+            reader = con.sql(_query(plan, files, since_us)).to_arrow_reader(CHUNK_ROWS)
+            events, entities = _load(project, plan, reader, progress)
     except duckdb.Error as exc:
         raise InvalidInput(
             f"Materializing group '{plan.group.name}' failed: {str(exc).splitlines()[0]}."
@@ -116,6 +114,28 @@ def _materialize_group(
     if progress is not None:
         progress(plan.group.name, events)
     return MaterializeReport(plan.group.ref, events, entities, time.perf_counter() - started)
+
+
+def _load(
+    project: Project, plan: Plan, reader: pa.RecordBatchReader, progress: Progress | None
+) -> tuple[int, int]:
+    """Write the states of the reader's rows (sorted by entity), chunk by chunk."""
+    events = entities = 0
+    carry: pa.Table | None = None
+    for batch in reader:
+        chunk = pa.Table.from_batches([batch])
+        if carry is not None:
+            chunk = pa.concat_tables([carry, chunk])
+        # An entity's rows may straddle two batches: keep its last one for the next.
+        keys = chunk.column("__key")
+        tail = len(chunk) - _tail_length(keys, keys[-1])
+        carry, chunk = chunk.slice(tail), chunk.slice(0, tail)
+        events, entities = _write(project, plan, chunk, events, entities)
+        if progress is not None:
+            progress(plan.group.name, events)
+    if carry is not None:
+        events, entities = _write(project, plan, carry, events, entities)
+    return events, entities
 
 
 def _tail_length(keys: pa.ChunkedArray, last: pa.Scalar) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,12 +74,13 @@ class PushReport:
 def apply_events(store: OnlineStore, plan: Plan, events: Events, *, fresh: bool = False) -> Merged:
     """Merge ``events`` into the stored state of their entities (atomically per call).
 
-    With ``fresh`` the stored state is ignored and overwritten (a rebuild).
+    With ``fresh`` the stored state is ignored and overwritten (a rebuild); the events must
+    then come sorted by entity, time and arrival, as materialize's query gives them.
     """
     if events.size == 0:
         return Merged([], 0, np.zeros(0, dtype=bool))
     if fresh:
-        merged = merge_events(plan, events, [None] * len(events.keys))
+        merged = merge_events(plan, events, [None] * len(events.keys), ordered=True)
         store.put(plan.table, dict(zip(events.keys, merged.values, strict=True)))
         return merged
     result: list[Merged] = []
@@ -91,12 +93,27 @@ def apply_events(store: OnlineStore, plan: Plan, events: Events, *, fresh: bool 
     return result[0]
 
 
+_SCHEMA_SECONDS = 5.0
+_schemas: dict[tuple[object, str], tuple[float, pa.Schema]] = {}
+
+
 def source_schema(project: Project, plan: Plan) -> pa.Schema:
-    """The Arrow schema of the group's source dataset (its latest version)."""
+    """The Arrow schema of the group's source dataset (its latest version).
+
+    Looked up again after a few seconds, as plans are: a stream of pushes costs no catalog
+    query and no Parquet footer read per batch, and a new source version is picked up soon.
+    """
     import pyarrow.parquet as pq
 
+    key = (project.settings.catalog_url or project.root, plan.group.source)
+    hit = _schemas.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _SCHEMA_SECONDS:
+        return hit[1]
     version = project.catalog.get_dataset_version(plan.group.source)
-    return pq.read_schema(project.lake.files(version)[0])
+    schema = pq.read_schema(project.lake.files(version)[0])
+    _schemas[key] = (now, schema)
+    return schema
 
 
 def conform(table: pa.Table, schema: pa.Schema, group: str) -> pa.Table:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["group_plan", "parse_refs", "to_micros"]
 
 _CACHE_SECONDS = 5.0
-_cache: dict[tuple[str, str, int | None], tuple[float, Plan]] = {}
+_cache: dict[tuple[object, str, int | None], tuple[float, Plan]] = {}
 
 
 def group_plan(
@@ -31,7 +31,8 @@ def group_plan(
     Raises:
         NotFound: No such group or version (with a did-you-mean).
     """
-    key = (project.catalog_url, name, version)
+    # The catalog's identity without formatting its URL (a Path join per read otherwise).
+    key = (project.settings.catalog_url or project.root, name, version)
     hit = _cache.get(key)
     now = time.monotonic()
     if hit is not None and not fresh and (version is not None or now - hit[0] < _CACHE_SECONDS):

@@ -1,9 +1,8 @@
 """Per-entity online state: encode a batch of events, merge it into stored state, vectorized.
 
-A state value is ``header | records | columns``: the header (record count, the entity's newest
-event time in microseconds, the length of the columns part), the records of
-:mod:`shipyard.features._plan` in arrival order, and the latest event's time and column
-values as JSON.
+A state value is laid out by :mod:`shipyard.features._codec`: a fixed head (record count,
+newest event time, the latest event's time and column values), the records of
+:mod:`shipyard.features._plan`, then the variable-size column bytes.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import gc
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -21,14 +19,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipyard.errors import InvalidInput
+from shipyard.features._codec import (
+    MAGIC,
+    NO_TIME,
+    Columns,
+    check_magic,
+    encode_columns,
+    head_dtype,
+)
 from shipyard.features._plan import Plan
 from shipyard.lake import quote_ident
 from shipyard.online import OnlineStore
 
-__all__ = ["HEADER", "Events", "Meta", "load_meta", "merge_events", "prepare_events"]
+__all__ = ["Events", "Meta", "load_meta", "merge_events", "prepare_events"]
 
-HEADER = struct.Struct("<IqI")
-_NO_TIME = np.iinfo(np.int64).min // 2
+_COUNT = struct.Struct("<I")
+_NO_TIME = NO_TIME
 
 
 @dataclass
@@ -51,12 +57,9 @@ class Meta:
     """What a reader needs beyond the plan: which inputs hold string codes."""
 
     string_inputs: frozenset[int]
-    timestamp_columns: frozenset[int]
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(
-            {"strings": sorted(self.string_inputs), "timestamps": sorted(self.timestamp_columns)}
-        )
+        return orjson.dumps({"strings": sorted(self.string_inputs)})
 
 
 def meta_table(plan: Plan) -> str:
@@ -69,7 +72,7 @@ def load_meta(store: OnlineStore, plan: Plan) -> Meta | None:
     if raw is None:
         return None
     data = orjson.loads(raw)
-    return Meta(frozenset(data["strings"]), frozenset(data["timestamps"]))
+    return Meta(frozenset(data["strings"]))
 
 
 def _key_sql(keys: tuple[str, ...]) -> str:
@@ -124,10 +127,7 @@ def events_of(rows: pa.Table, plan: Plan, store: OnlineStore) -> Events:
                 f"type {column.type}; online aggregations take numbers, booleans or strings."
             )
         values[:, i] = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-    timestamps = {
-        n for n in range(len(plan.columns)) if pa.types.is_timestamp(rows.column(f"c{n}").type)
-    }
-    _save_meta(store, plan, Meta(frozenset(strings), frozenset(timestamps)))
+    _save_meta(store, plan, Meta(frozenset(strings)))
     columns = rows.select([f"c{n}" for n in range(len(plan.columns))])
     return Events(
         keys=encoded.dictionary.to_pylist(),
@@ -175,42 +175,46 @@ def _late_mask(events: Events, old_newest: np.ndarray, lateness: int) -> np.ndar
     return events.t < prior - lateness
 
 
-def merge_events(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
-    """New state values of ``events.keys`` given their stored ``old`` values."""
+def merge_events(
+    plan: Plan, events: Events, old: list[bytes | None], *, ordered: bool = False
+) -> Merged:
+    """New state values of ``events.keys`` given their stored ``old`` values.
+
+    ``ordered``: the events come sorted by entity then time and ``old`` is all None (a
+    rebuild), so none can be late and the lateness pass is skipped.
+    """
     # Hundreds of thousands of small objects per batch, none cyclic: the cyclic collector's
     # passes over them would cost more than the merge itself.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _merge(plan, events, old)
+        return _merge(plan, events, old, ordered)
     finally:
         if enabled:
             gc.enable()
 
 
-def _merge(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
+def _merge(plan: Plan, events: Events, old: list[bytes | None], ordered: bool) -> Merged:
     size = plan.dtype.itemsize
-    counts = np.zeros(len(old), dtype=np.int64)
-    newest = np.full(len(old), _NO_TIME, dtype=np.int64)
-    chunks: list[bytes] = []
-    old_columns: list[bytes] = []
-    for i, blob in enumerate(old):
-        if blob is None:
-            old_columns.append(b"")
-            continue
-        n, t, clen = HEADER.unpack_from(blob)
-        counts[i], newest[i] = n, t
-        end = HEADER.size + n * size
-        chunks.append(blob[HEADER.size : end])
-        old_columns.append(blob[end : end + clen])
-    late = _late_mask(events, newest, plan.lateness_us)
+    dtype = head_dtype(len(plan.columns))
+    head = np.zeros(len(old), dtype=dtype)
+    head["magic"], head["newest"], head["ct"] = MAGIC, NO_TIME, NO_TIME
+    present, records_old, var = _unpack(plan, dtype, old)
+    if present.size:
+        head[present] = records_old[0]
+    counts = head["n"].astype(np.int64)
+    newest = head["newest"].copy()
+    if ordered and not present.size:
+        late = np.zeros(events.size, dtype=bool)
+    else:
+        late = _late_mask(events, newest, plan.lateness_us)
     keep_new = ~late
     new = np.empty(int(keep_new.sum()), dtype=plan.dtype)
     new["t"] = events.t[keep_new]
     new["v"] = events.values[keep_new]
     new_entity = events.entity[keep_new]
     np.maximum.at(newest, new_entity, new["t"])
-    records = np.concatenate([np.frombuffer(b"".join(chunks), dtype=plan.dtype), new])
+    records = np.concatenate([records_old[1], new])
     entity = np.concatenate([np.repeat(np.arange(len(old)), counts), new_entity])
     order = np.argsort(entity, kind="stable")
     records, entity = records[order], entity[order]
@@ -220,43 +224,67 @@ def _merge(plan: Plan, events: Events, old: list[bytes | None]) -> Merged:
     else:
         records, entity = records[:0], entity[:0]
     counts = np.bincount(entity, minlength=len(old))
-    columns = _latest_columns(plan, events, keep_new, old_columns)
-    buffer = records.tobytes()
-    ends = np.cumsum(counts) * size
-    starts = ends - counts * size
-    values = [
-        HEADER.pack(int(n), int(t), len(c)) + buffer[s:e] + c
-        for n, t, s, e, c in zip(
-            counts.tolist(), newest.tolist(), starts.tolist(), ends.tolist(), columns, strict=True
+    head["n"], head["newest"] = counts, newest
+    if plan.columns:
+        _latest_columns(events, keep_new, head, var)
+    return Merged(_assemble(head, records.tobytes(), counts * size, var), int(keep_new.sum()), late)
+
+
+def _unpack(
+    plan: Plan, dtype: np.dtype, old: list[bytes | None]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], list[bytes]]:
+    """The stored states in one pass: which are present, their heads, their records (in
+    entity order) and each one's var bytes."""
+    present = np.array([i for i, blob in enumerate(old) if blob is not None], dtype=np.int64)
+    var = [b""] * len(old)
+    blobs = [blob for blob in old if blob is not None]
+    if not blobs:
+        return present, (np.zeros(0, dtype=dtype), np.zeros(0, dtype=plan.dtype)), var
+    width, size = dtype.itemsize, plan.dtype.itemsize
+    # Slicing each bytes object is cheaper than a byte-level NumPy gather of unaligned parts.
+    heads = np.frombuffer(b"".join([blob[:width] for blob in blobs]), dtype=dtype)
+    if not (heads["magic"] == MAGIC).all():
+        check_magic(next(b for b in blobs if b[:4] != MAGIC), plan.group.name)
+    sizes = heads["n"].astype(np.int64) * size
+    ends = (sizes + width).tolist()
+    data = b"".join([blob[width:end] for blob, end in zip(blobs, ends, strict=True)])
+    records = np.frombuffer(data, dtype=plan.dtype)
+    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    for j in np.flatnonzero(lengths > width + sizes).tolist():
+        var[int(present[j])] = blobs[j][width + int(sizes[j]) :]
+    return present, (heads, records), var
+
+
+def _assemble(head: np.ndarray, records: bytes, sizes: np.ndarray, var: list[bytes]) -> list[bytes]:
+    """One value per entity: its head, its slice of ``records`` and its var bytes."""
+    heads = head.tobytes()
+    width = head.dtype.itemsize
+    ends = np.cumsum(sizes)
+    return [
+        heads[i * width : (i + 1) * width] + records[s:e] + v
+        for i, s, e, v in zip(
+            range(len(var)), (ends - sizes).tolist(), ends.tolist(), var, strict=True
         )
     ]
-    return Merged(values, int(keep_new.sum()), late)
 
 
 def _latest_columns(
-    plan: Plan, events: Events, applied: np.ndarray, old: list[bytes]
-) -> list[bytes]:
-    """Each entity's latest event's time and column values (the later arrival wins a tie)."""
-    if not plan.columns:
-        return old
+    events: Events, applied: np.ndarray, head: np.ndarray, var: list[bytes]
+) -> None:
+    """Each entity's latest event's time and column values into ``head`` and ``var`` (the
+    later arrival wins a tie, with the batch or with the stored state)."""
     rows = np.flatnonzero(applied)
     if rows.size == 0:
-        return old
+        return
     order = rows[np.lexsort((rows, events.t[rows], events.entity[rows]))]
     entity = events.entity[order]
     last = order[np.flatnonzero(np.r_[entity[1:] != entity[:-1], True])]
-    out = list(old)
-    taken = events.columns.take(pa.array(last)).to_pylist()
-    for row, values in zip(last.tolist(), taken, strict=True):
-        ent = int(events.entity[row])
-        t = int(events.t[row])
-        if out[ent] and orjson.loads(out[ent])[0] > t:
-            continue
-        out[ent] = orjson.dumps([t, *values.values()], default=_json_default)
-    return out
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    return str(value)
+    entity, t = events.entity[last], events.t[last]
+    wins = t >= head["ct"][entity]
+    last, entity, t = last[wins], entity[wins], t[wins]
+    columns = Columns(events.columns.take(pa.array(last)))
+    encode_columns(head, entity, columns)
+    head["ct"][entity] = t
+    if columns.var:
+        for e, v in zip(entity.tolist(), columns.var, strict=True):
+            var[e] = v

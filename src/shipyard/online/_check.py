@@ -21,6 +21,8 @@ def check_table(table: object) -> str:
 
 def check_keys(keys: Iterable[object]) -> list[str]:
     out = list(keys)
+    if set(map(type, out)) <= {str} and "" not in out:  # the common case, at C speed
+        return out  # type: ignore[return-value]
     for key in out:
         if not isinstance(key, str) or not key:
             raise InvalidInput(

@@ -121,12 +121,15 @@ class RedisOnlineStore(OnlineStore):
         return f"{self.prefix}{table}{_DICT_SEP}lock"
 
     def _write(self, table: str, keys: Sequence[str], values: Sequence[bytes | None]) -> None:
+        # One MULTI/EXEC (atomic), with MSET in chunks: a command per thousand keys, not per key.
         pipe = self._client.pipeline(transaction=True)
-        for key, value in zip(keys, values, strict=True):
-            if value is None:
-                pipe.delete(self._key(table, key))
-            else:
-                pipe.set(self._key(table, key), value)
+        put = {self._key(table, k): v for k, v in zip(keys, values, strict=True) if v is not None}
+        gone = [self._key(table, k) for k, v in zip(keys, values, strict=True) if v is None]
+        names = list(put)
+        for start in range(0, len(names), _CHUNK):
+            pipe.mset({n: put[n] for n in names[start : start + _CHUNK]})
+        for start in range(0, len(gone), _CHUNK):
+            pipe.delete(*gone[start : start + _CHUNK])
         pipe.execute()
 
     def update(self, table: str, keys: Sequence[str], merge: Merge) -> None:

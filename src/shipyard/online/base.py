@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 __all__ = ["Merge", "OnlineStore"]
 
@@ -104,6 +105,15 @@ class OnlineStore(abc.ABC):
             InvalidInput: A malformed table name.
             BackendUnavailable: The store cannot be reached or failed.
         """
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Within it, this thread's writes are a rebuild (``materialize``): a store may trade
+        durability for speed until the block ends, when everything written is made as
+        durable as ordinary writes. A process crash inside loses nothing committed; a power
+        loss inside may lose the store's contents, which the rebuild restores when run again.
+        """
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional hook: most stores hold nothing to release
         """Release connections; the store is not used afterwards."""
