@@ -168,6 +168,8 @@ def _late_mask(events: Events, old_newest: np.ndarray, lateness: int) -> np.ndar
     by more than the allowed lateness."""
     if events.size == 0:
         return np.zeros(0, dtype=bool)
+    if len(events.keys) == events.size:  # one event per entity (a request): nothing before it
+        return events.t < old_newest[events.entity] - lateness
     seen = pd.Series(events.t).groupby(events.entity).cummax()
     before = seen.groupby(events.entity).shift(1).to_numpy(dtype=np.float64, na_value=np.nan)
     prior = np.where(np.isnan(before), _NO_TIME, before).astype(np.int64)
