@@ -23,7 +23,16 @@ from shipyard.features._sql import aggregate_expr, events_sql, ident
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["STRATEGIES", "Estimate", "Strategy", "choose_strategy", "estimate", "window_sql"]
+__all__ = [
+    "STRATEGIES",
+    "Estimate",
+    "Strategy",
+    "choose_strategy",
+    "estimate",
+    "register_spine_keys",
+    "scope_sql",
+    "window_sql",
+]
 
 Strategy: TypeAlias = Literal["auto", "join", "window"]
 STRATEGIES: tuple[Strategy, ...] = ("auto", "join", "window")
@@ -54,17 +63,23 @@ def _keys(entity: Sequence[str], prefix: str = "") -> str:
     return ", ".join(f"{prefix}{ident(k)} AS __k{i}" for i, k in enumerate(entity))
 
 
-def _scope(keys: Sequence[str], longest_us: int) -> str:
-    """Events of the spine's entities, in the spine's time range widened by the window."""
+def scope_sql(keys: Sequence[str], longest_us: int | None) -> str:
+    """What follows ``FROM (events) e`` to keep only the events of the spine's entities (the
+    temp table ``spine_keys``) up to its latest time and, given a window, after its earliest
+    time minus the window: the only events any spine row can see."""
     on = " AND ".join(f"e.{ident(k)} = sk.__k{i}" for i, k in enumerate(keys))
+    since = (
+        ""
+        if longest_us is None
+        else f"AND e.__us > (SELECT min(__spine_us) FROM spine) - {longest_us}"
+    )
     return (
         f"SEMI JOIN spine_keys sk ON {on} "
-        f"WHERE e.__us > (SELECT min(__spine_us) FROM spine) - {longest_us} "
-        "AND e.__us <= (SELECT max(__spine_us) FROM spine)"
+        f"WHERE e.__us <= (SELECT max(__spine_us) FROM spine) {since}"
     )
 
 
-def _spine_keys(con: duckdb.DuckDBPyConnection, entity: Sequence[str]) -> None:
+def register_spine_keys(con: duckdb.DuckDBPyConnection, entity: Sequence[str]) -> None:
     """The temp table ``spine_keys``: the spine's entities (``__k{i}``) and their rows."""
     not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in entity)
     con.execute(
@@ -110,9 +125,7 @@ def choose_strategy(
     entity: Sequence[str],
     aggregates: Sequence[Aggregate],
 ) -> Strategy:
-    """``strategy`` unless it is ``auto``, then the cheaper one by :func:`estimate`; either
-    way ready to run (the temp table ``spine_keys`` exists)."""
-    _spine_keys(con, entity)
+    """``strategy`` unless it is ``auto``, then the cheaper one by :func:`estimate`."""
     if strategy != "auto":
         return strategy
     longest = max(a.window_seconds for a in aggregates) * _US
@@ -136,7 +149,7 @@ def window_sql(
     events = events_sql(files, group, keys, columns, filters, arrival=arrival)
     union = (
         f"SELECT e.*, {_keys(keys, 'e.')}, NULL::BIGINT AS __spine_row FROM ({events}) e "
-        f"{_scope(keys, longest)} "
+        f"{scope_sql(keys, longest)} "
         f"UNION ALL BY NAME SELECT {_keys(entity)}, __spine_us AS __us, __spine_row FROM spine"
     )
     partition = ", ".join(f"__k{i}" for i in range(len(keys)))
