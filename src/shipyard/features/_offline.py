@@ -28,7 +28,7 @@ from shipyard.features._window import (
     Strategy,
     choose_strategy,
     register_spine_keys,
-    window_sql,
+    window_table,
 )
 
 if TYPE_CHECKING:
@@ -246,8 +246,11 @@ def _group_query(
     if aggregates:
         keys = selection.keys
         chosen = choose_strategy(con, strategy, files, group, keys, entity, aggregates)
-        build = window_sql if chosen == "window" else aggregate_sql
-        parts.append(build(files, group, keys, entity, aggregates, internal))
+        if chosen == "window":
+            args = (files, group, keys, entity, aggregates, internal)
+            parts.append(window_table(con, index, *args))
+        else:
+            parts.append(aggregate_sql(files, group, keys, entity, aggregates, internal))
     if not parts:  # derived features of nothing: constants
         parts.append(f"(SELECT {_ROW} FROM spine)")
     joined = parts[0] + " AS p0"

@@ -109,7 +109,7 @@ def aggregate_sql(
 
     The join holds, per spine row, every event of its entity in the longest window: cheap for
     sparse spines, quadratic per entity when the spine is as dense as the events (then
-    :func:`shipyard.features._window.window_sql` is the one to use)."""
+    :func:`shipyard.features._window.window_table` is the one to use)."""
     filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
     columns = [a.column for a in aggregates if a.column]
     arrival = any(a.function == "last" for a in aggregates)

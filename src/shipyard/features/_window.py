@@ -31,7 +31,7 @@ __all__ = [
     "estimate",
     "register_spine_keys",
     "scope_sql",
-    "window_sql",
+    "window_table",
 ]
 
 Strategy: TypeAlias = Literal["auto", "join", "window"]
@@ -132,27 +132,10 @@ def choose_strategy(
     return estimate(con, files, group, keys, entity, longest).strategy
 
 
-def window_sql(
-    files: Sequence[str],
-    group: FeatureGroup,
-    keys: Sequence[str],
-    entity: Sequence[str],
-    aggregates: Sequence[Aggregate],
-    internal: dict[str, str],
-) -> str:
-    """Every aggregate of ``aggregates`` per spine row, by window functions over the union of
-    the spine rows and the events of their entities (needs the temp table ``spine_keys``)."""
-    filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
-    columns = [a.column for a in aggregates if a.column]
-    arrival = any(a.function == "last" for a in aggregates)
-    longest = max(a.window_seconds for a in aggregates) * _US
-    events = events_sql(files, group, keys, columns, filters, arrival=arrival)
-    union = (
-        f"SELECT e.*, {_keys(keys, 'e.')}, NULL::BIGINT AS __spine_row FROM ({events}) e "
-        f"{scope_sql(keys, longest)} "
-        f"UNION ALL BY NAME SELECT {_keys(entity)}, __spine_us AS __us, __spine_row FROM spine"
-    )
-    partition = ", ".join(f"__k{i}" for i in range(len(keys)))
+def _frames(
+    aggregates: Sequence[Aggregate], filters: list[str], internal: dict[str, str], partition: str
+) -> tuple[list[str], str]:
+    """The window expressions of ``aggregates`` and the ``WINDOW`` clause they name."""
     frames: dict[int, str] = {}
     picks = []
     for feature in aggregates:
@@ -168,7 +151,53 @@ def window_sql(
         f"RANGE BETWEEN {width - 1} PRECEDING AND CURRENT ROW)"
         for width, name in frames.items()
     )
+    return picks, windows
+
+
+def window_table(
+    con: duckdb.DuckDBPyConnection,
+    index: int,
+    files: Sequence[str],
+    group: FeatureGroup,
+    keys: Sequence[str],
+    entity: Sequence[str],
+    aggregates: Sequence[Aggregate],
+    internal: dict[str, str],
+) -> str:
+    """Every aggregate of ``aggregates`` per spine row, by window functions over the events
+    of the spine's entities and the spine rows (needs the temp table ``spine_keys``).
+
+    A ``RANGE`` frame is the same for rows with equal time, so a spine row at the exact time
+    of one of its entity's events takes that event's values (by an ``ASOF JOIN``) instead of
+    adding a row to sort: a spine made of the events themselves sorts each row once.
+    """
+    filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
+    columns = [a.column for a in aggregates if a.column]
+    arrival = any(a.function == "last" for a in aggregates)
+    longest = max(a.window_seconds for a in aggregates) * _US
+    events = events_sql(files, group, keys, columns, filters, arrival=arrival)
+    ev, win = f"__events{index}", f"__windows{index}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ev} AS SELECT e.*, {_keys(keys, 'e.')} "
+        f"FROM ({events}) e {scope_sql(keys, longest)}"
+    )
+    at = " AND ".join(f"s.{ident(k)} = e.__k{i}" for i, k in enumerate(entity))
+    union = (
+        f"SELECT *, NULL::BIGINT AS __spine_row FROM {ev} UNION ALL BY NAME "
+        f"SELECT {_keys(entity, 's.')}, s.__spine_us AS __us, s.__spine_row FROM spine s "
+        f"ANTI JOIN {ev} e ON {at} AND e.__us = s.__spine_us"
+    )
+    partition = ", ".join(f"__k{i}" for i in range(len(keys)))
+    picks, windows = _frames(aggregates, filters, internal, partition)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {win} AS SELECT {partition}, __us, __spine_row, "
+        f"{', '.join(picks)} FROM ({union}) WINDOW {windows}"
+    )
+    names = ", ".join(ident(internal[a.name]) for a in aggregates)
+    on = " AND ".join(f"s.{ident(k)} = w.__k{i}" for i, k in enumerate(entity))
     return (
-        f"(SELECT __spine_row, {', '.join(picks)} FROM ({union}) "
-        f"WINDOW {windows} QUALIFY __spine_row IS NOT NULL)"
+        f"(SELECT __spine_row, {names} FROM {win} WHERE __spine_row IS NOT NULL UNION ALL "
+        f"SELECT s.__spine_row, {', '.join('w.' + ident(internal[a.name]) for a in aggregates)} "
+        f"FROM spine s ASOF JOIN (SELECT * FROM {win} WHERE __spine_row IS NULL) w "
+        f"ON {on} AND s.__spine_us >= w.__us WHERE w.__us = s.__spine_us)"
     )
