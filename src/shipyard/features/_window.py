@@ -3,12 +3,14 @@
 The join strategy (:func:`shipyard.features._sql.aggregate_sql`) pairs each spine row with
 every event of its entity in the longest window. When the spine is as dense as the events (the
 usage records themselves, say) that is quadratic per entity. The window strategy instead sorts
-the union of the spine rows and the events once per entity and computes each aggregate over a
-sliding frame ``RANGE BETWEEN W - 1 PRECEDING AND CURRENT ROW`` in microseconds, which covers
+the events and the spine rows once per entity and computes each aggregate over a sliding frame
+``RANGE BETWEEN W - 1 PRECEDING AND CURRENT ROW`` in microseconds, which covers
 ``T - W < t <= T`` exactly: ``CURRENT ROW`` in a ``RANGE`` frame takes its peers, so events at
-exactly ``T`` are in, whatever their place in the sort. Only events count (``FILTER``), the
-spine rows are kept (``QUALIFY``). ``last`` breaks ties among equal times by arrival with
-``arg_max`` over the (time, arrival) key, as the join does.
+exactly ``T`` are in, whatever their place in the sort. Only events count (``FILTER``).
+DuckDB computes ``count(DISTINCT)``, ``FILTER`` and ``arg_max`` over such frames; ``last``
+breaks ties among equal times by arrival with ``arg_max`` over the (time, arrival) key, as the
+join does. A spine row at the exact time of an event of its entity has that event's frame, so
+it reads the event's values rather than being sorted in.
 """
 
 from __future__ import annotations
