@@ -127,10 +127,22 @@ def choose_strategy(
     entity: Sequence[str],
     aggregates: Sequence[Aggregate],
 ) -> Strategy:
-    """``strategy`` unless it is ``auto``, then the cheaper one by :func:`estimate`."""
+    """``strategy`` unless it is ``auto``, then the cheaper one by :func:`estimate`.
+
+    The estimate scans the events' keys; it is skipped when the spine alone shows the join
+    wins: its pairs are at most the share times the most spine rows of one entity times the
+    events, so below ``WINDOW_OVER_JOIN`` times the rows when that product is.
+    """
     if strategy != "auto":
         return strategy
     longest = max(a.window_seconds for a in aggregates) * _US
+    row = con.execute(
+        "SELECT (SELECT coalesce(max(__n), 0) FROM spine_keys), "
+        "(SELECT max(__spine_us) - min(__spine_us) FROM spine)"
+    ).fetchall()
+    most, span = row[0]
+    if longest / ((span or 0) + longest) * most <= WINDOW_OVER_JOIN:
+        return "join"
     return estimate(con, files, group, keys, entity, longest).strategy
 
 
