@@ -84,13 +84,17 @@ def ours(folder: Path) -> tuple[float, float, pa.Table]:
     )
     apply(project, FeatureSet((Entity("entity", ("entity_id",)),), groups))
     spine = pq.read_table(folder / "spine.parquet")
-    started = time.perf_counter()
-    plain = historical_features(project, spine, entity=["entity_id"], time="ts", features="plain")
-    plain_s = time.perf_counter() - started
-    started = time.perf_counter()
-    historical_features(project, spine, entity=["entity_id"], time="ts", features="windows")
-    windows_s = time.perf_counter() - started
-    return plain_s, windows_s, plain
+    runs = []
+    for _ in range(3):  # best of three, as for (a)
+        started = time.perf_counter()
+        plain = historical_features(
+            project, spine, entity=["entity_id"], time="ts", features="plain"
+        )
+        plain_s = time.perf_counter() - started
+        started = time.perf_counter()
+        historical_features(project, spine, entity=["entity_id"], time="ts", features="windows")
+        runs.append((plain_s, time.perf_counter() - started))
+    return min(r[0] for r in runs), min(r[1] for r in runs), plain
 
 
 FEAST_SCRIPT = r"""

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from shipyard.errors import InvalidInput
 from shipyard.features import (
     Aggregate,
     Column,
@@ -164,3 +165,41 @@ def test_equal_timestamps_are_won_by_the_later_row(project: Project, tmp_path: A
         project, spine, entity=["k1", "k2"], time="at", features="usage:plan"
     )
     assert again.column("plan").to_pylist() == ["late"]
+
+
+@pytest.mark.parametrize(("spine_rows", "expected"), [(None, "window"), (10, "join")])
+def test_auto_picks_windows_for_a_spine_as_dense_as_the_events(
+    project: Project, tmp_path: Any, spine_rows: int | None, expected: str
+) -> None:
+    import duckdb
+
+    from shipyard.features._offline import _register_spine
+    from shipyard.features._window import choose_strategy, register_spine_keys
+
+    events = [e for e in _events(np.random.default_rng(0), 400) if e["ts"] is not None]
+    pq.write_table(pa.Table.from_pylist(events, schema=_SCHEMA), tmp_path / "e.parquet")
+    ingest_path(project, tmp_path / "e.parquet", "usage")
+    group = _group(None)
+    apply(project, FeatureSet((Entity("line", ("k1", "k2")),), (group,)))
+    spine = pa.Table.from_pylist(events[:spine_rows], schema=_SCHEMA)  # the events themselves
+    files = project.lake.files(project.catalog.get_dataset_version("usage", None))
+    con = duckdb.connect()
+    _register_spine(con, spine, "ts")
+    register_spine_keys(con, ["k1", "k2"])
+    chosen = choose_strategy(
+        con, "auto", files, group, ("k1", "k2"), ("k1", "k2"), group.aggregates
+    )
+    assert chosen == expected
+
+
+def test_an_unknown_strategy_is_refused(project: Project) -> None:
+    spine = pa.table({"k1": [1], "k2": ["a"], "at": pa.array([T0], pa.timestamp("us"))})
+    with pytest.raises(InvalidInput, match=r"'strategy' parameter .* Got 'fast'"):
+        historical_features(
+            project,
+            spine,
+            entity=["k1", "k2"],
+            time="at",
+            features="usage",
+            strategy="fast",  # type: ignore[arg-type]
+        )

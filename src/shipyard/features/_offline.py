@@ -20,10 +20,16 @@ from shipyard.errors import InvalidInput
 from shipyard.features._expr import parse_expression
 from shipyard.features._log import log_files
 from shipyard.features._spec import Aggregate, Column, Derived, Feature, FeatureGroup
-from shipyard.features._sql import aggregate_sql, events_sql, ident
+from shipyard.features._sql import aggregate_sql, arrival_sql, events_sql, ident, read_sql
 from shipyard.features._store import get_entity, get_group, source_columns
 from shipyard.features._validate import is_timestamp
-from shipyard.features._window import STRATEGIES, Strategy, choose_strategy, window_sql
+from shipyard.features._window import (
+    STRATEGIES,
+    Strategy,
+    choose_strategy,
+    register_spine_keys,
+    window_table,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -185,35 +191,38 @@ def _columns_table(
     entity: Sequence[str],
     internal: dict[str, str],
 ) -> str:
-    """Column features per spine row into a temp table, by ``ASOF JOIN`` on the event time;
-    again on the (time, arrival) key only when a matched event's time is tied."""
+    """Column features per spine row, by an ``ASOF JOIN`` that sorts only the events' keys,
+    times and arrival ranks; the columns are then read for the matched rows alone.
+
+    The join is on the event time, and again on the (time, arrival) key only when a matched
+    event's time is tied (then the later arrival must win)."""
     group = selection.group
+    keys = selection.keys
     columns = [f for f in selection.needed if isinstance(f, Column)]
-    on = " AND ".join(
-        f"s.{ident(k)} = e.{ident(sk)}" for k, sk in zip(entity, selection.keys, strict=True)
+    on = " AND ".join(f"s.{ident(k)} = e.{ident(sk)}" for k, sk in zip(entity, keys, strict=True))
+    table = f"__match{index}"
+    spine_keys = ", ".join(f"s.{ident(k)} AS __k{i}" for i, k in enumerate(entity))
+    match = (
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.{_ROW}, s.{_US}, {spine_keys}, "
+        "e.__us AS __m_us, e.__arr FROM spine s ASOF LEFT JOIN ({events}) e ON {on} AND {cond}"
     )
-    ttl = f"AND s.{_US} - e.__us < {group.ttl * 1_000_000}" if group.ttl else ""
+    events = events_sql(files, group, keys, (), arrival=False, rank=True)
+    con.execute(match.format(events=events, on=on, cond=f"s.{_US} >= e.__us"))
+    if _tied(con, files, selection, table):
+        events = events_sql(files, group, keys, (), rank=True)
+        con.execute(match.format(events=events, on=on, cond="s.__spine_key >= e.__key"))
+    ttl = f"AND m.{_US} - m.__m_us < {group.ttl * 1_000_000}" if group.ttl else ""
     picks = ", ".join(
-        f"CASE WHEN e.__us IS NOT NULL {ttl} THEN e.{ident(c.column)} END "
+        f"CASE WHEN m.__m_us IS NOT NULL {ttl} THEN v.{ident(c.column)} END "
         f"AS {ident(internal[c.name])}"
         for c in columns
     )
-    wanted = [c.column for c in columns]
-    table = f"__columns{index}"
-    events = events_sql(files, group, selection.keys, wanted, arrival=False)
-    spine_keys = ", ".join(f"s.{ident(k)} AS __k{i}" for i, k in enumerate(entity))
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT s.{_ROW}, e.__us AS __m_us, {spine_keys}, "
-        f"{picks} FROM spine s ASOF LEFT JOIN ({events}) e ON {on} AND s.{_US} >= e.__us"
+    wanted = ", ".join(ident(c) for c in dict.fromkeys(c.column for c in columns))
+    values = (
+        f"SELECT * FROM (SELECT {arrival_sql(files)} AS __arr, {wanted} "
+        f"FROM {read_sql(files, True)}) WHERE __arr IN (SELECT __arr FROM {table})"
     )
-    if _tied(con, files, selection, table):
-        events = events_sql(files, group, selection.keys, wanted)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.{_ROW}, {picks} FROM spine s "
-            f"ASOF LEFT JOIN ({events}) e ON {on} AND s.__spine_key >= e.__key"
-        )
-    names = ", ".join(ident(internal[c.name]) for c in columns)
-    return f"(SELECT {_ROW}, {names} FROM {table})"
+    return f"(SELECT m.{_ROW}, {picks} FROM {table} m LEFT JOIN ({values}) v USING (__arr))"
 
 
 def _group_query(
@@ -237,8 +246,11 @@ def _group_query(
     if aggregates:
         keys = selection.keys
         chosen = choose_strategy(con, strategy, files, group, keys, entity, aggregates)
-        build = window_sql if chosen == "window" else aggregate_sql
-        parts.append(build(files, group, keys, entity, aggregates, internal))
+        if chosen == "window":
+            args = (files, group, keys, entity, aggregates, internal)
+            parts.append(window_table(con, index, *args))
+        else:
+            parts.append(aggregate_sql(files, group, keys, entity, aggregates, internal))
     if not parts:  # derived features of nothing: constants
         parts.append(f"(SELECT {_ROW} FROM spine)")
     joined = parts[0] + " AS p0"
@@ -295,6 +307,7 @@ def historical_features(
     con = duckdb.connect()
     try:
         _register_spine(con, table, time)
+        register_spine_keys(con, entity)
         return _run(con, project, selections, entity, table.column_names, out_names, strategy)
     except duckdb.Error as exc:
         from shipyard.lake import error_text

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shipyard.features._spec import Aggregate, FeatureGroup
 
-__all__ = ["aggregate_expr", "aggregate_sql", "events_sql", "ident", "read_sql"]
+__all__ = ["aggregate_expr", "aggregate_sql", "arrival_sql", "events_sql", "ident", "read_sql"]
 
 _ORD_BITS = 40  # rows per file below 2**40; the file's index sits above them
 _CASE_FILES = 16
@@ -42,6 +42,11 @@ def read_sql(files: Sequence[str], arrival: bool) -> str:
     return f"read_parquet({listed}{options})"
 
 
+def arrival_sql(files: Sequence[str]) -> str:
+    """SQL of an event's arrival rank (a BIGINT that names its row) over ``read_sql``."""
+    return _arrival(files)
+
+
 def events_sql(
     files: Sequence[str],
     group: FeatureGroup,
@@ -50,10 +55,12 @@ def events_sql(
     filters: Sequence[str] = (),
     *,
     arrival: bool = True,
+    rank: bool = False,
 ) -> str:
     """The group's events: its keys, ``columns``, ``__us`` (event time in microseconds),
-    ``__key`` (time then arrival, one sortable number; only with ``arrival``) and ``__f{i}``
-    (each filter's truth). ``files`` are the source's files then the log's, oldest first.
+    ``__key`` (time then arrival, one sortable number; only with ``arrival``), ``__arr`` (the
+    arrival rank alone, which names the row; only with ``rank``) and ``__f{i}`` (each
+    filter's truth). ``files`` are the source's files then the log's, oldest first.
 
     Reading the arrival order (file names and row numbers) and building the key costs; ask
     for it only when ties between equal event times must be broken.
@@ -66,9 +73,11 @@ def events_sql(
         if arrival
         else ""
     )
+    if rank:
+        key += f", {_arrival(files)} AS __arr"
     return (
         f"SELECT {', '.join(ident(c) for c in wanted)}, epoch_us({t}) AS __us{key}{flags} "
-        f"FROM {read_sql(files, arrival)}"
+        f"FROM {read_sql(files, arrival or rank)}"
     )
 
 
@@ -100,7 +109,7 @@ def aggregate_sql(
 
     The join holds, per spine row, every event of its entity in the longest window: cheap for
     sparse spines, quadratic per entity when the spine is as dense as the events (then
-    :func:`shipyard.features._window.window_sql` is the one to use)."""
+    :func:`shipyard.features._window.window_table` is the one to use)."""
     filters = list(dict.fromkeys(a.filter for a in aggregates if a.filter))
     columns = [a.column for a in aggregates if a.column]
     arrival = any(a.function == "last" for a in aggregates)
