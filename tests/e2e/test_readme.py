@@ -29,3 +29,23 @@ def test_a_readme_snippet_runs(index: int, tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_readme_feature_definitions_load(tmp_path: Path) -> None:
+    from shipyard.features import load_definitions
+
+    (yaml_text,) = re.findall(r"```yaml\n(.*?)```", README.read_text(), flags=re.S)
+    path = tmp_path / "features.yaml"
+    path.write_text(yaml_text)
+    (group,) = load_definitions(path).groups
+    names = [f.name for f in group.features]
+    assert names == [
+        "visited_operator",
+        "count_1h",
+        "count_24h",
+        "count_7d",
+        "voice_out_s_1h",
+        "voice_out_s_24h",
+        "count_distinct_destination_country_24h",
+        "calls_1h_vs_24h",
+    ]

@@ -45,6 +45,7 @@ from shipyard.features._spec import (
     Feature,
     FeatureGroup,
     FeatureSet,
+    format_duration,
     parse_duration,
 )
 
@@ -164,13 +165,28 @@ def _aggregates(
         raise doc.fail(node, field, "give 'window' or 'windows', not both.")
     if windows is None:
         windows = (values.pop("window", "1d"),)
-    if len(windows) > 1 and values.get("name"):
-        raise doc.fail(node, f"{field}.name", "a 'name' fits one window; drop it or split.")
+    # With several windows a name is a stem: name: voice_out_s -> voice_out_s_1h, _24h, ...
+    stem = values.pop("name", None) if len(windows) > 1 else None
     if "function" in values:
         doc.build(node, field, Aggregate, **{**values, "window": "1h"})  # name the bad function
     return [
-        doc.build(window_node, f"{field}.windows", Aggregate, **values, window=w) for w in windows
+        doc.build(
+            window_node,
+            f"{field}.windows",
+            Aggregate,
+            **values,
+            window=w,
+            **({"name": f"{stem}_{_window_text(doc, window_node, field, w)}"} if stem else {}),
+        )
+        for w in windows
     ]
+
+
+def _window_text(doc: _Doc, node: yaml.Node, field: str, window: Any) -> str:
+    try:
+        return format_duration(parse_duration(window, "a window"))
+    except ShipyardError as exc:
+        raise doc.fail(node, f"{field}.windows", exc.message) from None
 
 
 def _group(doc: _Doc, node: yaml.Node, field: str) -> FeatureGroup:
