@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shipyard.demo._build import FEATURES
+from shipyard.demo.features import roaming_features
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,15 +111,11 @@ def _batch(
 ) -> pd.DataFrame:
     import pyarrow.compute as pc
 
-    from shipyard.features import get_online_features
-
     t0 = time.perf_counter()
     sink.send(batch)
     t1 = time.perf_counter()
     ids = batch.column("subscriber_id").to_pylist()
-    at = pc.max(batch.column("event_time")).as_py() + timedelta(microseconds=1)
-    online = get_online_features(project, {"subscriber_id": ids}, list(FEATURES), at=at)
-    frame = online.to_pandas()
+    frame = _features_as_of_records(project, batch, ids)
     frame["event_time"] = batch.column("event_time").to_pandas()
     frame["day"] = frame["event_time"].dt.date
     result = model.predict_frame(frame)
@@ -141,6 +138,34 @@ def _batch(
     keep["score"] = result.scores
     keep["alert"] = np.asarray(result.decisions, dtype=bool)
     return keep
+
+
+def _features_as_of_records(project: Project, batch: pa.Table, ids: list[str]) -> pd.DataFrame:
+    """Each record's features as its subscriber had them right after that record, as in the
+    training set: the windows end at the record's own time (exact: the online state keeps
+    the window's events), and the current-record columns are the record's own fields, not
+    those of a later record of the same batch."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from shipyard.features import get_online_features
+
+    one_us = timedelta(microseconds=1)
+    end = pc.max(batch.column("event_time")).as_py() + one_us
+    online = get_online_features(project, {"subscriber_id": ids}, list(FEATURES), at=end)
+    frame = online.to_pandas()
+    counts = pd.Series(ids).value_counts()
+    times = batch.column("event_time").to_pylist()
+    for i in np.flatnonzero(pd.Series(ids).map(counts).to_numpy() > 1):
+        # A subscriber with several records in the batch: read again at this record's time.
+        own = get_online_features(
+            project, {"subscriber_id": [ids[i]]}, list(FEATURES), at=times[i] + one_us
+        ).to_pandas()
+        frame.iloc[int(i)] = own.iloc[0]
+    (usage,) = (g for g in roaming_features().groups if g.name == "roaming_usage")
+    for feature in usage.columns:
+        frame[feature.name] = batch.column(feature.column).to_pandas()
+    return frame
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
