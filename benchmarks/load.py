@@ -97,8 +97,9 @@ async def client(port: int, request: bytes, load: Load) -> None:
         writer.close()
 
 
-async def drive(port: int, row: dict[str, object], total: int, concurrency: int,
-                server: psutil.Process) -> tuple[Load, float]:  # fmt: skip
+async def drive(
+    port: int, row: dict[str, object], total: int, concurrency: int, server: psutil.Process
+) -> tuple[Load, float]:
     body = json.dumps({"rows": [row]}).encode()
     request = (
         b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -121,21 +122,31 @@ def main() -> None:
         row = make_model(root)
         port = find_free_port()
         env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
-        command = [sys.executable, "-m", "shipyard", "serve", "m@prod", "--port", str(port),
-                   "--capture", "100"]  # fmt: skip
-        proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "shipyard",
+            "serve",
+            "m@prod",
+            "--port",
+            str(port),
+            "--capture",
+            "100",
+        ]
+        proc = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         try:
             wait_until_ready(proc, f"http://127.0.0.1:{port}/ping", timeout=180)
             server = psutil.Process(proc.pid)
-            load, seconds = asyncio.run(
-                drive(port, row, args.requests, args.concurrency, server)
-            )
+            load, seconds = asyncio.run(drive(port, row, args.requests, args.concurrency, server))
             alive = proc.poll() is None
         finally:
             proc.terminate()
             proc.wait(timeout=60)
-        captured = sum(1 for _ in (root / ".shipyard" / "artifacts" / "captures").rglob("*.parquet"))
+        captured = sum(
+            1 for _ in (root / ".shipyard" / "artifacts" / "captures").rglob("*.parquet")
+        )
         report(load, seconds, args, alive, captured)
 
 
@@ -145,19 +156,27 @@ def report(load: Load, seconds: float, args: argparse.Namespace, alive: bool, fi
     last = mib[max(mib)]
     growth = (last - first) / first * 100
     errors = sum(load.errors.values())
-    print(f"\nLoad on `shipyard serve m@prod --capture 100`: {args.requests:,} single-row "
-          f"POST /v1/predict, concurrency {args.concurrency}, loopback, 2 shared cores\n")  # fmt: skip
-    print("| requests | errors | req/s | RSS after 10k (MiB) | RSS at end (MiB) | growth | "
-          "server up | capture files |")  # fmt: skip
+    print(
+        f"\nLoad on `shipyard serve m@prod --capture 100`: {args.requests:,} single-row "
+        f"POST /v1/predict, concurrency {args.concurrency}, loopback, 2 shared cores\n"
+    )
+    print(
+        "| requests | errors | req/s | RSS after 10k (MiB) | RSS at end (MiB) | growth | "
+        "server up | capture files |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    print(f"| {load.done:,} | {errors} | {load.done / seconds:,.0f} | {first:.1f} | {last:.1f} "
-          f"| {growth:+.1f}% | {'yes' if alive else 'NO'} | {files} |")  # fmt: skip
+    print(
+        f"| {load.done:,} | {errors} | {load.done / seconds:,.0f} | {first:.1f} | {last:.1f} "
+        f"| {growth:+.1f}% | {'yes' if alive else 'NO'} | {files} |"
+    )
     if load.errors:
         print("errors:", load.errors)
     print("\nRSS every 5,000 requests (MiB):", ", ".join(f"{v:.0f}" for v in mib.values()))
     verdict = errors == 0 and growth < 10 and alive
-    print(f"\n{'PASS' if verdict else 'FAIL'}: zero errors and growth under 10% "
-          f"from the first 10,000 requests to the last")  # fmt: skip
+    print(
+        f"\n{'PASS' if verdict else 'FAIL'}: zero errors and growth under 10% "
+        f"from the first 10,000 requests to the last"
+    )
     sys.exit(0 if verdict else 1)
 
 

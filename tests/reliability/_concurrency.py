@@ -68,7 +68,9 @@ def _worker(root: Path, index: int, rounds: int) -> int:
     return 0
 
 
-def run_writers(root: Path, processes: int = 4, rounds: int = 1, catalog_url: str | None = None) -> Verdict:
+def run_writers(
+    root: Path, processes: int = 4, rounds: int = 1, catalog_url: str | None = None
+) -> Verdict:
     """``processes`` workers of ``rounds`` ingest-train-promote each, on one project."""
     verdict = Verdict(processes, rounds)
     env = {k: v for k, v in os.environ.items() if k != "SHIPYARD_HOME"}
@@ -81,9 +83,20 @@ def run_writers(root: Path, processes: int = 4, rounds: int = 1, catalog_url: st
     started = time.monotonic()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability._concurrency", str(root), str(i), str(rounds)],
-            env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tests.reliability._concurrency",
+                str(root),
+                str(i),
+                str(rounds),
+            ],
+            env=env,
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(processes)
     ]
     time.sleep(0.5)
@@ -111,8 +124,10 @@ def _judge(project: Project, reports: list[dict[str, str]], verdict: Verdict) ->
     datasets = project.catalog.list_dataset_versions(DATASET)
     models = project.catalog.list_model_versions(MODEL)
     expected = verdict.processes * verdict.rounds
-    for kind, numbers in (("dataset", [d.version for d in datasets]),
-                          ("model", [m.version for m in models])):  # fmt: skip
+    for kind, numbers in (
+        ("dataset", [d.version for d in datasets]),
+        ("model", [m.version for m in models]),
+    ):
         if len(set(numbers)) != len(numbers):
             verdict.duplicates.append(f"{kind} numbers {sorted(numbers)} repeat")
         if sorted(numbers) != list(range(1, expected + 1)) and not verdict.errors:

@@ -39,7 +39,9 @@ def check_project(project: Project) -> list[str]:
     ]
     problems += _model_versions(project)
     problems += _numbering(project)
-    problems += [f"run {r.id} is still running" for r in project.catalog.list_runs(status="running")]
+    problems += [
+        f"run {r.id} is still running" for r in project.catalog.list_runs(status="running")
+    ]
     chain = project.catalog.verify_audit_chain()
     problems += [f"audit chain breaks: {b}" for b in chain.breaks]
     return problems
@@ -103,8 +105,12 @@ def _numbering(project: Project) -> list[str]:
     return problems
 
 
-def lost_writes(project: Project, datasets: Iterable[tuple[str, str]], models: Iterable[str],
-                aliases: Iterable[tuple[str, str]] = ()) -> list[str]:
+def lost_writes(
+    project: Project,
+    datasets: Iterable[tuple[str, str]],
+    models: Iterable[str],
+    aliases: Iterable[tuple[str, str]] = (),
+) -> list[str]:
     """The writes a process reported done that the project no longer holds.
 
     Args:
@@ -135,4 +141,3 @@ def lost_writes(project: Project, datasets: Iterable[tuple[str, str]], models: I
         if now.version < int(ref.split(":")[1]):
             lost.append(f"{alias_ref} went back to {now.ref} from {ref}")
     return lost
-

@@ -192,12 +192,24 @@ class _Models(Scenario):
 
 class TrainSearch(_Models):
     name = "train (mid-search)"
+    budget = 6.0  # seconds of AutoML search
 
     def command(self, root: Path, trial: int, rng: np.random.Generator) -> list[str]:
         return [
-            "train", "kb", "--target", "y", "--time-budget", "6", "--max-trials", "12",
-            "--families", "linear,random_forest,lightgbm", "--seed", str(trial), "--json",
-        ]  # fmt: skip
+            "train",
+            "kb",
+            "--target",
+            "y",
+            "--time-budget",
+            f"{self.budget:g}",
+            "--max-trials",
+            "12",
+            "--families",
+            "linear,random_forest,lightgbm",
+            "--seed",
+            str(trial),
+            "--json",
+        ]
 
 
 class TrainRegister(_Models):
@@ -205,8 +217,17 @@ class TrainRegister(_Models):
     trigger_based = True
 
     def command(self, root: Path, trial: int, rng: np.random.Generator) -> list[str]:
-        return ["train", "kb", "--target", "y", "--family", "linear", "--seed", str(trial),
-                "--json"]  # fmt: skip
+        return [
+            "train",
+            "kb",
+            "--target",
+            "y",
+            "--family",
+            "linear",
+            "--seed",
+            str(trial),
+            "--json",
+        ]
 
     def trigger(self, root: Path) -> Callable[[], bool]:
         """True once a bundle that was not there before appears (registration began)."""
@@ -306,9 +327,13 @@ def _window(scenario: Scenario, root: Path, project: Project) -> tuple[float, fl
     return 0.8 * startup, 1.05 * clean.seconds
 
 
-def run_trials(kind: str, trials: int, root: Path, seed: int = 0) -> Summary:
+def run_trials(
+    kind: str, trials: int, root: Path, *, seed: int = 0, search_budget: float = 6.0
+) -> Summary:
     """``trials`` kills of scenario ``kind`` in a new project under ``root``."""
     scenario = SCENARIOS[kind]()
+    if isinstance(scenario, TrainSearch):
+        scenario.budget = search_budget
     summary = Summary(scenario.name)
     started = time.monotonic()
     rng = np.random.default_rng(seed)
@@ -325,16 +350,21 @@ def run_trials(kind: str, trials: int, root: Path, seed: int = 0) -> Summary:
         summary.completed += outcome.returncode == 0
         if not outcome.killed and outcome.returncode != 0:
             summary.errors += 1
-            summary.inconsistencies.append(f"trial {trial}: exit {outcome.returncode}: "
-                                           f"{outcome.stderr.strip()[-300:]}")  # fmt: skip
+            summary.inconsistencies.append(
+                f"trial {trial}: exit {outcome.returncode}: {outcome.stderr.strip()[-300:]}"
+            )
         with open_project(root) as project:
             found = check_project(project)
-            summary.lost_writes += [f"trial {trial}: {w}" for w in scenario.settle(
-                project, outcome, args)]  # fmt: skip
-            summary.collected += len(collect_garbage(project, delete=True, grace=timedelta(0)).garbage)
+            summary.lost_writes += [
+                f"trial {trial}: {w}" for w in scenario.settle(project, outcome, args)
+            ]
+            summary.collected += len(
+                collect_garbage(project, delete=True, grace=timedelta(0)).garbage
+            )
             found += [f"after gc: {p}" for p in check_project(project)]
-            summary.lost_writes += [f"trial {trial}, after gc: {w}" for w in scenario.settle(
-                project, outcome, args)]  # fmt: skip
+            summary.lost_writes += [
+                f"trial {trial}, after gc: {w}" for w in scenario.settle(project, outcome, args)
+            ]
         summary.inconsistencies += [f"trial {trial}: {p}" for p in found]
     summary.seconds = time.monotonic() - started
     return summary

@@ -74,9 +74,11 @@ def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]
         "PositionalRow": {
             "type": "array",
             "description": f"Values in signature order: {', '.join(names)}.",
+            "prefixItems": [dict(_JSON_TYPES[col["type"]]) for col in inputs],
             "minItems": len(names),
             "maxItems": len(names),
         },
+        "ColumnName": {"enum": names, "description": "An input column of the model."},
         "Prediction": {
             "type": "object",
             "required": ["score"] if problem == "regression" else ["score", "decision"],
@@ -121,7 +123,7 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["columns", "data"],
                 "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "columns": {"type": "array", "items": _ref("ColumnName"), "minItems": 1},
                     "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
                 },
             },
