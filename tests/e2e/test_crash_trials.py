@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_random_kills_leave_a_consistent_project(tmp_path: Path, scenario: str) -> None:
-    summary = run_trials(scenario, 3, tmp_path / "p", seed=1, search_budget=2.0)
+    summary = run_trials(scenario, 3, tmp_path / "p", seed=1, search_budget=5.0)
     assert summary.trials == 3
     assert summary.errors == 0
     assert summary.inconsistencies == []
