@@ -140,6 +140,7 @@ class CaptureWriter:
         self._written = self._dropped = self._files = self._failures = 0
         self._closed = False
         self._wake = threading.Event()
+        self.warmed = threading.Event()  # set once the start-up warm-up flush succeeded
         self._thread = threading.Thread(
             target=self._run, name=f"shipyard-capture-{model}-v{version}", daemon=True
         )
@@ -319,6 +320,7 @@ class CaptureWriter:
         warm.scores, warm.labels = [np.zeros(n)], [None]
         try:
             _parquet(self._table(warm))
+            self.warmed.set()
         except Exception:  # a warm-up must never stop the server; the real flush will tell
             log.debug("Capture warm-up failed", exc_info=True)
 
