@@ -79,7 +79,6 @@ def run_writers(
     repo = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     init_project(root).close()
-    _open(root, catalog_url).close()  # migrates a new catalog once, before the race
     started = time.monotonic()
     procs = [
         subprocess.Popen(

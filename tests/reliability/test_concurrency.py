@@ -1,12 +1,14 @@
 """Four processes ingest into one dataset, train one model and promote it, all at once: no
 error, no lost version, no version number twice, on SQLite (WAL) and on PostgreSQL.
 
+On PostgreSQL the workers also open the new catalog at once, so they race its migrations.
 (``benchmarks/concurrency.py`` runs more rounds.)
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from shipyard.catalog import open_catalog
 from tests.reliability._concurrency import run_writers
 
 pytestmark = pytest.mark.e2e
@@ -51,3 +54,26 @@ def test_four_writers_at_once_lose_and_repeat_nothing(
     assert verdict.lost == []
     assert verdict.duplicates == []
     assert verdict.inconsistencies == []
+
+
+def test_a_new_catalog_opened_at_once_migrates_once(
+    catalog_url: str | None, tmp_path: Path
+) -> None:
+    url = catalog_url or f"sqlite:///{tmp_path / 'catalog.db'}"
+    opened: list[object] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            opened.append(open_catalog(url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    for catalog in opened:
+        catalog.close()  # type: ignore[attr-defined]
