@@ -102,7 +102,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {"rows": {"type": "array", "items": _ref("Row"), "minItems": 1}},
     },
     "InvocationRequest": {
-        "oneOf": [
+        # anyOf, not oneOf: a body with both "instances" and "columns" + "data" is read by
+        # its instances, as SageMaker's containers do.
+        "anyOf": [
             {
                 "type": "object",
                 "required": ["instances"],
