@@ -5,7 +5,8 @@ own promises (status codes, response schemas, content types, valid JSON accepted
 refused).
 
 The number of examples per operation is bounded so that the whole run stays well under a
-minute; the seed is fixed, so a failure reproduces.
+minute (``SHIPYARD_FUZZ_EXAMPLES`` raises it). Hypothesis is derandomized, and a failure
+prints the curl command that reproduces it.
 """
 
 from __future__ import annotations
