@@ -15,6 +15,7 @@ import pytest
 from shipyard.artifacts import ArtifactStore, FsspecArtifactStore
 from shipyard.capture import (
     BASE_FIELDS,
+    CaptureStats,
     CaptureWriter,
     capture_globs,
     capture_relation,
@@ -99,6 +100,16 @@ def test_rows_land_with_the_capture_schema_after_a_flush(store: ArtifactStore) -
     assert len(files) == 1 and hour in files[0].as_posix()
     w.close()
     assert w.stats.written == 3 and w.stats.dropped == 0
+
+
+def test_the_start_up_warm_up_converts_a_full_flush_and_writes_nothing(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    w = writer(store, flush_rows=500)
+    assert w.warmed.wait(60)  # made-up rows of every input type converted and encoded
+    assert w.stats == CaptureStats(0, 0, 0, 0, 0)
+    assert parquet_files(tmp_path) == []
+    w.close()
 
 
 def test_a_row_field_request_id_wins_over_the_request_id(store: ArtifactStore) -> None:

@@ -314,6 +314,16 @@ def test_a_client_leaving_mid_body_is_not_scored(app: ShipyardServeApp) -> None:
     assert "disconnected" in orjson.loads(sent[1]["body"])["message"]
 
 
+@pytest.mark.parametrize("value", ["-3.9e-68", "maybe", ""])
+def test_explain_that_is_not_a_boolean_is_422(
+    client: Client, row: dict[str, Any], value: str
+) -> None:
+    """Found by schemathesis: ?explain=-3.9e-68 used to score as if explain were false."""
+    response = client.post(f"/v1/predict?explain={value}", json={"rows": [row]})
+    body = assert_error(response, 422, "InvalidInput")
+    assert body["details"] == {"explain": value}
+
+
 @pytest.mark.parametrize("top", ["0", "x", "101"])
 def test_explain_top_out_of_range_is_422(client: Client, row: dict[str, Any], top: str) -> None:
     response = client.post(f"/v1/predict?explain=true&top={top}", json={"rows": [row]})
@@ -434,7 +444,7 @@ def assert_schema_refuses_no_rows(doc: dict[str, Any]) -> None:
     """The schema says what the server answers 422 to: every way to send no rows is invalid."""
     schemas = doc["components"]["schemas"]
     assert schemas["PredictRequest"]["properties"]["rows"]["minItems"] == 1
-    instances, bare, split = schemas["InvocationRequest"]["oneOf"]
+    instances, bare, split = schemas["InvocationRequest"]["anyOf"]
     assert instances["properties"]["instances"]["minItems"] == 1
     assert bare["minItems"] == 1
     assert split["properties"]["data"]["minItems"] == 1

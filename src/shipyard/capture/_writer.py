@@ -150,6 +150,7 @@ class CaptureWriter:
         self._written = self._dropped = self._files = self._failures = 0
         self._closed = False
         self._wake = threading.Event()
+        self.warmed = threading.Event()  # set once the start-up warm-up flush succeeded
         self._thread = threading.Thread(
             target=self._run, name=f"shipyard-capture-{model}-v{version}", daemon=True
         )
@@ -320,6 +321,7 @@ class CaptureWriter:
 
     # --- internals -------------------------------------------------------------------------
     def _run(self) -> None:
+        self._warm_up()
         while True:
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
@@ -327,6 +329,23 @@ class CaptureWriter:
             with self._lock:
                 if self._closed:
                     return
+
+    def _warm_up(self) -> None:
+        """Convert and encode one full flush of made-up rows, written nowhere, so the memory
+        a flush needs (Arrow's pool, Parquet's writer, the interpreter's arenas) is taken at
+        start-up: the server's resident memory then stays flat from its first requests,
+        instead of stepping up at the first real flush."""
+        n = min(self.flush_rows, self.max_buffer_rows)
+        row = {f.name: _PLACEHOLDERS.get(str(f.type)) for f in self.schema}
+        warm = _Pending()
+        warm.ids, warm.times, warm.latencies = ["warm-up"], [time.time_ns() // 1000], [0.0]
+        warm.counts, warm.rows = [n], [[row] * n]
+        warm.scores, warm.labels = [np.zeros(n)], [None]
+        try:
+            _parquet(self._table(warm))
+            self.warmed.set()
+        except Exception:  # a warm-up must never stop the server; the real flush will tell
+            log.debug("Capture warm-up failed", exc_info=True)
 
     def _table(self, pending: _Pending) -> pa.Table:
         counts = np.asarray(pending.counts, dtype=np.int64)
@@ -410,6 +429,9 @@ class CaptureWriter:
             self._dropped += dropped
             self._files += files
             self._failures += failures
+
+
+_PLACEHOLDERS: dict[str, Any] = {"double": 0.0, "int64": 0, "string": "", "bool": False}
 
 
 def _as_strings(column: pa.ChunkedArray) -> pa.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ HEAD = "0006"
 """The newest migration; checked first so that an up-to-date catalog opens without Alembic."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK_KEY = 0x5348495059415244  # "SHIPYARD": the advisory lock that serializes migrations
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -30,6 +33,15 @@ def upgrade(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    # Catalogs opened at once on a new database would each create alembic_version and the
+    # tables. One migrates at a time: threads queue on a lock (Alembic's context is global),
+    # processes on the database: SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock (its
+    # DDL is transactional, and the lock ends with the transaction). The next one in then
+    # finds the database at head, and Alembic does nothing.
+    with _ONE_AT_A_TIME, engine.connect() as plain:
+        conn = plain.execution_options(shipyard_write=True)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")

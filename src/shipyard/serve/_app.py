@@ -80,6 +80,7 @@ DEFAULT_MAX_EXPLAIN_ROWS = 100
 _EXPLAIN_TOP = 5  # contributions per row that ?explain=true returns by default
 _MAX_EXPLAIN_TOP = 100
 _TRUE_FLAGS = frozenset({"true", "1", "yes"})
+_FALSE_FLAGS = frozenset({"false", "0", "no"})
 _EXPLAINED = ("space", "base", "raw_score", "contributions", "explained_by", "exact")
 
 _JSON = b"application/json"
@@ -288,8 +289,13 @@ class ShipyardServeApp:
 
     def _explain_top(self, query: bytes) -> int:
         """How many contributions ``?explain=true[&top=N]`` asks for per row (0: none)."""
-        params = parse_qs(query.decode("latin-1"))
-        flag = params.get("explain", [""])[-1].lower()
+        params = parse_qs(query.decode("latin-1"), keep_blank_values=True)
+        flag = params.get("explain", ["false"])[-1].lower()
+        if flag not in _TRUE_FLAGS and flag not in _FALSE_FLAGS:
+            raise InvalidInput(
+                f"'explain' must be true or false. Got {params['explain'][-1]!r}.",
+                details={"explain": params["explain"][-1]},
+            )
         if flag not in _TRUE_FLAGS:
             if "top" in params:
                 raise InvalidInput(

@@ -99,9 +99,11 @@ def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]
         "PositionalRow": {
             "type": "array",
             "description": f"Values in signature order: {', '.join(names)}.",
+            "prefixItems": [dict(_JSON_TYPES[col["type"]]) for col in inputs],
             "minItems": len(names),
             "maxItems": len(names),
         },
+        "ColumnName": {"enum": names, "description": "An input column of the model."},
         "Prediction": {
             "type": "object",
             "required": ["score"] if problem == "regression" else ["score", "decision"],
@@ -125,7 +127,9 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {"rows": {"type": "array", "items": _ref("Row"), "minItems": 1}},
     },
     "InvocationRequest": {
-        "oneOf": [
+        # anyOf, not oneOf: a body with both "instances" and "columns" + "data" is read by
+        # its instances, as SageMaker's containers do.
+        "anyOf": [
             {
                 "type": "object",
                 "required": ["instances"],
@@ -146,7 +150,7 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["columns", "data"],
                 "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "columns": {"type": "array", "items": _ref("ColumnName"), "minItems": 1},
                     "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
                 },
             },
