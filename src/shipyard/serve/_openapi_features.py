@@ -92,7 +92,7 @@ FEATURE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "features": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*(:.+)?$"},
                 "minItems": 1,
                 "description": "'GROUP' or 'GROUP:feature,...'.",
             },
