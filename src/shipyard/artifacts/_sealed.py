@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import io
 import os
 import shutil
 import tempfile
@@ -24,6 +25,7 @@ from typing import Any
 
 from fsspec import AbstractFileSystem
 
+from shipyard._files import PerThreadFile
 from shipyard.artifacts._crypto import (
     HEADER_LEN,
     MAGIC,
@@ -243,55 +245,7 @@ class SealedFileSystem(AbstractFileSystem):
             raise PermissionError(f"Sealed artifacts are read-only here: cannot open {path}.")
         inner = self._inner(path)
         plain = self._store._open(bytes(self._fs.cat_file(inner)), f"The stored file {inner}")
-        return SharedBytesFile(plain, path)
+        return PerThreadFile(io.BytesIO(plain), path)
 
     def _rm(self, path: str) -> None:
         raise PermissionError(f"Sealed artifacts are read-only here: cannot remove {path}.")
-
-
-class SharedBytesFile:
-    """Immutable bytes as a read-only file whose position is kept per thread (DuckDB's
-    threads share one handle and seek it independently)."""
-
-    def __init__(self, data: bytes, name: str) -> None:
-        self._data = data
-        self._local = threading.local()
-        self.name = name
-        self.size = len(data)
-        self.closed = False
-
-    def _pos(self) -> int:
-        return int(getattr(self._local, "pos", 0))
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos(), os.SEEK_END: len(self._data)}[whence]
-        self._local.pos = max(base + offset, 0)
-        return int(self._local.pos)
-
-    def tell(self) -> int:
-        return self._pos()
-
-    def read(self, size: int = -1) -> bytes:
-        start = self._pos()
-        end = len(self._data) if size is None or size < 0 else start + size
-        chunk = self._data[start:end]
-        self._local.pos = start + len(chunk)
-        return chunk
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def __enter__(self) -> SharedBytesFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
