@@ -39,8 +39,7 @@ def serve(
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
     /metrics (Prometheus)."""
-    from shipyard.serve import serve_model
-    from shipyard.serve._auth import check_auth_mode
+    from shipyard.serve import check_auth_mode, serve_model
 
     check_auth_mode(auth)  # before the model loads, so a typo fails at once
     project = project_of(ctx)

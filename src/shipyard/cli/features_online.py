@@ -58,8 +58,7 @@ def features_push(
     as_json: JsonFlag = False,
 ) -> None:
     """Apply FILE's events online and append them to the group's offline log."""
-    from shipyard.features import push
-    from shipyard.features._push import read_events
+    from shipyard.features import push, read_events
 
     report = push(project_of(ctx), group, read_events(file))
     if as_json:
@@ -143,7 +142,7 @@ def features_online(
     as_json: JsonFlag = False,
 ) -> None:
     """Print an entity's current online feature values."""
-    from shipyard.features._online import online_values
+    from shipyard.features import online_values
 
     values, missing = online_values(project_of(ctx), group, entity, at)
     if as_json:

@@ -7,8 +7,8 @@ from shipyard.features._log import append_log, log_dir, log_files
 from shipyard.features._logwriter import EventLogWriter
 from shipyard.features._materialize import MaterializeReport, materialize
 from shipyard.features._offline import historical_features
-from shipyard.features._online import OnlineFeatures, get_online_features
-from shipyard.features._push import PushReport, push
+from shipyard.features._online import OnlineFeatures, get_online_features, online_values
+from shipyard.features._push import PushReport, push, read_events
 from shipyard.features._serving import (
     FEATURES_KEY,
     EntityLookup,
@@ -71,8 +71,10 @@ __all__ = [
     "log_files",
     "materialize",
     "model_features",
+    "online_values",
     "parse_duration",
     "parse_expression",
     "push",
+    "read_events",
     "training_set",
 ]

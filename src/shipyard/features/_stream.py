@@ -112,7 +112,7 @@ def consume(
             pending, not acknowledged).
         BackendUnavailable: Redis cannot be reached.
     """
-    from shipyard.online._redis import redis_client
+    from shipyard.online import redis_client
 
     base, stream = parse_stream_url(stream_url)
     client = redis_client(base)

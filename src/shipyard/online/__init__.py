@@ -13,7 +13,7 @@ from shipyard.online._check import mask_url
 from shipyard.online.base import Merge, OnlineStore
 
 if TYPE_CHECKING:
-    from shipyard.online._redis import RedisOnlineStore
+    from shipyard.online._redis import RedisOnlineStore, redis_client
     from shipyard.online._sqlite import SqliteOnlineStore
 
 __all__ = [
@@ -24,12 +24,17 @@ __all__ = [
     "SqliteOnlineStore",
     "mask_url",
     "open_online_store",
+    "redis_client",
 ]
 
 SCHEMES = ("sqlite", "redis", "rediss")
 """URL schemes :func:`open_online_store` accepts."""
 
-_LAZY = {"RedisOnlineStore": "._redis", "SqliteOnlineStore": "._sqlite"}
+_LAZY = {
+    "RedisOnlineStore": "._redis",
+    "SqliteOnlineStore": "._sqlite",
+    "redis_client": "._redis",
+}
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from shipyard.outfile import writing
 
 if TYPE_CHECKING:
-    from shipyard.catalog._chain import ChainReport
+    from shipyard.catalog import ChainReport
     from shipyard.project import Project
 
 __all__ = ["export_audit", "verify_audit"]

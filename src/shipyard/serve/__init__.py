@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipyard.serve._app import ShipyardServeApp, create_app
+from shipyard.serve._auth import check_auth_mode
 from shipyard.serve.server import (
     bind_socket,
     check_port,
@@ -14,6 +15,7 @@ from shipyard.serve.server import (
 __all__ = [
     "ShipyardServeApp",
     "bind_socket",
+    "check_auth_mode",
     "check_port",
     "create_app",
     "find_free_port",
