@@ -4,7 +4,10 @@ run over the replayed days, and what it found."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,8 +108,25 @@ def watch(
                 window=WINDOW, labels=LABELS, label="is_fraud", label_key="request_id",
             )  # fmt: skip
             created = True
-        _read(run_monitor(project, MONITOR, since=start, until=end), found, out)
+        with _quiet_alert_log():
+            result = run_monitor(project, MONITOR, since=start, until=end)
+        _read(result, found, out)
     return found
+
+
+@contextmanager
+def _quiet_alert_log() -> Iterator[None]:
+    """The demo prints the alerts itself; the log notifier's one line per alert would repeat
+    them above the summary (a CLI user without logging set up sees them on stderr)."""
+    logger = logging.getLogger("shipyard.monitor")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.propagate = propagate
+        logger.removeHandler(handler)
 
 
 def _read(result: MonitorResult, found: Watch, out: Console) -> None:
