@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from shipyard.tracking._liveness import HEARTBEAT_SECONDS, STALE_AFTER, Heartbeat, fail_dead_runs
+from shipyard.tracking._liveness import (
+    HEARTBEAT_SECONDS,
+    STALE_AFTER,
+    Heartbeat,
+    fail_dead_runs,
+    fail_own_runs,
+)
 from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs, split_of
 
 __all__ = [
@@ -12,6 +18,7 @@ __all__ = [
     "RunDetail",
     "compare_runs",
     "fail_dead_runs",
+    "fail_own_runs",
     "get_run",
     "list_runs",
     "split_of",

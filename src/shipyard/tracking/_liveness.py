@@ -82,6 +82,17 @@ def fail_dead_runs(
     return failed
 
 
+def fail_own_runs(catalog: Catalog, actor: Actor, experiment: str, error: str) -> list[Run]:
+    """Mark failed the runs of ``experiment`` this process still has running: a trial whose
+    run was created just before an interrupt, and so never reached its own failure path."""
+    host, pid = socket.gethostname(), os.getpid()
+    return [
+        catalog.finish_run(run.id, status="failed", error=error, actor=actor)
+        for run in catalog.list_runs(experiment, status="running")
+        if run.host == host and run.pid == pid
+    ]
+
+
 def _why_dead(run: Run, now: datetime, stale_after: timedelta) -> str | None:
     if run.host == socket.gethostname() and run.pid is not None:
         if run.pid == os.getpid() or _alive_since(run.pid, run.started_at):

@@ -35,7 +35,7 @@ from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
 from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
-from shipyard.tracking import Heartbeat
+from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
 from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
 from shipyard.train._spec import TrainSpec
@@ -124,12 +124,9 @@ def train(
         model_version, evaluation = _publish(project, spec, data, run, fitted, say)
         run = project.catalog.get_run(run.id)
     except BaseException as exc:
-        project.catalog.finish_run(
-            run.id,
-            status="failed",
-            error="".join(traceback.format_exception_only(exc)).strip(),
-            actor=project.actor,
-        )
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        project.catalog.finish_run(run.id, status="failed", error=error, actor=project.actor)
+        fail_own_runs(project.catalog, project.actor, run.experiment, error)
         raise
     finally:
         heartbeat.stop()
