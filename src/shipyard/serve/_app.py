@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import anyio.to_thread
 import orjson
@@ -25,14 +24,13 @@ from shipyard.capture import JsonRows
 from shipyard.entities import to_json
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.registry import LoadedModel
+from shipyard.serve._body import read_body
 from shipyard.serve._errors import (
     HTTPError,
-    MalformedBody,
     MethodNotAllowed,
-    NotSupported,
     PayloadTooLarge,
-    UnsupportedMediaType,
 )
+from shipyard.serve._explain import explain_top
 from shipyard.serve._features import (
     ONLINE_ROUTE,
     PUSH_ROUTE,
@@ -77,10 +75,6 @@ _THREADED_ROWS = 2_000
 
 # At top=100, 10,000 rows of the demo model took 11-16 s of CPU to explain and 30 MB to send.
 DEFAULT_MAX_EXPLAIN_ROWS = 100
-_EXPLAIN_TOP = 5  # contributions per row that ?explain=true returns by default
-_MAX_EXPLAIN_TOP = 100
-_TRUE_FLAGS = frozenset({"true", "1", "yes"})
-_FALSE_FLAGS = frozenset({"false", "0", "no"})
 _EXPLAINED = ("space", "base", "raw_score", "contributions", "explained_by", "exact")
 
 _JSON = b"application/json"
@@ -289,36 +283,7 @@ class ShipyardServeApp:
 
     def _explain_top(self, query: bytes) -> int:
         """How many contributions ``?explain=true[&top=N]`` asks for per row (0: none)."""
-        params = parse_qs(query.decode("latin-1"), keep_blank_values=True)
-        flag = params.get("explain", ["false"])[-1].lower()
-        if flag not in _TRUE_FLAGS and flag not in _FALSE_FLAGS:
-            raise InvalidInput(
-                f"'explain' must be true or false. Got {params['explain'][-1]!r}.",
-                details={"explain": params["explain"][-1]},
-            )
-        if flag not in _TRUE_FLAGS:
-            if "top" in params:
-                raise InvalidInput(
-                    "'top' counts the contributions of ?explain=true, so it needs it. Got "
-                    f"top={params['top'][-1]!r} with explain={flag!r}. Add explain=true, or "
-                    "drop top.",
-                    details={"top": params["top"][-1]},
-                )
-            return 0
-        if not self.loaded.model.can_explain:
-            raise NotSupported(
-                f"This model ({self._family}) cannot explain single predictions; LightGBM, "
-                "XGBoost, CatBoost, linear models and ensembles of them can. Drop "
-                "?explain=true to score.",
-                details={"model": self._ref, "family": self._family},
-            )
-        raw = params.get("top", [str(_EXPLAIN_TOP)])[-1]
-        if not raw.isdigit() or not 1 <= int(raw) <= _MAX_EXPLAIN_TOP:
-            raise InvalidInput(
-                f"'top' must be a whole number from 1 to {_MAX_EXPLAIN_TOP}. Got {raw!r}.",
-                details={"top": raw},
-            )
-        return int(raw)
+        return explain_top(query, self.loaded.model.can_explain, self._family, self._ref)
 
     async def _invocations(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         body, media = await self._body(scope, receive, (_JSON, _CSV))
@@ -454,42 +419,7 @@ class ShipyardServeApp:
         self, scope: Scope, receive: Receive, accepted: tuple[bytes, ...]
     ) -> tuple[bytes, bytes]:
         """The request body and its media type, refusing wrong types and oversize bodies."""
-        media = b""
-        length = -1
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                media = value.split(b";", 1)[0].strip().lower()
-            elif name == b"content-length":
-                length = int(value) if value.isdigit() else -1
-        if not media:
-            media = _JSON  # curl-less clients often omit it; JSON is the default contract
-        if media not in accepted:
-            raise UnsupportedMediaType(
-                f"{scope['path']} reads {' or '.join(a.decode() for a in accepted)}; "
-                f"got Content-Type {media.decode('latin-1')!r}.",
-                details={"content_type": media.decode("latin-1")},
-            )
-        limit = self.max_body_bytes
-        if length > limit:
-            raise _too_large(length, limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                # Nobody reads the answer; this only stops the half body from being scored.
-                raise MalformedBody("The client disconnected before the body was complete.")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(size, limit)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if not body.strip():
-            raise InvalidInput("The request body is empty. Send at least one row to score.")
-        return body, media
+        return await read_body(scope, receive, accepted, self.max_body_bytes)
 
 
 def create_app(
@@ -545,14 +475,6 @@ def _bad_request_id(value: bytes) -> InvalidInput:
         f"(no spaces). Got {shown!r}{'...' if len(value) > 60 else ''} ({len(value)} bytes). "
         "Send another id, or none to have one generated.",
         details={"header": "X-Request-Id"},
-    )
-
-
-def _too_large(size: int, limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"The request body has {size:,} bytes or more; this server accepts at most {limit:,} "
-        "(SHIPYARD_SERVE_MAX_BODY_BYTES). Split the request into smaller batches.",
-        details={"bytes": size, "max_body_bytes": limit},
     )
 
 
