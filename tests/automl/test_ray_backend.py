@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ import optuna
 import pytest
 import sqlalchemy as sa
 from optuna.trial import TrialState
+from tests._postgres import postgres_schema_url
 
 from shipyard.automl import study_storage
 from shipyard.catalog._migrate import HEAD
@@ -21,8 +20,6 @@ from shipyard.project import Project
 from shipyard.registry import load_model
 from shipyard.settings import load_settings
 from shipyard.train import train
-
-PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +41,8 @@ def local_ray() -> Iterator[Any]:
 @pytest.fixture
 def pg_catalog_url() -> Iterator[str]:
     """A PostgreSQL catalog in a schema of its own, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("SHIPYARD_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests._postgres import postgres_schema_url
 
 from shipyard.catalog import Catalog, open_catalog
 from shipyard.catalog import sql as sql_catalog
@@ -25,7 +26,6 @@ from shipyard.errors import (
 )
 
 ACTOR = Actor("tester", "sdk")
-PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,21 +35,12 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
         yield cat
         cat.close()
         return
-    if not PG_URL:
-        pytest.skip("SHIPYARD_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    cat = open_catalog(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    try:
-        yield cat
-    finally:
-        cat.close()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema_url() as url:
+        cat = open_catalog(url)
+        try:
+            yield cat
+        finally:
+            cat.close()
 
 
 def _dataset(

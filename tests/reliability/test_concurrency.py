@@ -7,21 +7,17 @@ On PostgreSQL the workers also open the new catalog at once, so they race its mi
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from shipyard.catalog import open_catalog
+from tests._postgres import postgres_schema_url
 from tests.reliability._concurrency import run_writers
 
 pytestmark = pytest.mark.e2e
-
-PG_URL = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -30,19 +26,8 @@ def catalog_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    if not PG_URL:
-        pytest.skip("SHIPYARD_TEST_POSTGRES_URL is not set")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema_url() as url:
+        yield url
 
 
 def test_four_writers_at_once_lose_and_repeat_nothing(

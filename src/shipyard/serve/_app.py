@@ -311,7 +311,9 @@ class ShipyardServeApp:
                 return (parsed, key, *self._respond(parsed, explain))
 
             rows, key, out, result = await anyio.to_thread.run_sync(work)
-        source: RowSource = JsonRows(body, key) if key else partial(_rows_only, parse, body, media)
+        source: RowSource = ()  # what the capture needs, made only when there is one
+        if self.capture is not None:
+            source = JsonRows(body, key) if key else partial(_rows_only, parse, body, media)
         self._record(scope, len(rows), result, source)
         return 200, out
 
