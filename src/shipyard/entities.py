@@ -9,17 +9,25 @@ from typing import Any
 
 from shipyard.types import JSON
 
+APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
+"""A model version's approval status (SageMaker Model Registry's names); new versions are
+``PendingManualApproval``."""
+
 __all__ = [
+    "APPROVAL_STATUSES",
     "Actor",
     "Alert",
     "ApiToken",
+    "ApprovalChange",
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
     "FeatureDefinition",
+    "GateResult",
     "ModelVersion",
     "Monitor",
     "MonitorRun",
+    "PromotionRecord",
     "Report",
     "Run",
     "to_json",
@@ -92,7 +100,8 @@ class ModelVersion:
 
     ``status`` is ``ready`` for a version that can be resolved, loaded and promoted, or
     ``pending`` while the job that registered it still writes its evaluation report, or
-    ``abandoned`` when that job failed or died first (hidden for good).
+    ``abandoned`` when that job failed or died first (hidden for good). ``approval`` is one
+    of :data:`APPROVAL_STATUSES`.
     """
 
     name: str
@@ -107,10 +116,69 @@ class ModelVersion:
     created_at: datetime
     aliases: tuple[str, ...] = ()
     status: str = "ready"
+    approval: str = "PendingManualApproval"
 
     @property
     def ref(self) -> str:
         return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class ApprovalChange:
+    """One change of a model version's approval status: from what, to what, by whom, when,
+    and why."""
+
+    name: str
+    version: int
+    status: str
+    previous: str
+    comment: str
+    changed_by: str
+    changed_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One promotion gate's verdict on a model version: its name (approval, baseline,
+    diagnostics, champion, bias), whether it passed, a one-line summary with the numbers, and
+    the evidence behind it (JSON)."""
+
+    gate: str
+    passed: bool
+    summary: str
+    evidence: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromotionRecord:
+    """A promotion of ``name:version`` into ``environment`` and the gates it was checked by.
+
+    ``outcome`` is ``promoted`` (every gate passed), ``forced`` (a gate failed, overridden
+    with ``reason``) or ``refused`` (a gate failed; the alias was not moved).
+    """
+
+    id: int
+    name: str
+    version: int
+    environment: str
+    outcome: str
+    gates: tuple[GateResult, ...]
+    reason: str | None
+    created_by: str
+    created_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """The names of the gates that did not pass."""
+        return tuple(g.gate for g in self.gates if not g.passed)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Project:
         self.settings = settings or load_settings(self.root)
         self.actor = Actor(self.settings.user, face)
         self.is_new = False
+        self._derived: dict[str, Project] = {}
 
     @property
     def dir(self) -> Path:
@@ -95,8 +96,21 @@ class Project:
 
         return open_online_store(self.online_url)
 
+    def derived(self, key: str, settings: Settings) -> Project:
+        """A project on the same folder with other ``settings`` (an environment's own catalog
+        and stores), acting as the same actor: opened once per ``key``, closed with this one."""
+        child = self._derived.get(key)
+        if child is None:
+            child = Project(self.root, settings=settings, face=self.actor.face)
+            child.actor = self.actor
+            child = self._derived.setdefault(key, child)
+        return child
+
     def close(self) -> None:
-        """Release the catalog's and the online store's connections."""
+        """Release the catalog's and the online store's connections (and those of the
+        projects :meth:`derived` made)."""
+        for child in self._derived.values():
+            child.close()
         if "catalog" in self.__dict__:
             self.catalog.close()
         if "online" in self.__dict__:

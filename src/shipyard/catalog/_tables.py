@@ -86,6 +86,8 @@ model_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # "pending" while its job writes the report, "ready" once published; see migration 0003
     Column("status", String(16), nullable=False, server_default="ready"),
+    # PendingManualApproval, Approved or Rejected; its history is model_approvals (0007)
+    Column("approval", String(32), nullable=False, server_default="PendingManualApproval"),
     UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
 )
 
@@ -232,4 +234,34 @@ alerts = Table(
     Column("acked_at", DateTime(timezone=True)),
     Column("comment", Text),
     Index("ix_alerts_monitor_status", "monitor", "status"),
+)
+
+# --- approval and promotion gates (migration 0007) ----------------------------------------
+model_approvals = Table(
+    "model_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("previous", String(32), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("changed_by", String(128), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_model_approvals_name_version", "name", "version"),
+)
+
+model_promotions = Table(
+    "model_promotions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("gates", JSON, nullable=False),
+    Column("reason", Text),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_model_promotions_name_version", "name", "version"),
 )

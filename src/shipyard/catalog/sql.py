@@ -12,6 +12,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from shipyard.catalog import _chain, _migrate
+from shipyard.catalog._approvals import ApprovalsMixin
 from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
@@ -33,6 +34,7 @@ from shipyard.catalog._tables import (
 )
 from shipyard.catalog.base import Catalog
 from shipyard.entities import (
+    APPROVAL_STATUSES,
     Actor,
     AuditEvent,
     ColumnSchema,
@@ -55,7 +57,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
+class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, ApprovalsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:
@@ -239,6 +241,7 @@ class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog
                 "created_by": actor.name,
                 "created_at": _now(),
                 "status": _PENDING if pending else _READY,
+                "approval": APPROVAL_STATUSES[0],
             }
             conn.execute(model_versions.insert().values(**row))
             version = model_from_row(row, ())
@@ -313,43 +316,46 @@ class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog
             ]
 
     def set_alias(self, name: str, alias: str, version: int, *, actor: Actor) -> ModelVersion:
-        def attempt(conn: Connection) -> ModelVersion:
-            row = (
-                conn.execute(
-                    sa.select(model_versions).where(
-                        model_versions.c.name == name, model_versions.c.version == version
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if row is None or row["status"] != _READY:
-                self._raise_model_not_found(conn, name, f"version {version}", row)
-            previous = conn.execute(
-                sa.select(model_aliases.c.version).where(
-                    model_aliases.c.name == name, model_aliases.c.alias == alias
-                )
-            ).scalar()
-            values = {"version": version, "updated_by": actor.name, "updated_at": _now()}
-            if previous is None:  # two writers may both get here; the primary key picks one
-                conn.execute(model_aliases.insert().values(name=name, alias=alias, **values))
-            else:
-                conn.execute(
-                    model_aliases.update()
-                    .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
-                    .values(**values)
-                )
-            self._audit(
-                conn,
-                actor,
-                "model.alias",
-                "model",
-                f"{name}:{version}",
-                {"alias": alias, "previous_version": previous},
-            )
-            return model_from_row(row, self._aliases_of(conn, name, version))
+        return self._retrying(lambda conn: self._point_alias(conn, name, alias, version, actor))
 
-        return self._retrying(attempt)
+    def _point_alias(
+        self, conn: Connection, name: str, alias: str, version: int, actor: Actor
+    ) -> ModelVersion:
+        """Point ``name@alias`` at a ready ``version`` in ``conn``'s transaction, audited."""
+        row = (
+            conn.execute(
+                sa.select(model_versions).where(
+                    model_versions.c.name == name, model_versions.c.version == version
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None or row["status"] != _READY:
+            self._raise_model_not_found(conn, name, f"version {version}", row)
+        previous = conn.execute(
+            sa.select(model_aliases.c.version).where(
+                model_aliases.c.name == name, model_aliases.c.alias == alias
+            )
+        ).scalar()
+        values = {"version": version, "updated_by": actor.name, "updated_at": _now()}
+        if previous is None:  # two writers may both get here; the primary key picks one
+            conn.execute(model_aliases.insert().values(name=name, alias=alias, **values))
+        else:
+            conn.execute(
+                model_aliases.update()
+                .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
+                .values(**values)
+            )
+        self._audit(
+            conn,
+            actor,
+            "model.alias",
+            "model",
+            f"{name}:{version}",
+            {"alias": alias, "previous_version": previous},
+        )
+        return model_from_row(row, self._aliases_of(conn, name, version))
 
     def resolve_alias(self, name: str, alias: str) -> ModelVersion:
         with self._read() as conn:

@@ -24,6 +24,7 @@ from shipyard.cli import (
     monitor,
     monitors,
     project,
+    promotion,
     runs,
     security,
     train,
@@ -66,6 +67,7 @@ features_online.register(features.features_app)
 monitor.register(app)
 train.register(app)
 models.register(app)
+promotion.register(models.models_app, app)
 runs.register(app)
 deploy.register(app)
 demo.register(app)

@@ -1,4 +1,4 @@
-"""CLI: models (list, show, report, promote)."""
+"""CLI: models (list, show, report, baseline); approval and promotion are in ``promotion``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.cli.train import metrics_table
+from shipyard.entities import to_json
 from shipyard.outfile import check_output_path, write_output
 
 models_app = typer.Typer(help="List, inspect and promote model versions.", no_args_is_help=True)
@@ -31,12 +32,24 @@ def models_list(
             "--all", help="Also list versions whose job is still running or died (unusable)."
         ),
     ] = False,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="Only this approval status: PendingManualApproval, Approved, Rejected."
+        ),
+    ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="List this environment's catalog (dev, staging, prod)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List every model version with its aliases and headline metric."""
+    """List every model version with its aliases, approval and headline metric."""
     from shipyard.registry import list_versions
 
-    versions = list_versions(project_of(ctx), include_pending=show_all)
+    versions = list_versions(
+        project_of(ctx), include_pending=show_all, approval=status, environment=env
+    )
     if as_json:
         emit_json(versions)
         return
@@ -50,6 +63,7 @@ def models_list(
             (
                 v.ref,
                 ", ".join(v.aliases),
+                v.approval,
                 v.problem_type,
                 headline,
                 v.lineage.get("dataset", ""),
@@ -57,7 +71,7 @@ def models_list(
                 *([_STATUS.get(v.status, v.status)] if show_all else []),
             )
         )
-    columns = ["model", "aliases", "problem", "test", "trained on", "created (UTC)"]
+    columns = ["model", "aliases", "approval", "problem", "test", "trained on", "created (UTC)"]
     console.print(table("Models", [*columns, *(["status"] if show_all else [])], rows))
 
 
@@ -67,14 +81,17 @@ def models_show(
     ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a model version: metrics, signature, aliases and lineage."""
-    from shipyard.registry import resolve_model
+    """Show a model version: approval, gate results, metrics, signature, aliases, lineage."""
+    from shipyard.cli.promotion import print_approval, print_promotions
+    from shipyard.registry import model_history
 
-    v = resolve_model(project_of(ctx), ref)
+    history = model_history(project_of(ctx), ref)
+    v = history.version
     if as_json:
-        emit_json(v)
+        emit_json({**to_json(v), "approvals": history.approvals, "promotions": history.promotions})
         return
     console.print(f"[bold]{v.ref}[/] ({v.problem_type})  aliases: {', '.join(v.aliases) or 'none'}")
+    print_approval(v, history.approvals)
     console.print(f"bundle  {v.bundle_uri}")
     lineage = v.lineage
     console.print(
@@ -89,6 +106,7 @@ def models_show(
     refs = lineage.get("features")
     if refs:
         _print_feature_refs(refs)
+    print_promotions(history.promotions)
 
 
 def _print_feature_refs(refs: dict[str, Any]) -> None:
@@ -129,23 +147,6 @@ def models_report(
         return
     print_evaluation_summary(report.payload, console)
     console.print(f"HTML report: {html or report.location}")
-
-
-@models_app.command("promote")
-def models_promote(
-    ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="NAME:VERSION (or NAME@ALIAS) to promote.")],
-    to: Annotated[str, typer.Option("--to", help="dev, staging or prod.")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Point an environment's alias (NAME@dev|staging|prod) at a model version."""
-    from shipyard.registry import promote
-
-    v = promote(project_of(ctx), ref, to)
-    if as_json:
-        emit_json(v)
-        return
-    console.print(f"{v.name}@{to} -> {v.ref}")
 
 
 @models_app.command("baseline")

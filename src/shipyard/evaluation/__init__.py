@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from shipyard.evaluation._intervals import metric_intervals
 from shipyard.evaluation._metrics import HIGHER_IS_BETTER, best_f1_threshold, evaluate
+from shipyard.evaluation._paired import paired_difference
 from shipyard.evaluation._report import EVALUATION_VERSION, evaluate_test
 from shipyard.evaluation._stored import (
     EvaluationOptions,
@@ -33,5 +34,6 @@ __all__ = [
     "evaluation_html",
     "load_evaluation",
     "metric_intervals",
+    "paired_difference",
     "write_evaluation",
 ]

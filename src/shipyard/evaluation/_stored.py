@@ -237,11 +237,11 @@ def load_evaluation(project: Project, ref: str) -> StoredEvaluation:
         NotFound: No such model version, or it has no evaluation report (trained before
             reports existed); the message says how to make one.
     """
-    from shipyard.registry import resolve_model
+    from shipyard.environments import resolve_version
 
-    version = resolve_model(project, ref)
+    home, version = resolve_version(project, ref)
     try:
-        stored = project.catalog.get_report(version.ref, EVALUATION_KIND)
+        stored = home.catalog.get_report(version.ref, EVALUATION_KIND)
     except NotFound:
         lineage = version.lineage
         dataset, target = lineage.get("dataset", "DATASET"), lineage.get("target", "TARGET")

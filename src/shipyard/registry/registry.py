@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import BUNDLE_FORMAT, load_verified_pickle, write_manifest
 from shipyard.catalog.refs import parse_model_ref
-from shipyard.entities import ModelVersion
-from shipyard.errors import InvalidInput
+from shipyard.entities import APPROVAL_STATUSES, ModelVersion
+from shipyard.environments import environment_project, resolve_version
+from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.project import Project
 from shipyard.staging import staging_dir
 from shipyard.tracking import fail_dead_runs
-from shipyard.types import ENVIRONMENTS, JSON
+from shipyard.types import JSON
 
 if TYPE_CHECKING:
     from shipyard.model import TabularModel
@@ -28,7 +29,7 @@ __all__ = [
     "LoadedModel",
     "list_versions",
     "load_model",
-    "promote",
+    "load_version",
     "publish_model",
     "register_model",
     "resolve_model",
@@ -135,49 +136,68 @@ def publish_model(
 
 
 def list_versions(
-    project: Project, name: str | None = None, *, include_pending: bool = False
+    project: Project,
+    name: str | None = None,
+    *,
+    include_pending: bool = False,
+    approval: str | None = None,
+    environment: str | None = None,
 ) -> list[ModelVersion]:
     """Model versions, oldest first: the ready ones, and with ``include_pending`` also the
     pending and abandoned ones. Runs whose process died are failed first, so the version a
-    dead job left shows as ``abandoned``, not ``pending``."""
+    dead job left shows as ``abandoned``, not ``pending``.
+
+    Args:
+        approval: Only versions with this approval status (PendingManualApproval, Approved,
+            Rejected).
+        environment: List the catalog of this environment (dev, staging, prod) instead of
+            the project's: they differ when ``shipyard.yaml`` gives it its own.
+
+    Raises:
+        InvalidInput: An unknown approval status or environment.
+    """
+    if approval is not None and approval not in APPROVAL_STATUSES:
+        raise InvalidInput(
+            f"The approval status must be one of {', '.join(APPROVAL_STATUSES)}. Got "
+            f"'{approval}' instead.{did_you_mean(approval, APPROVAL_STATUSES)}"
+        )
+    home = project if environment is None else environment_project(project, environment)
     if include_pending:
-        fail_dead_runs(project.catalog, project.actor)
-    return project.catalog.list_model_versions(name, include_pending=include_pending)
+        fail_dead_runs(home.catalog, home.actor)
+    versions = home.catalog.list_model_versions(name, include_pending=include_pending)
+    return [v for v in versions if approval is None or v.approval == approval]
 
 
 def resolve_model(project: Project, ref: str) -> ModelVersion:
-    """The version ``ref`` names: ``fraud`` (latest), ``fraud:3`` or ``fraud@prod``."""
-    parsed = parse_model_ref(ref)
-    if parsed.alias is not None:
-        return project.catalog.resolve_alias(parsed.name, parsed.alias)
-    return project.catalog.get_model_version(parsed.name, parsed.version)
+    """The version ``ref`` names: ``fraud`` (latest), ``fraud:3`` or ``fraud@prod`` (an
+    environment's alias, resolved in that environment's catalog, see
+    :func:`~shipyard.environments.environment_project`)."""
+    return resolve_version(project, ref)[1]
 
 
 def load_model(project: Project, ref: str) -> LoadedModel:
-    """Resolve, verify (SHA-256 manifest) and unpickle a model version.
+    """Resolve, verify (SHA-256 manifest) and unpickle a model version; ``fraud@prod`` loads
+    from prod's own catalog and artifact store when it has them.
 
     Raises:
         NotFound: No such model, version or alias.
         IntegrityError: The bundle does not match its manifest; nothing was unpickled.
     """
-    version = resolve_model(project, ref)
-    key = project.artifacts.key_of(version.bundle_uri)
-    folder = project.artifacts.local_dir(key)
-    model = load_verified_pickle(folder, _MODEL_FILE, project.signing_key)
+    home, version = resolve_version(project, ref)
+    return load_version(home, version)
+
+
+def load_version(home: Project, version: ModelVersion) -> LoadedModel:
+    """Verify (SHA-256 manifest) and unpickle ``version`` from ``home``'s artifact store.
+
+    Raises:
+        NotFound: The bundle is not in the artifact store.
+        IntegrityError: The bundle does not match its manifest; nothing was unpickled.
+    """
+    key = home.artifacts.key_of(version.bundle_uri)
+    folder = home.artifacts.local_dir(key)
+    model = load_verified_pickle(folder, _MODEL_FILE, home.signing_key)
     return LoadedModel(version, model, folder)
-
-
-def promote(project: Project, ref: str, environment: str) -> ModelVersion:
-    """Point ``name@environment`` at the version ``ref`` names (dev, staging or prod)."""
-    if environment not in ENVIRONMENTS:
-        raise InvalidInput(
-            f"The environment must be one of {', '.join(ENVIRONMENTS)}. "
-            f"Got '{environment}' instead."
-        )
-    version = resolve_model(project, ref)
-    return project.catalog.set_alias(
-        version.name, environment, version.version, actor=project.actor
-    )
 
 
 def _library_versions() -> dict[str, Any]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shipyard._testhooks import crash_point
@@ -23,7 +23,7 @@ from shipyard.automl import Budget, Clock, RaySearch, SearchProgress, choose_met
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.compute import connect_ray, require_ray
 from shipyard.entities import DatasetVersion, ModelVersion, Run, to_json
-from shipyard.errors import InvalidInput, ShipyardError, ShipyardWarning, require_columns
+from shipyard.errors import InvalidInput, require_columns
 from shipyard.evaluation import (
     EvaluationOptions,
     StoredEvaluation,
@@ -38,6 +38,7 @@ from shipyard.security.pii import check_pii_features, column_hash_key, pii_colum
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
 from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
+from shipyard.train._records import held_out_files, write_baseline
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
 
@@ -152,13 +153,14 @@ class _Prepared:
     version: DatasetVersion
     target: str
     labelled: pd.DataFrame
-    unlabelled: int
+    unlabelled: int  # rows without a target; dataset_rows: each labelled row's position
     problem: Problem
     split: Split
     encoder: FeatureEncoder
     parts: Parts
     report_options: EvaluationOptions
     metric: str | None
+    dataset_rows: np.ndarray
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -179,7 +181,8 @@ def _prepare(
     say(f"Reading {version.ref} ({version.num_rows:,} rows)")
     frame = project.lake.read_frame(version)
     require_columns([target, *spec.exclude], list(frame.columns))
-    labelled = frame[frame[target].notna()].reset_index(drop=True)
+    has_target = frame[target].notna().to_numpy()
+    labelled = frame[has_target].reset_index(drop=True)
     problem = infer_problem(
         labelled[target], positive=spec.positive, problem_type=spec.problem_type
     )
@@ -243,6 +246,7 @@ def _prepare(
         parts,
         report_options,
         metric,
+        np.flatnonzero(has_target),
     )
 
 
@@ -365,23 +369,11 @@ def _publish(
     bundle)."""
     for key, values in fitted.curves.items():
         project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
-    lineage = {
-        "dataset": data.version.ref,
-        "dataset_fingerprint": data.version.fingerprint,
-        "run": run.id,
-        "target": data.target,
-        "split": data.split.summary(),
-        "diagnostics": fitted.diagnostics,
-        "decision": to_json(fitted.model.decision),
-    }
-    if fitted.summary:
-        lineage["search"] = to_json(fitted.summary)
-    # A feature-store model remembers which inputs come from which group (bundle's model.json)
-    inputs = [c.name for c in fitted.model.encoder.columns_]
-    refs = model_features(project, data.version.ref, inputs)
-    if refs is not None:
-        lineage[FEATURES_KEY] = refs
+    lineage = _lineage(project, data, run, fitted)
     say("Registering the model")
+    held_out, lineage["held_out"] = held_out_files(
+        data.dataset_rows[data.split.test], data.version.ref
+    )
     model_version = register_model(
         project,
         _model_name(spec, data),
@@ -389,6 +381,7 @@ def _publish(
         run_id=run.id,
         metrics=fitted.metrics,
         lineage=lineage,
+        extra_files=held_out,
         pending=True,
     )
     crash_point("after_bundle")
@@ -418,7 +411,8 @@ def _publish(
         seed=spec.seed,
     )
     say("Writing the monitoring baseline")
-    _write_baseline(project, model_version, fitted, data, evaluation.payload, spec.seed)
+    test_rows = data.labelled.iloc[data.split.test]
+    write_baseline(project, model_version, fitted.model, test_rows, evaluation.payload, spec.seed)
     ready = publish_model(
         project,
         model_version,
@@ -433,41 +427,32 @@ def _publish(
     return ready, dataclasses.replace(evaluation, model_version=ready)
 
 
+def _lineage(project: Project, data: _Prepared, run: Run, fitted: Fitted) -> dict[str, Any]:
+    """Where the version comes from: dataset, run, split and its findings, diagnostics, the
+    decision rule, the search, and the feature-store inputs."""
+    lineage = {
+        "dataset": data.version.ref,
+        "dataset_fingerprint": data.version.fingerprint,
+        "run": run.id,
+        "target": data.target,
+        "split": data.split.summary(),
+        "diagnostics": fitted.diagnostics,
+        "decision": to_json(fitted.model.decision),
+    }
+    if fitted.summary:
+        lineage["search"] = to_json(fitted.summary)
+    # A feature-store model remembers which inputs come from which group (bundle's model.json)
+    inputs = [c.name for c in fitted.model.encoder.columns_]
+    refs = model_features(project, data.version.ref, inputs)
+    if refs is not None:
+        lineage[FEATURES_KEY] = refs
+    return lineage
+
+
 def _baseline_seconds(data: _Prepared) -> float:
     """About how long the monitoring baseline takes (measured on 2 busy cores: ~0.5 s, plus
     the dataset's profile at ~4 s per million rows), reserved from a time budget."""
     return 0.5 + 4e-6 * len(data.labelled)
-
-
-def _write_baseline(
-    project: Project,
-    version: ModelVersion,
-    fitted: Fitted,
-    data: _Prepared,
-    evaluation: dict[str, Any],
-    seed: int,
-) -> None:
-    """Store the version's monitoring baseline (the test rows as the reference: scored out of
-    sample, like production). A baseline that cannot be made is a warning, not a failed
-    job: `shipyard models baseline MODEL --create` makes it later."""
-    from shipyard.monitor import build_baseline
-
-    try:
-        build_baseline(
-            project,
-            version,
-            fitted.model,
-            data.labelled.iloc[data.split.test],
-            evaluation=evaluation,
-            seed=seed,
-        )
-    except ShipyardError as exc:
-        warnings.warn(
-            f"No monitoring baseline for {version.ref}: {exc.message} Make one later with "
-            f"`shipyard models baseline {version.ref} --create`.",
-            ShipyardWarning,
-            stacklevel=2,
-        )
 
 
 def _model_name(spec: TrainSpec, data: _Prepared) -> str:
