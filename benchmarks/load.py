@@ -30,7 +30,7 @@ import psutil
 
 from shipyard.ingest import ingest_path
 from shipyard.project import init_project
-from shipyard.registry import promote
+from shipyard.registry import approve_model, promote
 from shipyard.serve import find_free_port, wait_until_ready
 from shipyard.train import TrainSpec, train
 
@@ -49,6 +49,7 @@ def make_model(root: Path) -> dict[str, object]:
     with init_project(root) as project:
         ingest_path(project, root / "train.parquet", "train")
         result = train(project, "train", "y", TrainSpec.of(family="lightgbm", model_name="m"))
+        approve_model(project, result.model_version.ref, comment="benchmark")
         promote(project, result.model_version.ref, "prod")
     return {"a": 0.1, "b": -1.2, "c": 0.4, "d": 2.0, "country": "fr", "roaming": True}
 

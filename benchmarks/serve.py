@@ -45,7 +45,7 @@ from _peer_venv import peer_python
 
 from shipyard.ingest import ingest_path
 from shipyard.project import init_project
-from shipyard.registry import load_model, promote
+from shipyard.registry import approve_model, load_model, promote
 from shipyard.serve import find_free_port
 from shipyard.train import train
 
@@ -82,6 +82,7 @@ def make_model(workdir: Path) -> tuple[Path, dict, list[float], list[str]]:
     frame.to_parquet(data)
     ingest_path(project, data, "roaming")
     train(project, "roaming", "fraud", model_name="fraud")
+    approve_model(project, "fraud:1", comment="benchmark")
     promote(project, "fraud:1", "prod")
     loaded = load_model(project, "fraud@prod")
     row = {k: (v.item() if hasattr(v, "item") else v) for k, v in frame.iloc[0].items()}

@@ -13,7 +13,7 @@ import pytest
 
 from shipyard.ingest import ingest_path
 from shipyard.project import Project, init_project
-from shipyard.registry import LoadedModel, load_model, promote
+from shipyard.registry import LoadedModel, approve_model, load_model, promote
 from shipyard.serve import ShipyardServeApp, create_app
 from shipyard.train import train
 
@@ -147,6 +147,7 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     serve_frame().to_parquet(data)
     ingest_path(project, data, "d")
     train(project, "d", "y", model_name="m", exclude=["tier", "spend"])
+    approve_model(project, "m:1", comment="test fixture")
     promote(project, "m:1", "prod")
     yield project
     project.close()

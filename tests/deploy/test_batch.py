@@ -8,7 +8,7 @@ from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
 from shipyard.ingest import ingest_path
 from shipyard.project import Project
-from shipyard.registry import promote
+from shipyard.registry import approve_model, promote
 from shipyard.train import train
 
 
@@ -16,6 +16,7 @@ from shipyard.train import train
 def served(project: Project, parquet_file: Path) -> Project:
     ingest_path(project, parquet_file, "t")
     train(project, "t", "label", model_name="fraud")
+    approve_model(project, "fraud:1", comment="test fixture")
     promote(project, "fraud:1", "prod")
     return project
 

@@ -53,7 +53,12 @@ def test_lifecycle(workdir: Path) -> None:
         ).stdout
     )
     assert trained["model"] == "fraud:1" and trained["metrics"]["test"]["roc_auc"] > 0.6
-    shipyard(workdir, "models", "promote", "fraud:1", "--to", "prod")
+    refused = shipyard(workdir, "models", "promote", "fraud:1", "--to", "prod", check=False)
+    assert refused.returncode == 1 and "PendingManualApproval" in refused.stdout
+    assert "Traceback" not in refused.stderr
+    shipyard(workdir, "models", "approve", "fraud:1", "--comment", "report reviewed")
+    promoted = shipyard(workdir, "models", "promote", "fraud:1", "--to", "prod").stdout
+    assert "champion" in promoted and "fraud@prod -> fraud:1" in promoted
     shown = json.loads(shipyard(workdir, "models", "show", "fraud@prod", "--json").stdout)
     assert shown["aliases"] == ["prod"] and shown["lineage"]["dataset"] == "training@1"
 

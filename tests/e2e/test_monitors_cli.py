@@ -11,7 +11,7 @@ import pytest
 
 from shipyard.ingest import ingest_path
 from shipyard.project import init_project
-from shipyard.registry import load_model, promote
+from shipyard.registry import approve_model, load_model, promote
 from shipyard.train import train
 from tests.e2e.cli import shipyard
 from tests.monitor.conftest import HOUR, usage, write_captures
@@ -26,6 +26,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     usage(3000, 0).to_parquet(root / "u.parquet")
     ingest_path(project, root / "u.parquet", "usage")
     train(project, "usage", "fraud", model_name="fraud", family="lightgbm")
+    approve_model(project, "fraud:1", comment="test fixture")
     promote(project, "fraud:1", "prod")
     rows = write_captures(project, load_model(project, "fraud@prod"), usage(1500, 5, shift=1.0))
     junk = pd.DataFrame({"request_id": ["x1", "x2", "x3"], "fraud": [1, 0, 1]})

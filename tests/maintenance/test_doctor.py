@@ -16,7 +16,7 @@ from shipyard.entities import Actor
 from shipyard.ingest import ingest_path
 from shipyard.maintenance import check_health
 from shipyard.project import Project
-from shipyard.registry import promote, resolve_model
+from shipyard.registry import approve_model, promote, resolve_model
 from shipyard.train import train
 
 
@@ -24,6 +24,7 @@ from shipyard.train import train
 def healthy(project: Project, parquet_file: Path) -> Project:
     ingest_path(project, parquet_file, "t")
     train(project, "t", "label", model_name="fraud")
+    approve_model(project, "fraud:1", comment="test fixture")
     promote(project, "fraud:1", "prod")
     return project
 

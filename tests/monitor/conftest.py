@@ -17,7 +17,7 @@ import pytest
 from shipyard.capture import capture_key, capture_schema
 from shipyard.ingest import ingest_path
 from shipyard.project import Project
-from shipyard.registry import LoadedModel, load_model, promote
+from shipyard.registry import LoadedModel, approve_model, load_model, promote
 from shipyard.train import train
 
 HOUR = datetime(2026, 1, 5, 10, tzinfo=UTC)
@@ -48,6 +48,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, LoadedMo
     usage(4000, 0).to_parquet(path)
     ingest_path(project, path, "usage")
     train(project, "usage", "fraud", model_name="fraud", family="lightgbm", calibration="isotonic")
+    approve_model(project, "fraud:1", comment="test fixture")
     promote(project, "fraud:1", "prod")
     yield project, load_model(project, "fraud@prod")
     project.close()

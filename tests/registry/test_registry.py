@@ -7,7 +7,7 @@ import pytest
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
 from shipyard.ingest import ingest_path
 from shipyard.project import Project
-from shipyard.registry import load_model, promote, resolve_model
+from shipyard.registry import approve_model, load_model, promote, resolve_model
 from shipyard.train import train
 
 
@@ -21,6 +21,7 @@ def trained(project: Project, parquet_file: Path) -> Project:
 
 def test_refs_resolve_versions_and_aliases(trained: Project) -> None:
     assert resolve_model(trained, "fraud").version == 2
+    approve_model(trained, "fraud:1", comment="reviewed")
     promote(trained, "fraud:1", "prod")
     assert resolve_model(trained, "fraud@prod").version == 1
     assert load_model(trained, "fraud@prod").version.ref == "fraud:1"

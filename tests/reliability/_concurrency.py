@@ -23,7 +23,7 @@ from shipyard.registry import promote
 from shipyard.settings import load_settings
 from shipyard.train import TrainSpec, train
 from tests.reliability._consistency import check_project
-from tests.reliability._crash import training_frame
+from tests.reliability._crash import training_frame, ungated
 
 __all__ = ["Verdict", "run_writers"]
 
@@ -79,6 +79,7 @@ def run_writers(
     repo = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     init_project(root).close()
+    ungated(root)
     started = time.monotonic()
     procs = [
         subprocess.Popen(

@@ -162,6 +162,16 @@ class Ingest(Scenario):
         return lost
 
 
+def ungated(root: Path) -> None:
+    """A shipyard.yaml that turns every promotion gate off: these scenarios test what a crash
+    or a concurrent writer does to an alias, not the gates (tests/registry covers those)."""
+    off = "{approval: false, baseline: false, diagnostics: false, champion: false}"
+    (root / "shipyard.yaml").write_text(
+        "environments:\n"
+        + "".join(f"  {env}:\n    gates: {off}\n" for env in ("dev", "staging", "prod"))
+    )
+
+
 def training_frame(seed: int, rows: int = 1_500) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, 4))
@@ -178,6 +188,7 @@ class _Models(Scenario):
         self.ledger: set[str] = set()
 
     def setup(self, root: Path, project: Project) -> None:
+        ungated(root)
         training_frame(0).to_parquet(root / "kb.parquet")
         ingest_path(project, root / "kb.parquet", "kb")
 

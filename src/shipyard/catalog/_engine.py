@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +28,10 @@ def make_engine(url: str, connect_args: dict[str, Any]) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            # A catalog file of its own (an environment's) may name a folder not made yet.
+            with contextlib.suppress(OSError):  # else SQLite says why it cannot open it
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             parsed, connect_args={"timeout": 30, "check_same_thread": False, **connect_args}
         )

@@ -110,7 +110,7 @@ def _offline(
 ) -> None:
     from shipyard.demo._build import build_training_table, load_data
     from shipyard.demo._watch import MATURITY
-    from shipyard.registry import promote
+    from shipyard.registry import approve_model, promote
 
     out = step.out
     cutoff = drift_start(_START, days)
@@ -137,8 +137,10 @@ def _offline(
     how = f"AutoML ({time_budget:.0f} s budget)" if time_budget else "LightGBM"
     step("train", f"Training with {how} on a time split by event time, calibrated")
     _train(project, summary, out, seed=seed, time_budget=time_budget)
-    out.print(f"  promoting {summary.model} to prod")
-    promote(project, summary.model, "prod")
+    approve_model(project, summary.model, comment="demo: evaluation report reviewed")
+    out.print(f"  approved {summary.model}; promoting it to prod through prod's gates")
+    for gate in promote(project, summary.model, "prod").gates:
+        out.print(f"  {'pass' if gate.passed else 'FAIL'} {gate.gate}: {gate.summary}")
 
 
 def _train(
