@@ -112,7 +112,8 @@ def test_gates_not_named_keep_their_defaults(project: Project) -> None:
             "name the facets",
         ),
         (
-            "environments:\n  prod:\n    gates:\n      bias: {facets: [{column: a, limits: {DI: [2, 1]}}]}\n",
+            "environments:\n  prod:\n    gates:\n"
+            "      bias: {facets: [{column: a, limits: {DI: [2, 1]}}]}\n",
             "environments.prod.gates.bias.facets.0",
             "must be [low, high]",
         ),
@@ -148,7 +149,7 @@ def test_an_own_artifact_store_needs_an_own_catalog(project: Project) -> None:
 
 
 def test_an_unknown_environment_names_the_choices(project: Project) -> None:
-    with pytest.raises(InvalidInput, match="one of dev, staging, prod. Got 'production'"):
+    with pytest.raises(InvalidInput, match=r"one of dev, staging, prod\. Got 'production'"):
         environment_project(project, "production")
     with pytest.raises(InvalidInput, match="Did you mean 'staging'"):
         environment_config(project, "stagin")

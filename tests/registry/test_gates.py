@@ -35,10 +35,7 @@ from shipyard.registry import (
 )
 from shipyard.train import train
 
-BIAS = (
-    "bias: {facets: [{column: roaming, values: [true], "
-    "limits: {DPPL: 0.2, DI: [0.6, 1.6]}}]}"
-)
+BIAS = "bias: {facets: [{column: roaming, values: [true], limits: {DPPL: 0.2, DI: [0.6, 1.6]}}]}"
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +235,6 @@ def test_a_champion_without_held_out_rows_cannot_be_compared(proj: Project) -> N
 
 
 def test_promoting_to_an_unknown_environment_names_the_choices(proj: Project) -> None:
-    with pytest.raises(InvalidInput, match="one of dev, staging, prod. Got 'qa'"):
+    with pytest.raises(InvalidInput, match=r"one of dev, staging, prod\. Got 'qa'"):
         promote(proj, "fraud:2", "qa")
     assert proj.catalog.list_promotions("fraud") == []

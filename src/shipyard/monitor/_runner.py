@@ -76,11 +76,10 @@ def run_monitor(
         InvalidInput: ``since`` not before ``until``, or a time without a zone.
     """
     from shipyard.monitor.baseline import load_baseline
-    from shipyard.registry import resolve_model
 
     monitor = project.catalog.get_monitor(name)
-    version = resolve_model(project, monitor.model)
-    baseline = load_baseline(project, version.ref).payload
+    stored = load_baseline(project, monitor.model)
+    version, baseline = stored.model_version, stored.payload
     windows = _windows(project, monitor, version, since, until, now or datetime.now(UTC))
     done = {
         (r.window_start, r.window_end)

@@ -203,11 +203,11 @@ def load_baseline(project: Project, ref: str) -> StoredBaseline:
     Raises:
         NotFound: No such version, or it has no baseline (the message says how to make one).
     """
-    from shipyard.registry import resolve_model
+    from shipyard.environments import resolve_version
 
-    version = resolve_model(project, ref)
+    home, version = resolve_version(project, ref)  # fraud@prod: in prod's own catalog
     try:
-        stored = project.catalog.get_report(version.ref, BASELINE_KIND)
+        stored = home.catalog.get_report(version.ref, BASELINE_KIND)
     except NotFound:
         raise NotFound(
             f"Model version {version.ref} has no monitoring baseline (it was trained before "
