@@ -31,10 +31,30 @@ def test_a_readme_snippet_runs(index: int, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def _yaml_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_the_readme_environments_file_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.environments import load_config
+
+    (text,) = [b for b in _yaml_blocks() if b.startswith("environments:")]
+    (tmp_path / "shipyard.yaml").write_text(text)
+    monkeypatch.setenv("PROD_DB_PASSWORD", "s3cret")
+    config = load_config(tmp_path)
+    prod = config["prod"]
+    assert prod.catalog_url == "postgresql://shipyard:s3cret@db.internal/shipyard"
+    assert prod.gates.names == ("approval", "diagnostics", "baseline", "bias", "champion")
+    assert config["staging"].gates.champion.margin == -0.01
+    assert config["dev"].gates.names == ()
+
+
 def test_the_readme_feature_definitions_load(tmp_path: Path) -> None:
     from shipyard.features import load_definitions
 
-    (yaml_text,) = re.findall(r"```yaml\n(.*?)```", README.read_text(), flags=re.S)
+    (yaml_text,) = [b for b in _yaml_blocks() if "feature_groups:" in b]
     path = tmp_path / "features.yaml"
     path.write_text(yaml_text)
     (group,) = load_definitions(path).groups
