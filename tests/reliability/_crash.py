@@ -188,7 +188,6 @@ class _Models(Scenario):
         self.ledger: set[str] = set()
 
     def setup(self, root: Path, project: Project) -> None:
-        ungated(root)
         training_frame(0).to_parquet(root / "kb.parquet")
         ingest_path(project, root / "kb.parquet", "kb")
 
@@ -289,6 +288,7 @@ class Promote(Scenario):
     def setup(self, root: Path, project: Project) -> None:
         from shipyard.train import TrainSpec, train
 
+        ungated(root)
         training_frame(0).to_parquet(root / "kb.parquet")
         ingest_path(project, root / "kb.parquet", "kb")
         for seed in range(3):

@@ -122,6 +122,20 @@ def test_train_on_a_column_split_tests_on_exactly_those_rows(project, ingest, fr
     assert all(c["name"] != "part" for c in result.model_version.signature["inputs"])
 
 
+def test_the_bundle_records_which_dataset_rows_were_held_out(project, ingest, frame) -> None:
+    frame["part"] = np.where(np.arange(len(frame)) % 5 == 0, "test", "train")
+    frame.loc[frame.index % 7 == 3, "label"] = np.nan  # unlabelled rows shift the positions
+    result = train(project, ingest(frame), "label", split="column", split_column="part")
+    version = result.model_version
+    entry = version.lineage["held_out"]
+    bundle = load_model(project, version.ref).path
+    rows = pd.read_parquet(bundle / entry["file"])["row"].to_numpy()
+    expected = np.flatnonzero((frame["part"] == "test") & frame["label"].notna())
+    assert np.array_equal(rows, expected)
+    assert entry == {"dataset": "d@1", "file": "held_out.parquet", "rows": len(expected)}
+    assert result.split["rows"]["test"] == len(expected)
+
+
 def test_unseen_category_is_scored_and_reported(project, tmp_path, frame) -> None:
     _ingest(project, tmp_path, frame)
     train(project, "t", "label", model_name="m")
