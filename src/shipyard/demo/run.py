@@ -110,7 +110,7 @@ def _offline(
 ) -> None:
     from shipyard.demo._build import build_training_table, load_data
     from shipyard.demo._watch import MATURITY
-    from shipyard.registry import approve_model, promote
+    from shipyard.registry import PromotionRefused, approve_model, promote
 
     out = step.out
     cutoff = drift_start(_START, days)
@@ -139,7 +139,12 @@ def _offline(
     _train(project, summary, out, seed=seed, time_budget=time_budget)
     approve_model(project, summary.model, comment="demo: evaluation report reviewed")
     out.print(f"  approved {summary.model}; promoting it to prod through prod's gates")
-    for gate in promote(project, summary.model, "prod").gates:
+    try:
+        gates = promote(project, summary.model, "prod").gates
+    except PromotionRefused as exc:  # a demo run again in its folder: the champion stays
+        gates = exc.gates
+        out.print(f"  [yellow]{MODEL}@prod keeps its champion:[/] {exc.message}")
+    for gate in gates:
         out.print(f"  {'pass' if gate.passed else 'FAIL'} {gate.gate}: {gate.summary}")
 
 

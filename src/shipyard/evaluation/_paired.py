@@ -68,16 +68,7 @@ def paired_difference(
         InvalidInput: An unknown problem type or a metric it does not have, no rows, or
             scores of another length than the targets.
     """
-    known = _METRICS.get(problem_type)
-    if known is None:
-        raise InvalidInput(
-            "The problem type must be binary, multiclass or regression. "
-            f"Got {problem_type!r} instead."
-        )
-    if metric not in known:
-        raise InvalidInput(
-            f"'{metric}' is not a metric of a {problem_type} model. Use one of: {', '.join(known)}."
-        )
+    _check_metric(problem_type, metric)
     y = np.asarray(y, dtype=np.float64)
     scores = [np.asarray(s, dtype=np.float64) for s in (candidate, champion)]
     n = len(y)
@@ -151,6 +142,19 @@ def _draws(
         draws.append(sign * (sub_stats[0](w)[metric] - sub_stats[1](w)[metric]) - centre)
     spread = np.concatenate(draws)
     return values, spread[np.isfinite(spread)], m
+
+
+def _check_metric(problem_type: str, metric: str) -> None:
+    known = _METRICS.get(problem_type)
+    if known is None:
+        raise InvalidInput(
+            "The problem type must be binary, multiclass or regression. "
+            f"Got {problem_type!r} instead."
+        )
+    if metric not in known:
+        raise InvalidInput(
+            f"'{metric}' is not a metric of a {problem_type} model. Use one of: {', '.join(known)}."
+        )
 
 
 def _stats(problem_type: str, y: np.ndarray, scores: np.ndarray, threshold: float) -> Stats:
