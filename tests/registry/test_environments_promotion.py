@@ -21,6 +21,7 @@ from shipyard.ingest import ingest_path
 from shipyard.monitor import load_baseline
 from shipyard.project import Project, init_project
 from shipyard.registry import (
+    PromotionRefused,
     approve_model,
     list_versions,
     load_model,
@@ -150,6 +151,15 @@ def test_the_environment_gets_the_same_version_with_its_history_and_reports(
     assert [v.ref for v in list_versions(dev, environment="prod")] == ["fraud:1"]
     again = promote(dev, "fraud:1", "prod")  # idempotent: same bundle, nothing copied
     assert not again.copied and again.previous == 1
+    # The champion is prod's: a worse dev model is scored against it and refused.
+    train(dev, "d", "label", model_name="fraud", family="linear", exclude=["x1", "x2"])
+    approve_model(dev, "fraud:2", comment="smaller")
+    with pytest.raises(PromotionRefused) as refused:
+        promote(dev, "fraud:2", "prod")
+    (champion,) = [g for g in refused.value.gates if not g.passed]
+    assert champion.evidence["champion_ref"] == "fraud:1" and champion.evidence["ci95"][1] < 0
+    with _prod_side(root, prod_url) as prod:
+        assert [v.ref for v in list_versions(prod)] == ["fraud:1"]
 
 
 def test_a_tampered_source_bundle_is_refused_and_nothing_lands_in_prod(tmp_path: Path) -> None:

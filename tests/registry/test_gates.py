@@ -21,8 +21,10 @@ from tests.conftest import learnable_frame
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.ingest import ingest_path
+from shipyard.monitor import BASELINE_KIND
 from shipyard.project import Project, init_project, open_project
 from shipyard.registry import (
+    BASELINE_REPORT,
     PromotionRefused,
     approval_history,
     approve_model,
@@ -137,6 +139,7 @@ def test_a_missing_baseline_fails_the_baseline_gate(proj: Project) -> None:
     assert [g.gate for g in refused.gates if not g.passed] == ["baseline"]
     assert f"shipyard models baseline {bare.ref} --create" in refused.message
     assert promote(proj, "fraud:2", "staging").gates[1].evidence["reference_rows"] == 300
+    assert BASELINE_REPORT == BASELINE_KIND  # the gate reads the report the monitor room writes
 
 
 def test_an_unapproved_version_is_refused_in_prod_only(proj: Project) -> None:
