@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
 
+_APPROVAL = {"PendingManualApproval": "Pending"}  # the full name is in --json and --status
 _STATUS = {"ready": "ready", "pending": "pending (job running)", "abandoned": "pending (job died)"}
 
 
@@ -63,7 +64,7 @@ def models_list(
             (
                 v.ref,
                 ", ".join(v.aliases),
-                v.approval,
+                _APPROVAL.get(v.approval, v.approval),
                 v.problem_type,
                 headline,
                 v.lineage.get("dataset", ""),

@@ -114,7 +114,7 @@ def models_promote(
 
 def print_gates(gates: Sequence[GateResult], title: str) -> None:
     if not gates:
-        console.print(f"{title}: none")
+        console.print(f"{title}; no gates")
         return
     rows = [(g.gate, "pass" if g.passed else "FAIL", g.summary) for g in gates]
     console.print(table(title, ["gate", "result", "evidence"], rows))
@@ -148,8 +148,9 @@ def environments(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json(described)
         return
-    rows = [
-        (e["name"], e["catalog_url"], e["artifacts_url"], e["online_url"], ", ".join(e["gates"]))
-        for e in described
-    ]
-    console.print(table("Environments", ["env", "catalog", "artifacts", "online", "gates"], rows))
+    for e in described:
+        own = "its own stores" if e["own_locations"] else "the project's stores"
+        console.print(f"[bold]{e['name']}[/] ({own})")
+        for key in ("catalog_url", "artifacts_url", "online_url"):
+            console.print(f"  {key.removesuffix('_url'):<10}{e[key]}", soft_wrap=True)
+        console.print(f"  {'gates':<10}{', '.join(e['gates']) or 'none'}")
