@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shipyard.errors import InvalidInput, did_you_mean
@@ -250,6 +249,8 @@ def load_config(root: Path) -> dict[str, EnvironmentConfig]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import yaml  # only a project with the file pays for it
+
     try:
         text = path.read_text()
     except FileNotFoundError:

@@ -1,8 +1,15 @@
 """The model registry: versions, bundles, aliases per environment, lineage, approval, and
-gated promotion (copying a version into an environment's own catalog and stores)."""
+gated promotion (copying a version into an environment's own catalog and stores).
+
+Promotion's names load on first use: its gates need NumPy and pandas, which listing or
+approving a version does not.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from shipyard._lazy import lazy_exports
 from shipyard.registry._approval import (
     APPROVAL_STATUSES,
     ModelHistory,
@@ -11,8 +18,6 @@ from shipyard.registry._approval import (
     model_history,
     reject_model,
 )
-from shipyard.registry._gate_context import BASELINE_REPORT
-from shipyard.registry._promote import PromotionRefused, PromotionResult, promote
 from shipyard.registry.registry import (
     LoadedModel,
     list_versions,
@@ -22,6 +27,17 @@ from shipyard.registry.registry import (
     register_model,
     resolve_model,
 )
+
+if TYPE_CHECKING:
+    from shipyard.registry._gate_context import BASELINE_REPORT
+    from shipyard.registry._promote import PromotionRefused, PromotionResult, promote
+
+_EXPORTS = {
+    "BASELINE_REPORT": "._gate_context",
+    "PromotionRefused": "._promote",
+    "PromotionResult": "._promote",
+    "promote": "._promote",
+}
 
 __all__ = [
     "APPROVAL_STATUSES",
@@ -42,3 +58,5 @@ __all__ = [
     "reject_model",
     "resolve_model",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
