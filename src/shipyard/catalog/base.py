@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shipyard.catalog._endpoint_port import EndpointPort
 from shipyard.catalog._monitor_port import MonitorPort
 from shipyard.entities import (
     Actor,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 
-class Catalog(MonitorPort, abc.ABC):
+class Catalog(MonitorPort, EndpointPort, abc.ABC):
     """Shipyard's metadata: dataset versions, runs, model versions, aliases, reports, audit.
 
     Contract, for every implementation:

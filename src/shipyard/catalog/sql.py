@@ -12,6 +12,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from shipyard.catalog import _chain, _migrate
+from shipyard.catalog._endpoints import EndpointsMixin
 from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
@@ -55,7 +56,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
+class SqlCatalog(
+    SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, EndpointsMixin, Catalog
+):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:
