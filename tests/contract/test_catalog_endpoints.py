@@ -27,7 +27,12 @@ LIVE = {"phase": "live"}
 
 def test_an_endpoint_keeps_every_revision_and_audits_each(catalog: Catalog) -> None:  # noqa: F811
     first = catalog.create_endpoint("prod", "fraud", config=ONE, state=LIVE, actor=ACTOR)
-    assert (first.ref, first.revision, first.action, first.config) == ("prod/fraud", 1, "create", ONE)
+    assert (first.ref, first.revision, first.action, first.config) == (
+        "prod/fraud",
+        1,
+        "create",
+        ONE,
+    )
     second = catalog.revise_endpoint(
         "prod", "fraud", config=TWO, state=LIVE, action="update", actor=Actor("ann", "api")
     )
@@ -118,7 +123,9 @@ def test_unknown_endpoints_and_revisions_are_not_found(catalog: Catalog) -> None
     with pytest.raises(NotFound):
         catalog.endpoint_history("prod", "nope")
     with pytest.raises(NotFound):
-        catalog.revise_endpoint("prod", "nope", config=ONE, state=LIVE, action="update", actor=ACTOR)
+        catalog.revise_endpoint(
+            "prod", "nope", config=ONE, state=LIVE, action="update", actor=ACTOR
+        )
     with pytest.raises(NotFound):
         catalog.delete_endpoint("staging", "fraud", actor=ACTOR)
 

@@ -111,7 +111,9 @@ class EndpointsMixin:
             if restores is not None:
                 audited["restores"] = restores
             self._audit(conn, actor, f"endpoint.{action}", "endpoint", f"{env}/{name}", audited)
-        return _endpoint({**row, "created_by": head["created_by"], "created_at": head["created_at"]})
+        return _endpoint(
+            {**row, "created_by": head["created_by"], "created_at": head["created_at"]}
+        )
 
     def get_endpoint(self, env: str, name: str, revision: int | None = None) -> Endpoint:
         query = _joined(revision is None).where(_key(env, name))
@@ -121,9 +123,10 @@ class EndpointsMixin:
             row = conn.execute(query).mappings().first()
             if row is not None:
                 return _endpoint(row)
-            if revision is not None and conn.execute(
-                sa.select(endpoints.c.revision).where(_key(env, name))
-            ).first():
+            if (
+                revision is not None
+                and conn.execute(sa.select(endpoints.c.revision).where(_key(env, name))).first()
+            ):
                 raise NotFound(
                     f"Endpoint {env}/{name} has no revision {revision}. See `shipyard "
                     f"endpoints show {name} --env {env} --history`.",

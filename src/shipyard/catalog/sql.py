@@ -56,9 +56,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(
-    SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, EndpointsMixin, Catalog
-):
+class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, EndpointsMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:

@@ -17,6 +17,7 @@ from shipyard.cli import (
     data,
     demo,
     deploy,
+    endpoints,
     features,
     features_online,
     maintenance,
@@ -68,6 +69,7 @@ train.register(app)
 models.register(app)
 runs.register(app)
 deploy.register(app)
+endpoints.register(app)
 demo.register(app)
 maintenance.register(app)
 monitors.register(app)

@@ -208,10 +208,13 @@ def check_capture(percent: object) -> None:
         )
 
 
-def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> CaptureWriter:
+def _capture_writer(
+    project: Project, loaded: LoadedModel, percent: float, *, variant: str | None = None
+) -> CaptureWriter:
     """A writer of ``loaded``'s captures into the project's artifact store, sized by the
     ``capture_*`` settings; the inputs its training dataset or signature tag as personal
-    data are hashed or masked as ``capture_pii`` says."""
+    data are hashed or masked as ``capture_pii`` says. ``variant``: the endpoint variant
+    the rows are tagged with."""
     from shipyard.capture import CaptureWriter, capture_privacy
     from shipyard.security.pii import column_hash_key, pii_columns
 
@@ -242,6 +245,7 @@ def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> Ca
         version.version,
         signature,
         percent=percent,
+        variant=variant,
         mask=privacy.masked,
         hashed=privacy.hashed,
     )
@@ -256,7 +260,11 @@ def _run(
     port: int,
     log_level: str,
     on_ready: Callable[[str], None] | None,
+    *,
+    object_type: str = "model",
 ) -> None:
+    """Bind, audit ``serve.start``, run uvicorn until it has drained and stopped, then audit
+    ``serve.stop`` (on ``object_type`` ``served``)."""
     import uvicorn
 
     from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
@@ -265,9 +273,11 @@ def _run(
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    details = {**details, "port": port}
     project.catalog.record_event(
-        "serve.start", "model", served, actor=project.actor, details={**details, "port": port}
+        "serve.start", object_type, served, actor=project.actor, details=details
     )
+    started = time.monotonic()
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(
         app,
@@ -296,3 +306,20 @@ def _run(
         # report each still-alive object as "leaked" on stderr.
         gc.unfreeze()
         sock.close()
+        _audit_stop(project, object_type, served, details, time.monotonic() - started)
+
+
+def _audit_stop(
+    project: Project, object_type: str, served: str, details: dict[str, Any], seconds: float
+) -> None:
+    """Record ``serve.stop``; a catalog gone by then is logged, never raised over the exit."""
+    try:
+        project.catalog.record_event(
+            "serve.stop",
+            object_type,
+            served,
+            actor=project.actor,
+            details={**details, "seconds": round(seconds, 1)},
+        )
+    except ShipyardError as exc:
+        log.warning("Could not record serve.stop for %s: %s", served, exc.message)
