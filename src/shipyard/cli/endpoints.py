@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -247,13 +248,18 @@ def _print_status(status: EndpointStatus) -> None:
     if state.get("phase") == "baking":
         guard = config["guardrail"]
         if guard["kind"] == "canary":
-            plan = f"canary {guard['share']:g}% for {guard['bake_seconds']:g} s"
+            plan, wait = f"canary {guard['share']:g}% for {guard['bake_seconds']:g} s", "bake"
         else:
-            plan = f"linear +{guard['step']:g}% every {guard['interval_seconds']:g} s"
-        baseline = state["baseline"]["revision"]
+            plan, wait = (
+                f"linear +{guard['step']:g}% every {guard['interval_seconds']:g} s",
+                "interval",
+            )
+        since = datetime.fromisoformat(state["step_at"])
+        due = since + timedelta(seconds=guard[f"{wait}_seconds"])
         console.print(
-            f"rolling out revision {state['rollout']} ({plan}): {state['share']:g}% since "
-            f"{state['step_at']}, baseline revision {baseline}"
+            f"rolling out revision {state['rollout']} ({plan}) against baseline revision "
+            f"{state['baseline']['revision']}: {state['share']:g}% since {since:%H:%M:%S}, next "
+            f"step due {due:%Y-%m-%d %H:%M:%S} UTC (a server of the endpoint moves it along)"
         )
     rolled = state.get("rolled_back")
     if rolled:

@@ -315,10 +315,11 @@ def _check_models(home: Project, config: JSON, *, baseline: JSON | None) -> None
         version = _resolve(home, shadow["model"], "shadow")
         if shadow["model"] in live or version.ref in seen:
             twin = seen.get(version.ref, shadow["model"])
+            served = "" if twin == version.ref else f" ({version.ref})"
             raise InvalidInput(
-                f"The shadow {shadow['model']} is also the live variant {twin} "
-                f"({version.ref}). A shadow must be a model the live traffic does not "
-                "reach; choose another version, or drop --shadow.",
+                f"The shadow {shadow['model']} is also the live variant {twin}{served}. A "
+                "shadow must be a model the live traffic does not reach; choose another "
+                "version, or drop the shadow (--no-shadow).",
                 details={"shadow": shadow["model"], "variant": twin},
             )
         others[f"shadow {shadow['model']}"] = version

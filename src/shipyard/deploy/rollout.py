@@ -10,7 +10,7 @@ from datetime import datetime
 
 from shipyard.deploy._guardrails import CanaryStats, next_step, traffic
 from shipyard.deploy.endpoints import Lane
-from shipyard.entities import Endpoint
+from shipyard.entities import Actor, Endpoint
 from shipyard.environments import environment_project
 from shipyard.errors import Conflict, NotFound
 from shipyard.project import Project
@@ -87,12 +87,18 @@ def plan_traffic(project: Project, name: str, *, env: str) -> tuple[Endpoint, Tr
 
 
 def advance_rollout(
-    project: Project, endpoint: Endpoint, stats: CanaryStats, now: datetime
+    project: Project,
+    endpoint: Endpoint,
+    stats: CanaryStats,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
 ) -> Endpoint | None:
     """Write the next step of ``endpoint``'s baking roll-out (see
     :func:`~shipyard.deploy._guardrails.next_step`) as a new revision, audited as
     ``endpoint.guardrail`` or ``endpoint.auto-rollback``; None when there is no step yet, or
     when the endpoint changed meanwhile (the caller reads it again on its next poll).
+    ``actor`` (default: the project's) is who the audit trail records.
 
     Raises:
         BackendUnavailable: The catalog cannot be reached.
@@ -110,7 +116,7 @@ def advance_rollout(
             action=step.action,
             restores=step.restores,
             expected_revision=endpoint.revision,
-            actor=project.actor,
+            actor=actor or project.actor,
             details=step.details,
         )
     except Conflict:

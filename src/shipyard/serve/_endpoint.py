@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from shipyard.capture import is_sampled
 from shipyard.deploy import TrafficPlan, advance_rollout, plan_traffic
-from shipyard.entities import Endpoint
+from shipyard.entities import Actor, Endpoint
 from shipyard.environments import environment_project
 from shipyard.project import Project
 from shipyard.serve._endpoint_metrics import EndpointMetrics
@@ -256,7 +256,10 @@ class EndpointApp:
         stats = self._routing.stats
         if endpoint.state.get("phase") != "baking" or stats is None:
             return False
-        stepped = advance_rollout(self.project, endpoint, stats.snapshot(), self._clock())
+        actor = Actor(self.project.actor.name, "serve")
+        stepped = advance_rollout(
+            self.project, endpoint, stats.snapshot(), self._clock(), actor=actor
+        )
         if stepped is not None:
             log.info("Endpoint %s: %s to revision %d.", endpoint.ref, stepped.action,
                      stepped.revision)  # fmt: skip

@@ -294,7 +294,14 @@ def _run(
         server_header=False,
         workers=None,
     )
-    server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None)
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if not stopped:
+            stopped.append(True)
+            _audit_stop(project, object_type, served, details, time.monotonic() - started)
+
+    server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None, stop)
     # The model, pandas and LightGBM make a large heap that never dies; freezing it keeps the
     # collector from walking it again and again, which shows as latency spikes at p99.
     gc.collect()
@@ -306,7 +313,7 @@ def _run(
         # report each still-alive object as "leaked" on stderr.
         gc.unfreeze()
         sock.close()
-        _audit_stop(project, object_type, served, details, time.monotonic() - started)
+        stop()  # when uvicorn stopped before its shutdown (a failed start-up)
 
 
 def _audit_stop(
