@@ -357,3 +357,28 @@ def test_the_endpoint_routes_describe_it(project: Project, serve: Any) -> None:
 def test_an_unknown_endpoint_is_not_served(project: Project) -> None:
     with pytest.raises(NotFound, match="No endpoint named 'fraud' in prod"):
         EndpointApp(project, "fraud", env="prod")
+
+
+def test_a_retired_variant_closes_once_its_requests_are_done(
+    project: Project, serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shipyard.serve._endpoint as endpoint_module
+
+    monkeypatch.setattr(endpoint_module, "_RETIRE_GRACE_SECONDS", 0.0)
+    create_endpoint(project, "fraud", env="prod", variants=["m:1"], capture=100)
+    app = serve()
+    ((_, old),) = app.routing.lanes
+    capture = old.app.capture
+    assert capture is not None
+    old.started += 1  # a request still being answered by the old variant
+    update_endpoint(project, "fraud", env="prod", variants=["m:2"])
+    assert app.refresh() is True
+    assert capture.add("r", [ROW], pa.array([0.5]).to_numpy(), None, 1.0)  # still open
+    delete_endpoint(project, "fraud", env="prod")  # the server keeps its last revision
+    app.refresh()
+    assert capture.add("r", [ROW], pa.array([0.5]).to_numpy(), None, 1.0)
+    old.finished += 1  # it finished
+    app.refresh()
+    assert not capture.add("r", [ROW], pa.array([0.5]).to_numpy(), None, 1.0)  # closed
+    _, headers, _ = many(app, [predict()])[0]
+    assert headers[b"x-shipyard-model"] == b"m:2"

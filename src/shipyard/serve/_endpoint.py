@@ -98,6 +98,7 @@ class EndpointApp:
         self.shadow_queue = ShadowQueue(settings.endpoint_shadow_queue)
         self._retired: list[tuple[VariantScorer, float]] = []
         self._failed: tuple[TrafficPlan, float] | None = None
+        self._problem: str | None = None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._closed = False
@@ -219,10 +220,14 @@ class EndpointApp:
         try:
             endpoint, plan = plan_traffic(self.project, self.name, env=self.env)
         except Exception as exc:
-            log.warning("Endpoint %s/%s: keeping revision %d: %s", self.env, self.name,
-                        self._routing.plan.revision, exc)  # fmt: skip
+            problem = str(exc)
+            if problem != self._problem:  # said once, not at every poll
+                log.warning("Endpoint %s/%s: keeping revision %d: %s", self.env, self.name,
+                            self._routing.plan.revision, problem)  # fmt: skip
+            self._problem = problem
             self._close_retired()
             return False
+        self._problem = None
         changed = False
         if plan != self._routing.plan and not self._failed_lately(plan):
             try:
