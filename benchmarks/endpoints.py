@@ -1,6 +1,6 @@
 """Endpoints: the cost of variants, a shadow and capture, and a hot switch under load.
 
-    .venv/bin/python benchmarks/endpoints.py [--skip-peers] [--rate 1000] [--seconds 30]
+    .venv/bin/python benchmarks/endpoints.py [--skip-peers] [--repeat 3] [--rate 1000]
 
 Trains the inference benchmark's model (``benchmarks/serve.py``: LightGBM on 20 features) in
 four versions, then on loopback, load generator on the same machine:
@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import Result, Server, _bentoml, make_model, print_table, run_server
+from serve import Result, Server, _bentoml, _median, make_model, print_table, run_server
 from shipyard.deploy import create_endpoint, update_endpoint
 from shipyard.project import open_project
 from shipyard.serve import find_free_port
@@ -46,6 +46,8 @@ from shipyard.train import train
 
 ENDPOINT = {"variants": ["fraud:1=90", "fraud:2=10"], "shadow": "fraud:3", "capture": 100}
 SWITCH_TO = ["fraud:4=90", "fraud:2=10"]
+PLAIN = "plain `shipyard serve fraud:1`"
+ENDPOINT_ROW = "endpoint: 90/10 variants + shadow"
 
 
 def more_versions(root: Path) -> None:
@@ -71,36 +73,43 @@ def endpoint_server(root: Path, name: str, port: int, log: Path, **env: str) -> 
 
 
 def costs(
-    root: Path, workdir: Path, body: bytes, encoded: list[float], peers: bool
+    root: Path, workdir: Path, body: bytes, encoded: list[float], peers: bool, repeat: int
 ) -> list[Result]:
-    results = []
-    port = find_free_port()
+    """Plain server and endpoint measured in turn, ``repeat`` rounds, the median of each
+    kept (a burst of load from elsewhere moves one round, not the comparison); BentoML
+    once."""
+    rounds: dict[str, list[Result]] = {PLAIN: [], ENDPOINT_ROW: []}
     plain = [sys.executable, "-m", "shipyard.serve", "fraud:1", "--project", str(root)]
-    results.append(
-        run_server(
-            "plain `shipyard serve fraud:1`",
-            lambda: Server(
-                "plain",
-                [*plain, "--port", str(port)],
-                f"http://127.0.0.1:{port}/ping",
-                workdir / "plain.log",
-                env=env_for(),
-            ),
-            f"http://127.0.0.1:{port}/v1/predict",
-            body,
-            "one model, capture off",
+    for _ in range(max(repeat, 1)):
+        port = find_free_port()
+        rounds[PLAIN].append(
+            run_server(
+                PLAIN,
+                lambda port=port: Server(
+                    "plain",
+                    [*plain, "--port", str(port)],
+                    f"http://127.0.0.1:{port}/ping",
+                    workdir / "plain.log",
+                    env=env_for(),
+                ),
+                f"http://127.0.0.1:{port}/v1/predict",
+                body,
+                "",
+            )
         )
-    )
-    port = find_free_port()
-    results.append(
-        run_server(
-            "endpoint: 90/10 variants + shadow",
-            lambda: endpoint_server(root, "bench", port, workdir / "endpoint.log"),
-            f"http://127.0.0.1:{port}/v1/predict",
-            body,
-            "shadow mirrors 100%, capture 100%",
+        port = find_free_port()
+        rounds[ENDPOINT_ROW].append(
+            run_server(
+                ENDPOINT_ROW,
+                lambda port=port: endpoint_server(root, "bench", port, workdir / "endpoint.log"),
+                f"http://127.0.0.1:{port}/v1/predict",
+                body,
+                "",
+            )
         )
-    )
+    results = [_median(name, found) for name, found in rounds.items()]
+    results[0].note += "; one model, capture off"
+    results[1].note += "; shadow mirrors 100%, capture 100%"
     if peers:
         results.append(_bentoml(workdir, encoded))
     return results
@@ -238,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-peers", action="store_true", help="no BentoML")
     parser.add_argument("--rate", type=float, default=1000.0, help="requests/s in (b)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of (b)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of (a), median kept")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="shipyard-endpoint-bench-"))
     try:
@@ -248,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("bench", "switch"):
                 create_endpoint(project, name, env="prod", **ENDPOINT)  # type: ignore[arg-type]
         body = json.dumps({"rows": [row]}).encode()
-        results = costs(root, workdir, body, encoded, not args.skip_peers)
+        results = costs(root, workdir, body, encoded, not args.skip_peers, args.repeat)
         print(f"[endpoint bench] hot switch at {args.rate:g} req/s ...", file=sys.stderr)
         switch = hot_switch(root, workdir, body, args.rate, args.seconds)
     finally:

@@ -290,7 +290,7 @@ class EndpointApp:
             if plan.rollout is not None:
                 stats = current.stats if current is not None else None
                 if stats is None or stats.rollout != plan.rollout:
-                    stats = RolloutStats.for_lanes(self.home, self.env, plan.rollout, plan.lanes)
+                    stats = RolloutStats.for_lanes(self.project, self.env, plan.rollout, plan.lanes)
         except BaseException:
             for key, loaded in made.items():
                 if key not in have:

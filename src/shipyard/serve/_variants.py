@@ -204,12 +204,14 @@ class RolloutStats:
 
     @classmethod
     def for_lanes(
-        cls, home: Project, env: str, rollout: int, lanes: Sequence[Lane]
+        cls, project: Project, env: str, rollout: int, lanes: Sequence[Lane]
     ) -> RolloutStats:
+        """Stats for ``rollout``, with the baseline score bins of each canary version of
+        ``env`` (in ``project``) that has a monitoring baseline."""
         bins: dict[str, ScoreBins | None] = {}
         for lane in lanes:
             if lane.arm == "canary" and lane.version and lane.version not in bins:
-                found = score_baseline(home, env, lane.version)
+                found = score_baseline(project, env, lane.version)
                 bins[lane.version] = None if found is None else ScoreBins(*found)
         return cls(rollout, bins)
 
