@@ -263,8 +263,8 @@ def _run(
     *,
     object_type: str = "model",
 ) -> None:
-    """Bind, audit ``serve.start``, run uvicorn until it has drained and stopped, then audit
-    ``serve.stop`` (on ``object_type`` ``served``)."""
+    """Bind, audit ``serve.start`` of ``served`` (a ``model`` or an ``endpoint``), run
+    uvicorn until it has drained and stopped, then audit ``serve.stop``."""
     import uvicorn
 
     from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
