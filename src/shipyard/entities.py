@@ -22,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "ColumnSchema",
     "DatasetVersion",
+    "Endpoint",
     "FeatureDefinition",
     "GateResult",
     "ModelVersion",
@@ -315,6 +316,37 @@ class Alert:
     acked_by: str | None = None
     acked_at: datetime | None = None
     comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One revision of an endpoint: what it serves in an environment, and since when.
+
+    ``config`` is what a user asked for (``variants`` with their weights, ``shadow``,
+    ``capture``, ``sticky_key``, ``guardrail``, ``rollback_on``; see
+    :mod:`shipyard.deploy.endpoints`); ``state`` is how far its roll-out got (``phase``
+    ``live`` or ``baking``, the canary's ``share``, the ``baseline`` it shifts from).
+    ``action`` says what made the revision (``create``, ``update``, ``rollback``,
+    ``auto-rollback``, ``guardrail``); a rollback's ``restores`` is the revision whose
+    configuration it brought back. ``created_*`` is the endpoint's, ``updated_*`` this
+    revision's.
+    """
+
+    env: str
+    name: str
+    revision: int
+    config: JSON
+    state: JSON
+    action: str
+    restores: int | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.env}/{self.name}"
 
 
 def to_json(obj: Any) -> Any:

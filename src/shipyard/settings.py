@@ -96,6 +96,18 @@ class Settings(BaseSettings):
     serve_metrics: bool = Field(
         True, description="Whether the inference server keeps Prometheus metrics at /metrics."
     )
+    endpoint_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often a server of an endpoint reads its revision and the aliases its "
+        "variants follow, and moves a baking roll-out along.",
+    )
+    endpoint_shadow_queue: int = Field(
+        10_000,
+        gt=0,
+        description="Most requests waiting for the shadow variant; past it copies are dropped "
+        "(and counted), never waited for.",
+    )
     capture_buffer_rows: int = Field(
         100_000,
         gt=0,

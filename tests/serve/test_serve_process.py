@@ -59,6 +59,8 @@ def test_serve_model_answers_http_on_loopback(served_project: Project) -> None:
     starts = [e for e in events if e.action == "serve.start"]
     assert starts and starts[0].object_id == "m:1"
     assert starts[0].details["port"] == port
+    stops = [e for e in events if e.action == "serve.stop"]  # after the graceful shutdown
+    assert stops and stops[0].id > starts[0].id and stops[0].details["port"] == port
 
 
 def test_cli_serve_says_serving_once_ready_and_stops_quietly(served_project: Project) -> None:

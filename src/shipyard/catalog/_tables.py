@@ -265,3 +265,30 @@ model_promotions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_model_promotions_name_version", "name", "version"),
 )
+
+# --- endpoints (migration 0008) -----------------------------------------------------------
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("env", String(16), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("revision", Integer, nullable=False),  # the current one
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+endpoint_revisions = Table(
+    "endpoint_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("env", String(16), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("restores", Integer),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("env", "name", "revision", name="uq_endpoint_revisions_revision"),
+)

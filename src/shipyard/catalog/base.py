@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shipyard.catalog._approval_port import ApprovalPort
+from shipyard.catalog._endpoint_port import EndpointPort
 from shipyard.catalog._monitor_port import MonitorPort
 from shipyard.entities import (
     Actor,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 
-class Catalog(MonitorPort, ApprovalPort, abc.ABC):
+class Catalog(MonitorPort, ApprovalPort, EndpointPort, abc.ABC):
     """Shipyard's metadata: dataset versions, runs, model versions, aliases, reports, audit.
 
     Contract, for every implementation:

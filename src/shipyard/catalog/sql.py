@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from shipyard.catalog import _chain, _migrate
 from shipyard.catalog._approvals import ApprovalsMixin
+from shipyard.catalog._endpoints import EndpointsMixin
 from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
@@ -57,7 +58,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, ApprovalsMixin, Catalog):
+class SqlCatalog(
+    SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, ApprovalsMixin, EndpointsMixin, Catalog
+):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:

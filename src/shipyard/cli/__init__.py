@@ -17,6 +17,7 @@ from shipyard.cli import (
     data,
     demo,
     deploy,
+    endpoints,
     features,
     features_online,
     maintenance,
@@ -70,6 +71,7 @@ models.register(app)
 promotion.register(models.models_app, app)
 runs.register(app)
 deploy.register(app)
+endpoints.register(app)
 demo.register(app)
 maintenance.register(app)
 monitors.register(app)

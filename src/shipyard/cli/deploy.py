@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json
+from shipyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.project import Project
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +21,16 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME.")],
+    ref: Annotated[
+        str | None, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME (or --endpoint).")
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="Serve this endpoint's variants instead, following its changes."),
+    ] = None,
+    env: Annotated[
+        str | None, typer.Option(help="The endpoint's environment (default: SHIPYARD_ENV).")
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
@@ -38,11 +51,20 @@ def serve(
     ] = "none",
 ) -> None:
     """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
-    /metrics (Prometheus)."""
+    /metrics (Prometheus). With --endpoint, serve an endpoint's variants."""
     from shipyard.serve import check_auth_mode, serve_model
 
     check_auth_mode(auth)  # before the model loads, so a typo fails at once
+    if (ref is None) == (endpoint is None) or (env is not None and endpoint is None):
+        raise InvalidInput(
+            "Give a model to serve (shipyard serve fraud@prod) or an endpoint (shipyard serve "
+            "--endpoint NAME [--env ENV]), not both; --env goes with --endpoint."
+        )
     project = project_of(ctx)
+    if endpoint is not None:
+        _serve_endpoint(project, endpoint, env, host, port, capture, auth)
+        return
+    ref = str(ref)
     serve_model(
         project,
         ref,
@@ -50,6 +72,36 @@ def serve(
         port=port,
         on_ready=lambda url: _ready(ref, url, capture),
         capture=capture,
+        auth=auth,
+    )
+
+
+def _serve_endpoint(
+    project: Project,
+    name: str,
+    env: str | None,
+    host: str,
+    port: int,
+    capture: float | None,
+    auth: str,
+) -> None:
+    from shipyard.serve import serve_endpoint
+
+    if capture is not None:
+        raise InvalidInput(
+            "An endpoint keeps its own capture percentage; change it with `shipyard endpoints "
+            f"update {name} --capture PERCENT`, not with serve --capture."
+        )
+    where = env or project.settings.env
+    serve_endpoint(
+        project,
+        name,
+        env=where,
+        host=host,
+        port=port,
+        on_ready=lambda url: console.print(
+            f"Serving endpoint {where}/{name} on {url} (Ctrl-C to stop)"
+        ),
         auth=auth,
     )
 

@@ -1,7 +1,42 @@
-"""Deploy: batch transform (the inference server lives in shipyard.serve)."""
+"""Deploy: endpoints and their roll-outs, and batch transform (the inference server lives in
+shipyard.serve)."""
 
 from __future__ import annotations
 
+from shipyard.deploy._endpoint_spec import ROLLBACK_LIMITS, parse_capture, parse_duration
+from shipyard.deploy._guardrails import CanaryStats, ScoreBins
 from shipyard.deploy.batch import batch_transform
+from shipyard.deploy.endpoints import (
+    KEEP,
+    EndpointStatus,
+    Lane,
+    create_endpoint,
+    delete_endpoint,
+    list_endpoints,
+    rollback_endpoint,
+    show_endpoint,
+    update_endpoint,
+)
+from shipyard.deploy.rollout import TrafficPlan, advance_rollout, plan_traffic, score_baseline
 
-__all__ = ["batch_transform"]
+__all__ = [
+    "KEEP",
+    "ROLLBACK_LIMITS",
+    "CanaryStats",
+    "EndpointStatus",
+    "Lane",
+    "ScoreBins",
+    "TrafficPlan",
+    "advance_rollout",
+    "batch_transform",
+    "create_endpoint",
+    "delete_endpoint",
+    "list_endpoints",
+    "parse_capture",
+    "parse_duration",
+    "plan_traffic",
+    "rollback_endpoint",
+    "score_baseline",
+    "show_endpoint",
+    "update_endpoint",
+]

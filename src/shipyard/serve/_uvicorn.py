@@ -102,11 +102,24 @@ def deadline_protocol(
 
 
 class ReadyServer(uvicorn.Server):
-    """A uvicorn server that calls ``on_ready`` once it listens and the app has started."""
+    """A uvicorn server that calls ``on_ready`` once it listens and the app has started, and
+    ``on_stop`` once it has drained its connections and the app has shut down (before
+    uvicorn raises the signal that stopped it again, which may end the process)."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_ready: Callable[[], None] | None,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._on_stop = on_stop
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self._on_stop is not None:
+            self._on_stop()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

@@ -208,10 +208,13 @@ def check_capture(percent: object) -> None:
         )
 
 
-def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> CaptureWriter:
+def _capture_writer(
+    project: Project, loaded: LoadedModel, percent: float, *, variant: str | None = None
+) -> CaptureWriter:
     """A writer of ``loaded``'s captures into the project's artifact store, sized by the
     ``capture_*`` settings; the inputs its training dataset or signature tag as personal
-    data are hashed or masked as ``capture_pii`` says."""
+    data are hashed or masked as ``capture_pii`` says. ``variant``: the endpoint variant
+    the rows are tagged with."""
     from shipyard.capture import CaptureWriter, capture_privacy
     from shipyard.security.pii import column_hash_key, pii_columns
 
@@ -242,6 +245,7 @@ def _capture_writer(project: Project, loaded: LoadedModel, percent: float) -> Ca
         version.version,
         signature,
         percent=percent,
+        variant=variant,
         mask=privacy.masked,
         hashed=privacy.hashed,
     )
@@ -256,7 +260,11 @@ def _run(
     port: int,
     log_level: str,
     on_ready: Callable[[str], None] | None,
+    *,
+    object_type: str = "model",
 ) -> None:
+    """Bind, audit ``serve.start`` of ``served`` (a ``model`` or an ``endpoint``), run
+    uvicorn until it has drained and stopped, then audit ``serve.stop``."""
     import uvicorn
 
     from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
@@ -265,9 +273,11 @@ def _run(
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    details = {**details, "port": port}
     project.catalog.record_event(
-        "serve.start", "model", served, actor=project.actor, details={**details, "port": port}
+        "serve.start", object_type, served, actor=project.actor, details=details
     )
+    started = time.monotonic()
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     config = uvicorn.Config(
         app,
@@ -284,7 +294,14 @@ def _run(
         server_header=False,
         workers=None,
     )
-    server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None)
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if not stopped:
+            stopped.append(True)
+            _audit_stop(project, object_type, served, details, time.monotonic() - started)
+
+    server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None, stop)
     # The model, pandas and LightGBM make a large heap that never dies; freezing it keeps the
     # collector from walking it again and again, which shows as latency spikes at p99.
     gc.collect()
@@ -296,3 +313,20 @@ def _run(
         # report each still-alive object as "leaked" on stderr.
         gc.unfreeze()
         sock.close()
+        stop()  # when uvicorn stopped before its shutdown (a failed start-up)
+
+
+def _audit_stop(
+    project: Project, object_type: str, served: str, details: dict[str, Any], seconds: float
+) -> None:
+    """Record ``serve.stop``; a catalog gone by then is logged, never raised over the exit."""
+    try:
+        project.catalog.record_event(
+            "serve.stop",
+            object_type,
+            served,
+            actor=project.actor,
+            details={**details, "seconds": round(seconds, 1)},
+        )
+    except ShipyardError as exc:
+        log.warning("Could not record serve.stop for %s: %s", served, exc.message)
