@@ -231,7 +231,7 @@ def test_empty_request_is_422(client: Client, content: bytes, content_type: str)
 
 
 def test_unknown_route_is_json_404(client: Client) -> None:
-    body = assert_error(client.get("/v2/predict"), 404, "NotFound")
+    body = assert_error(client.get("/v3/predict"), 404, "NotFound")
     assert "/v1/predict" in body["message"]
 
 

@@ -191,9 +191,7 @@ class V2Routes:
         n = request.rows
         check_count(range(n), self.app.max_rows)
         model = self.app.loaded.model
-        result = model.predict_columns(
-            request.columns, n, threads=1 if n < THREADED_ROWS else 0
-        )
+        result = model.predict_columns(request.columns, n, threads=1 if n < THREADED_ROWS else 0)
         answer: dict[str, Any] = {"model_name": name, "model_version": self.version}
         if request.id is not None:
             answer["id"] = request.id
