@@ -12,7 +12,7 @@ import pytest
 from shipyard.project import Project
 from shipyard.security import ROLES, allowed, create_token, revoke_token
 from shipyard.serve import ShipyardServeApp
-from shipyard.serve._auth import OPEN_PATHS, ROUTE_ACTIONS, guard
+from shipyard.serve._auth import OPEN_PATHS, guard
 
 ROW = {"amount": 120.5, "calls": 3, "country": "fr", "roaming": True}
 BODIES = {"/v1/predict": {"rows": [ROW]}, "/invocations": [ROW]}

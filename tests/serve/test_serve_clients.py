@@ -158,5 +158,5 @@ def test_mlflow_client_sends_lists_and_raw_payloads(
 def test_mlflow_client_reports_our_error(mlflow_client: Any) -> None:
     with pytest.raises(Exception, match=r"error code 422.*missing column\(s\) 'country'"):
         mlflow_client.invoke(ROWS.drop(columns=["country"]))
-    with pytest.raises(Exception, match="error code 422.*takes no params"):
+    with pytest.raises(Exception, match=r"error code 422.*takes no params"):
         mlflow_client.invoke(ROWS, params={"threshold": 0.2})

@@ -137,9 +137,9 @@ class ShipyardServeApp:
             "/invocations": {"POST": self._invocations},
             "/v1/predict": {"POST": self._v1_predict},
         }
-        self._set_up_features(project, info)
         self._v2 = V2Routes(self)
         self._routes.update(self._v2.routes())
+        self._set_up_features(project, info)
         if self.metrics is not None:
             self._routes[_METRICS] = {"GET": self._metrics, "HEAD": self._metrics}
         self._metrics_headers = [(b"content-type", CONTENT_TYPE_LATEST.encode())]
@@ -169,7 +169,7 @@ class ShipyardServeApp:
         info["entity_scoring"] = contract
         document = openapi_document(
             self.loaded.version, self.loaded.model.signature, entity=contract,
-            feature_routes=project is not None,
+            feature_routes=project is not None, v2_names=self._v2.names,
         )  # fmt: skip
         self._static = {
             "/ping": orjson.dumps({"status": "ok", "model": self._ref}),

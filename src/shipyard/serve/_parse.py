@@ -97,7 +97,7 @@ def _mlflow_rows(doc: dict[str, Any], keys: list[str], names: Sequence[str]) -> 
             details={"keys": keys},
         )
     params = doc.get("params")
-    if params:
+    if params is not None and params != {}:
         raise InvalidInput(
             f"This model takes no params; the body sends {_describe(params)} under 'params'. "
             "Drop them: a Shipyard model scores rows only.",

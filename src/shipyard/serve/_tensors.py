@@ -127,8 +127,12 @@ def parse_infer(
             details={"missing": missing},
         )
     request_id = doc.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise InvalidInput(f'The request\'s "id" must be a string. Got {request_id!r}.')
+    if not isinstance(doc.get("parameters", {}), dict):
+        raise InvalidInput('The request\'s "parameters" must be an object.')
     return InferRequest(
-        None if request_id is None else str(request_id),
+        request_id,
         columns,
         rows or 0,
         _outputs(doc.get("outputs")),
@@ -254,8 +258,10 @@ def _header(
             details={"input": name, "datatype": datatype, "expected": list(accepted)},
         )
     count = _rows_of_shape(name, tensor.get("shape"))
-    parameters = tensor.get("parameters") or {}
-    size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+    parameters = tensor.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise InvalidInput(f"Input '{name}' has parameters that are not an object.")
+    size = parameters.get("binary_data_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise InvalidInput(
             f"Input '{name}' has binary_data_size {size!r}; it must be a byte count.",

@@ -153,13 +153,13 @@ class V2Routes:
                 f"No model {name!r} here: this server serves {served}.",
                 details={"model": name, "names": list(self.names)},
             )
-        if name is not None and len(parts) > 5 and parts[4] == "versions":
-            if parts[5] != self.version:
-                return NotFound(
-                    f"No version {parts[5]!r} of {name} here: this server serves version "
-                    f"{self.version} only.",
-                    details={"model": name, "version": parts[5]},
-                )
+        other_version = len(parts) > 5 and parts[4] == "versions" and parts[5] != self.version
+        if name is not None and other_version:
+            return NotFound(
+                f"No version {parts[5]!r} of {name} here: this server serves version "
+                f"{self.version} only.",
+                details={"model": name, "version": parts[5]},
+            )
         return NotFound(
             f"No route {path}. The protocol's routes here are /v2, /v2/health/live, "
             "/v2/health/ready, /v2/models/{name}, /v2/models/{name}/ready and "
