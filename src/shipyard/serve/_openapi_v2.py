@@ -28,7 +28,7 @@ def v2_schemas(inputs: list[dict[str, Any]], outputs: list[str]) -> dict[str, An
     """The protocol's bodies for a model with these signature ``inputs`` and ``outputs``."""
     names = [col["name"] for col in inputs]
     declared = ", ".join(f"{c['name']}: {DECLARED_TYPES[c['type']]}" for c in inputs)
-    tensor_meta = {
+    tensor_meta: dict[str, Any] = {
         "type": "object",
         "required": ["name", "datatype", "shape"],
         "properties": {

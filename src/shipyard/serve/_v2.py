@@ -137,10 +137,11 @@ class V2Routes:
 
     def routes(self) -> dict[str, dict[str, Handler]]:
         """Every route of the protocol for this model, by exact path."""
-        read = {"GET": self._get, "HEAD": self._get}
+        read: dict[str, Handler] = {"GET": self._get, "HEAD": self._get}
         out: dict[str, dict[str, Handler]] = server_routes()
         out.update({path: read for path in self._static})
-        out.update({path: {"POST": self._infer} for path in self._model_names})
+        infer: dict[str, Handler] = {"POST": self._infer}
+        out.update({path: infer for path in self._model_names})
         return out
 
     def no_route(self, path: str) -> NotFound:
