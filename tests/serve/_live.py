@@ -18,10 +18,13 @@ from shipyard.serve._uvicorn import ReadyServer, deadline_protocol
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port; yields its base URL, stops on exit."""
+def live_server(app: Any, *, lifespan: str = "off") -> Iterator[str]:
+    """Serve ``app`` on a free loopback port; yields its base URL, stops on exit (with
+    ``lifespan="on"`` the app's shutdown runs then)."""
     protocol = deadline_protocol("h11", head_timeout=30, body_timeout=30)
-    config = uvicorn.Config(app, http=protocol, loop="asyncio", lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app, http=protocol, loop="asyncio", lifespan=lifespan, log_level="warning"
+    )
     ready = threading.Event()
     server = ReadyServer(config, on_ready=ready.set)
     sock = bind_socket("127.0.0.1", 0)

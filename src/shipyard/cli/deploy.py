@@ -8,6 +8,7 @@ import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import JsonFlag, console, emit_json
+from shipyard.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME.")],
+    ref: Annotated[
+        str | None, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME (not with --multi).")
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
@@ -36,13 +39,45 @@ def serve(
             "(`shipyard tokens create`); 'none': open."
         ),
     ] = "none",
+    multi: Annotated[
+        bool,
+        typer.Option(
+            "--multi",
+            help="Serve every model version under /models/{ref}/invocations (and "
+            "/v2/models/{ref}/infer), each loaded on first use.",
+        ),
+    ] = False,
+    max_models: Annotated[
+        int | None, typer.Option(help="With --multi: most versions loaded at once.")
+    ] = None,
+    memory_cap: Annotated[
+        str | None,
+        typer.Option(
+            help="With --multi: most memory of loaded models, e.g. 2GB (default: half of "
+            "this machine's); the least recently used are unloaded past it."
+        ),
+    ] = None,
 ) -> None:
-    """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
-    /metrics (Prometheus)."""
-    from shipyard.serve import check_auth_mode, serve_model
+    """Serve a model over HTTP: /ping, /invocations (SageMaker, MLflow), /v1/predict,
+    /v2/models/... (Open Inference Protocol), /openapi.json, /metrics (Prometheus). With
+    --multi, every model version of the project."""
+    from shipyard.serve import check_auth_mode, serve_model, serve_models
 
     check_auth_mode(auth)  # before the model loads, so a typo fails at once
+    _check_serve_target(ref, multi, max_models, memory_cap)
     project = project_of(ctx)
+    if ref is None:
+        serve_models(
+            project,
+            host=host,
+            port=port,
+            max_models=max_models,
+            memory_cap=memory_cap,
+            on_ready=lambda url: _ready("every model version", url, capture),
+            capture=capture,
+            auth=auth,
+        )
+        return
     serve_model(
         project,
         ref,
@@ -54,9 +89,25 @@ def serve(
     )
 
 
-def _ready(ref: str, url: str, capture: float | None) -> None:
+def _check_serve_target(
+    ref: str | None, multi: bool, max_models: int | None, memory_cap: str | None
+) -> None:
+    if multi and ref is not None:
+        raise InvalidInput(
+            f"Give a model to serve or --multi, not both. Got {ref!r} and --multi: drop one."
+        )
+    if not multi and ref is None:
+        raise InvalidInput(
+            "Give the model to serve (NAME@ALIAS, NAME:VERSION or NAME), or --multi to serve "
+            "every model version."
+        )
+    if not multi and (max_models is not None or memory_cap is not None):
+        raise InvalidInput("--max-models and --memory-cap go with --multi only.")
+
+
+def _ready(what: str, url: str, capture: float | None) -> None:
     note = f", capturing {capture:g}% of requests" if capture else ""
-    console.print(f"Serving {ref} on {url}{note} (Ctrl-C to stop)")
+    console.print(f"Serving {what} on {url}{note} (Ctrl-C to stop)")
 
 
 def batch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipyard.registry.registry import (
+    MODEL_FILE,
     LoadedModel,
     list_versions,
     load_model,
@@ -13,6 +14,7 @@ from shipyard.registry.registry import (
 )
 
 __all__ = [
+    "MODEL_FILE",
     "LoadedModel",
     "list_versions",
     "load_model",

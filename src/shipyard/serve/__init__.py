@@ -7,8 +7,10 @@ from shipyard.serve._auth import check_auth_mode
 from shipyard.serve.server import (
     bind_socket,
     check_port,
+    create_multi_app,
     find_free_port,
     serve_model,
+    serve_models,
     wait_until_ready,
 )
 
@@ -18,7 +20,9 @@ __all__ = [
     "check_auth_mode",
     "check_port",
     "create_app",
+    "create_multi_app",
     "find_free_port",
     "serve_model",
+    "serve_models",
     "wait_until_ready",
 ]
