@@ -437,7 +437,8 @@ def create_app(
     metrics: bool = True,
     project: Project | None = None,
 ) -> ShipyardServeApp:
-    """The ASGI app that serves ``loaded``: /ping, /invocations, /v1/predict, /v1/model,
+    """The ASGI app that serves ``loaded``: /ping, /invocations (SageMaker's bodies and
+    MLflow's), /v1/predict, /v1/model, the Open Inference Protocol's /v2/... (see ``_v2``),
     /openapi.json and (with ``metrics``) Prometheus' /metrics.
 
     Every response carries ``X-Request-Id``: the caller's, or a generated one.

@@ -24,40 +24,64 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _json(_ref("V2Error"))}
 
 
+_TENSOR_META: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "datatype", "shape"],
+    "properties": {
+        "name": {"type": "string"},
+        "datatype": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+    },
+}
+
+# The protocol's bodies that do not depend on the model.
+_FIXED: dict[str, Any] = {
+    "V2Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "description": "What went wrong and what to do."},
+            "kind": {"type": "string", "description": "Shipyard's error kind."},
+            "details": {"type": "object"},
+        },
+    },
+    "V2ModelMetadata": {
+        "type": "object",
+        "required": ["name", "versions", "platform", "inputs", "outputs"],
+        "properties": {
+            "name": {"type": "string"},
+            "versions": {"type": "array", "items": {"type": "string"}},
+            "platform": {"type": "string"},
+            "inputs": {"type": "array", "items": _TENSOR_META},
+            "outputs": {"type": "array", "items": _TENSOR_META},
+        },
+    },
+    "V2InferResponse": {
+        "type": "object",
+        "required": ["model_name", "outputs"],
+        "properties": {
+            "model_name": {"type": "string"},
+            "model_version": {"type": "string"},
+            "id": {"type": "string"},
+            "outputs": {
+                "type": "array",
+                "items": {
+                    **_TENSOR_META,
+                    "required": ["name", "datatype", "shape", "data"],
+                    "properties": {**_TENSOR_META["properties"], "data": {"type": "array"}},
+                },
+            },
+        },
+    },
+}
+
+
 def v2_schemas(inputs: list[dict[str, Any]], outputs: list[str]) -> dict[str, Any]:
     """The protocol's bodies for a model with these signature ``inputs`` and ``outputs``."""
     names = [col["name"] for col in inputs]
     declared = ", ".join(f"{c['name']}: {DECLARED_TYPES[c['type']]}" for c in inputs)
-    tensor_meta: dict[str, Any] = {
-        "type": "object",
-        "required": ["name", "datatype", "shape"],
-        "properties": {
-            "name": {"type": "string"},
-            "datatype": {"type": "string"},
-            "shape": {"type": "array", "items": {"type": "integer"}},
-        },
-    }
     return {
-        "V2Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {"type": "string", "description": "What went wrong and what to do."},
-                "kind": {"type": "string", "description": "Shipyard's error kind."},
-                "details": {"type": "object"},
-            },
-        },
-        "V2ModelMetadata": {
-            "type": "object",
-            "required": ["name", "versions", "platform", "inputs", "outputs"],
-            "properties": {
-                "name": {"type": "string"},
-                "versions": {"type": "array", "items": {"type": "string"}},
-                "platform": {"type": "string"},
-                "inputs": {"type": "array", "items": tensor_meta},
-                "outputs": {"type": "array", "items": tensor_meta},
-            },
-        },
+        **_FIXED,
         "V2InferInput": {
             "type": "object",
             "description": f"One column of the batch: {declared} (any FP or INT type for a "
@@ -91,23 +115,6 @@ def v2_schemas(inputs: list[dict[str, Any]], outputs: list[str]) -> dict[str, An
                         "type": "object",
                         "required": ["name"],
                         "properties": {"name": {"enum": outputs}, "parameters": {}},
-                    },
-                },
-            },
-        },
-        "V2InferResponse": {
-            "type": "object",
-            "required": ["model_name", "outputs"],
-            "properties": {
-                "model_name": {"type": "string"},
-                "model_version": {"type": "string"},
-                "id": {"type": "string"},
-                "outputs": {
-                    "type": "array",
-                    "items": {
-                        **tensor_meta,
-                        "required": ["name", "datatype", "shape", "data"],
-                        "properties": {**tensor_meta["properties"], "data": {"type": "array"}},
                     },
                 },
             },
