@@ -14,7 +14,7 @@ estimator holds (a LightGBM booster's trees, a forest's arrays; ``benchmarks/mul
 compares it with the RSS each load adds). The process's RSS growth around a load would be the
 alternative, but loads run in parallel and the allocator reuses what an unload freed, so it
 would count other models' memory or none at all. An unloaded app is closed (its capture
-flushed) and the collector run, so its memory is freed once in-flight requests finish.
+flushed) and emptied once the last request using it ends, so its memory goes back then.
 
 ``name:N`` refs resolve once; ``fraud@prod`` and ``fraud`` are looked up again after
 ``alias_ttl`` seconds, so a promotion is followed within that time.
@@ -23,7 +23,6 @@ flushed) and the collector run, so its memory is freed once in-flight requests f
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import math
 import time
@@ -95,6 +94,9 @@ class LoadedEntry:
     loaded_at: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.time)
     requests: int = 0
+    active: int = 0  # requests using it now
+    retired: bool = False  # unloaded: no new request gets it
+    released: bool = False  # closed and emptied, once the last request using it ended
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -168,28 +170,40 @@ class ModelPool:
         return self._models.get(key)
 
     async def get(self, ref: str) -> LoadedEntry:
-        """The loaded version ``ref`` names, loading it (once) if it is not.
+        """The loaded version ``ref`` names, loading it (once) if it is not; the caller
+        uses it, then hands it back with :meth:`done`.
 
         Raises:
             InvalidInput: ``ref`` is not a model reference.
             NotFound: No such model, version or alias.
             IntegrityError: The bundle does not match its manifest.
         """
-        key = await self.resolve(ref)
-        entry = self._models.get(key)
-        if entry is None:
-            future = self._loading.get(key)
-            if future is None:
-                future = asyncio.ensure_future(self._load(key))
-                self._loading[key] = future
-                future.add_done_callback(partial_pop(self._loading, key))
-            # shielded: a client that leaves does not cancel the load the others wait for
-            entry = await asyncio.shield(future)
-        if key in self._models:  # else another load unloaded it already: score all the same
-            self._models.move_to_end(key)
+        while True:
+            key = await self.resolve(ref)
+            entry = self._models.get(key)
+            if entry is None:
+                future = self._loading.get(key)
+                if future is None:
+                    future = asyncio.ensure_future(self._load(key))
+                    self._loading[key] = future
+                    future.add_done_callback(partial_pop(self._loading, key))
+                # shielded: a client that leaves does not cancel the load the others wait for
+                entry = await asyncio.shield(future)
+            if not entry.retired:
+                break
+            # Other loads unloaded it while this request waited: load it again.
+        self._models.move_to_end(key)
+        entry.active += 1
         entry.last_used = time.time()
         entry.requests += 1
         return entry
+
+    async def done(self, entry: LoadedEntry) -> None:
+        """Hand back a version :meth:`get` gave; an unloaded one is released with its last
+        request."""
+        entry.active -= 1
+        if entry.retired and entry.active == 0:
+            await _release(entry)
 
     async def resolve(self, ref: str) -> str:
         """``name:version`` for ``ref``, from the cache while it is fresh.
@@ -213,10 +227,13 @@ class ModelPool:
         return key
 
     async def close(self) -> None:
-        """Unload everything (flushing captures)."""
+        """Unload everything (flushing captures); versions in use go with their last request."""
         entries = list(self._models.values())
         self._models.clear()
-        await anyio.to_thread.run_sync(_retire, entries)
+        for entry in entries:
+            entry.retired = True
+            if entry.active == 0:
+                await _release(entry)
 
     async def _load(self, key: str) -> LoadedEntry:
         if self._gate is None:
@@ -230,10 +247,9 @@ class ModelPool:
         log.info("Loaded %s (%d bytes) in %.3f s.", key, size, seconds)
         if self.on_change is not None:
             self.on_change("load", seconds)
-        victims = self._over_caps(key)
-        if victims:
-            # Before this request goes on: when it is answered the memory is given back.
-            await anyio.to_thread.run_sync(_retire, victims)
+        for victim in self._over_caps(key):
+            if victim.active == 0:  # else its last request releases it
+                await _release(victim)
         return entry
 
     def _over_caps(self, keep: str) -> list[LoadedEntry]:
@@ -247,6 +263,7 @@ class ModelPool:
             if key == keep:
                 continue
             entry = self._models.pop(key)
+            entry.retired = True
             total -= entry.size
             victims.append(entry)
             log.info("Unloading %s (least recently used, %d bytes).", key, entry.size)
@@ -267,17 +284,23 @@ def partial_pop(table: dict[str, Any], key: str) -> Callable[[Any], None]:
     return done
 
 
-def _retire(entries: list[LoadedEntry]) -> None:
-    """Close each app (flushing its capture), drop it, and collect: an app holds cycles (its
-    route table refers to its own methods), which only the collector frees."""
-    while entries:
-        entry = entries.pop()
-        try:
-            entry.app.close()
-        except Exception:
-            log.exception("Closing %s failed; it is unloaded all the same.", entry.key)
-        del entry
-    gc.collect()
+async def _release(entry: LoadedEntry) -> None:
+    """Close an unloaded version's app (flushing its capture) and empty it.
+
+    Emptying drops what the app holds, its route table among them, whose bound methods make
+    a reference cycle: without it, only a full collection would free the model, and one walks
+    every object of the process (half a second with the model libraries loaded). The models
+    themselves hold no cycles, so their memory goes back as the last reference drops.
+    """
+    if entry.released:
+        return
+    entry.released = True
+    app = entry.app
+    try:
+        await anyio.to_thread.run_sync(app.close)
+    except Exception:
+        log.exception("Closing %s failed; it is unloaded all the same.", entry.key)
+    vars(app).clear()
 
 
 def split_ref_path(path: str, prefix: str) -> tuple[str, str]:

@@ -134,11 +134,11 @@ class MultiModelApp:
             elif path.startswith(_MODELS):
                 ref, rest = split_ref_path(path, _MODELS)
                 entry = await self.pool.get(ref)
-                await entry.app({**scope, "path": rest}, receive, send)
+                await self._forward(entry, {**scope, "path": rest}, receive, send)
                 return
             elif path.startswith(_V2_MODELS):
                 entry, inner = await self._v2_target(path)
-                await entry.app({**scope, "path": inner}, receive, send)
+                await self._forward(entry, {**scope, "path": inner}, receive, send)
                 return
             else:
                 raise NotFound(
@@ -167,6 +167,14 @@ class MultiModelApp:
         await send(
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
+
+    async def _forward(
+        self, entry: LoadedEntry, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        try:
+            await entry.app(scope, receive, send)
+        finally:
+            await self.pool.done(entry)
 
     async def _v2_target(self, path: str) -> tuple[LoadedEntry, str]:
         """The loaded version a ``/v2/models/...`` path names, and the path its app answers:
