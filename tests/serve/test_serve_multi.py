@@ -223,6 +223,26 @@ def test_bad_refs_and_routes_answer_4xx_saying_what_to_send(versions: Project) -
         assert client.delete("/models").status_code == 405
 
 
+def test_auth_required_guards_every_models_routes(versions: Project) -> None:
+    from shipyard.security import create_token
+    from shipyard.serve._auth import guard
+
+    reader = create_token(versions, "multi-viewer", role="viewer", env="all", expires="1h")
+    scorer = create_token(versions, "multi-predict", role="predict-only", env="all", expires="1h")
+    app = guard(create_multi_app(versions), versions, versions.settings.env)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        assert client.get("/v2/health/ready").status_code == 200  # open, like /ping
+        assert client.post("/models/m:1/invocations", json=[ROW]).status_code == 401
+        bearer = {"authorization": f"Bearer {scorer.token}"}
+        assert served_by(client.post("/models/m:1/invocations", json=[ROW], headers=bearer))
+        infer = client.post("/v2/models/m:1/infer", json=INFER, headers=bearer)
+        assert infer.status_code == 200
+        assert client.get("/models", headers=bearer).status_code == 403  # listing needs read
+        assert client.get("/models/m:1/metrics", headers=bearer).status_code == 403
+        viewer = {"authorization": f"Bearer {reader.token}"}
+        assert client.get("/models", headers=viewer).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [("2GB", 2_000_000_000), ("512MiB", 512 * 2**20), (1000, 1000)]
 )
