@@ -317,10 +317,10 @@ class ShipyardServeApp:
         source: RowSource = ()  # what the capture needs, made only when there is one
         if self.capture is not None:
             source = JsonRows(body, key) if key else partial(_rows_only, parse, body, media)
-        self.record(scope, len(rows), result, source)
+        self._record(scope, len(rows), result, source)
         return 200, out
 
-    def record(self, scope: Scope, n: int, result: Predictions, rows: RowSource) -> None:
+    def _record(self, scope: Scope, n: int, result: Predictions, rows: RowSource) -> None:
         """Feed the score histogram and the capture buffer; neither does any I/O here.
 
         The capture gets the body to parse on its own thread rather than the parsed rows:
@@ -361,7 +361,7 @@ class ShipyardServeApp:
             out, result, rows = work()
         else:
             out, result, rows = await anyio.to_thread.run_sync(work)
-        self.record(scope, len(rows), result, rows)
+        self._record(scope, len(rows), result, rows)
         return 200, out
 
     async def _online(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:

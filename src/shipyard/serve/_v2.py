@@ -182,7 +182,7 @@ class V2Routes:
         else:
             out, request, result = await anyio.to_thread.run_sync(self._score, body, header, name)
         source = () if app.capture is None else partial(rows_of, request.columns, self._names)
-        app.record(scope, request.rows, result, source)
+        app._record(scope, request.rows, result, source)
         return 200, out
 
     def _score(
