@@ -1,6 +1,6 @@
 """Run every benchmark in this folder, one after the other (``make bench``).
 
-    .venv/bin/python benchmarks/run.py [ingest serve profile drift automl]
+    .venv/bin/python benchmarks/run.py [ingest serve multimodel profile drift automl]
 
 ``automl`` (nine datasets x four systems at a 60 s budget) takes about 45 minutes; run
 ``benchmarks/automl.py`` itself for its options (budget, datasets, systems, --resume).
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ORDER = ("ingest", "serve", "profile", "drift", "automl")
+ORDER = ("ingest", "serve", "multimodel", "profile", "drift", "automl")
 
 
 def main(names: list[str]) -> int:

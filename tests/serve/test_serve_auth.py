@@ -12,10 +12,21 @@ import pytest
 from shipyard.project import Project
 from shipyard.security import ROLES, allowed, create_token, revoke_token
 from shipyard.serve import ShipyardServeApp
-from shipyard.serve._auth import OPEN_PATHS, ROUTE_ACTIONS, guard
+from shipyard.serve._auth import OPEN_PATHS, guard
 
 ROW = {"amount": 120.5, "calls": 3, "country": "fr", "roaming": True}
 BODIES = {"/v1/predict": {"rows": [ROW]}, "/invocations": [ROW]}
+INFER = {  # the Open Inference Protocol's body, for every .../infer route
+    "inputs": [
+        {"name": k, "datatype": t, "shape": [1], "data": [ROW[k]]}
+        for k, t in (
+            ("amount", "FP64"),
+            ("calls", "INT64"),
+            ("country", "BYTES"),
+            ("roaming", "BOOL"),
+        )
+    ]
+}
 
 
 def call(app: Any, method: str, path: str, token: str | None = None, address: str = "10.0.0.1"):
@@ -24,7 +35,12 @@ def call(app: Any, method: str, path: str, token: str | None = None, address: st
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=(address, 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://serve") as c:
-            return await c.request(method, path, headers=headers, json=BODIES.get(path))
+            return await c.request(
+                method,
+                path,
+                headers=headers,
+                json=INFER if path.endswith("/infer") else BODIES.get(path),
+            )
 
     return anyio.run(go)
 
@@ -59,14 +75,16 @@ def test_every_route_with_every_role_follows_the_matrix(
     app: ShipyardServeApp, guarded: Any, tokens: dict[tuple[str, str], str]
 ) -> None:
     routes = _routes(app)
-    assert {"/invocations", "/v1/predict", "/ping"} <= {p for p, _ in routes}
+    assert {"/invocations", "/v1/predict", "/ping", "/v2/models/m/infer"} <= {p for p, _ in routes}
+    assert guarded._pattern_action("/v2/models/m@prod/versions/1/infer") == "predict"
     for (role, env), token in tokens.items():
         for path, method in routes:
             status = call(guarded, method, path, token).status_code
             if path in OPEN_PATHS:
                 assert status == 200, (role, env, path)
                 continue
-            may = allowed(role, ROUTE_ACTIONS.get(path, "read")) and env in ("prod", "all")
+            action = guarded.routes.get(path) or guarded._pattern_action(path)
+            may = allowed(role, action) and env in ("prod", "all")
             assert status == (200 if may else 403), (role, env, path, status)
 
 

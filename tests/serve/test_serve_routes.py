@@ -231,7 +231,7 @@ def test_empty_request_is_422(client: Client, content: bytes, content_type: str)
 
 
 def test_unknown_route_is_json_404(client: Client) -> None:
-    body = assert_error(client.get("/v2/predict"), 404, "NotFound")
+    body = assert_error(client.get("/v3/predict"), 404, "NotFound")
     assert "/v1/predict" in body["message"]
 
 
@@ -367,6 +367,14 @@ def test_openapi_document_describes_every_route(client: Client) -> None:
         "/v1/predict",
         "/v1/model",
         "/openapi.json",
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        *(
+            f"/v2/models/{{model_name}}{version}{route}"
+            for version in ("", "/versions/{model_version}")
+            for route in ("", "/ready", "/infer")
+        ),
     }
     assert set(doc["components"]["schemas"]["Row"]["required"]) == set(COLUMNS)
     assert_schema_refuses_no_rows(doc)
@@ -444,10 +452,15 @@ def assert_schema_refuses_no_rows(doc: dict[str, Any]) -> None:
     """The schema says what the server answers 422 to: every way to send no rows is invalid."""
     schemas = doc["components"]["schemas"]
     assert schemas["PredictRequest"]["properties"]["rows"]["minItems"] == 1
-    instances, bare, split = schemas["InvocationRequest"]["anyOf"]
+    instances, bare, split, mlflow_split, records, inputs = schemas["InvocationRequest"]["anyOf"]
     assert instances["properties"]["instances"]["minItems"] == 1
     assert bare["minItems"] == 1
     assert split["properties"]["data"]["minItems"] == 1
+    assert mlflow_split["properties"]["dataframe_split"]["properties"]["data"]["minItems"] == 1
+    assert records["properties"]["dataframe_records"]["minItems"] == 1
+    rows, columns, one_row = inputs["properties"]["inputs"]["oneOf"]
+    assert rows["minItems"] == 1 and columns["minProperties"] == one_row["minProperties"] == 1
+    assert columns["additionalProperties"]["minItems"] == 1
     body = doc["paths"]["/invocations"]["post"]["requestBody"]["content"]
     csv = body["text/csv"]["schema"]
     assert csv["minLength"] == 1 and csv["pattern"] == r"\S"

@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
 def serve(
     ctx: typer.Context,
     ref: Annotated[
-        str | None, typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME (or --endpoint).")
+        str | None,
+        typer.Argument(help="NAME@ALIAS, NAME:VERSION or NAME (or --endpoint or --multi)."),
     ] = None,
     endpoint: Annotated[
         str | None,
@@ -49,22 +50,48 @@ def serve(
             "(`shipyard tokens create`); 'none': open."
         ),
     ] = "none",
+    multi: Annotated[
+        bool,
+        typer.Option(
+            "--multi",
+            help="Serve every model version under /models/{ref}/invocations (and "
+            "/v2/models/{ref}/infer), each loaded on first use.",
+        ),
+    ] = False,
+    max_models: Annotated[
+        int | None, typer.Option(help="With --multi: most versions loaded at once.")
+    ] = None,
+    memory_cap: Annotated[
+        str | None,
+        typer.Option(
+            help="With --multi: most memory of loaded models, e.g. 2GB (default: half of "
+            "this machine's); the least recently used are unloaded past it."
+        ),
+    ] = None,
 ) -> None:
-    """Serve a model over HTTP: /ping, /invocations (SageMaker), /v1/predict, /openapi.json,
-    /metrics (Prometheus). With --endpoint, serve an endpoint's variants."""
-    from shipyard.serve import check_auth_mode, serve_model
+    """Serve a model over HTTP: /ping, /invocations (SageMaker, MLflow), /v1/predict,
+    /v2/models/... (Open Inference Protocol), /openapi.json, /metrics (Prometheus). With
+    --endpoint, an endpoint's variants; with --multi, every model version of the project."""
+    from shipyard.serve import check_auth_mode, serve_model, serve_models
 
     check_auth_mode(auth)  # before the model loads, so a typo fails at once
-    if (ref is None) == (endpoint is None) or (env is not None and endpoint is None):
-        raise InvalidInput(
-            "Give a model to serve (shipyard serve fraud@prod) or an endpoint (shipyard serve "
-            "--endpoint NAME [--env ENV]), not both; --env goes with --endpoint."
-        )
+    _check_serve_target(ref, endpoint, env, multi, max_models, memory_cap)
     project = project_of(ctx)
     if endpoint is not None:
         _serve_endpoint(project, endpoint, env, host, port, capture, auth)
         return
-    ref = str(ref)
+    if ref is None:
+        serve_models(
+            project,
+            host=host,
+            port=port,
+            max_models=max_models,
+            memory_cap=memory_cap,
+            on_ready=lambda url: _ready("every model version", url, capture),
+            capture=capture,
+            auth=auth,
+        )
+        return
     serve_model(
         project,
         ref,
@@ -106,9 +133,28 @@ def _serve_endpoint(
     )
 
 
-def _ready(ref: str, url: str, capture: float | None) -> None:
+def _check_serve_target(
+    ref: str | None,
+    endpoint: str | None,
+    env: str | None,
+    multi: bool,
+    max_models: int | None,
+    memory_cap: str | None,
+) -> None:
+    if sum((ref is not None, endpoint is not None, multi)) != 1:
+        raise InvalidInput(
+            "Give one thing to serve: a model (shipyard serve fraud@prod), an endpoint "
+            "(shipyard serve --endpoint NAME [--env ENV]) or --multi for every model version."
+        )
+    if env is not None and endpoint is None:
+        raise InvalidInput("--env goes with --endpoint only.")
+    if not multi and (max_models is not None or memory_cap is not None):
+        raise InvalidInput("--max-models and --memory-cap go with --multi only.")
+
+
+def _ready(what: str, url: str, capture: float | None) -> None:
     note = f", capturing {capture:g}% of requests" if capture else ""
-    console.print(f"Serving {ref} on {url}{note} (Ctrl-C to stop)")
+    console.print(f"Serving {what} on {url}{note} (Ctrl-C to stop)")
 
 
 def batch(

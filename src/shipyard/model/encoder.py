@@ -152,6 +152,32 @@ class FeatureEncoder:
                     )
         return self._encode({n: [r[n] for r in records] for n in names}, len(records))
 
+    def encode_columns(self, columns: Mapping[str, Any], rows: int) -> Encoded:
+        """Encode a batch given column by column: each input column's ``rows`` values as a
+        list or a 1-D NumPy array (numeric and boolean arrays are taken as they are, without
+        a look at each value). Extra columns are ignored.
+
+        Raises:
+            InvalidInput: A column is missing, has another number of values than ``rows``,
+                or holds values of the wrong type (the message names the column).
+        """
+        names = [s.name for s in self.columns_]
+        missing = [n for n in names if n not in columns]
+        if missing:
+            raise InvalidInput(
+                f"Missing column(s) {', '.join(repr(m) for m in missing)}; the model expects "
+                f"{', '.join(names)}.",
+                details={"missing": missing},
+            )
+        for name in names:
+            if len(columns[name]) != rows:
+                raise InvalidInput(
+                    f"Column '{name}' has {len(columns[name])} values; every column must have "
+                    f"one per row ({rows}).",
+                    details={"column": name, "values": len(columns[name]), "rows": rows},
+                )
+        return self._encode({n: columns[n] for n in names}, rows)
+
     def _encode(self, columns: Mapping[str, Any], rows: int) -> Encoded:
         width = len(self.feature_names_)
         matrix = np.empty((rows, width), dtype=np.float64)
@@ -234,6 +260,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _as_float(raw: Any, column: str) -> np.ndarray:
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":
+        return raw.astype(np.float64, copy=False)
     if isinstance(raw, pd.Series):
         if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
             return raw.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -245,6 +273,8 @@ def _as_float(raw: Any, column: str) -> np.ndarray:
 
 
 def _as_bool(raw: Any, column: str) -> np.ndarray:
+    if isinstance(raw, np.ndarray) and raw.dtype == np.bool_:
+        return raw.astype(np.float64)
     if isinstance(raw, pd.Series) and pd.api.types.is_bool_dtype(raw.dtype):
         return raw.to_numpy(dtype=np.float64, na_value=np.nan)
     values = raw.tolist() if isinstance(raw, pd.Series) else list(raw)

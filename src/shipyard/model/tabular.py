@@ -80,6 +80,17 @@ class TabularModel:
         """Score JSON rows; one thread by default, which is fastest for a few rows."""
         return self._predict(self.encoder.encode_records(records), threads)
 
+    def predict_columns(
+        self, columns: Mapping[str, Any], rows: int, *, threads: int = 1
+    ) -> Predictions:
+        """Score a batch given column by column (lists or 1-D NumPy arrays of ``rows`` values,
+        see :meth:`FeatureEncoder.encode_columns`): no per-row dicts on the way.
+
+        Raises:
+            InvalidInput: A missing column, a column of another length, or a mistyped value.
+        """
+        return self._predict(self.encoder.encode_columns(columns, rows), threads)
+
     def predict_scores(self, matrix: np.ndarray, *, threads: int = 0) -> np.ndarray:
         """Scores of an already encoded matrix (used in training and evaluation), calibrated
         when the model carries a calibrator."""

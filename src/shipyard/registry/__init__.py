@@ -19,6 +19,7 @@ from shipyard.registry._approval import (
     reject_model,
 )
 from shipyard.registry.registry import (
+    MODEL_FILE,
     LoadedModel,
     list_versions,
     load_model,
@@ -42,6 +43,7 @@ _EXPORTS = {
 __all__ = [
     "APPROVAL_STATUSES",
     "BASELINE_REPORT",
+    "MODEL_FILE",
     "LoadedModel",
     "ModelHistory",
     "PromotionRefused",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shipyard.model import TabularModel
 
 __all__ = [
+    "MODEL_FILE",
     "LoadedModel",
     "list_versions",
     "load_model",
@@ -35,7 +36,8 @@ __all__ = [
     "resolve_model",
 ]
 
-_MODEL_FILE = "model.pkl"
+MODEL_FILE = "model.pkl"
+"""The pickled model's file in a bundle (its size is the model's footprint in memory)."""
 _BUNDLE_PREFIX = "shipyard-bundle-"
 _LIBRARIES = (
     "shipyard",
@@ -79,7 +81,7 @@ def register_model(
     """
     parse_model_ref(name)
     with staging_dir(Path(tempfile.gettempdir()), _BUNDLE_PREFIX) as folder:
-        with (folder / _MODEL_FILE).open("wb") as fh:
+        with (folder / MODEL_FILE).open("wb") as fh:
             pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         meta = {
             "format": BUNDLE_FORMAT,
@@ -196,7 +198,7 @@ def load_version(home: Project, version: ModelVersion) -> LoadedModel:
     """
     key = home.artifacts.key_of(version.bundle_uri)
     folder = home.artifacts.local_dir(key)
-    model = load_verified_pickle(folder, _MODEL_FILE, home.signing_key)
+    model = load_verified_pickle(folder, MODEL_FILE, home.signing_key)
     return LoadedModel(version, model, folder)
 
 

@@ -9,8 +9,10 @@ from shipyard.serve._endpoint_serve import serve_endpoint
 from shipyard.serve.server import (
     bind_socket,
     check_port,
+    create_multi_app,
     find_free_port,
     serve_model,
+    serve_models,
     wait_until_ready,
 )
 
@@ -21,8 +23,10 @@ __all__ = [
     "check_auth_mode",
     "check_port",
     "create_app",
+    "create_multi_app",
     "find_free_port",
     "serve_endpoint",
     "serve_model",
+    "serve_models",
     "wait_until_ready",
 ]

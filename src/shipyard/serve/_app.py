@@ -24,7 +24,7 @@ from shipyard.capture import JsonRows
 from shipyard.entities import to_json
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.registry import LoadedModel
-from shipyard.serve._body import read_body
+from shipyard.serve._body import INLINE_BYTES, THREADED_ROWS, read_body
 from shipyard.serve._errors import (
     HTTPError,
     MethodNotAllowed,
@@ -50,6 +50,7 @@ from shipyard.serve._parse import (
     rows_from_invocation,
     rows_from_predict,
 )
+from shipyard.serve._v2 import V2Routes, is_v2, v2_error_body
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter, RowSource
@@ -65,13 +66,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("shipyard.serve")
-
-# Bodies up to this size are parsed and scored on the event-loop thread: a hop to a worker
-# thread costs more than scoring a few rows. Bigger ones go to a thread so /ping and small
-# requests keep flowing while a batch is scored.
-_INLINE_BYTES = 16 * 1024
-# LightGBM's OpenMP threads only pay off on big batches.
-_THREADED_ROWS = 2_000
 
 # At top=100, 10,000 rows of the demo model took 11-16 s of CPU to explain and 30 MB to send.
 DEFAULT_MAX_EXPLAIN_ROWS = 100
@@ -143,6 +137,8 @@ class ShipyardServeApp:
             "/invocations": {"POST": self._invocations},
             "/v1/predict": {"POST": self._v1_predict},
         }
+        self._v2 = V2Routes(self)
+        self._routes.update(self._v2.routes())
         self._set_up_features(project, info)
         if self.metrics is not None:
             self._routes[_METRICS] = {"GET": self._metrics, "HEAD": self._metrics}
@@ -173,7 +169,7 @@ class ShipyardServeApp:
         info["entity_scoring"] = contract
         document = openapi_document(
             self.loaded.version, self.loaded.model.signature, entity=contract,
-            feature_routes=project is not None,
+            feature_routes=project is not None, v2_names=self._v2.names,
         )  # fmt: skip
         self._static = {
             "/ping": orjson.dumps({"status": "ok", "model": self._ref}),
@@ -223,10 +219,7 @@ class ShipyardServeApp:
                 path = PUSH_ROUTE
                 methods = self._routes[path]
             if methods is None:
-                raise NotFound(
-                    f"No route {path}. The routes are: {', '.join(sorted(self._routes))}.",
-                    details={"path": path},
-                )
+                raise self._no_route(path)
             handler = methods.get(scope["method"])
             if handler is None:
                 raise MethodNotAllowed(
@@ -238,7 +231,8 @@ class ShipyardServeApp:
             if path == _METRICS:
                 headers = self._metrics_headers
         except ShipyardError as exc:
-            status, body = exc.status_code, orjson.dumps(exc.to_dict(), default=str)
+            status = exc.status_code
+            body = v2_error_body(exc) if is_v2(path) else orjson.dumps(exc.to_dict(), default=str)
             error = type(exc).__name__
             if isinstance(exc, HTTPError):
                 headers = [*headers, *exc.headers]
@@ -263,6 +257,15 @@ class ShipyardServeApp:
         if self.metrics is not None:
             route = path if path in self._routes else "other"
             self.metrics.observe(route, status, perf_counter() - start, error)
+
+    def _no_route(self, path: str) -> NotFound:
+        if is_v2(path):
+            return self._v2.no_route(path)
+        listed = sorted(p for p in self._routes if not p.startswith("/v2/models/"))
+        return NotFound(
+            f"No route {path}. The routes are: {', '.join(listed)}, /v2/models/{{name}}/...",
+            details={"path": path},
+        )
 
     async def _get(self, scope: Scope, receive: Receive) -> tuple[int, bytes]:
         return 200, self._static[scope["path"]]
@@ -301,7 +304,7 @@ class ShipyardServeApp:
         parse: Callable[[bytes, bytes], tuple[Rows, str | None]],
         explain: int = 0,
     ) -> tuple[int, bytes]:
-        if len(body) <= _INLINE_BYTES:
+        if len(body) <= INLINE_BYTES:
             rows, key = parse(body, media)
             out, result = self._respond(rows, explain)
         else:
@@ -354,7 +357,7 @@ class ShipyardServeApp:
             rows: Rows = list(lookup.rows)
             return (*self._respond(rows, top, extra), rows)
 
-        if len(body) <= _INLINE_BYTES:
+        if len(body) <= INLINE_BYTES:
             out, result, rows = work()
         else:
             out, result, rows = await anyio.to_thread.run_sync(work)
@@ -388,7 +391,7 @@ class ShipyardServeApp:
         doc = load_json(body)
         rows = rows_from_invocation(doc, self._names)
         if isinstance(doc, dict):  # the body's own list of objects, not rows built from it
-            for key in ("instances", "rows"):
+            for key in ("instances", "rows", "dataframe_records", "inputs"):
                 if doc.get(key) is rows:
                     return rows, key
         return rows, None
@@ -405,7 +408,7 @@ class ShipyardServeApp:
                 "fewer rows with explain=true, or drop it to score them all.",
                 details={"rows": n, "max_explain_rows": self.max_explain_rows},
             )
-        result = self._predict(rows, threads=1 if n < _THREADED_ROWS else 0)
+        result = self._predict(rows, threads=1 if n < THREADED_ROWS else 0)
         predictions = result.to_records()
         if explain:
             explained = self.loaded.model.explain_records(rows, top=explain)
@@ -434,7 +437,8 @@ def create_app(
     metrics: bool = True,
     project: Project | None = None,
 ) -> ShipyardServeApp:
-    """The ASGI app that serves ``loaded``: /ping, /invocations, /v1/predict, /v1/model,
+    """The ASGI app that serves ``loaded``: /ping, /invocations (SageMaker's bodies and
+    MLflow's), /v1/predict, /v1/model, the Open Inference Protocol's /v2/... (see ``_v2``),
     /openapi.json and (with ``metrics``) Prometheus' /metrics.
 
     Every response carries ``X-Request-Id``: the caller's, or a generated one.

@@ -26,8 +26,11 @@ __all__ = [
 
 AUTH_MODES = ("none", "required")
 
-OPEN_PATHS = frozenset({"/ping", "/healthz", "/openapi.json"})
-"""Health checks and the schema stay open: a load balancer probes them without a token."""
+OPEN_PATHS = frozenset(
+    {"/ping", "/healthz", "/openapi.json", "/v2", "/v2/health/live", "/v2/health/ready"}
+)
+"""Health checks, the schema and the server's metadata stay open: a load balancer probes them
+without a token."""
 
 ROUTE_ACTIONS = MappingProxyType(
     {
@@ -38,6 +41,12 @@ ROUTE_ACTIONS = MappingProxyType(
         "/v1/features/online": "predict",
         # pushing events changes the online store and the offline log
         "/v1/features/*/push": "ingest",
+        # the Open Inference Protocol: a model's metadata, readiness and infer
+        "/v2/models/*": "predict",
+        # the multi-model server: what is loaded, each model's metrics, its routes
+        "/models": "read",
+        "/models/*/metrics": "read",
+        "/models/*": "predict",
     }
 )
 """Route (``*``: one path segment or more) -> action; any other path needs ``read`` (a route

@@ -8,12 +8,19 @@ from typing import Any
 from shipyard.errors import InvalidInput
 from shipyard.serve._errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["JSON_MEDIA", "read_body"]
+__all__ = ["INLINE_BYTES", "JSON_MEDIA", "THREADED_ROWS", "read_body"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 JSON_MEDIA = b"application/json"
+
+# Bodies up to this size are parsed and scored on the event-loop thread: a hop to a worker
+# thread costs more than scoring a few rows. Bigger ones go to a thread so /ping and small
+# requests keep flowing while a batch is scored.
+INLINE_BYTES = 16 * 1024
+# LightGBM's OpenMP threads only pay off on big batches.
+THREADED_ROWS = 2_000
 
 
 async def read_body(

@@ -7,10 +7,12 @@ every input column with its JSON type, so a client generator gets a typed row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shipyard.entities import ModelVersion
 from shipyard.serve._openapi_features import entity_parameters, entity_schemas, feature_paths
+from shipyard.serve._openapi_v2 import mlflow_payloads, v2_paths, v2_schemas
 
 __all__ = ["openapi_document"]
 
@@ -40,11 +42,13 @@ def openapi_document(
     *,
     entity: dict[str, Any] | None = None,
     feature_routes: bool = False,
+    v2_names: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The OpenAPI document describing the routes, bodies and errors for this model.
 
     With ``entity`` (the model's scoring-by-entity contract) /v1/predict and /invocations
-    also take entity requests; with ``feature_routes`` the feature-store routes are listed.
+    also take entity requests; with ``feature_routes`` the feature-store routes are listed;
+    with ``v2_names`` (the names the model answers to) the Open Inference Protocol's.
     """
     inputs = signature.get("inputs", [])
     problem = signature.get("problem_type", "binary")
@@ -68,6 +72,10 @@ def openapi_document(
             content["schema"] = {"oneOf": [content["schema"], _ref("EntityRequest")]}
             post["parameters"] = [*post.get("parameters", []), *entity_parameters()]
             post["responses"]["503"] = _error("The online store cannot be reached.")
+    if v2_names:
+        outputs = ["score"] if problem == "regression" else ["score", "decision"]
+        paths.update(v2_paths(list(v2_names), str(version.version)))
+        schemas.update(v2_schemas(inputs, outputs))
     if feature_routes:
         extra_paths, extra_schemas = feature_paths()
         paths.update(extra_paths)
@@ -154,6 +162,7 @@ _SCHEMAS: dict[str, Any] = {
                     "data": {"type": "array", "items": {"type": "array"}, "minItems": 1},
                 },
             },
+            *mlflow_payloads(),
         ]
     },
     "Explanation": {
@@ -267,7 +276,8 @@ def _paths(names: list[str]) -> dict[str, Any]:
         },
         "/invocations": {
             "post": {
-                "summary": "Score rows (SageMaker's contract): JSON or CSV.",
+                "summary": "Score rows (SageMaker's contract, and MLflow's scoring payloads): "
+                "JSON or CSV.",
                 "operationId": "invocations",
                 "requestBody": {
                     "required": True,

@@ -8,7 +8,7 @@ only check the shape and how many rows there are, so a bad request fails before 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from typing import Any
 
 import orjson
@@ -16,7 +16,14 @@ import orjson
 from shipyard.errors import InvalidInput
 from shipyard.serve._errors import MalformedBody, PayloadTooLarge
 
-__all__ = ["Rows", "check_count", "rows_from_csv", "rows_from_invocation", "rows_from_predict"]
+__all__ = [
+    "MLFLOW_KEYS",
+    "Rows",
+    "check_count",
+    "rows_from_csv",
+    "rows_from_invocation",
+    "rows_from_predict",
+]
 
 Rows = list[Mapping[str, Any]]
 
@@ -49,28 +56,105 @@ def rows_from_predict(doc: Any) -> Rows:
 
 
 def rows_from_invocation(doc: Any, names: Sequence[str]) -> Rows:
-    """Rows of a SageMaker ``/invocations`` JSON body.
+    """Rows of an ``/invocations`` JSON body: SageMaker's shapes and MLflow's scoring payloads.
 
-    Accepts ``{"instances": [...]}``, a bare list, or ``{"columns": [...], "data": [[...]]}``;
-    a row is an object, or a list of values in signature order.
+    Accepts a bare list, ``{"instances": [...]}``, ``{"columns": [...], "data": [[...]]}``,
+    ``{"rows": [...]}``, and MLflow's ``{"dataframe_split": {"columns", "data", "index"}}``,
+    ``{"dataframe_records": [...]}`` and ``{"inputs": ...}`` (a list of rows, or an object of
+    columns: ``{column: [values]}``); a row is an object, or a list of values in signature
+    order. MLflow's ``params`` may come along only when empty: no Shipyard model takes any.
+
+    Raises:
+        InvalidInput: Another shape, more than one of MLflow's keys, or non-empty ``params``.
     """
     if isinstance(doc, list):
         return _objects(doc, names)
     if isinstance(doc, dict):
-        if "instances" in doc:
-            instances = doc["instances"]
-            if not isinstance(instances, list):
-                raise InvalidInput(f'"instances" must be a list. Got {_describe(instances)}.')
-            return _objects(instances, names)
+        mlflow = [key for key in MLFLOW_KEYS if key in doc]
+        if mlflow:
+            return _mlflow_rows(doc, mlflow, names)
         if "data" in doc:
-            return _split_frame(doc)
+            return _split_frame(doc, names, "")
         if "rows" in doc:
             return rows_from_predict(doc)
     raise InvalidInput(
-        'The body must be {"instances": [...]}, a list of rows, or '
-        '{"columns": [...], "data": [[...], ...]}. '
+        'The body must be {"instances": [...]}, a list of rows, {"columns": [...], '
+        '"data": [[...], ...]}, or one of MLflow\'s payloads {"dataframe_split": ...}, '
+        '{"dataframe_records": [...]}, {"inputs": ...}. '
         f"Got {_describe(doc)} instead."
     )
+
+
+MLFLOW_KEYS = ("instances", "inputs", "dataframe_split", "dataframe_records")
+"""The payload keys of MLflow's scoring server (a body carries exactly one)."""
+
+
+def _mlflow_rows(doc: dict[str, Any], keys: list[str], names: Sequence[str]) -> Rows:
+    if len(keys) > 1:
+        raise InvalidInput(
+            f"The body carries {' and '.join(repr(k) for k in keys)}; send exactly one of "
+            f"{', '.join(repr(k) for k in MLFLOW_KEYS)}.",
+            details={"keys": keys},
+        )
+    params = doc.get("params")
+    if params is not None and params != {}:
+        raise InvalidInput(
+            f"This model takes no params; the body sends {_describe(params)} under 'params'. "
+            "Drop them: a Shipyard model scores rows only.",
+            details={"params": sorted(params) if isinstance(params, dict) else None},
+        )
+    key = keys[0]
+    value = doc[key]
+    if key == "dataframe_split":
+        if not isinstance(value, dict):
+            raise InvalidInput(
+                '"dataframe_split" must be an object {"columns": [...], "data": [[...]], '
+                f'"index": [...]}}. Got {_describe(value)}.'
+            )
+        extra = sorted(set(value) - {"columns", "data", "index"})
+        if extra or "data" not in value:
+            raise InvalidInput(
+                '"dataframe_split" must have "data" and optionally "columns" and "index"'
+                f"{'; it also has ' + ', '.join(map(repr, extra)) if extra else ''}.",
+                details={"keys": sorted(value)},
+            )
+        return _split_frame(value, names, "dataframe_split.")
+    if key == "inputs" and isinstance(value, dict):
+        return _columns_to_rows(value)
+    if not isinstance(value, list):
+        raise InvalidInput(f'"{key}" must be a list of rows. Got {_describe(value)}.')
+    if key == "dataframe_records" and value and not isinstance(value[0], dict):
+        raise InvalidInput(
+            '"dataframe_records" must be a list of objects {column: value}. '
+            f"Got a list of {_describe(value[0])}."
+        )
+    return _objects(value, names)
+
+
+def _columns_to_rows(columns: dict[str, Any]) -> Rows:
+    """MLflow's ``{"inputs": {column: [values]}}`` (or one row of scalars) as rows."""
+    if not columns:
+        return []
+    lists = {k: v for k, v in columns.items() if isinstance(v, list)}
+    if not lists:  # {"inputs": {"amount": 1.5, ...}}: one row
+        return [columns]
+    if len(lists) != len(columns):
+        scalar = next(k for k in columns if k not in lists)
+        raise InvalidInput(
+            f'"inputs" must map every column to a list of values (or every column to one '
+            f"value). Column '{scalar}' has {_describe(columns[scalar])}.",
+            details={"column": scalar},
+        )
+    lengths = {len(v) for v in lists.values()}
+    if len(lengths) > 1:
+        raise InvalidInput(
+            '"inputs" columns differ in length: '
+            + ", ".join(f"'{k}' has {len(v)}" for k, v in lists.items())
+            + ". Every column needs one value per row.",
+            details={k: len(v) for k, v in lists.items()},
+        )
+    keys = list(lists)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*lists.values(), strict=True)]
 
 
 def rows_from_csv(body: bytes, specs: Sequence[tuple[str, str]]) -> Rows:
@@ -117,7 +201,7 @@ def rows_from_csv(body: bytes, specs: Sequence[tuple[str, str]]) -> Rows:
     return out
 
 
-def check_count(rows: Rows, max_rows: int) -> None:
+def check_count(rows: Sized, max_rows: int) -> None:
     """Refuse an empty request (422) and one with more than ``max_rows`` rows (413)."""
     if not rows:
         raise InvalidInput("The request has no rows. Send at least one row to score.")
@@ -148,17 +232,27 @@ def _positional(items: list[Any], names: Sequence[str]) -> Rows:
     return out
 
 
-def _split_frame(doc: dict[str, Any]) -> Rows:
+def _split_frame(doc: dict[str, Any], names: Sequence[str], where: str) -> Rows:
+    """Rows of a split frame: ``data`` under ``columns`` (signature order when ``where`` is
+    MLflow's and there are none); an ``index`` is read by pandas only, so it is ignored."""
     columns, data = doc.get("columns"), doc["data"]
+    if columns is None and where:
+        columns = list(names)
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-        raise InvalidInput('"columns" must be a list of column names next to "data".')
+        raise InvalidInput(f'"{where}columns" must be a list of column names next to "data".')
     if not isinstance(data, list):
-        raise InvalidInput(f'"data" must be a list of rows. Got {_describe(data)}.')
+        raise InvalidInput(f'"{where}data" must be a list of rows. Got {_describe(data)}.')
+    index = doc.get("index")
+    if index is not None and (not isinstance(index, list) or len(index) != len(data)):
+        raise InvalidInput(
+            f'"{where}index" must be a list with one label per row of "data" ({len(data)}).'
+        )
     out: Rows = []
     for i, row in enumerate(data):
         if not isinstance(row, list) or len(row) != len(columns):
             raise InvalidInput(
-                f'Row {i} of "data" must be a list of {len(columns)} values, one per column.',
+                f'Row {i} of "{where}data" must be a list of {len(columns)} values, one per '
+                f"column ({', '.join(columns)}).",
                 details={"row": i, "expected": len(columns)},
             )
         out.append(dict(zip(columns, row, strict=True)))

@@ -17,19 +17,23 @@ import httpx
 
 from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, NotFound, ShipyardError
 from shipyard.project import Project
-from shipyard.registry import LoadedModel, load_model
-from shipyard.serve._app import create_app
-from shipyard.serve._auth import protect
+from shipyard.registry import MODEL_FILE, LoadedModel, load_model, resolve_model
+from shipyard.serve._app import ShipyardServeApp, create_app
+from shipyard.serve._auth import check_auth_mode, guard, protect
+from shipyard.serve._multi import DEFAULT_ALIAS_TTL
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
+    from shipyard.serve._multi_app import MultiModelApp
 
 __all__ = [
     "bind_socket",
     "check_capture",
     "check_port",
+    "create_multi_app",
     "find_free_port",
     "serve_model",
+    "serve_models",
     "wait_until_ready",
 ]
 
@@ -191,6 +195,100 @@ def serve_model(
     finally:
         if writer is not None:
             writer.close()  # uvicorn's lifespan shutdown did it, unless start-up failed
+
+
+def serve_models(
+    project: Project,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    max_models: int | None = None,
+    memory_cap: int | str | None = None,
+    log_level: str = "warning",
+    on_ready: Callable[[str], None] | None = None,
+    capture: float | None = None,
+    auth: str = "none",
+    alias_ttl: float = DEFAULT_ALIAS_TTL,
+) -> None:
+    """Serve every model version of the project (SageMaker's Multi-Model Endpoint) until
+    interrupted: ``/models/{ref}/invocations`` and the other routes of :func:`serve_model`
+    per version, ``/v2/models/{ref}/...``, and ``GET /models`` (what is loaded).
+
+    Versions load on first use and are unloaded least recently used past ``max_models`` or
+    ``memory_cap`` (see :mod:`shipyard.serve._multi`). Records a ``serve.start`` audit event.
+
+    Args:
+        max_models: Most versions loaded at once (None: no count cap).
+        memory_cap: Most bytes of models loaded at once: a number or a size such as ``2GB``
+            (None: half of this machine's memory).
+        alias_ttl: Seconds before ``fraud@prod`` or ``fraud`` is looked up again.
+        capture, auth, host, port, log_level, on_ready: As for :func:`serve_model`.
+
+    Raises:
+        InvalidInput: A bad port, capture percentage, ``max_models`` or ``memory_cap``.
+        Conflict: Another process listens on the port.
+    """
+    check_port(port)
+    check_auth_mode(auth)
+    settings = project.settings
+    percent = settings.serve_capture if capture is None else capture
+    check_capture(percent)
+    app = create_multi_app(
+        project, max_models=max_models, memory_cap=memory_cap, capture=percent, alias_ttl=alias_ttl
+    )
+    cap = app.pool.memory_cap
+    served = guard(app, project, settings.env) if auth == "required" else app
+    details = {
+        "multi": True,
+        "host": host,
+        "capture": percent,
+        "auth": auth,
+        "max_models": max_models,
+        "memory_cap": cap,
+    }
+    _run(project, served, "*", details, host, port, log_level, on_ready)
+
+
+def create_multi_app(
+    project: Project,
+    *,
+    max_models: int | None = None,
+    memory_cap: int | str | None = None,
+    capture: float = 0.0,
+    alias_ttl: float = DEFAULT_ALIAS_TTL,
+) -> MultiModelApp:
+    """The ASGI app of :func:`serve_models`: every version of ``project``, loaded on use.
+
+    Raises:
+        InvalidInput: A bad capture percentage, ``max_models`` or ``memory_cap``.
+    """
+    from shipyard.serve._multi import ModelPool, parse_memory_cap
+    from shipyard.serve._multi_app import MultiModelApp
+
+    check_capture(capture)
+    settings = project.settings
+
+    def open_version(key: str) -> tuple[ShipyardServeApp, int]:
+        loaded = load_model(project, key)
+        writer = _capture_writer(project, loaded, capture) if capture > 0 else None
+        app = create_app(
+            loaded,
+            max_body_bytes=settings.serve_max_body_bytes,
+            max_rows=settings.serve_max_rows,
+            max_explain_rows=settings.serve_max_explain_rows,
+            capture=writer,
+            metrics=settings.serve_metrics,
+        )
+        return app, (loaded.path / MODEL_FILE).stat().st_size
+
+    pool = ModelPool(
+        open_version,
+        lambda ref: resolve_model(project, ref).ref,
+        max_models=max_models,
+        memory_cap=parse_memory_cap(memory_cap),
+        alias_ttl=alias_ttl,
+    )
+    return MultiModelApp(pool, metrics=settings.serve_metrics)
 
 
 def check_capture(percent: object) -> None:
