@@ -23,6 +23,7 @@ from shipyard.cli import (
     models,
     monitor,
     monitors,
+    pipelines,
     project,
     runs,
     security,
@@ -71,6 +72,7 @@ deploy.register(app)
 demo.register(app)
 maintenance.register(app)
 monitors.register(app)
+pipelines.register(app)
 security.register(app)
 
 

@@ -199,6 +199,8 @@ def _start(
         checked.name, version=version, params=values, steps=list(checked.steps),
         trigger=trigger, resumed_from=resumed_from, actor=project.actor,
     )  # fmt: skip
+    if trigger == "schedule":  # the scheduler's check that its last run has ended reads this
+        project.catalog.record_schedule_run(checked.name, run.id, run.started_at)
     try:
         with capturing():
             ended = execute(project, checked, run, executor, reuse=reuse, no_cache=no_cache,
