@@ -45,9 +45,7 @@ def test_a_definition_gets_a_new_version_only_when_it_changes(catalog: Catalog) 
     with pytest.raises(NotFound, match="Did you mean 'nightly'"):
         catalog.get_pipeline("nighty")
     with pytest.raises(InvalidInput, match="plain JSON"):
-        catalog.register_pipeline(
-            "bad", definition={"x": float("nan")}, source=None, actor=ACTOR
-        )
+        catalog.register_pipeline("bad", definition={"x": float("nan")}, source=None, actor=ACTOR)
 
 
 def test_a_run_records_its_steps_and_their_lineage(catalog: Catalog) -> None:  # noqa: F811

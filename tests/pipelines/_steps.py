@@ -82,7 +82,7 @@ def gated(flag: str) -> str:
     return "through"
 
 
-def slow(marker: str) -> str:
+def slow(marker: str, after: int = 0) -> str:
     Path(marker).write_text(str(os.getpid()))
     if os.environ.get("SHIPYARD_TEST_FAST") != "1":
         time.sleep(120)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 
 from shipyard.ingest import ingest_path
@@ -52,7 +51,11 @@ def test_a_new_dataset_version_reruns_its_readers_only(project: Project, tmp_pat
     doc = {
         "name": "readers",
         "steps": [
-            {"name": "sum_raw", "function": "tests.pipelines._steps:total", "config": {"data": "raw"}},
+            {
+                "name": "sum_raw",
+                "function": "tests.pipelines._steps:total",
+                "config": {"data": "raw"},
+            },
             {"name": "side", "function": "tests.pipelines._steps:other", "config": {"n": 2}},
         ],
     }
@@ -125,7 +128,11 @@ def test_retries_back_off_and_record_their_attempts(project: Project, tmp_path: 
     }  # fmt: skip
     result = run_pipeline(project, _write(tmp_path, doc), sleep=waits.append, workers=1)
     shaky, broken = result.step("shaky"), result.step("broken")
-    assert (shaky.status, shaky.attempts, shaky.outputs) == ("finished", 3, {"result": "ok after 3"})
+    assert (shaky.status, shaky.attempts, shaky.outputs) == (
+        "finished",
+        3,
+        {"result": "ok after 3"},
+    )
     assert (broken.status, broken.attempts) == ("failed", 2)
     assert "ConnectionError: attempt 2 lost the connection" in (broken.error or "")
     assert sorted(waits) == [0.5, 2.0, 4.0]
