@@ -22,6 +22,8 @@ from shipyard.pipelines import run_pipeline
 run_pipeline(open_project(sys.argv[1]), sys.argv[2])
 """
 
+S = "tests.pipelines._steps"
+
 
 def test_a_killed_run_is_failed_and_resumable(project: Project, tmp_path: Path) -> None:
     marker = tmp_path / "started"
@@ -29,10 +31,10 @@ def test_a_killed_run_is_failed_and_resumable(project: Project, tmp_path: Path) 
     path.write_text(yaml.safe_dump({
         "name": "killed",
         "steps": [
-            {"name": "before", "function": "tests.pipelines._steps:first", "config": {"n": 1}},
-            {"name": "slow", "function": "tests.pipelines._steps:slow",
+            {"name": "before", "function": f"{S}:first", "config": {"n": 1}},
+            {"name": "slow", "function": f"{S}:slow",
              "inputs": {"marker": "params.marker", "after": "before"}},
-            {"name": "after", "function": "tests.pipelines._steps:first",
+            {"name": "after", "function": f"{S}:first",
              "inputs": {"n": "before"}},
         ],
         "parameters": {"marker": str(marker)},

@@ -13,6 +13,8 @@ from shipyard.pipelines import resume_pipeline, run_pipeline, show_pipeline_run
 from shipyard.project import Project
 from tests.pipelines import _steps
 
+S = "tests.pipelines._steps"
+
 
 def _statuses(result: object) -> dict[str, str]:
     return {s.step: s.status for s in result.steps}  # type: ignore[attr-defined]
@@ -53,10 +55,10 @@ def test_a_new_dataset_version_reruns_its_readers_only(project: Project, tmp_pat
         "steps": [
             {
                 "name": "sum_raw",
-                "function": "tests.pipelines._steps:total",
+                "function": f"{S}:total",
                 "config": {"data": "raw"},
             },
-            {"name": "side", "function": "tests.pipelines._steps:other", "config": {"n": 2}},
+            {"name": "side", "function": f"{S}:other", "config": {"n": 2}},
         ],
     }
     path = _write(tmp_path, doc)
@@ -120,9 +122,9 @@ def test_retries_back_off_and_record_their_attempts(project: Project, tmp_path: 
     doc = {
         "name": "retrying",
         "steps": [
-            {"name": "shaky", "function": "tests.pipelines._steps:flaky", "retries": 3,
+            {"name": "shaky", "function": f"{S}:flaky", "retries": 3,
              "backoff": "2s", "config": {"key": "a", "failures": 2}},
-            {"name": "broken", "function": "tests.pipelines._steps:flaky", "retries": 1,
+            {"name": "broken", "function": f"{S}:flaky", "retries": 1,
              "backoff": 0.5, "config": {"key": "b", "failures": 5}},
         ],
     }  # fmt: skip
@@ -145,10 +147,10 @@ def test_resume_starts_from_the_failed_step(project: Project, tmp_path: Path) ->
     doc = {
         "name": "resumable",
         "steps": [
-            {"name": "one", "function": "tests.pipelines._steps:source", "config": {"n": 4}},
-            {"name": "two", "function": "tests.pipelines._steps:gated", "config": {"flag": str(flag)}},
-            {"name": "three", "function": "tests.pipelines._steps:total", "inputs": {"data": "one"}},
-            {"name": "four", "function": "tests.pipelines._steps:first", "inputs": {"n": "params.n"}},
+            {"name": "one", "function": f"{S}:source", "config": {"n": 4}},
+            {"name": "two", "function": f"{S}:gated", "config": {"flag": str(flag)}},
+            {"name": "three", "function": f"{S}:total", "inputs": {"data": "one"}},
+            {"name": "four", "function": f"{S}:first", "inputs": {"n": "params.n"}},
         ],
         "parameters": {"n": 1},
     }  # fmt: skip
@@ -169,8 +171,8 @@ def test_independent_steps_run_at_once(project: Project, tmp_path: Path) -> None
     doc = {
         "name": "parallel",
         "steps": [
-            {"name": "left", "function": "tests.pipelines._steps:meet", "config": {"side": "l"}},
-            {"name": "right", "function": "tests.pipelines._steps:meet", "config": {"side": "r"}},
+            {"name": "left", "function": f"{S}:meet", "config": {"side": "l"}},
+            {"name": "right", "function": f"{S}:meet", "config": {"side": "r"}},
         ],
     }
     result = run_pipeline(project, _write(tmp_path, doc), workers=2)
@@ -181,9 +183,9 @@ def test_outputs_carry_lineage_logs_and_several_datasets(project: Project, tmp_p
     doc = {
         "name": "lineage",
         "steps": [
-            {"name": "make", "function": "tests.pipelines._steps:source", "config": {"n": 6}},
-            {"name": "split", "function": "tests.pipelines._steps:halves", "inputs": {"data": "make"}},
-            {"name": "sum_high", "function": "tests.pipelines._steps:total",
+            {"name": "make", "function": f"{S}:source", "config": {"n": 6}},
+            {"name": "split", "function": f"{S}:halves", "inputs": {"data": "make"}},
+            {"name": "sum_high", "function": f"{S}:total",
              "inputs": {"data": "split.high"}},
         ],
     }  # fmt: skip

@@ -15,6 +15,8 @@ from shipyard.project import Project
 
 T0 = datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 
+S = "tests.pipelines._steps"
+
 
 class Clock:
     def __init__(self, now: datetime) -> None:
@@ -31,7 +33,7 @@ def nightly(project: Project) -> str:
     (folder / "nightly.yaml").write_text(yaml.safe_dump({
         "name": "nightly",
         "parameters": {"n": 1},
-        "steps": [{"name": "add", "function": "tests.pipelines._steps:first",
+        "steps": [{"name": "add", "function": f"{S}:first",
                    "inputs": {"n": "params.n"}, "cache": False}],
     }))  # fmt: skip
     return "nightly"

@@ -13,8 +13,9 @@ from shipyard.errors import InvalidInput, NotFound
 from shipyard.pipelines import load_pipeline, run_pipeline
 from shipyard.project import Project
 
-SOURCE = {"name": "make", "function": "tests.pipelines._steps:source", "config": {"n": 3}}
-TOTAL = {"name": "sum", "function": "tests.pipelines._steps:total", "inputs": {"data": "make"}}
+S = "tests.pipelines._steps"
+SOURCE = {"name": "make", "function": f"{S}:source", "config": {"n": 3}}
+TOTAL = {"name": "sum", "function": f"{S}:total", "inputs": {"data": "make"}}
 
 
 def _file(tmp_path: Path, steps: list[dict[str, Any]], **extra: Any) -> str:
@@ -49,8 +50,8 @@ def _refused(project: Project, target: str, *expected: str) -> None:
         pytest.param(
             [
                 SOURCE,
-                {"name": "a", "function": "tests.pipelines._steps:scale", "inputs": {"data": "b"}},
-                {"name": "b", "function": "tests.pipelines._steps:scale", "inputs": {"data": "a"}},
+                {"name": "a", "function": f"{S}:scale", "inputs": {"data": "b"}},
+                {"name": "b", "function": f"{S}:scale", "inputs": {"data": "a"}},
             ],
             ["steps: a -> b -> a form a cycle"],
             id="cycle",
