@@ -36,6 +36,7 @@ ATTEMPTS = 4
 BACKOFF = 0.5  # seconds before the 2nd attempt; doubled each time after
 TIMEOUT = 5.0
 COMMAND_TIMEOUT = 600.0
+_STARTED: list[subprocess.Popen[bytes]] = []  # runs started here: kept so they are reaped
 PIPELINE_PREFIX = "pipeline:"
 """An on-violation action that names a pipeline to run, with the alerts as its ``alert``."""
 
@@ -120,4 +121,5 @@ def start_pipeline(
             )  # fmt: skip
     except OSError as exc:
         return {"status": "failed", "pipeline": pipeline, "error": str(exc)}
+    _STARTED[:] = [p for p in _STARTED if p.poll() is None] + [child]
     return {"status": "started", "pipeline": pipeline, "pid": child.pid, "log": str(log_file)}

@@ -45,6 +45,7 @@ log = logging.getLogger("shipyard.pipelines")
 
 MISSED = ("once", "skip")
 """What a schedule does about slots missed while no scheduler ran."""
+_STARTED: list[subprocess.Popen[bytes]] = []  # runs started here: kept so they are reaped
 POLL_SECONDS = 30.0
 """The longest a scheduler sleeps, so it sees schedules added meanwhile."""
 
@@ -245,10 +246,11 @@ def spawn_run(project: Project, name: str, params: Mapping[str, Any], trigger: s
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = Path(folder / f"{name}-{stamp}.log").open("ab")  # noqa: SIM115 - the child owns it
     try:
-        subprocess.Popen(
+        child = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
+        _STARTED[:] = [p for p in _STARTED if p.poll() is None] + [child]
     except OSError as exc:
         raise InvalidInput(f"Could not start a run of {name}: {exc}.") from exc
     finally:
