@@ -68,7 +68,9 @@ def run_task(
         nonlocal attempts
         attempts += 1
         result = task.kind.run(ctx, dict(task.args)) or {}
-        return store_outputs(ctx, task.kind, result)
+        outputs, made = store_outputs(ctx, task.kind, result)
+        given = {str(v) for v in task.args.values()}  # handed on, not made (promote, register)
+        return outputs, [(kind, ref) for kind, ref in made if ref not in given]
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

@@ -132,8 +132,16 @@ class StepFunction:
         return StepFunction(self.fn, _options(self.spec, options))
 
 
+def _step_name(value: Any) -> str:
+    if isinstance(value, Outputs):
+        return value._step
+    if isinstance(value, Ref):
+        return value.text.split(".")[0]
+    return str(value)
+
+
 def _options(spec: StepSpec, options: Mapping[str, Any]) -> StepSpec:
-    allowed = ("name", "when", "cache", "expire_after", "retries", "backoff", "outputs")
+    allowed = ("name", "when", "cache", "expire_after", "retries", "backoff", "outputs", "after")
     unknown = [k for k in options if k not in allowed]
     if unknown:
         raise InvalidInput(
@@ -142,6 +150,8 @@ def _options(spec: StepSpec, options: Mapping[str, Any]) -> StepSpec:
     values = dict(options)
     if isinstance(values.get("when"), Ref):
         values["when"] = str(values["when"])
+    if "after" in values:
+        values["after"] = tuple(_step_name(a) for a in values["after"])
     if values.get("expire_after") is not None:
         values["expire_after"] = parse_duration(values["expire_after"], "expire_after")
     if "backoff" in values:
@@ -172,7 +182,7 @@ def use(kind: str, /, *, step_name: str | None = None, **args: Any) -> Outputs:
     if tracer is None:
         raise InvalidInput("use() wires a built-in step; call it inside a @pipeline function.")
     found = builtin(kind)
-    names: tuple[str, ...] = ("when", "cache", "expire_after", "retries", "backoff")
+    names: tuple[str, ...] = ("when", "cache", "expire_after", "retries", "backoff", "after")
     options: dict[str, Any] = {k: args.pop(k) for k in names if k in args}
     spec = _options(StepSpec(name=step_name or kind, kind=kind), options)
     return typing.cast(Outputs, _record(tracer, spec, found, args))  # a kind's: Outputs

@@ -42,7 +42,8 @@ class StepSpec:
     output, or ``params.NAME``); ``config`` gives literal arguments, where a string may hold
     ``${params.NAME}``. ``outputs`` declares a user function's outputs (name -> type) when
     its annotations do not. ``when`` is a reference to a boolean (``not`` negates it): false
-    skips the step and what depends on it. ``cache`` None takes the kind's default.
+    skips the step and what depends on it. ``after`` names steps to wait for without reading
+    their outputs (a monitor after the promotion). ``cache`` None takes the kind's default.
     """
 
     name: str
@@ -56,6 +57,7 @@ class StepSpec:
     retries: int = 0
     backoff: float = 1.0
     when: str | None = None
+    after: tuple[str, ...] = ()
     description: str = ""
     callable: Any = field(default=None, compare=False, repr=False)
 
@@ -73,6 +75,8 @@ class StepSpec:
             out.update(retries=self.retries, backoff=self.backoff)
         if self.when:
             out["when"] = self.when
+        if self.after:
+            out["after"] = list(self.after)
         return out
 
 

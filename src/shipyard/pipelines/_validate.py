@@ -172,13 +172,17 @@ def _check_step(
     if step.when is not None:
         dep = _check_input(f"{where}, key 'when'", step.when, "bool", params, outputs, problems)
         deps.update([dep] if dep else [])
+    for name in step.after:
+        if name not in outputs:
+            problems.add(f"{where}, key 'after'", f"no step {name!r}.{did_you_mean(name, outputs)}")
+        deps.add(name)
     if step.retries < 0 or step.backoff < 0:
         problems.add(where, "'retries' and 'backoff' must be zero or more")
     if step.expire_after is not None and step.expire_after <= 0:
         problems.add(where, "'expire_after' must be a positive duration")
     if step.name in deps:
         problems.add(where, "a step cannot consume its own output")
-    return deps
+    return {d for d in deps if d in outputs}
 
 
 def _check_input(

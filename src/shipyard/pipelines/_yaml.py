@@ -19,6 +19,7 @@ the key. The format::
       - name: fail-if-worse
         kind: fail
         when: not better.result              # a boolean output (or parameter)
+        after: [promote]                     # wait for steps whose outputs it does not read
         config: {message: "The candidate does not beat the champion."}
 """
 
@@ -60,6 +61,7 @@ class _Step(BaseModel):
     retries: int = Field(0, ge=0, le=100)
     backoff: str | float = 1.0
     when: str | None = None
+    after: list[str] = Field(default_factory=list)
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -147,6 +149,7 @@ def _step(s: _Step) -> StepSpec:
         retries=s.retries,
         backoff=0.0 if s.backoff in (0, "0") else parse_duration(s.backoff, f"{where}: 'backoff'"),
         when=s.when,
+        after=tuple(s.after),
         description=s.description,
     )
 
