@@ -38,8 +38,12 @@ def run(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
     ctx.log(f"candidate {candidate['model']} on {args['dataset']}: {_short(candidate)}")
     champion = None
     if args.get("champion"):
+        from shipyard.registry import resolve_model
+
         try:
-            champion = score(ctx, args["champion"], frame, args.get("label"))
+            same = resolve_model(ctx.project, args["champion"]).ref == candidate["model"]
+            champion = dict(candidate) if same else score(ctx, args["champion"], frame,
+                                                          args.get("label"))  # fmt: skip
         except NotFound as exc:
             ctx.log(f"no champion ({exc.message}); the candidate is the first")
         else:
