@@ -29,6 +29,8 @@ _EXPORTS = {
     "promote": "shipyard.registry",
     "resolve_model": "shipyard.registry",
     "batch_transform": "shipyard.deploy",
+    "run_pipeline": "shipyard.pipelines",
+    "resume_pipeline": "shipyard.pipelines",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

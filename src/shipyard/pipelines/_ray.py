@@ -28,5 +28,5 @@ class RayExecutor:
         future: Future[Outcome] = self._task.remote(task, self.root).future()
         return future
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         self.cluster.close()

@@ -48,7 +48,7 @@ class Executor(Protocol):
 
     def submit(self, task: StepTask) -> Future[Outcome]: ...
 
-    def close(self) -> None: ...
+    def close(self, wait: bool = True) -> None: ...
 
 
 class LocalExecutor:
@@ -63,8 +63,9 @@ class LocalExecutor:
     def submit(self, task: StepTask) -> Future[Outcome]:
         return self.pool.submit(run_task, task, self.project, sleep=self.sleep)
 
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Stop taking steps; with ``wait``, until the running ones have ended."""
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class _Run:

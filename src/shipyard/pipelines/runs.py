@@ -205,8 +205,10 @@ def _start(
         with capturing():
             ended = execute(project, checked, run, executor, reuse=reuse, no_cache=no_cache,
                             on_event=on_event)  # fmt: skip
-    finally:
-        executor.close()
+    except BaseException:  # interrupted: the run is marked failed; do not wait for its steps
+        executor.close(wait=False)
+        raise
+    executor.close()
     return RunResult(ended, project.catalog.list_pipeline_steps(run.id))
 
 
