@@ -32,6 +32,8 @@ _EXPORTS = {
     "environment_project": "shipyard.environments",
     "resolve_model": "shipyard.registry",
     "batch_transform": "shipyard.deploy",
+    "run_pipeline": "shipyard.pipelines",
+    "resume_pipeline": "shipyard.pipelines",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

@@ -28,9 +28,13 @@ __all__ = [
     "ModelVersion",
     "Monitor",
     "MonitorRun",
+    "PipelineDefinition",
+    "PipelineRun",
+    "PipelineStep",
     "PromotionRecord",
     "Report",
     "Run",
+    "Schedule",
     "to_json",
 ]
 
@@ -347,6 +351,101 @@ class Endpoint:
     @property
     def ref(self) -> str:
         return f"{self.env}/{self.name}"
+
+
+@dataclass(frozen=True)
+class PipelineDefinition:
+    """A stored version ``name:version`` of a pipeline: its canonical definition (parameters
+    and steps, as JSON), the SHA-256 of that JSON, and the file it was read from.
+
+    ``changed`` is set by a registration: true when this version was made by it.
+    """
+
+    name: str
+    version: int
+    definition: JSON
+    fingerprint: str
+    source: str | None
+    created_by: str
+    created_at: datetime
+    changed: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One run of a pipeline version with its parameters.
+
+    ``status`` is ``running``, ``finished`` or ``failed``. ``trigger`` says what started it
+    (``manual``, ``schedule``, ``monitor:NAME``, ``resume``); ``resumed_from`` is the run a
+    resume continues. ``host``/``pid``/``heartbeat_at`` tell a live run from a dead one.
+    """
+
+    id: str
+    pipeline: str
+    version: int
+    status: str
+    params: JSON
+    trigger: str
+    resumed_from: str | None
+    created_by: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    error: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One step of a pipeline run: what it was given and made, and how it went.
+
+    ``status`` is ``pending``, ``running``, ``finished``, ``cached`` (outputs reused from
+    ``cached_from``, the run that made them), ``skipped`` (its condition was false),
+    ``failed`` or ``cancelled`` (not run because the run failed first). ``cache_key`` is the
+    SHA-256 of its inputs' content, its configuration and its code version.
+    """
+
+    run_id: str
+    step: str
+    position: int
+    status: str
+    attempts: int = 0
+    cache_key: str | None = None
+    inputs: JSON = field(default_factory=dict)
+    outputs: JSON = field(default_factory=dict)
+    logs: str = ""
+    error: str | None = None
+    cached_from: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a pipeline runs by itself: a cron expression (UTC), the parameters it runs with,
+    the next time it is due, and its last run. ``missed`` is the policy for slots missed
+    while no scheduler ran: ``once`` (one run on catch-up) or ``skip``."""
+
+    pipeline: str
+    cron: str
+    params: JSON
+    missed: str
+    next_run_at: datetime
+    last_run_at: datetime | None
+    last_run_id: str | None
+    created_by: str
+    created_at: datetime
 
 
 def to_json(obj: Any) -> Any:

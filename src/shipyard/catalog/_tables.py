@@ -292,3 +292,83 @@ endpoint_revisions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("env", "name", "revision", name="uq_endpoint_revisions_revision"),
 )
+
+# --- pipelines (migration 0009) -----------------------------------------------------------
+pipelines = Table(
+    "pipelines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("source", Text),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("name", "version", name="uq_pipelines_name_version"),
+)
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("pipeline", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("trigger", String(200), nullable=False),
+    Column("resumed_from", String(32)),
+    Column("created_by", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("error", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Index("ix_pipeline_runs_pipeline_started", "pipeline", "started_at"),
+    Index("ix_pipeline_runs_status", "status"),
+)
+
+pipeline_steps = Table(
+    "pipeline_steps",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("step", String(128), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("cache_key", String(64)),
+    Column("inputs", JSON, nullable=False),
+    Column("outputs", JSON, nullable=False),
+    Column("logs", Text, nullable=False),
+    Column("error", Text),
+    Column("cached_from", String(32)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_pipeline_steps_cache_key", "cache_key", "status"),
+)
+
+# What a pipeline step made (a dataset or model version): its lineage to the run
+pipeline_outputs = Table(
+    "pipeline_outputs",
+    metadata,
+    Column("ref", String(200), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("step", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("pipeline", String(128), primary_key=True),
+    Column("cron", String(128), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("missed", String(16), nullable=False),
+    Column("next_run_at", DateTime(timezone=True), nullable=False),
+    Column("last_run_at", DateTime(timezone=True)),
+    Column("last_run_id", String(32)),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -24,6 +24,7 @@ from shipyard.cli import (
     models,
     monitor,
     monitors,
+    pipelines,
     project,
     promotion,
     runs,
@@ -75,6 +76,7 @@ endpoints.register(app)
 demo.register(app)
 maintenance.register(app)
 monitors.register(app)
+pipelines.register(app)
 security.register(app)
 
 

@@ -65,7 +65,9 @@ def monitors_create(
     on_violation: Annotated[
         str | None,
         typer.Option(
-            "--on-violation", help="Command to run on violations (alerts in $SHIPYARD_ALERT)."
+            "--on-violation",
+            help="Command to run on violations (alerts in $SHIPYARD_ALERT), or pipeline:NAME "
+            "to run that pipeline with the alerts as its 'alert' parameter.",
         ),
     ] = None,
     as_json: JsonFlag = False,

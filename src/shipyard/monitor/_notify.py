@@ -1,4 +1,5 @@
-"""Notifiers for alerts: the log, a signed webhook with retries, and a command on violation.
+"""Notifiers for alerts: the log, a signed webhook with retries, and on violation a command or
+a pipeline run (``pipeline:NAME``, started as ``shipyard pipelines run NAME -p alert=JSON``).
 
 The webhook body is the alerts as JSON; the ``X-Shipyard-Signature`` header is
 ``sha256=<hex HMAC-SHA256 of the body>`` under the secret read from the environment
@@ -16,9 +17,17 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["SIGNATURE_HEADER", "post_webhook", "run_command", "sign"]
+__all__ = [
+    "PIPELINE_PREFIX",
+    "SIGNATURE_HEADER",
+    "post_webhook",
+    "run_command",
+    "sign",
+    "start_pipeline",
+]
 
 log = logging.getLogger("shipyard.monitor")
 
@@ -27,6 +36,9 @@ ATTEMPTS = 4
 BACKOFF = 0.5  # seconds before the 2nd attempt; doubled each time after
 TIMEOUT = 5.0
 COMMAND_TIMEOUT = 600.0
+_STARTED: list[subprocess.Popen[bytes]] = []  # runs started here: kept so they are reaped
+PIPELINE_PREFIX = "pipeline:"
+"""An on-violation action that names a pipeline to run, with the alerts as its ``alert``."""
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -82,3 +94,32 @@ def run_command(command: str, payload: dict[str, Any]) -> dict[str, Any]:
         return {"status": "failed", "error": str(exc)}
     status = "ok" if done.returncode == 0 else "failed"
     return {"status": status, "exit_code": done.returncode, "stderr": done.stderr[-500:]}
+
+
+def start_pipeline(
+    root: Path, pipeline: str, monitor: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Start a run of ``pipeline`` in a process of its own, with the alerts as its ``alert``
+    parameter and ``monitor:NAME`` as its trigger; its output goes to
+    ``.shipyard/logs/pipelines/``. Never raises: returns what happened, for the alert record."""
+    import sys
+    from datetime import UTC, datetime
+
+    alert = json.dumps(payload, allow_nan=False, default=str)
+    command = [
+        sys.executable, "-m", "shipyard", "-C", str(root), "pipelines", "run", pipeline,
+        "--trigger", f"monitor:{monitor}", "-p", f"alert={alert}",
+    ]  # fmt: skip
+    folder = root / ".shipyard" / "logs" / "pipelines"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        log_file = folder / f"{pipeline}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{monitor}.log"
+        with log_file.open("ab") as out:
+            child = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+    except OSError as exc:
+        return {"status": "failed", "pipeline": pipeline, "error": str(exc)}
+    _STARTED[:] = [p for p in _STARTED if p.poll() is None] + [child]
+    return {"status": "started", "pipeline": pipeline, "pid": child.pid, "log": str(log_file)}

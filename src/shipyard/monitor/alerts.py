@@ -47,7 +47,7 @@ def ack_alert(project: Project, alert_id: int | str, *, comment: str | None = No
 def notify(project: Project, monitor: Monitor, alerts: Sequence[Alert]) -> list[Alert]:
     """Tell the log, the monitor's webhook and its on-violation command about new alerts,
     and record each outcome on the alerts. A notifier that fails is recorded, not raised."""
-    from shipyard.monitor._notify import post_webhook, run_command
+    from shipyard.monitor._notify import PIPELINE_PREFIX, post_webhook, run_command, start_pipeline
 
     if not alerts:
         return []
@@ -73,6 +73,9 @@ def notify(project: Project, monitor: Monitor, alerts: Sequence[Alert]) -> list[
         outcome["webhook"] = post_webhook(monitor.webhook["url"], payload, secret=secret)
         if env and secret is None:
             outcome["webhook"]["warning"] = f"${env} is not set: the body was not signed"
-    if monitor.action:
+    if monitor.action and monitor.action.startswith(PIPELINE_PREFIX):
+        pipeline = monitor.action[len(PIPELINE_PREFIX) :].strip()
+        outcome["action"] = start_pipeline(project.root, pipeline, monitor.name, payload)
+    elif monitor.action:
         outcome["action"] = run_command(monitor.action, payload)
     return [project.catalog.set_alert_notified(a.id, outcome) for a in alerts]

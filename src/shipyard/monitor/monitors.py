@@ -102,9 +102,10 @@ def create_monitor(
 
     Raises:
         InvalidInput: A bad name, kind (with a close one suggested), cron schedule, window,
-            label key or webhook URL, or labels without a label column.
-        NotFound: The model (or its baseline: the message says how to make one) or the
-            labels dataset does not exist.
+            label key or webhook URL, labels without a label column, or an on-violation
+            ``pipeline:NAME`` whose pipeline takes no json parameter ``alert``.
+        NotFound: The model (or its baseline: the message says how to make one), the
+            labels dataset, or the on-violation pipeline does not exist.
         AlreadyExists: A monitor has that name.
     """
     from shipyard.monitor.baseline import load_baseline
@@ -121,6 +122,7 @@ def create_monitor(
     load_baseline(project, model)  # a monitor compares with a baseline: refuse without one
     label_spec = _labels(project, labels, label, label_key, chosen)
     hook = _webhook(webhook, webhook_secret_env)
+    _check_action(project, on_violation)
     return project.catalog.create_monitor(
         name,
         model=model,
@@ -160,6 +162,24 @@ def _labels(
 
     require_columns([label, *keys], columns, role="labels")
     return {"dataset": ref.name, "label": label, "key": keys}
+
+
+def _check_action(project: Project, action: str | None) -> None:
+    """A ``pipeline:NAME`` action must name a registered pipeline that takes the alerts as
+    a json parameter ``alert``."""
+    from shipyard.monitor._notify import PIPELINE_PREFIX
+
+    if not action or not action.startswith(PIPELINE_PREFIX):
+        return
+    name = action[len(PIPELINE_PREFIX) :].strip()
+    definition = project.catalog.get_pipeline(name).definition
+    alert = definition.get("parameters", {}).get("alert")
+    if not alert or alert.get("type") != "json":
+        raise InvalidInput(
+            f"--on-violation pipeline:{name} passes the alerts as its json parameter 'alert', "
+            f"which pipeline {name!r} does not take. Add `alert: {{type: json, default: {{}}}}` "
+            "to its parameters and run it once (`shipyard pipelines run`) to register it."
+        )
 
 
 def _webhook(url: str | None, secret_env: str | None) -> dict[str, Any]:

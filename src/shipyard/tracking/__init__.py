@@ -6,6 +6,7 @@ from shipyard.tracking._liveness import (
     HEARTBEAT_SECONDS,
     STALE_AFTER,
     Heartbeat,
+    dead_reason,
     fail_dead_runs,
     fail_own_runs,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Heartbeat",
     "RunDetail",
     "compare_runs",
+    "dead_reason",
     "fail_dead_runs",
     "fail_own_runs",
     "get_run",

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
@@ -19,7 +20,7 @@ from shipyard.catalog import Catalog
 from shipyard.entities import Actor, Run
 from shipyard.staging import process_alive
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "fail_dead_runs"]
+__all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Heartbeat", "dead_reason", "fail_dead_runs"]
 
 log = logging.getLogger("shipyard.tracking")
 
@@ -29,11 +30,22 @@ STALE_AFTER = timedelta(minutes=5)  # ten missed heartbeats
 
 class Heartbeat:
     """While open, a daemon thread marks this process's running runs alive every
-    ``every`` seconds. A failed beat is logged, never raised: training goes on."""
+    ``every`` seconds. A failed beat is logged, never raised: training goes on.
 
-    def __init__(self, catalog: Catalog, every: float = HEARTBEAT_SECONDS) -> None:
+    ``beat`` is the catalog method that marks them, given this host and pid (default: the
+    training runs' :meth:`~shipyard.catalog.Catalog.heartbeat`).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        every: float = HEARTBEAT_SECONDS,
+        *,
+        beat: Callable[[str, int], int] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.every = every
+        self._mark = beat or catalog.heartbeat
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="shipyard-heartbeat", daemon=True)
 
@@ -60,7 +72,7 @@ class Heartbeat:
         host, pid = socket.gethostname(), os.getpid()
         while not self._stop.wait(self.every):
             try:
-                self.catalog.heartbeat(host, pid)
+                self._mark(host, pid)
             except Exception:  # a busy or unreachable catalog must not stop training
                 log.warning("Could not record a heartbeat", exc_info=True)
 
@@ -94,19 +106,36 @@ def fail_own_runs(catalog: Catalog, actor: Actor, experiment: str, error: str) -
 
 
 def _why_dead(run: Run, now: datetime, stale_after: timedelta) -> str | None:
-    if run.host == socket.gethostname() and run.pid is not None:
-        if run.pid == os.getpid() or _alive_since(run.pid, run.started_at):
+    return dead_reason(
+        run.host, run.pid, run.started_at, run.heartbeat_at, now=now, stale_after=stale_after
+    )
+
+
+def dead_reason(
+    host: str | None,
+    pid: int | None,
+    started_at: datetime,
+    heartbeat_at: datetime | None,
+    *,
+    now: datetime,
+    stale_after: timedelta = STALE_AFTER,
+) -> str | None:
+    """Why a running job of process ``pid`` on ``host`` is dead, or None while it lives: on
+    this host its pid is gone (or reused since it started); elsewhere its heartbeat has
+    been silent for longer than ``stale_after``."""
+    if host == socket.gethostname() and pid is not None:
+        if pid == os.getpid() or _alive_since(pid, started_at):
             return None
         return (
-            f"Its process (pid {run.pid} on {run.host}) ended without finishing the run: "
+            f"Its process (pid {pid} on {host}) ended without finishing the run: "
             "killed, out of memory, or stopped."
         )
-    last = run.heartbeat_at or run.started_at
+    last = heartbeat_at or started_at
     if now - last <= stale_after:
         return None
     minutes = int(stale_after.total_seconds() // 60)
     return (
-        f"No heartbeat from {run.host or 'its process'} since {last:%Y-%m-%d %H:%M:%S} UTC "
+        f"No heartbeat from {host or 'its process'} since {last:%Y-%m-%d %H:%M:%S} UTC "
         f"(more than {minutes} min): taken for dead."
     )
 
