@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from shipyard.deploy._onnx_families import OPSET, TREE_FAMILIES, family_onnx
+from shipyard.deploy._onnx_families import (
+    CONVERTED,
+    OPSET,
+    TREE_FAMILIES,
+    family_onnx,
+    refusal,
+)
 from shipyard.errors import InvalidInput
 from shipyard.model.calibration import EPS
 
@@ -211,6 +217,7 @@ def _scores(
 
     members = getattr(estimator, "members", None)
     if members is not None:
+        _check_members(members)
         total = None
         for member_family, member, weight in members:
             part = _scores(g, member_family, member, problem, width, features, floats)
@@ -234,6 +241,17 @@ def _scores(
     if problem == "binary":
         return g.op("Gather", [proba, g.const(np.int64(1))], axis=1)
     return proba
+
+
+def _check_members(members: Sequence[tuple[Any, Any, float]]) -> None:
+    """Refuse an ensemble with a member the export cannot convert, naming it."""
+    for family, _, weight in members:
+        if family.name not in CONVERTED:
+            raise InvalidInput(
+                f"This ensemble has a {family.name} member (weight {weight:.2f}), so it cannot "
+                f"be exported to ONNX. {refusal(family.name)}",
+                details={"member": family.name},
+            )
 
 
 def _calibrate(g: _Graph, p: str, calibrator: Calibrator) -> str:

@@ -25,10 +25,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["OPSET", "TREE_FAMILIES", "family_onnx"]
+__all__ = ["CONVERTED", "OPSET", "TREE_FAMILIES", "family_onnx", "refusal"]
 
 OPSET = 15
 """The ai.onnx opset of every graph: the highest onnxmltools' converters write."""
+
+CONVERTED = ("lightgbm", "xgboost", "linear")
+"""The families with a converter here (an ensemble converts when all its members do)."""
 
 TREE_FAMILIES = ("lightgbm", "xgboost")
 """Families whose ONNX graph scores in float32 (the converters store thresholds and leaf
@@ -47,10 +50,11 @@ def family_onnx(family: str, estimator: Any, width: int, problem: str) -> Any:
         return _xgboost(estimator, width)
     if family == "linear":
         return _linear(estimator, width, problem)
-    raise InvalidInput(_refusal(family))
+    raise InvalidInput(refusal(family))
 
 
-def _refusal(family: str) -> str:
+def refusal(family: str) -> str:
+    """Why ``family`` has no ONNX export, and what to do instead."""
     why = {
         "catboost": "Shipyard gives CatBoost its string columns as categorical features, and "
         "CatBoost's own ONNX export does not support categorical features",
