@@ -28,7 +28,8 @@ def _data(rng: np.random.Generator, n: int, problem: str) -> pd.DataFrame:
     """Numbers (one with missing values, one integer), a string with missing values, a
     boolean; classes as strings for multiclass, integers for binary."""
     x = rng.normal(size=(n, 3))
-    region = rng.choice(["north", "south", "east", "west", "rare"], n, p=[0.3, 0.3, 0.2, 0.19, 0.01])
+    region = rng.choice(["north", "south", "east", "west"], n).astype(object)
+    region[:3] = "rare"  # under the linear model's min_frequency: an infrequent category
     roaming = rng.random(n) < 0.3
     calls = rng.integers(0, 30, n)
     signal = x[:, 0] + 0.8 * (region == "north") - 0.6 * roaming + 0.05 * calls
@@ -89,6 +90,7 @@ def _test_rows(frame: pd.DataFrame) -> pd.DataFrame:
     rows["region"] = rows["region"].astype(object)
     rows.loc[rows.index % 5 == 0, "region"] = "atlantis"  # never seen in training
     rows.loc[rows.index % 7 == 0, "region"] = None
+    rows.loc[rows.index % 13 == 0, "region"] = "rare"  # infrequent in training
     rows.loc[rows.index % 6 == 0, "x2"] = np.nan
     rows["roaming"] = rows["roaming"].astype(object)
     rows.loc[rows.index % 11 == 0, "roaming"] = None
@@ -119,6 +121,9 @@ def _assert_same(model: TabularModel, rows: pd.DataFrame) -> None:
 def test_the_graph_scores_raw_rows_as_shipyard_does(rng, family, problem) -> None:
     frame = _data(rng, 1200, problem)
     model = _model(frame, [(family, 1.0)])
+    if family == "linear":
+        onehot = model.estimator.named_steps["prepare"].named_transformers_["cat"][-1]
+        assert onehot.infrequent_categories_[0] is not None
     _assert_same(model, _test_rows(frame))
 
 

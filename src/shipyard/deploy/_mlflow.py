@@ -28,6 +28,7 @@ import pandas as pd
 with warnings.catch_warnings():  # MLflow's own loaders warn about their type hints on import
     warnings.simplefilter("ignore")
     import mlflow.pyfunc
+    from mlflow.pyfunc.model import PythonModel
 
 if TYPE_CHECKING:
     from shipyard.registry import LoadedModel
@@ -38,7 +39,7 @@ BUNDLE = "bundle"
 """The name of the bundle artifact (and of its folder under ``artifacts/``)."""
 
 
-class ShipyardPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class ShipyardPyfunc(PythonModel):
     """Scores with the Shipyard model in the ``bundle`` artifact."""
 
     def load_context(self, context: Any) -> None:
@@ -90,11 +91,11 @@ def save_pyfunc(loaded: LoadedModel, path: Path, example: pd.DataFrame, scratch:
     """Write ``loaded`` as a pyfunc model folder at ``path`` (which must not exist), using
     the folder ``scratch`` for a copy of the bundle."""
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
+    from mlflow.types import ColSpec, Schema, TensorSpec
     from mlflow.types.schema import AnyType
 
     model = loaded.model
-    columns = []
+    columns: list[ColSpec | TensorSpec] = []
     for spec in model.encoder.columns_:
         # MLflow refuses to cast int64 to double and cannot hold a missing boolean in a
         # boolean column, so only strings are typed for MLflow; Shipyard's encoder checks

@@ -235,7 +235,10 @@ def _scores(
     outs = g.embed(sub, feed, prefix=g.fresh(family.name) + "/")
     if problem == "regression":
         value = outs.get("variable") or next(iter(outs.values()))
-        return g.op("Reshape", [g.op("Cast", [value], to=TensorProto.DOUBLE), g.const(np.array([-1], dtype=np.int64))])
+        return g.op(
+            "Reshape",
+            [g.op("Cast", [value], to=TensorProto.DOUBLE), g.const(np.array([-1], dtype=np.int64))],
+        )
     proba = outs.get("probabilities") or list(outs.values())[1]
     proba = g.op("Cast", [proba], to=TensorProto.DOUBLE)
     if problem == "binary":
@@ -269,8 +272,18 @@ def _calibrate(g: _Graph, p: str, calibrator: Calibrator) -> str:
     if len(xs) == 1:  # np.interp with one knot is that knot's value everywhere
         return g.op("Add", [g.op("Mul", [p, g.const(np.float64(0.0))]), g.const(ys[0])])
     s = g.op("Clip", [p, g.const(xs[0]), g.const(xs[-1])])
-    below = g.op("LessOrEqual", [g.const(xs.reshape(1, -1)), g.op("Unsqueeze", [s, g.const(np.array([1], dtype=np.int64))])])
-    count = g.op("ReduceSum", [g.op("Cast", [below], to=TensorProto.INT64), g.const(np.array([1], dtype=np.int64))], keepdims=0)
+    below = g.op(
+        "LessOrEqual",
+        [
+            g.const(xs.reshape(1, -1)),
+            g.op("Unsqueeze", [s, g.const(np.array([1], dtype=np.int64))]),
+        ],
+    )
+    count = g.op(
+        "ReduceSum",
+        [g.op("Cast", [below], to=TensorProto.INT64), g.const(np.array([1], dtype=np.int64))],
+        keepdims=0,
+    )
     hi = g.op("Max", [g.op("Min", [count, g.const(np.int64(len(xs) - 1))]), g.const(np.int64(1))])
     lo = g.op("Sub", [hi, g.const(np.int64(1))])
     x_lo, x_hi = (g.op("Gather", [g.const(xs), i]) for i in (lo, hi))
@@ -378,8 +391,7 @@ def onnx_feed(session: Any, frame: pd.DataFrame) -> dict[str, np.ndarray]:
             numbers = pd.Series(column, dtype=object).astype(np.float64)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(
-                f"Column '{item.name}' expects numbers or booleans (missing as None or NaN): "
-                f"{exc}"
+                f"Column '{item.name}' expects numbers or booleans (missing as None or NaN): {exc}"
             ) from exc
         feed[item.name] = numbers.to_numpy().reshape(-1, 1)
     return feed

@@ -132,7 +132,7 @@ def _exportable(pipeline: Any) -> Any:
     return out
 
 
-class _ImputeWithIndicator(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class _ImputeWithIndicator(TransformerMixin, BaseEstimator):
     """A fitted ``SimpleImputer`` (maybe with ``add_indicator``), as skl2onnx sees it."""
 
     def __init__(self, imputer: Any) -> None:
@@ -147,7 +147,7 @@ class _ImputeWithIndicator(TransformerMixin, BaseEstimator):  # type: ignore[mis
         return np.asarray(self.imputer.transform(x))
 
 
-class _OneHot(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class _OneHot(TransformerMixin, BaseEstimator):
     """A fitted constant ``SimpleImputer`` then ``OneHotEncoder`` (``handle_unknown='ignore'``,
     maybe with infrequent categories), as skl2onnx sees them."""
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from shipyard.errors import AlreadyExists, BackendUnavailable, InvalidInput, NotFound
 from shipyard.project import Project
-from shipyard.registry import load_model
+from shipyard.registry import load_model, resolve_model
 from shipyard.staging import staging_dir
 
 if TYPE_CHECKING:
@@ -100,8 +100,9 @@ def export_model(
             f"The export format must be one of {', '.join(EXPORT_FORMATS)}. Got {fmt!r} instead."
         )
     target = _check_target(Path(out).expanduser(), force=force)
+    version = resolve_model(project, ref)  # an unknown model fails before the imports
     _require(fmt)
-    loaded = load_model(project, ref)
+    loaded = load_model(project, version.ref)
     writer = _write_onnx if fmt == "onnx" else _write_mlflow
     rows = check_rows(project, loaded)
     notes = _notes(loaded)
