@@ -29,6 +29,7 @@ _EXPORTS = {
     "promote": "shipyard.registry",
     "resolve_model": "shipyard.registry",
     "batch_transform": "shipyard.deploy",
+    "export_model": "shipyard.deploy",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

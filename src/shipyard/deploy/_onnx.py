@@ -6,17 +6,22 @@ The graph has three parts, joined by tensor names:
   booleans are ``tensor(double)`` (booleans as 0/1; NaN is missing); strings are
   ``tensor(string)``, mapped to their category code by ``ai.onnx.ml.LabelEncoder`` with NaN
   for unseen values and for the empty string, which stands for a missing one;
-* the family's estimator, converted by onnxmltools (LightGBM, XGBoost) or skl2onnx (linear;
-  see :mod:`._onnx_families`), or an ensemble's weighted mean of its members;
+* the family's estimator: LightGBM as one float64 ``TreeEnsemble`` node
+  (:mod:`._onnx_lightgbm`), XGBoost by onnxmltools, the linear pipeline by skl2onnx (see
+  :mod:`._onnx_families`); or an ensemble's weighted mean of its members;
 * the head: calibration (sigmoid or isotonic, in float64), the threshold, and the class
   labels. Outputs: ``label`` and ``probability`` (P(positive) for binary problems, the class
   probabilities in the model's class order for multiclass ones), or ``value`` (regression).
 
-The boosters' converters score in float32, so a probability can differ from Shipyard's by
-about 1e-7. A tree model's threshold is one validation row's score, so rows that tie with it
-are common; the graph compares against the threshold less :data:`TIE_BAND`, so those ties
-decide as Shipyard decides them (a row scoring within the band below the threshold, which
-is not a tie, would decide positive here).
+LightGBM and linear models score in float64 as Shipyard does (to about 1e-15). XGBoost sums
+float32 leaves in float32 itself; the graph sums the same leaves in float64, so an XGBoost
+probability differs by about 1e-7. A tree model's threshold is one validation row's score,
+so rows that tie with it are common; the graph compares against the threshold less
+:data:`TIE_BAND`, so those ties decide as Shipyard decides them despite any rounding (a row
+scoring within the band below the threshold, which is not a tie, would decide positive here).
+Isotonic calibration amplifies differences (its slope between two close knots can pass
+10,000): an XGBoost model with isotonic calibration can therefore fail the check and be
+refused; LightGBM, scored in float64, does not.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from shipyard.deploy._onnx_families import (
     family_onnx,
     refusal,
 )
+from shipyard.deploy._onnx_trees import lightgbm_raw, xgboost_raw
 from shipyard.errors import InvalidInput
 from shipyard.model.calibration import EPS
 
@@ -49,6 +55,7 @@ relative to max(1, |value|)) an exported graph may show on the check rows."""
 
 TIE_BAND = 5e-6
 """How far below the threshold a tree model's graph still decides positive (see above)."""
+
 
 OUTPUTS = ("label", "probability", "value")
 _ML = "ai.onnx.ml"
@@ -116,7 +123,7 @@ def onnx_graph(model: TabularModel, *, name: str) -> Any:
     g = _Graph()
     inputs, features = _encoder(g, model)
     width = len(model.encoder.feature_names_)
-    scores = _scores(g, model.family, model.estimator, model.problem.type, width, features, {})
+    scores = _scores(g, model.family, model.estimator, model.problem.type, width, features)
     outputs = _head(g, model, scores)
     graph = helper.make_graph(
         g.nodes,
@@ -207,12 +214,8 @@ def _scores(
     problem: str,
     width: int,
     features: str,
-    floats: dict[str, str],
 ) -> str:
-    """Shipyard's scores as float64: P(positive) (n,), probabilities (n, k), or values (n,).
-
-    ``floats`` caches the float32 copy of the features that the boosters share.
-    """
+    """Shipyard's scores as float64: P(positive) (n,), probabilities (n, k), or values (n,)."""
     from onnx import TensorProto
 
     members = getattr(estimator, "members", None)
@@ -220,19 +223,16 @@ def _scores(
         _check_members(members)
         total = None
         for member_family, member, weight in members:
-            part = _scores(g, member_family, member, problem, width, features, floats)
+            part = _scores(g, member_family, member, problem, width, features)
             part = g.op("Mul", [part, g.const(np.float64(weight), "weight")])
             total = part if total is None else g.op("Add", [total, part])
         if total is None:
             raise InvalidInput("This ensemble has no members; there is nothing to export.")
         return total
-    sub = family_onnx(family.name, estimator, width, problem)
-    feed = features
     if family.name in TREE_FAMILIES:
-        if "x" not in floats:
-            floats["x"] = g.op("Cast", [features], to=TensorProto.FLOAT)
-        feed = floats["x"]
-    outs = g.embed(sub, feed, prefix=g.fresh(family.name) + "/")
+        return _trees(g, family.name, estimator, width, problem, features)
+    sub = family_onnx(family.name, estimator, width, problem)
+    outs = g.embed(sub, features, prefix=g.fresh(family.name) + "/")
     if problem == "regression":
         value = outs.get("variable") or next(iter(outs.values()))
         return g.op(
@@ -244,6 +244,35 @@ def _scores(
     if problem == "binary":
         return g.op("Gather", [proba, g.const(np.int64(1))], axis=1)
     return proba
+
+
+def _trees(g: _Graph, family: str, estimator: Any, width: int, problem: str, features: str) -> str:
+    """A booster's raw score in float64 (:mod:`._onnx_trees`), then its link."""
+    from onnx import TensorProto
+
+    feed = features
+    if family == "lightgbm":
+        sub, link, scale = lightgbm_raw(estimator, width)
+    else:  # XGBoost compares float32 values: round the features as it does
+        sub, link = xgboost_raw(estimator, width)
+        scale = 1.0
+        as_float = g.op("Cast", [features], to=TensorProto.FLOAT)
+        feed = g.op("Cast", [as_float], to=TensorProto.DOUBLE)
+    expected = {"binary": "sigmoid", "multiclass": "softmax", "regression": "none"}[problem]
+    if link != expected:
+        raise InvalidInput(
+            f"This {family} model's objective does not fit a {problem} problem. Export it "
+            "with --format mlflow instead."
+        )
+    raw = g.embed(sub, feed, prefix=g.fresh(family) + "/")["raw"]
+    if problem == "multiclass":
+        return g.op("Softmax", [raw], axis=1)
+    column = g.op("Gather", [raw, g.const(np.int64(0))], axis=1)
+    if problem == "regression":
+        return column
+    if scale != 1.0:
+        column = g.op("Mul", [column, g.const(np.float64(scale))])
+    return g.op("Sigmoid", [column])
 
 
 def _check_members(members: Sequence[tuple[Any, Any, float]]) -> None:
@@ -259,8 +288,6 @@ def _check_members(members: Sequence[tuple[Any, Any, float]]) -> None:
 
 def _calibrate(g: _Graph, p: str, calibrator: Calibrator) -> str:
     """``calibrator.apply`` in operators: a sigmoid on the logit, or np.interp's knots."""
-    from onnx import TensorProto
-
     if calibrator.method == "sigmoid":
         clipped = g.op("Clip", [p, g.const(np.float64(EPS)), g.const(np.float64(1 - EPS))])
         odds = g.op("Div", [clipped, g.op("Sub", [g.const(np.float64(1.0)), clipped])])
@@ -271,25 +298,26 @@ def _calibrate(g: _Graph, p: str, calibrator: Calibrator) -> str:
     ys = np.asarray(calibrator.y, dtype=np.float64)
     if len(xs) == 1:  # np.interp with one knot is that knot's value everywhere
         return g.op("Add", [g.op("Mul", [p, g.const(np.float64(0.0))]), g.const(ys[0])])
+    return _interp(g, p, xs, ys)
+
+
+def _interp(g: _Graph, p: str, xs: np.ndarray, ys: np.ndarray) -> str:
+    """np.interp(p, xs, ys): clamp, find the knots around each score, interpolate."""
+    from onnx import TensorProto
+
+    def i64(value: Any) -> str:
+        return g.const(np.asarray(value, dtype=np.int64))
+
     s = g.op("Clip", [p, g.const(xs[0]), g.const(xs[-1])])
-    below = g.op(
-        "LessOrEqual",
-        [
-            g.const(xs.reshape(1, -1)),
-            g.op("Unsqueeze", [s, g.const(np.array([1], dtype=np.int64))]),
-        ],
-    )
-    count = g.op(
-        "ReduceSum",
-        [g.op("Cast", [below], to=TensorProto.INT64), g.const(np.array([1], dtype=np.int64))],
-        keepdims=0,
-    )
-    hi = g.op("Max", [g.op("Min", [count, g.const(np.int64(len(xs) - 1))]), g.const(np.int64(1))])
-    lo = g.op("Sub", [hi, g.const(np.int64(1))])
+    below = g.op("LessOrEqual", [g.const(xs.reshape(1, -1)), g.op("Unsqueeze", [s, i64([1])])])
+    count = g.op("ReduceSum", [g.op("Cast", [below], to=TensorProto.INT64), i64([1])], keepdims=0)
+    hi = g.op("Max", [g.op("Min", [count, i64(len(xs) - 1)]), i64(1)])
+    lo = g.op("Sub", [hi, i64(1)])
     x_lo, x_hi = (g.op("Gather", [g.const(xs), i]) for i in (lo, hi))
     y_lo, y_hi = (g.op("Gather", [g.const(ys), i]) for i in (lo, hi))
     slope = g.op("Div", [g.op("Sub", [y_hi, y_lo]), g.op("Sub", [x_hi, x_lo])])
-    return g.op("Add", [g.op("Mul", [g.op("Sub", [s, x_lo]), slope]), y_lo])
+    out = g.op("Add", [g.op("Mul", [g.op("Sub", [s, x_lo]), slope]), y_lo])
+    return out
 
 
 def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, int, list[Any]]]:

@@ -1,10 +1,10 @@
 """One family's fitted estimator as an ONNX model, by the maintained converters.
 
-Each function returns a model with one input, ``input`` (the encoded matrix: float32 for the
-boosters, which score in float32 themselves or keep their thresholds in it; float64 for the
-linear pipeline), and the converter's outputs: ``probabilities`` (n, k) for classifiers and
-``variable`` (n, 1) for regressors. LightGBM and XGBoost go through onnxmltools, the linear
-pipeline through skl2onnx.
+Each function returns a model with one input, ``input`` (the encoded matrix: float32 for
+XGBoost, float64 for the linear pipeline), and the converter's outputs: ``probabilities``
+(n, k) for classifiers and ``variable`` (n, 1) for regressors. XGBoost goes through
+onnxmltools (whose trees :mod:`._onnx_trees` then moves to float64), the linear pipeline
+through skl2onnx. LightGBM is written by :mod:`._onnx_trees` alone.
 
 skl2onnx has no converter for two parts of the linear pipeline: ``SimpleImputer`` with
 ``add_indicator`` and ``OneHotEncoder`` with ``min_frequency`` after another step. A copy of
@@ -25,7 +25,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["CONVERTED", "OPSET", "TREE_FAMILIES", "family_onnx", "refusal"]
+__all__ = [
+    "CONVERTED",
+    "OPSET",
+    "TREE_FAMILIES",
+    "family_onnx",
+    "refusal",
+]
 
 OPSET = 15
 """The ai.onnx opset of every graph: the highest onnxmltools' converters write."""
@@ -34,8 +40,8 @@ CONVERTED = ("lightgbm", "xgboost", "linear")
 """The families with a converter here (an ensemble converts when all its members do)."""
 
 TREE_FAMILIES = ("lightgbm", "xgboost")
-"""Families whose ONNX graph scores in float32 (the converters store thresholds and leaf
-values as float32)."""
+"""The boosters, scored by ``ai.onnx.ml.TreeEnsemble`` (:mod:`._onnx_trees`); their scores
+tie often (rows that share every leaf score alike)."""
 
 
 def family_onnx(family: str, estimator: Any, width: int, problem: str) -> Any:
@@ -44,8 +50,6 @@ def family_onnx(family: str, estimator: Any, width: int, problem: str) -> Any:
     Raises:
         InvalidInput: The family has no converter here; the message says what to do.
     """
-    if family == "lightgbm":
-        return _lightgbm(estimator, width)
     if family == "xgboost":
         return _xgboost(estimator, width)
     if family == "linear":
@@ -69,19 +73,6 @@ def refusal(family: str) -> str:
         f"A {family} model cannot be exported to ONNX: {why}. LightGBM, XGBoost and linear "
         "models (and ensembles of them) can. Export it with --format mlflow instead, or "
         "train with --family lightgbm, xgboost or linear."
-    )
-
-
-def _lightgbm(booster: Any, width: int) -> Any:
-    from onnxmltools import convert_lightgbm
-    from onnxmltools.convert.common.data_types import FloatTensorType
-
-    # onnxmltools dumps the booster up to its best iteration, as Shipyard's predict scores.
-    return convert_lightgbm(
-        booster,
-        initial_types=[("input", FloatTensorType([None, width]))],
-        zipmap=False,
-        target_opset=OPSET,
     )
 
 
