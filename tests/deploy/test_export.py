@@ -148,3 +148,18 @@ def test_a_missing_library_names_the_extra(served_project, tmp_path, monkeypatch
     monkeypatch.setitem(sys.modules, "mlflow", None)
     with pytest.raises(BackendUnavailable, match=r"pip install 'shipyard\[mlflow\]'"):
         export_model(served_project, "m:1", "mlflow", tmp_path / "edge")
+
+
+def test_a_feature_store_model_says_which_inputs_to_look_up() -> None:
+    from types import SimpleNamespace
+
+    from shipyard.deploy.export import _notes
+
+    refs = {
+        "entity": ["subscriber_id"],
+        "groups": [{"group": "usage", "columns": {"calls_7d": "usage__calls_7d"}}],
+    }
+    loaded = SimpleNamespace(version=SimpleNamespace(lineage={"features": refs}))
+    [note] = _notes(loaded)  # type: ignore[arg-type]
+    assert "(subscriber_id)" in note and "usage__calls_7d" in note
+    assert _notes(SimpleNamespace(version=SimpleNamespace(lineage={}))) == []  # type: ignore[arg-type]
