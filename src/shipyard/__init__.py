@@ -34,6 +34,7 @@ _EXPORTS = {
     "batch_transform": "shipyard.deploy",
     "run_pipeline": "shipyard.pipelines",
     "resume_pipeline": "shipyard.pipelines",
+    "export_model": "shipyard.deploy",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

@@ -1,4 +1,5 @@
-"""CLI: models (list, show, report, baseline); approval and promotion are in ``promotion``."""
+"""CLI: models (list, show, report, baseline, export); approval and promotion are in
+``promotion``."""
 
 from __future__ import annotations
 
@@ -196,3 +197,33 @@ def models_baseline(
 
 def _interval(ci: list[float] | None) -> str:
     return f"[{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "—"
+
+
+@models_app.command("export")
+def models_export(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
+    fmt: Annotated[str, typer.Option("--format", help="mlflow or onnx.")],
+    out: Annotated[Path, typer.Option("--out", help="The folder to write (new or empty).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an earlier Shipyard export in --out.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Export a model version as an MLflow pyfunc folder or one ONNX graph, checked against
+    Shipyard's own predictions before it is written."""
+    from shipyard.deploy import export_model
+
+    result = export_model(project_of(ctx), ref, fmt, out, force=force)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    check = result.check
+    labels = "" if "labels_differ" not in check else f"; {check['labels_differ']} label(s) differ"
+    console.print(f"Exported {result.model} as {result.format} to {result.path}")
+    console.print(
+        f"checked on {check['rows']:,} rows: largest difference {check['max_error']:.2g} "
+        f"({check['measure']}; tolerance {check['tolerance']:g}){labels}"
+    )
+    for note in result.notes:
+        console.print(f"note: {note}")

@@ -1,10 +1,11 @@
-"""Deploy: endpoints and their roll-outs, and batch transform (the inference server lives in
-shipyard.serve)."""
+"""Deploy: endpoints and their roll-outs, batch transform and export (the inference server
+lives in shipyard.serve)."""
 
 from __future__ import annotations
 
 from shipyard.deploy._endpoint_spec import ROLLBACK_LIMITS, parse_capture, parse_duration
 from shipyard.deploy._guardrails import CanaryStats, ScoreBins
+from shipyard.deploy._onnx import onnx_feed
 from shipyard.deploy.batch import batch_transform
 from shipyard.deploy.endpoints import (
     KEEP,
@@ -17,13 +18,16 @@ from shipyard.deploy.endpoints import (
     show_endpoint,
     update_endpoint,
 )
+from shipyard.deploy.export import EXPORT_FORMATS, ExportResult, export_model
 from shipyard.deploy.rollout import TrafficPlan, advance_rollout, plan_traffic, score_baseline
 
 __all__ = [
+    "EXPORT_FORMATS",
     "KEEP",
     "ROLLBACK_LIMITS",
     "CanaryStats",
     "EndpointStatus",
+    "ExportResult",
     "Lane",
     "ScoreBins",
     "TrafficPlan",
@@ -31,7 +35,9 @@ __all__ = [
     "batch_transform",
     "create_endpoint",
     "delete_endpoint",
+    "export_model",
     "list_endpoints",
+    "onnx_feed",
     "parse_capture",
     "parse_duration",
     "plan_traffic",

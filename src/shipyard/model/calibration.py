@@ -15,10 +15,11 @@ from sklearn import metrics as skm
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["CALIBRATIONS", "Calibrator", "fit_calibrator"]
+__all__ = ["CALIBRATIONS", "EPS", "Calibrator", "fit_calibrator"]
 
 CALIBRATIONS = ("auto", "none", "isotonic", "sigmoid")
-_EPS = 1e-6
+EPS = 1e-6
+"""Scores are clipped to [EPS, 1 - EPS] before the logit (and isotonic maps stay inside it)."""
 _FOLDS = 5
 _MIN_ROWS = 50
 _MIN_ISOTONIC_ROWS = 1000
@@ -87,7 +88,7 @@ def _fit(method: str, y: np.ndarray, scores: np.ndarray) -> Calibrator:
     if method == "isotonic":
         from sklearn.isotonic import IsotonicRegression
 
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=_EPS, y_max=1 - _EPS)
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=EPS, y_max=1 - EPS)
         iso.fit(scores, y)
         return Calibrator(
             "isotonic",
@@ -119,9 +120,9 @@ def _platt(f: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1 - _EPS)
+    p = np.clip(p, EPS, 1 - EPS)
     return np.log(p / (1 - p))
 
 
 def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    return float(skm.log_loss(y, np.clip(p, _EPS, 1 - _EPS), labels=[0, 1]))
+    return float(skm.log_loss(y, np.clip(p, EPS, 1 - EPS), labels=[0, 1]))
