@@ -14,6 +14,30 @@ if TYPE_CHECKING:
     from shipyard.project import Project
 
 
+_Capture = Annotated[
+    float | None,
+    typer.Option(
+        help="Percentage of requests captured to the artifact store, 0-100 "
+        "(default: SHIPYARD_SERVE_CAPTURE, else 0). Query them as capture_<model>."
+    ),
+]
+_Auth = Annotated[
+    str,
+    typer.Option(
+        help="'required': /invocations, /v1/predict and /v1/model need a bearer token "
+        "(`shipyard tokens create`); 'none': open."
+    ),
+]
+_Multi = Annotated[
+    bool,
+    typer.Option(
+        "--multi",
+        help="Serve every model version under /models/{ref}/invocations (and "
+        "/v2/models/{ref}/infer), each loaded on first use.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("batch")(batch)
@@ -36,28 +60,9 @@ def serve(
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
     ] = 8080,
-    capture: Annotated[
-        float | None,
-        typer.Option(
-            help="Percentage of requests captured to the artifact store, 0-100 "
-            "(default: SHIPYARD_SERVE_CAPTURE, else 0). Query them as capture_<model>."
-        ),
-    ] = None,
-    auth: Annotated[
-        str,
-        typer.Option(
-            help="'required': /invocations, /v1/predict and /v1/model need a bearer token "
-            "(`shipyard tokens create`); 'none': open."
-        ),
-    ] = "none",
-    multi: Annotated[
-        bool,
-        typer.Option(
-            "--multi",
-            help="Serve every model version under /models/{ref}/invocations (and "
-            "/v2/models/{ref}/infer), each loaded on first use.",
-        ),
-    ] = False,
+    capture: _Capture = None,
+    auth: _Auth = "none",
+    multi: _Multi = False,
     max_models: Annotated[
         int | None, typer.Option(help="With --multi: most versions loaded at once.")
     ] = None,
