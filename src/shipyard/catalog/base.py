@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from shipyard.catalog._monitor_port import MonitorPort
+from shipyard.catalog._paging_port import PagingPort
 from shipyard.entities import (
     Actor,
     ApiToken,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 
-class Catalog(MonitorPort, abc.ABC):
+class Catalog(MonitorPort, PagingPort, abc.ABC):
     """Shipyard's metadata: dataset versions, runs, model versions, aliases, reports, audit.
 
     Contract, for every implementation:

@@ -16,6 +16,7 @@ from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
 from shipyard.catalog._monitors import MonitorsMixin
+from shipyard.catalog._paging import PagingMixin
 from shipyard.catalog._rows import (
     dataset_from_row,
     event_from_row,
@@ -55,7 +56,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, Catalog):
+class SqlCatalog(SecurityMixin, RunsMixin, FeaturesMixin, MonitorsMixin, PagingMixin, Catalog):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.
 
     Args:
