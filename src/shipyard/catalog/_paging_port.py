@@ -34,45 +34,95 @@ class PagingPort(abc.ABC):
 
     @abc.abstractmethod
     def page_datasets(self, query: PageQuery) -> Page[DatasetVersion]:
-        """The latest version of each dataset (listing ``datasets``)."""
+        """The latest version of each dataset (listing ``datasets``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_dataset_versions(self, query: PageQuery) -> Page[DatasetVersion]:
-        """Dataset versions, of one dataset with the ``name`` filter (``dataset_versions``)."""
+        """Dataset versions, of one dataset with the ``name`` filter (``dataset_versions``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_experiments(self, query: PageQuery) -> Page[ExperimentSummary]:
-        """Each experiment with its count of runs and latest start (``experiments``)."""
+        """Each experiment with its count of runs and latest start (``experiments``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_runs(self, query: PageQuery) -> Page[Run]:
-        """Runs (``runs``); ``metrics.<key>`` sorts put runs without that metric last."""
+        """Runs (``runs``); ``metrics.<key>`` sorts put runs without that metric last.
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_models(self, query: PageQuery) -> Page[ModelVersion]:
-        """The latest ready version of each model, with its aliases (``models``)."""
+        """The latest ready version of each model, with its aliases (``models``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_model_versions(self, query: PageQuery) -> Page[ModelVersion]:
         """Ready model versions with their aliases, pending and abandoned ones too with the
-        ``include_pending`` filter (``model_versions``)."""
+        ``include_pending`` filter (``model_versions``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_monitors(self, query: PageQuery) -> Page[Monitor]:
-        """Monitors (``monitors``)."""
+        """Monitors (``monitors``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_monitor_runs(self, query: PageQuery) -> Page[MonitorRun]:
-        """Runs of monitors, of one with the ``monitor`` filter (``monitor_runs``)."""
+        """Runs of monitors, of one with the ``monitor`` filter (``monitor_runs``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_alerts(self, query: PageQuery) -> Page[Alert]:
-        """Alerts (``alerts``); the ``severity`` sort puts errors before warnings."""
+        """Alerts (``alerts``); the ``severity`` sort puts errors before warnings.
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_events(self, query: PageQuery) -> Page[AuditEvent]:
         """Audit events (``events``); ``action`` matches a prefix (``model.``), ``since``
-        and ``until`` bound the time (``since`` included, ``until`` not)."""
+        and ``until`` bound the time (``since`` included, ``until`` not).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
 
     @abc.abstractmethod
     def page_feature_definitions(
@@ -84,6 +134,7 @@ class PagingPort(abc.ABC):
 
         Raises:
             InvalidInput: An unknown kind, or as every listing.
+            BackendUnavailable: The database cannot be reached or failed.
         """
 
     @abc.abstractmethod
