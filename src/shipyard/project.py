@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from functools import cached_property
 from pathlib import Path
@@ -94,6 +95,17 @@ class Project:
         from shipyard.online import open_online_store
 
         return open_online_store(self.online_url)
+
+    def acting_as(self, actor: Actor) -> Project:
+        """This project, with ``actor`` recorded as who acts: what a server hands the rooms
+        for one request (the token's name, the ``api`` face, the client's address).
+
+        The copy shares this project's backends that are open already; open them first (a
+        server does at start-up), or each copy opens its own. Close only the original.
+        """
+        clone = copy.copy(self)
+        clone.actor = actor
+        return clone
 
     def close(self) -> None:
         """Release the catalog's and the online store's connections."""

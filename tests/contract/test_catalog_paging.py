@@ -64,9 +64,7 @@ def runs(catalog: Catalog) -> list[Any]:
         metrics = {} if i % 4 == 0 else {"test.roc_auc": round((i % 6) / 10, 1)}
         if i % 9 == 0:
             metrics = {"test.roc_auc": "n/a"}  # not a number: sorted with the missing ones
-        made.append(
-            catalog.finish_run(run.id, status="finished", metrics=metrics, actor=ACTOR)
-        )
+        made.append(catalog.finish_run(run.id, status="finished", metrics=metrics, actor=ACTOR))
     return made
 
 
@@ -193,9 +191,7 @@ def test_models_and_versions_carry_aliases(catalog: Catalog) -> None:
     assert [(m.ref, m.aliases) for m in models] == [("churn:1", ()), ("fraud:3", ())]
     versions = walk(catalog.page_model_versions, filters={"name": "fraud"}, limit=2)
     assert [(v.version, v.aliases) for v in versions] == [(3, ()), (2, ("prod",)), (1, ())]
-    pending = walk(
-        catalog.page_model_versions, filters={"name": "fraud", "include_pending": True}
-    )
+    pending = walk(catalog.page_model_versions, filters={"name": "fraud", "include_pending": True})
     assert [v.status for v in pending] == ["pending", "ready", "ready", "ready"]
     prod = walk(catalog.page_model_versions, filters={"alias": "prod"})
     assert [v.ref for v in prod] == ["fraud:2"]
@@ -224,7 +220,12 @@ def test_monitors_runs_and_alerts_page(catalog: Catalog) -> None:
             report={},
             html_uri=None,
             alerts=[
-                {"severity": s, "kind": "drift", "violation": "baseline_drift_check", "evidence": {}}
+                {
+                    "severity": s,
+                    "kind": "drift",
+                    "violation": "baseline_drift_check",
+                    "evidence": {},
+                }
                 for s in ("warning", "error")
             ],
             actor=ACTOR,

@@ -65,9 +65,7 @@ def read_page(conn: Any, spec: Spec, query: ResolvedQuery, keys: list[Key] | Non
         stmt = stmt.where(spec.filters[name](value))
     if query.after is not None:
         stmt = stmt.where(_after(keys, _values(keys, query.after), query.descending))
-    order = [
-        k.expr.asc() if k.fixed or not query.descending else k.expr.desc() for k in keys
-    ]
+    order = [k.expr.asc() if k.fixed or not query.descending else k.expr.desc() for k in keys]
     labels = [f"_k{i}" for i in range(len(keys))]
     stmt = stmt.add_columns(*(k.expr.label(label) for k, label in zip(keys, labels, strict=True)))
     rows = conn.execute(stmt.order_by(*order).limit(query.limit + 1)).mappings().all()
@@ -102,7 +100,7 @@ def _values(keys: Sequence[Key], after: Sequence[Any]) -> list[Any]:
             raise _bad_cursor()
         if key.kind == "time":
             try:
-                value = datetime.fromisoformat(value)
+                value = datetime.fromisoformat(str(value))
             except ValueError:
                 raise _bad_cursor() from None
             if value.tzinfo is None:

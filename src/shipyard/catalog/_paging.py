@@ -41,8 +41,8 @@ from shipyard.catalog.paging import (
     ExperimentSummary,
     Page,
     PageQuery,
-    ResolvedQuery,
     ReportSummary,
+    ResolvedQuery,
 )
 from shipyard.entities import (
     Alert,
@@ -171,7 +171,8 @@ def _experiments() -> Spec:
 
     def convert(conn: Any, rows: list[Any]) -> list[ExperimentSummary]:
         return [
-            ExperimentSummary(r["name"], int(r["runs"]), utc(r["last_started_at"])) for r in rows
+            ExperimentSummary(r["name"], int(r["runs"]), utc(r["last_started_at"]))  # type: ignore[arg-type]
+            for r in rows
         ]
 
     return Spec(

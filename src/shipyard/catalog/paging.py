@@ -86,9 +86,7 @@ LISTINGS: Mapping[str, Listing] = {
     ),
     "monitors": Listing(("name", "created_at"), False, ("model",)),
     "monitor_runs": Listing(("window_start", "created_at"), True, ("monitor", "status")),
-    "alerts": Listing(
-        ("created_at", "severity"), True, ("monitor", "status", "severity", "kind")
-    ),
+    "alerts": Listing(("created_at", "severity"), True, ("monitor", "status", "severity", "kind")),
     "events": Listing(
         ("id",),
         True,

@@ -26,6 +26,7 @@ from shipyard.cli import (
     project,
     runs,
     security,
+    server,
     train,
 )
 from shipyard.cli._output import err_console
@@ -54,8 +55,17 @@ def _root(
             help="Project folder (default: SHIPYARD_HOME, or the nearest .shipyard above).",
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="SHIPYARD_SERVER_URL",
+            help="Run through a `shipyard server` at this URL (token: SHIPYARD_TOKEN): the "
+            "read commands, promote, monitors run and alerts ack.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = {"project_path": project_path}
+    ctx.obj = {"project_path": project_path, "server": server}
 
 
 project.register(app)
@@ -72,6 +82,7 @@ demo.register(app)
 maintenance.register(app)
 monitors.register(app)
 security.register(app)
+server.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

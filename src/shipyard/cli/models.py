@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.cli.train import metrics_table
 from shipyard.outfile import check_output_path, write_output
@@ -36,7 +36,11 @@ def models_list(
     """List every model version with its aliases and headline metric."""
     from shipyard.registry import list_versions
 
-    versions = list_versions(project_of(ctx), include_pending=show_all)
+    versions = either(
+        ctx,
+        lambda c: c.list_versions(include_pending=show_all),
+        lambda p: list_versions(p, include_pending=show_all),
+    )
     if as_json:
         emit_json(versions)
         return
@@ -70,7 +74,7 @@ def models_show(
     """Show a model version: metrics, signature, aliases and lineage."""
     from shipyard.registry import resolve_model
 
-    v = resolve_model(project_of(ctx), ref)
+    v = either(ctx, lambda c: c.resolve_model(ref), lambda p: resolve_model(p, ref))
     if as_json:
         emit_json(v)
         return
@@ -115,20 +119,29 @@ def models_report(
 ) -> None:
     """Show a model version's evaluation on its test rows: metrics with intervals, top-k,
     slices, bias; the full report (curves, calibration, ...) is an HTML page."""
-    from shipyard.evaluation import evaluation_html, load_evaluation
     from shipyard.evaluation.console import print_evaluation_summary
 
     if html is not None:
         check_output_path(html, option="--html")
-    project = project_of(ctx)
-    report = load_evaluation(project, ref)
-    if html is not None:
-        write_output(html, evaluation_html(project, report), option="--html")
+    client = remote_of(ctx)
+    if client is not None:
+        payload = client.load_evaluation(ref)
+        page = client.evaluation_html(ref) if html is not None else None
+        location = client.evaluation_url(ref)
+    else:
+        from shipyard.evaluation import evaluation_html, load_evaluation
+
+        project = project_of(ctx)
+        report = load_evaluation(project, ref)
+        payload, location = report.payload, report.location
+        page = evaluation_html(project, report) if html is not None else None
+    if html is not None and page is not None:
+        write_output(html, page, option="--html")
     if as_json:
-        emit_json(report.payload)
+        emit_json(payload)
         return
-    print_evaluation_summary(report.payload, console)
-    console.print(f"HTML report: {html or report.location}")
+    print_evaluation_summary(payload, console)
+    console.print(f"HTML report: {html or location}")
 
 
 @models_app.command("promote")
@@ -141,7 +154,7 @@ def models_promote(
     """Point an environment's alias (NAME@dev|staging|prod) at a model version."""
     from shipyard.registry import promote
 
-    v = promote(project_of(ctx), ref, to)
+    v = either(ctx, lambda c: c.promote(ref, to), lambda p: promote(p, ref, to))
     if as_json:
         emit_json(v)
         return
@@ -160,14 +173,19 @@ def models_baseline(
 ) -> None:
     """Show a model version's monitoring baseline (statistics, prediction distribution,
     constraints, test metrics, attribution, bias)."""
-    from shipyard.monitor import create_baseline, load_baseline
+    client = remote_of(ctx)
+    if client is not None:
+        p = client.create_baseline(ref) if create else client.load_baseline(ref)
+        location = "(on the server)"
+    else:
+        from shipyard.monitor import create_baseline, load_baseline
 
-    project = project_of(ctx)
-    stored = create_baseline(project, ref) if create else load_baseline(project, ref)
+        project = project_of(ctx)
+        stored = create_baseline(project, ref) if create else load_baseline(project, ref)
+        p, location = stored.payload, stored.location
     if as_json:
-        emit_json(stored.payload)
+        emit_json(p)
         return
-    p = stored.payload
     console.print(f"[bold]Baseline of {p['model']}[/] ({p['problem_type']}), from {p['dataset']}")
     pred = p["prediction"]
     q = pred.get("quantiles", {})
@@ -189,7 +207,7 @@ def models_baseline(
         console.print(f"attribution {', '.join(top)}")
     if p.get("bias"):
         console.print(f"bias        facet {p['bias']['facet']}")
-    console.print(f"HTML report: {stored.location}")
+    console.print(f"HTML report: {location}")
 
 
 def _interval(ci: list[float] | None) -> str:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from shipyard.registry.browse import (
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    lineage_graph,
+    versions_page,
+)
 from shipyard.registry.registry import (
     LoadedModel,
     list_versions,
@@ -13,11 +20,16 @@ from shipyard.registry.registry import (
 )
 
 __all__ = [
+    "Lineage",
+    "LineageEdge",
+    "LineageNode",
     "LoadedModel",
+    "lineage_graph",
     "list_versions",
     "load_model",
     "promote",
     "publish_model",
     "register_model",
     "resolve_model",
+    "versions_page",
 ]

@@ -9,7 +9,14 @@ from shipyard.tracking._liveness import (
     fail_dead_runs,
     fail_own_runs,
 )
-from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs, split_of
+from shipyard.tracking._runs import (
+    RunDetail,
+    compare_runs,
+    get_run,
+    list_runs,
+    runs_page,
+    split_of,
+)
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -21,5 +28,6 @@ __all__ = [
     "fail_own_runs",
     "get_run",
     "list_runs",
+    "runs_page",
     "split_of",
 ]
