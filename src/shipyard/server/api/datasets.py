@@ -187,7 +187,7 @@ def get_dataset_sample(
     from shipyard.lake import query, quote_ident
 
     found = _version(project, name, version)
-    table = query(project, f"SELECT * FROM {quote_ident(found.ref)}", limit=rows)
+    table = query(project, f"SELECT * FROM {quote_ident(found.ref)}", limit=rows + 1)
     return etagged(request, table_rows(table, rows), _ROWS)
 
 
