@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from starlette.routing import compile_path
 
 from shipyard.security.roles import MATRIX, ROLES, allowed
@@ -35,6 +36,10 @@ ROLES_KEY = "x-shipyard-roles"
 
 Scope = MutableMapping[str, Any]
 
+# Documents the bearer token in every operation of the OpenAPI document; the auth guard in
+# front of the app checks it, so this never refuses anything itself.
+_BEARER = HTTPBearer(auto_error=False, description="A token from `shipyard tokens create`.")
+
 
 def needs(action: str, *, extra: dict[int | str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Keyword arguments of a route decorator: the role-matrix action the route needs, and
@@ -45,6 +50,7 @@ def needs(action: str, *, extra: dict[int | str, dict[str, Any]] | None = None) 
     return {
         "openapi_extra": {ACTION_KEY: action, ROLES_KEY: roles},
         "responses": {**ERROR_RESPONSES, **(extra or {})},
+        "dependencies": [Depends(_BEARER)],
     }
 
 
