@@ -236,6 +236,8 @@ def test_monitors_runs_and_alerts_page(catalog: Catalog) -> None:
     by_severity = walk(catalog.page_alerts, sort="severity", descending=False, limit=3)
     assert [a.severity for a in by_severity] == ["error"] * 5 + ["warning"] * 5
     catalog.ack_alert(by_severity[0].id, comment=None, actor=ACTOR)
+    assert catalog.count_alerts() == 10 and catalog.count_alerts(status="open") == 9
+    assert catalog.count_alerts(monitor="b-watch") == 0
     open_ones = walk(catalog.page_alerts, filters={"status": "open"}, limit=4)
     assert len(open_ones) == 9 and [a.id for a in open_ones] == sorted(
         (a.id for a in open_ones), reverse=True

@@ -37,10 +37,11 @@ HEADERS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def base_url(seed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_url(seed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: F811
     root = tmp_path_factory.mktemp("fuzz") / "project"
     shutil.copytree(seed, root)
-    HEADERS["Authorization"] = f"Bearer {json.loads((root / 'tokens.json').read_text())['admin-all']}"
+    admin = json.loads((root / "tokens.json").read_text())["admin-all"]
+    HEADERS["Authorization"] = f"Bearer {admin}"
     port = find_free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     # The checks send requests without the token on purpose (401 each); they must not turn

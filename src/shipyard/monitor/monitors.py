@@ -211,9 +211,9 @@ def monitors_page(project: Project, query: PageQuery) -> Page[MonitorStatus]:
 
 def _status(project: Project, monitor: Monitor) -> MonitorStatus:
     runs = project.catalog.list_monitor_runs(monitor.name, limit=1)
-    alerts = project.catalog.list_alerts(monitor=monitor.name, status="open")
+    open_alerts = project.catalog.count_alerts(monitor=monitor.name, status="open")
     return MonitorStatus(
-        monitor, runs[0] if runs else None, len(alerts), next_run(monitor.schedule)
+        monitor, runs[0] if runs else None, open_alerts, next_run(monitor.schedule)
     )
 
 

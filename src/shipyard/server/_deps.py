@@ -56,9 +56,11 @@ def token_of(request: Request) -> ApiToken:
     return token
 
 
-def request_project(request: Request) -> Project:
+async def request_project(request: Request) -> Project:
     """The server's project, acting as the caller: the token's name, face ``api``, and the
-    client's address go into every audit event the request causes."""
+    client's address go into every audit event the request causes. (Dependencies that do
+    no I/O are coroutines: FastAPI runs a plain function in a worker thread, a hop that costs
+    more than the work.)"""
     base: Project = request.app.state.project
     client = request.client
     return base.acting_as(Actor(token_of(request).name, "api", client.host if client else None))
@@ -118,7 +120,7 @@ def paging(listing: str) -> Any:
         " metrics.<key> sorts by a final metric." if spec.metric_sorts else ""
     )
 
-    def params(sort: Any, order: Any, limit: Any, cursor: Any) -> PageParams:
+    async def params(sort: Any, order: Any, limit: Any, cursor: Any) -> PageParams:
         return PageParams(sort, order, limit, cursor)
 
     # The parameters' types hold this listing's sorts, so they are built here, not written
