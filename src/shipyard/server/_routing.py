@@ -84,7 +84,7 @@ def describe_routes(routers: Iterable[APIRouter], prefix: str) -> list[RouteInfo
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 continue
-            path = prefix + router.prefix + route.path
+            path = prefix + route.path  # a route's path holds its router's own prefix
             regex, _, _ = compile_path(path)
             for method in sorted(route.methods or ()):
                 out.append(RouteInfo(method, path, route_action(route), route.name, regex))
