@@ -21,9 +21,7 @@ def server(
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
     ] = 8000,
 ) -> None:
-    """Serve this project's REST API: /api/v1 (OpenAPI at /api/v1/openapi.json), /ping and
-    /healthz; every other route needs a bearer token (`shipyard tokens create`) whose role
-    and environment (SHIPYARD_ENV) allow it."""
+    """Serve this project's REST API under /api/v1; tokens with a role are required."""
     from shipyard.server import serve_api
 
     project = project_of(ctx, local=True)
