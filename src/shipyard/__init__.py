@@ -5,6 +5,8 @@ The SDK surface. Names load on first use, so ``import shipyard`` (and the CLI) s
     import shipyard
     project = shipyard.open_project(".")
     shipyard.ingest_path(project, "usage.parquet", "usage")
+
+or, through a team's ``shipyard server``, ``client = shipyard.connect(url, token=...)``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ _EXPORTS = {
     "Project": "shipyard.project",
     "init_project": "shipyard.project",
     "open_project": "shipyard.project",
+    "connect": "shipyard.client",
+    "Client": "shipyard.client",
     "ingest_path": "shipyard.ingest",
     "ingest_sql": "shipyard.ingest",
     "train": "shipyard.train",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from functools import cached_property
 from pathlib import Path
@@ -105,6 +106,17 @@ class Project:
             child.actor = self.actor
             child = self._derived.setdefault(key, child)
         return child
+
+    def acting_as(self, actor: Actor) -> Project:
+        """This project, with ``actor`` recorded as who acts: what a server hands the rooms
+        for one request (the token's name, the ``api`` face, the client's address).
+
+        The copy shares this project's backends that are open already; open them first (a
+        server does at start-up), or each copy opens its own. Close only the original.
+        """
+        clone = copy.copy(self)
+        clone.actor = actor
+        return clone
 
     def close(self) -> None:
         """Release the catalog's and the online store's connections (and those of the

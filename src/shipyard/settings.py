@@ -86,6 +86,20 @@ class Settings(BaseSettings):
         description="Seconds a server keeps a token's record before reading it again: a "
         "revoked token is refused at the latest this long after `shipyard tokens revoke`.",
     )
+    server_url: str | None = Field(
+        None,
+        description="A `shipyard server` to act through (http://host:port): the CLI's read and "
+        "governance commands then call its REST API instead of opening a project here.",
+    )
+    token: SecretStr | None = Field(
+        None, description="The bearer token sent to SHIPYARD_SERVER_URL (`shipyard tokens create`)."
+    )
+    server_max_body_bytes: int = Field(
+        1024 * 1024, gt=0, description="Largest request body the REST API server accepts."
+    )
+    server_max_sql_rows: int = Field(
+        10_000, gt=0, description="Most rows one SQL query through the REST API returns."
+    )
     batch_rows: int = Field(100_000, gt=0, description="Rows scored per batch by batch transform.")
     serve_capture: float = Field(
         0.0,

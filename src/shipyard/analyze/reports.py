@@ -124,15 +124,19 @@ def check_dataset(
     *,
     constraints_file: Path | None = None,
     against: str | None = None,
+    rules: str | None = None,
 ) -> tuple[DatasetVersion, dict[str, Any]]:
-    """Check a version against a rules file, or against rules suggested from a baseline."""
-    from shipyard.analyze.constraints import suggest_constraints
+    """Check a version against a rules file (or its YAML text, ``rules``), or against rules
+    suggested from a baseline; exactly one of the three is given."""
+    from shipyard.analyze.constraints import load_constraints_yaml, suggest_constraints
     from shipyard.analyze.quality import check_constraints
 
-    if (constraints_file is None) == (against is None):
+    if sum(x is not None for x in (constraints_file, against, rules)) != 1:
         raise InvalidInput("Give either --constraints FILE or --against DATASET@N.")
     if constraints_file is not None:
         constraints = load_rules_file(constraints_file)
+    elif rules is not None:
+        constraints = load_constraints_yaml(rules)
     else:
         baseline = profile_dataset(project, against)  # type: ignore[arg-type]
         constraints = suggest_constraints(baseline.payload)

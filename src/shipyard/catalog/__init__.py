@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shipyard.catalog._chain import ChainReport
+from shipyard.catalog._chain import ChainBreak, ChainReport
 from shipyard.catalog.base import Catalog
 from shipyard.errors import InvalidInput
 
-__all__ = ["Catalog", "ChainReport", "open_catalog"]
+__all__ = ["Catalog", "ChainBreak", "ChainReport", "open_catalog"]
 
 _SCHEMES = ("sqlite", "postgresql", "postgres")
 

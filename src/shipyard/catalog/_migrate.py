@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-HEAD = "0009"
+HEAD = "0011"
 """The newest migration; checked first so that an up-to-date catalog opens without Alembic."""
 
 _MIGRATIONS = Path(__file__).parent / "migrations"

@@ -102,6 +102,14 @@ class MonitorPort(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_alerts(self, *, monitor: str | None = None, status: str | None = None) -> int:
+        """How many alerts :meth:`list_alerts` would return, without reading them.
+
+        Raises:
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
     def set_alert_notified(self, alert_id: int, notified: JSON) -> Alert:
         """Merge the outcome of notifiers (``{"webhook": "delivered", ...}``) into the alert.
 

@@ -176,6 +176,15 @@ class MonitorsMixin:
         with self._read() as conn:
             return [_alert(r) for r in conn.execute(query).mappings()]
 
+    def count_alerts(self, *, monitor: str | None = None, status: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(alerts)
+        if monitor is not None:
+            query = query.where(alerts.c.monitor == monitor)
+        if status is not None:
+            query = query.where(alerts.c.status == status)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def set_alert_notified(self, alert_id: int, notified: JSON) -> Alert:
         with self._write() as conn:
             row = self._alert_row(conn, alert_id)

@@ -57,6 +57,9 @@ runs = Table(
     Column("pid", Integer),
     Column("heartbeat_at", DateTime(timezone=True)),
     Index("ix_runs_status", "status"),
+    # listing runs a page at a time, newest first (migration 0011)
+    Index("ix_runs_started_at_id", "started_at", "id"),
+    Index("ix_runs_experiment_started_at_id", "experiment", "started_at", "id"),
 )
 
 run_metrics = Table(

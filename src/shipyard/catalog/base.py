@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.catalog._approval_port import ApprovalPort
 from shipyard.catalog._endpoint_port import EndpointPort
 from shipyard.catalog._monitor_port import MonitorPort
+from shipyard.catalog._paging_port import PagingPort
 from shipyard.catalog._pipeline_port import PipelinePort
 from shipyard.entities import (
     Actor,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 
-class Catalog(MonitorPort, ApprovalPort, EndpointPort, PipelinePort, abc.ABC):
+class Catalog(MonitorPort, ApprovalPort, EndpointPort, PipelinePort, PagingPort, abc.ABC):
     """Shipyard's metadata: dataset versions, runs, model versions, aliases, reports, audit.
 
     Contract, for every implementation:

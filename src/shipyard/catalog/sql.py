@@ -18,6 +18,7 @@ from shipyard.catalog._engine import make_engine, redact
 from shipyard.catalog._errors import WriteRace, translate
 from shipyard.catalog._features import FeaturesMixin
 from shipyard.catalog._monitors import MonitorsMixin
+from shipyard.catalog._paging import PagingMixin
 from shipyard.catalog._pipelines import PipelinesMixin
 from shipyard.catalog._rows import (
     dataset_from_row,
@@ -67,6 +68,7 @@ class SqlCatalog(
     ApprovalsMixin,
     EndpointsMixin,
     PipelinesMixin,
+    PagingMixin,
     Catalog,
 ):
     """A :class:`Catalog` on SQLite (WAL, one file) or PostgreSQL.

@@ -29,6 +29,7 @@ from shipyard.cli import (
     promotion,
     runs,
     security,
+    server,
     train,
 )
 from shipyard.cli._output import err_console
@@ -57,8 +58,17 @@ def _root(
             help="Project folder (default: SHIPYARD_HOME, or the nearest .shipyard above).",
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="SHIPYARD_SERVER_URL",
+            help="Run through a `shipyard server` at this URL (token: SHIPYARD_TOKEN): the "
+            "read commands, promote, monitors run and alerts ack.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = {"project_path": project_path}
+    ctx.obj = {"project_path": project_path, "server": server}
 
 
 project.register(app)
@@ -78,6 +88,7 @@ maintenance.register(app)
 monitors.register(app)
 pipelines.register(app)
 security.register(app)
+server.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

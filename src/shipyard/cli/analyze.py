@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import project_of, remote_of
 from shipyard.cli._output import JsonFlag, console, emit_json
 from shipyard.outfile import check_output_path, write_output
+
+if TYPE_CHECKING:
+    from shipyard.analyze import StoredReport
 
 constraints_app = typer.Typer(help="Data-quality rules.", no_args_is_help=True)
 
@@ -36,28 +39,48 @@ def profile(
     as_json: JsonFlag = False,
 ) -> None:
     """Profile a dataset version: types, missing, distributions, correlations, alerts."""
-    from shipyard.analyze import print_profile_summary, profile_dataset
+    from shipyard.analyze import print_profile_summary
 
     if html is not None:
         check_output_path(html, option="--html")
-    project = project_of(ctx)
+    client = remote_of(ctx)
+    if client is not None:
+        with console.status("Profiling on the server..."):
+            remote = client.profile(ref, target=target, label_time=label_time, refresh=refresh)
+        payload, reused, where = (
+            remote.payload,
+            remote.reused,
+            f"{client.url}/api/v1{remote.html_path}",
+        )
+        page = client.report_html(remote.subject, remote.kind) if html is not None else None
+    else:
+        report = _profile_here(ctx, ref, target, label_time, refresh)
+        payload, reused, where = report.payload, report.reused, str(report.html_path)
+        page = report.html_path.read_bytes() if html and report.html_path else None
+    if html is not None and page is not None:
+        write_output(html, page, option="--html")
+    if as_json:
+        emit_json(payload)
+        return
+    print_profile_summary(payload, console)
+    note = " (stored earlier; --refresh to recompute)" if reused else ""
+    console.print(f"HTML report: {html or where}{note}")
+
+
+def _profile_here(
+    ctx: typer.Context, ref: str, target: str | None, label_time: str | None, refresh: bool
+) -> StoredReport:
+    from shipyard.analyze import profile_dataset
+
     with console.status("Profiling...") as status:
-        report = profile_dataset(
-            project,
+        return profile_dataset(
+            project_of(ctx),
             ref,
             target=target,
             label_time=label_time,
             refresh=refresh,
             progress=lambda step, done, total: status.update(f"Profiling: {step} ({done}/{total})"),
         )
-    if html is not None and report.html_path is not None:
-        write_output(html, report.html_path.read_bytes(), option="--html")
-    if as_json:
-        emit_json(report.payload)
-        return
-    print_profile_summary(report.payload, console)
-    note = " (stored earlier; --refresh to recompute)" if report.reused else ""
-    console.print(f"HTML report: {html or report.html_path}{note}")
 
 
 @constraints_app.command("suggest")
@@ -91,7 +114,14 @@ def check(
     """Check a dataset version against data-quality rules; exit 1 if an error rule fails."""
     from shipyard.analyze import check_dataset, print_check_summary
 
-    _, report = check_dataset(project_of(ctx), ref, constraints_file=constraints, against=against)
+    client = remote_of(ctx)
+    if client is not None:
+        rules = _read_rules(constraints) if constraints is not None else None
+        report = client.check(ref, against=against, constraints=rules).payload
+    else:
+        _, report = check_dataset(
+            project_of(ctx), ref, constraints_file=constraints, against=against
+        )
     if as_json:
         emit_json(report)
     else:
@@ -121,21 +151,33 @@ def bias(
     """
     from shipyard.analyze import bias_dataset, print_bias_summary
 
-    report = bias_dataset(
-        project_of(ctx),
-        ref,
-        label=label,
-        positive=_scalar(positive),
-        facet=facet,
-        facet_values=[_scalar(v) for v in facet_value] if facet_value else None,
-        threshold=threshold,
-        group=group,
-    )
+    options = {
+        "label": label,
+        "positive": _scalar(positive),
+        "facet": facet,
+        "facet_values": [_scalar(v) for v in facet_value] if facet_value else None,
+        "threshold": threshold,
+        "group": group,
+    }
+    client = remote_of(ctx)
+    if client is not None:
+        remote = client.bias(ref, **options)
+        payload, where = remote.payload, f"{client.url}/api/v1{remote.html_path}"
+    else:
+        report = bias_dataset(project_of(ctx), ref, **options)  # type: ignore[arg-type]
+        payload, where = report.payload, str(report.html_path)
     if as_json:
-        emit_json(report.payload)
+        emit_json(payload)
         return
-    print_bias_summary(report.payload, console, full=show_all)
-    console.print(f"HTML report: {report.html_path}")
+    print_bias_summary(payload, console, full=show_all)
+    console.print(f"HTML report: {where}")
+
+
+def _read_rules(path: Path) -> str:
+    from shipyard.analyze import load_rules_file
+
+    load_rules_file(path)  # the same "no such file" and YAML errors as here
+    return path.read_text()
 
 
 def _scalar(text: str) -> object:

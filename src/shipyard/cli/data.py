@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import (
     JsonFlag,
     console,
@@ -80,7 +80,9 @@ def ingest(
 @datasets_app.command("list")
 def datasets_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List every dataset version."""
-    versions = project_of(ctx).catalog.list_dataset_versions()
+    versions = either(
+        ctx, lambda c: c.list_dataset_versions(), lambda p: p.catalog.list_dataset_versions()
+    )
     if as_json:
         emit_json(versions)
         return
@@ -113,12 +115,18 @@ def datasets_show(
 ) -> None:
     """Show a dataset version: schema, sizes, fingerprint, source and a sample."""
     from shipyard.catalog.refs import parse_dataset_ref
-    from shipyard.lake import query, quote_ident
 
-    project = project_of(ctx)
-    parsed = parse_dataset_ref(ref)
-    v = project.catalog.get_dataset_version(parsed.name, parsed.version)
-    sample = query(project, f"SELECT * FROM {quote_ident(v.ref)}", limit=max(rows, 0))
+    client = remote_of(ctx)
+    if client is not None:
+        v = client.get_dataset_version_ref(ref)
+        sample = client.dataset_sample(v.ref, rows=min(max(rows, 0), 1000))
+    else:
+        from shipyard.lake import query, quote_ident
+
+        project = project_of(ctx)
+        parsed = parse_dataset_ref(ref)
+        v = project.catalog.get_dataset_version(parsed.name, parsed.version)
+        sample = query(project, f"SELECT * FROM {quote_ident(v.ref)}", limit=max(rows, 0))
     if as_json:
         emit_json({"dataset": v, "sample": sample.to_pylist()})
         return
@@ -180,14 +188,23 @@ def sql(
     as_json: JsonFlag = False,
 ) -> None:
     """Run read-only SQL over every dataset (NAME is the latest version, "NAME@N" version N)."""
-    from shipyard.lake import export, query
+    client = remote_of(ctx)
+    if client is not None:
+        if out is not None:
+            raise InvalidInput(
+                "--out writes a file on this machine from the project's lake; through a "
+                "server, print the rows (--json, up to --limit) and redirect them instead."
+            )
+        result = client.query(sql_query, limit=limit)
+    else:
+        from shipyard.lake import export, query
 
-    project = project_of(ctx)
-    if out is not None:
-        written = export(project, sql_query, out)
-        console.print(f"Wrote {written:,} rows to {out}")
-        return
-    result = query(project, sql_query, limit=limit)
+        project = project_of(ctx)
+        if out is not None:
+            written = export(project, sql_query, out)
+            console.print(f"Wrote {written:,} rows to {out}")
+            return
+        result = query(project, sql_query, limit=limit)
     if as_json:
         emit_json(result.to_pylist())
         return

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import JsonFlag, console, emit_json, table
 from shipyard.errors import InvalidInput
 
@@ -44,7 +44,7 @@ def features_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the feature groups (latest versions)."""
     from shipyard.features import list_groups
 
-    groups = list_groups(project_of(ctx))
+    groups = either(ctx, lambda c: c.list_groups(), list_groups)
     if as_json:
         emit_json([g.to_dict() | {"version": g.version} for g in groups])
         return
@@ -77,12 +77,18 @@ def features_show(
     """Show a group: its definition, versions and source."""
     from shipyard.features import get_group
 
-    project = project_of(ctx)
     name, _, version = group.partition(":")
     if version and not version.isdigit():
         raise InvalidInput(f"A group version is a number (GROUP:2). Got '{group}' instead.")
-    found = get_group(project, name, int(version) if version else None)
-    versions = project.catalog.list_feature_definitions("group", name)
+    number = int(version) if version else None
+    client = remote_of(ctx)
+    if client is not None:
+        found = client.get_group(name, number)
+        versions = client.list_feature_definitions("group", name)
+    else:
+        project = project_of(ctx)
+        found = get_group(project, name, number)
+        versions = project.catalog.list_feature_definitions("group", name)
     if as_json:
         emit_json({"group": found.to_dict(), "version": found.version, "versions": versions})
         return

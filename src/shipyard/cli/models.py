@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import JsonFlag, console, emit_json, fmt_metric, table
 from shipyard.cli.train import metrics_table
-from shipyard.entities import to_json
+from shipyard.entities import ModelVersion, to_json
+from shipyard.errors import InvalidInput
 from shipyard.outfile import check_output_path, write_output
+
+if TYPE_CHECKING:
+    from shipyard.client import Client
 
 models_app = typer.Typer(help="List, inspect and promote model versions.", no_args_is_help=True)
 
@@ -49,8 +53,10 @@ def models_list(
     """List every model version with its aliases, approval and headline metric."""
     from shipyard.registry import list_versions
 
-    versions = list_versions(
-        project_of(ctx), include_pending=show_all, approval=status, environment=env
+    versions = either(
+        ctx,
+        lambda c: _remote_versions(c, show_all, status, env),
+        lambda p: list_versions(p, include_pending=show_all, approval=status, environment=env),
     )
     if as_json:
         emit_json(versions)
@@ -87,7 +93,7 @@ def models_show(
     from shipyard.cli.promotion import print_approval, print_promotions
     from shipyard.registry import model_history
 
-    history = model_history(project_of(ctx), ref)
+    history = either(ctx, lambda c: c.model_history(ref), lambda p: model_history(p, ref))
     v = history.version
     if as_json:
         emit_json({**to_json(v), "approvals": history.approvals, "promotions": history.promotions})
@@ -135,20 +141,29 @@ def models_report(
 ) -> None:
     """Show a model version's evaluation on its test rows: metrics with intervals, top-k,
     slices, bias; the full report (curves, calibration, ...) is an HTML page."""
-    from shipyard.evaluation import evaluation_html, load_evaluation
     from shipyard.evaluation.console import print_evaluation_summary
 
     if html is not None:
         check_output_path(html, option="--html")
-    project = project_of(ctx)
-    report = load_evaluation(project, ref)
-    if html is not None:
-        write_output(html, evaluation_html(project, report), option="--html")
+    client = remote_of(ctx)
+    if client is not None:
+        payload = client.load_evaluation(ref)
+        page = client.evaluation_html(ref) if html is not None else None
+        location = client.evaluation_url(ref)
+    else:
+        from shipyard.evaluation import evaluation_html, load_evaluation
+
+        project = project_of(ctx)
+        report = load_evaluation(project, ref)
+        payload, location = report.payload, report.location
+        page = evaluation_html(project, report) if html is not None else None
+    if html is not None and page is not None:
+        write_output(html, page, option="--html")
     if as_json:
-        emit_json(report.payload)
+        emit_json(payload)
         return
-    print_evaluation_summary(report.payload, console)
-    console.print(f"HTML report: {html or report.location}")
+    print_evaluation_summary(payload, console)
+    console.print(f"HTML report: {html or location}")
 
 
 @models_app.command("baseline")
@@ -163,14 +178,19 @@ def models_baseline(
 ) -> None:
     """Show a model version's monitoring baseline (statistics, prediction distribution,
     constraints, test metrics, attribution, bias)."""
-    from shipyard.monitor import create_baseline, load_baseline
+    client = remote_of(ctx)
+    if client is not None:
+        p = client.create_baseline(ref) if create else client.load_baseline(ref)
+        location = "(on the server)"
+    else:
+        from shipyard.monitor import create_baseline, load_baseline
 
-    project = project_of(ctx)
-    stored = create_baseline(project, ref) if create else load_baseline(project, ref)
+        project = project_of(ctx)
+        stored = create_baseline(project, ref) if create else load_baseline(project, ref)
+        p, location = stored.payload, stored.location
     if as_json:
-        emit_json(stored.payload)
+        emit_json(p)
         return
-    p = stored.payload
     console.print(f"[bold]Baseline of {p['model']}[/] ({p['problem_type']}), from {p['dataset']}")
     pred = p["prediction"]
     q = pred.get("quantiles", {})
@@ -192,7 +212,19 @@ def models_baseline(
         console.print(f"attribution {', '.join(top)}")
     if p.get("bias"):
         console.print(f"bias        facet {p['bias']['facet']}")
-    console.print(f"HTML report: {stored.location}")
+    console.print(f"HTML report: {location}")
+
+
+def _remote_versions(
+    client: Client, show_all: bool, status: str | None, env: str | None
+) -> list[ModelVersion]:
+    if env is not None:
+        raise InvalidInput(
+            "models list --env reads an environment's own catalog, which only the server "
+            "opens: drop --env, or run it on the server's machine."
+        )
+    versions = client.list_versions(include_pending=show_all)
+    return [v for v in versions if status is None or v.approval == status]
 
 
 def _interval(ci: list[float] | None) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import JsonFlag, console, emit_json, err_console, table
 from shipyard.errors import InvalidInput
 
@@ -112,14 +112,19 @@ def monitors_run(
     """Check every complete window not run yet; exit 1 when a violation was found."""
     from shipyard.monitor import run_monitor
 
-    result = run_monitor(
-        project_of(ctx),
-        name,
-        since=_when(since, "--since"),
-        until=_when(until, "--until"),
-        force=force,
-        progress=None if as_json else lambda m: err_console.print(m),
-    )
+    start, end = _when(since, "--since"), _when(until, "--until")
+    client = remote_of(ctx)
+    if client is not None:
+        result = client.run_monitor(name, since=start, until=end, force=force)
+    else:
+        result = run_monitor(
+            project_of(ctx),
+            name,
+            since=start,
+            until=end,
+            force=force,
+            progress=None if as_json else lambda m: err_console.print(m),
+        )
     if as_json:
         emit_json(
             {
@@ -180,7 +185,7 @@ def monitors_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List monitors with their latest window and open alerts."""
     from shipyard.monitor import list_monitors
 
-    statuses = list_monitors(project_of(ctx))
+    statuses = either(ctx, lambda c: c.list_monitors(), list_monitors)
     if as_json:
         emit_json(statuses)
         return
@@ -210,7 +215,7 @@ def monitors_show(ctx: typer.Context, name: str, as_json: JsonFlag = False) -> N
     """Show a monitor's settings, latest run and next scheduled time."""
     from shipyard.monitor import show_monitor
 
-    s = show_monitor(project_of(ctx), name)
+    s = either(ctx, lambda c: c.show_monitor(name), lambda p: show_monitor(p, name))
     if as_json:
         emit_json(s)
         return
@@ -241,7 +246,7 @@ def monitors_history(ctx: typer.Context, name: str, as_json: JsonFlag = False) -
     """The monitor's runs, latest window first."""
     from shipyard.monitor import monitor_history
 
-    runs = monitor_history(project_of(ctx), name)
+    runs = either(ctx, lambda c: c.monitor_history(name), lambda p: monitor_history(p, name))
     if as_json:
         emit_json(runs)
         return
@@ -270,7 +275,11 @@ def alerts_list(
     """List alerts, newest first."""
     from shipyard.monitor import list_alerts
 
-    found = list_alerts(project_of(ctx), monitor=monitor, open_only=open_only)
+    found = either(
+        ctx,
+        lambda c: c.list_alerts(monitor=monitor, open_only=open_only),
+        lambda p: list_alerts(p, monitor=monitor, open_only=open_only),
+    )
     if as_json:
         emit_json(found)
         return
@@ -306,7 +315,11 @@ def alerts_ack(
     """Acknowledge an alert."""
     from shipyard.monitor import ack_alert
 
-    alert = ack_alert(project_of(ctx), alert_id, comment=comment)
+    alert = either(
+        ctx,
+        lambda c: c.ack_alert(alert_id, comment=comment),
+        lambda p: ack_alert(p, alert_id, comment=comment),
+    )
     if as_json:
         emit_json(alert)
         return

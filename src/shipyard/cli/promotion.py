@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, err_console, table
 from shipyard.entities import ApprovalChange, GateResult, ModelVersion, PromotionRecord
 
@@ -32,7 +32,12 @@ def models_approve(
     """Approve a model version (PendingManualApproval or Rejected -> Approved)."""
     from shipyard.registry import approve_model
 
-    _print_change(approve_model(project_of(ctx), ref, comment=comment), as_json)
+    change = either(
+        ctx,
+        lambda c: c.approve_model(ref, comment=comment),
+        lambda p: approve_model(p, ref, comment=comment),
+    )
+    _print_change(change, as_json)
 
 
 def models_reject(
@@ -41,7 +46,12 @@ def models_reject(
     """Reject a model version: it is not promoted anywhere until approved again."""
     from shipyard.registry import reject_model
 
-    _print_change(reject_model(project_of(ctx), ref, comment=comment), as_json)
+    change = either(
+        ctx,
+        lambda c: c.reject_model(ref, comment=comment),
+        lambda p: reject_model(p, ref, comment=comment),
+    )
+    _print_change(change, as_json)
 
 
 def _print_change(change: ApprovalChange, as_json: bool) -> None:
@@ -57,7 +67,7 @@ def models_history(ctx: typer.Context, ref: Ref, as_json: JsonFlag = False) -> N
     """A model version's approval changes and promotions, with each promotion's gates."""
     from shipyard.registry import model_history
 
-    history = model_history(project_of(ctx), ref)
+    history = either(ctx, lambda c: c.model_history(ref), lambda p: model_history(p, ref))
     if as_json:
         emit_json({"approvals": history.approvals, "promotions": history.promotions})
         return
@@ -92,7 +102,11 @@ def models_promote(
     from shipyard.registry import PromotionRefused, promote
 
     try:
-        result = promote(project_of(ctx), ref, to, force=force, reason=reason)
+        result = either(
+            ctx,
+            lambda c: c.promote(ref, to, force=force, reason=reason),
+            lambda p: promote(p, ref, to, force=force, reason=reason),
+        )
     except PromotionRefused as exc:
         if as_json:
             emit_json({"promoted": False, "environment": exc.environment, "gates": exc.gates})

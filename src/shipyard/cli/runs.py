@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of, remote_of
 from shipyard.cli._output import JsonFlag, cell, console, emit_json, fmt_metric, table
 
 if TYPE_CHECKING:
@@ -37,7 +37,11 @@ def runs_list(
     """List runs, newest first."""
     from shipyard.tracking import list_runs
 
-    runs = list_runs(project_of(ctx), experiment, status=status)
+    runs = either(
+        ctx,
+        lambda c: c.list_runs(experiment, status=status),
+        lambda p: list_runs(p, experiment, status=status),
+    )
     if as_json:
         emit_json(runs)
         return
@@ -67,7 +71,7 @@ def runs_show(
     """Show a run: parameters, metrics, inputs, outputs, error, learning curves."""
     from shipyard.tracking import get_run
 
-    detail = get_run(project_of(ctx), run_id)
+    detail = either(ctx, lambda c: c.get_run(run_id), lambda p: get_run(p, run_id))
     run, curves = detail.run, detail.curves
     if as_json:
         emit_json({"run": run, "curves": curves})
@@ -104,8 +108,16 @@ def runs_compare(
     """Compare runs side by side: parameters and metrics that differ are highlighted."""
     from shipyard.tracking import compare_runs, split_of
 
-    project = project_of(ctx)
-    runs = compare_runs(project, run_ids)
+    client = remote_of(ctx)
+    if client is not None:
+        runs, splits = client.compare_runs(run_ids), client.split_of
+    else:
+        project = project_of(ctx)
+        runs = compare_runs(project, run_ids)
+
+        def splits(run: Run) -> dict[str, Any] | None:
+            return split_of(project, run)
+
     if as_json:
         emit_json(runs)
         return
@@ -115,7 +127,7 @@ def runs_compare(
     compared: tuple[tuple[str, list[str]], ...] = (
         ("dataset", [cell(r.inputs.get("dataset")) for r in runs]),
         ("target", [cell(r.inputs.get("target")) for r in runs]),
-        ("split", [cell(_split(split_of(project, r))) for r in runs]),
+        ("split", [cell(_split(splits(r))) for r in runs]),
         *((f"param:{k}", [cell(r.params.get(k)) for r in runs]) for k in params),
         *((f"metric:{k}", [fmt_metric(r.metrics.get(k), k) for r in runs]) for k in keys),
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from shipyard.cli._context import project_of
+from shipyard.cli._context import either, project_of
 from shipyard.cli._output import JsonFlag, console, emit_json, err_console, table
 from shipyard.cli.data import datasets_app
 
@@ -50,7 +50,7 @@ def audit(
     """Show the audit trail (newest first); `verify` checks its hash chain, `export` copies it."""
     if ctx.invoked_subcommand is not None:
         return
-    events = project_of(ctx).catalog.list_events(limit)
+    events = either(ctx, lambda c: c.list_events(limit), lambda p: p.catalog.list_events(limit))
     if as_json:
         emit_json(events)
         return
@@ -78,7 +78,7 @@ def verify(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Check the hash chain: find edited, deleted, reordered or cut-off events (exit 1)."""
     from shipyard.security import verify_audit
 
-    report = verify_audit(project_of(ctx))
+    report = either(ctx, lambda c: c.verify_audit(), verify_audit)
     if as_json:
         emit_json(
             {"ok": report.ok, "events": report.events, "head": report.head, "breaks": report.breaks}

@@ -15,7 +15,7 @@ from shipyard._lazy import lazy_exports
 if TYPE_CHECKING:
     from shipyard.monitor._runner import MonitorResult, WindowResult, run_monitor
     from shipyard.monitor._source import DriftInput
-    from shipyard.monitor.alerts import ack_alert, list_alerts
+    from shipyard.monitor.alerts import ack_alert, alerts_page, list_alerts
     from shipyard.monitor.baseline import (
         BASELINE_KIND,
         StoredBaseline,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         create_monitor,
         list_monitors,
         monitor_history,
+        monitors_page,
         show_monitor,
     )
 
@@ -52,6 +53,7 @@ _EXPORTS = {
     "WindowResult": "._runner",
     "run_monitor": "._runner",
     "ack_alert": ".alerts",
+    "alerts_page": ".alerts",
     "list_alerts": ".alerts",
     "BASELINE_KIND": ".baseline",
     "StoredBaseline": ".baseline",
@@ -63,6 +65,7 @@ _EXPORTS = {
     "create_monitor": ".monitors",
     "list_monitors": ".monitors",
     "monitor_history": ".monitors",
+    "monitors_page": ".monitors",
     "show_monitor": ".monitors",
 }
 
@@ -79,6 +82,7 @@ __all__ = [
     "StoredBaseline",
     "WindowResult",
     "ack_alert",
+    "alerts_page",
     "build_baseline",
     "compare",
     "create_baseline",
@@ -87,6 +91,7 @@ __all__ = [
     "list_monitors",
     "load_baseline",
     "monitor_history",
+    "monitors_page",
     "render_drift_html",
     "run_monitor",
     "show_monitor",

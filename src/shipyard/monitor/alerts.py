@@ -7,11 +7,12 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import Alert, Monitor, to_json
 from shipyard.errors import InvalidInput
 from shipyard.project import Project
 
-__all__ = ["ack_alert", "list_alerts", "notify"]
+__all__ = ["ack_alert", "alerts_page", "list_alerts", "notify"]
 
 log = logging.getLogger("shipyard.monitor")
 
@@ -27,6 +28,20 @@ def list_alerts(
     if monitor is not None:
         project.catalog.get_monitor(monitor)
     return project.catalog.list_alerts(monitor=monitor, status="open" if open_only else None)
+
+
+def alerts_page(project: Project, query: PageQuery) -> Page[Alert]:
+    """One page of alerts (sorts and filters: ``alerts`` in
+    :data:`~shipyard.catalog.paging.LISTINGS`), newest first by default.
+
+    Raises:
+        NotFound: The ``monitor`` filter names no monitor.
+        InvalidInput: A bad sort, filter, limit or cursor.
+    """
+    monitor = query.filters.get("monitor")
+    if monitor is not None:
+        project.catalog.get_monitor(str(monitor))
+    return project.catalog.page_alerts(query)
 
 
 def ack_alert(project: Project, alert_id: int | str, *, comment: str | None = None) -> Alert:

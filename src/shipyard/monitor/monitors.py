@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shipyard.catalog.paging import Page, PageQuery
 from shipyard.catalog.refs import parse_dataset_ref, parse_model_ref
 from shipyard.entities import Monitor, MonitorRun
 from shipyard.errors import InvalidInput, did_you_mean
@@ -20,6 +21,7 @@ __all__ = [
     "create_monitor",
     "list_monitors",
     "monitor_history",
+    "monitors_page",
     "next_run",
     "parse_window",
     "show_monitor",
@@ -213,11 +215,25 @@ def show_monitor(project: Project, name: str) -> MonitorStatus:
     Raises:
         NotFound: No such monitor (a close name is suggested).
     """
-    monitor = project.catalog.get_monitor(name)
-    runs = project.catalog.list_monitor_runs(name, limit=1)
-    alerts = project.catalog.list_alerts(monitor=name, status="open")
+    return _status(project, project.catalog.get_monitor(name))
+
+
+def monitors_page(project: Project, query: PageQuery) -> Page[MonitorStatus]:
+    """One page of monitors (sorts and filters: ``monitors`` in
+    :data:`~shipyard.catalog.paging.LISTINGS`), each with its latest run and open alerts.
+
+    Raises:
+        InvalidInput: A bad sort, filter, limit or cursor.
+    """
+    found = project.catalog.page_monitors(query)
+    return Page([_status(project, m) for m in found.items], found.next_cursor)
+
+
+def _status(project: Project, monitor: Monitor) -> MonitorStatus:
+    runs = project.catalog.list_monitor_runs(monitor.name, limit=1)
+    open_alerts = project.catalog.count_alerts(monitor=monitor.name, status="open")
     return MonitorStatus(
-        monitor, runs[0] if runs else None, len(alerts), next_run(monitor.schedule)
+        monitor, runs[0] if runs else None, open_alerts, next_run(monitor.schedule)
     )
 
 

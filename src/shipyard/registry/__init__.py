@@ -18,6 +18,13 @@ from shipyard.registry._approval import (
     model_history,
     reject_model,
 )
+from shipyard.registry.browse import (
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    lineage_graph,
+    versions_page,
+)
 from shipyard.registry.registry import (
     MODEL_FILE,
     LoadedModel,
@@ -44,12 +51,16 @@ __all__ = [
     "APPROVAL_STATUSES",
     "BASELINE_REPORT",
     "MODEL_FILE",
+    "Lineage",
+    "LineageEdge",
+    "LineageNode",
     "LoadedModel",
     "ModelHistory",
     "PromotionRefused",
     "PromotionResult",
     "approval_history",
     "approve_model",
+    "lineage_graph",
     "list_versions",
     "load_model",
     "load_version",
@@ -59,6 +70,7 @@ __all__ = [
     "register_model",
     "reject_model",
     "resolve_model",
+    "versions_page",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -29,6 +29,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AuditSink = Callable[[str, Actor, dict[str, Any]], None]
+ActionOf = Callable[[Scope], str | None]
 
 log = logging.getLogger("shipyard.security")
 
@@ -52,6 +53,8 @@ class AuthGuard:
         audit: Called (in a worker thread) with ``(action, actor, details)`` for each denial.
         max_failures: Failed attempts per client address per minute before 429.
         face: The face recorded in audit events (``serve``, ``api``).
+        action_of: Asked first for a request's action (an app that routes by method and
+            path templates knows it exactly); None (or its None) falls back to ``routes``.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class AuthGuard:
         max_failures: int = 10,
         default_action: str = "read",
         face: str = "serve",
+        action_of: ActionOf | None = None,
     ) -> None:
         self.app = app
         self.authorizer = authorizer
@@ -76,6 +80,7 @@ class AuthGuard:
         self.limiter = FailureLimiter(max_failures)
         self.default_action = default_action
         self.face = face
+        self.action_of = action_of
 
     def _pattern_action(self, path: str) -> str:
         """The action of a route with a path parameter (``/v1/features/*/push``)."""
@@ -93,7 +98,9 @@ class AuthGuard:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        action = self.routes.get(path) or self._pattern_action(path)
+        action = (self.action_of and self.action_of(scope)) or (
+            self.routes.get(path) or self._pattern_action(path)
+        )
         client = scope.get("client")
         address = str(client[0]) if client else "-"
         wait = self.limiter.retry_after(address)

@@ -36,6 +36,10 @@ MATRIX: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "approve": frozenset({"deployer", "admin"}),
         # create, change or delete an endpoint
         "deploy": frozenset({"deployer", "admin"}),
+        # run a monitor now, acknowledge its alerts
+        "monitor": frozenset({"data-scientist", "deployer", "admin"}),
+        # read the audit trail (who changed what, from where) and check its chain
+        "audit": frozenset({"deployer", "admin"}),
         # tokens, keys, garbage collection, the audit trail's export
         "admin": frozenset({"admin"}),
     }

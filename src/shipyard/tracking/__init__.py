@@ -10,7 +10,14 @@ from shipyard.tracking._liveness import (
     fail_dead_runs,
     fail_own_runs,
 )
-from shipyard.tracking._runs import RunDetail, compare_runs, get_run, list_runs, split_of
+from shipyard.tracking._runs import (
+    RunDetail,
+    compare_runs,
+    get_run,
+    list_runs,
+    runs_page,
+    split_of,
+)
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -23,5 +30,6 @@ __all__ = [
     "fail_own_runs",
     "get_run",
     "list_runs",
+    "runs_page",
     "split_of",
 ]

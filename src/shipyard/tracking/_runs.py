@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import Run
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.project import Project
 from shipyard.tracking._liveness import fail_dead_runs
 
-__all__ = ["RunDetail", "compare_runs", "get_run", "list_runs", "split_of"]
+__all__ = ["RunDetail", "compare_runs", "get_run", "list_runs", "runs_page", "split_of"]
 
 _CURVES = ("train_loss", "valid_loss")
 
@@ -38,6 +39,17 @@ def list_runs(
     """
     fail_dead_runs(project.catalog, project.actor)
     return project.catalog.list_runs(experiment, status=status)
+
+
+def runs_page(project: Project, query: PageQuery) -> Page[Run]:
+    """One page of runs (see :data:`~shipyard.catalog.paging.LISTINGS` for the sorts and
+    filters), dead ones failed first.
+
+    Raises:
+        InvalidInput: A bad sort, filter, limit or cursor.
+    """
+    fail_dead_runs(project.catalog, project.actor)
+    return project.catalog.page_runs(query)
 
 
 def get_run(project: Project, run_id: str) -> RunDetail:

@@ -1,0 +1,33 @@
+"""CLI: server (the REST API)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli._context import project_of
+from shipyard.cli._output import console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(server)
+
+
+def server(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
+    ] = 8000,
+) -> None:
+    """Serve this project's REST API under /api/v1; tokens with a role are required."""
+    from shipyard.server import serve_api
+
+    project = project_of(ctx, local=True)
+    env = project.settings.env
+
+    def ready(url: str) -> None:
+        console.print(f"Shipyard API ({env}) on {url}/api/v1 (Ctrl-C to stop)")
+
+    serve_api(project, host=host, port=port, on_ready=ready)

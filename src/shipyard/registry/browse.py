@@ -1,0 +1,101 @@
+"""Browsing the registry: model versions a page at a time, and a version's lineage as a graph
+(what the REST API and Studio show)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipyard.catalog.paging import Page, PageQuery
+from shipyard.entities import ModelVersion
+from shipyard.errors import NotFound
+from shipyard.project import Project
+from shipyard.tracking import fail_dead_runs
+
+__all__ = ["Lineage", "LineageEdge", "LineageNode", "lineage_graph", "versions_page"]
+
+
+def versions_page(project: Project, query: PageQuery) -> Page[ModelVersion]:
+    """One page of model versions (sorts and filters: ``model_versions`` in
+    :data:`~shipyard.catalog.paging.LISTINGS`); with ``include_pending``, runs whose process
+    died are failed first, so what their job left shows as ``abandoned``.
+
+    Raises:
+        InvalidInput: A bad sort, filter, limit or cursor.
+    """
+    if query.filters.get("include_pending"):
+        fail_dead_runs(project.catalog, project.actor)
+    return project.catalog.page_model_versions(query)
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """An object of the lineage: ``type`` is dataset, feature_group, run, model or
+    environment; ``ref`` is how to ask for it (``usage@3``, ``fraud:2``, a run id)."""
+
+    id: str
+    type: str
+    label: str
+    ref: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    """``source`` was used to make ``target`` (or, for an environment, serves it)."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a model version came from and where it is used, as a directed graph."""
+
+    model: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+
+
+def lineage_graph(project: Project, version: ModelVersion) -> Lineage:
+    """The lineage of ``version``: feature groups -> training dataset version -> run ->
+    model version -> the environments whose alias points at it."""
+    nodes: list[LineageNode] = []
+    edges: list[LineageEdge] = []
+    model_id = f"model:{version.ref}"
+    lineage = version.lineage or {}
+    dataset = lineage.get("dataset")
+    if dataset:
+        data_id = f"dataset:{dataset}"
+        nodes.append(LineageNode(data_id, "dataset", str(dataset), str(dataset)))
+        for group in (lineage.get("features") or {}).get("groups", []):
+            ref = f"{group['group']}:{group['version']}"
+            details = {"features": list(group.get("features", []))}
+            nodes.append(LineageNode(f"group:{ref}", "feature_group", ref, ref, details))
+            edges.append(LineageEdge(f"group:{ref}", data_id))
+    upstream = f"dataset:{dataset}" if dataset else None
+    if version.run_id:
+        run_id = f"run:{version.run_id}"
+        nodes.append(_run_node(project, version.run_id))
+        if upstream:
+            edges.append(LineageEdge(upstream, run_id))
+        upstream = run_id
+    nodes.append(
+        LineageNode(model_id, "model", version.ref, version.ref, {"status": version.status})
+    )
+    if upstream:
+        edges.append(LineageEdge(upstream, model_id))
+    for alias in version.aliases:
+        ref = f"{version.name}@{alias}"
+        nodes.append(LineageNode(f"alias:{ref}", "environment", alias, ref))
+        edges.append(LineageEdge(model_id, f"alias:{ref}"))
+    return Lineage(version.ref, nodes, edges)
+
+
+def _run_node(project: Project, run_id: str) -> LineageNode:
+    try:
+        run = project.catalog.get_run(run_id)
+    except NotFound:  # a run is never deleted today; a catalog copied without it still shows
+        return LineageNode(f"run:{run_id}", "run", run_id[:12], run_id, {"status": "missing"})
+    details = {"experiment": run.experiment, "status": run.status}
+    return LineageNode(f"run:{run_id}", "run", run.name, run.id, details)
