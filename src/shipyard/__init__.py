@@ -29,6 +29,8 @@ _EXPORTS = {
     "promote": "shipyard.registry",
     "resolve_model": "shipyard.registry",
     "batch_transform": "shipyard.deploy",
+    "recommend": "shipyard.deploy",
+    "load_recommendation": "shipyard.deploy",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

@@ -67,10 +67,13 @@ def models_show(
     ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a model version: metrics, signature, aliases and lineage."""
+    """Show a model version: metrics, signature, aliases, lineage and resource plan."""
+    from shipyard.cli.deploy import print_recommendation_summary
+    from shipyard.deploy import load_recommendation
     from shipyard.registry import resolve_model
 
-    v = resolve_model(project_of(ctx), ref)
+    project = project_of(ctx)
+    v = resolve_model(project, ref)
     if as_json:
         emit_json(v)
         return
@@ -89,6 +92,7 @@ def models_show(
     refs = lineage.get("features")
     if refs:
         _print_feature_refs(refs)
+    print_recommendation_summary(load_recommendation(project, v.ref))
 
 
 def _print_feature_refs(refs: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from shipyard.entities import DatasetVersion
     from shipyard.model import Predictions, TabularModel
 
-__all__ = ["MAX_BATCH_ROWS", "batch_transform"]
+__all__ = ["MAX_BATCH_ROWS", "batch_transform", "score_batch"]
 
 MAX_BATCH_ROWS = 10_000_000
 """The most rows per batch: past it one batch no longer fits comfortably in a laptop's memory."""
@@ -119,7 +119,7 @@ def _score_into(
         ).to_arrow_reader(rows_per_batch)
         for batch in reader:
             started = time.perf_counter()
-            table, predictions = _score(model, batch)
+            table, predictions = score_batch(model, batch)
             if capturer is not None:
                 per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
                 capturer.write_table(
@@ -152,10 +152,12 @@ def _check_batch_rows(batch_rows: object) -> None:
         )
 
 
-def _score(model: TabularModel, batch: pa.RecordBatch) -> tuple[pa.Table, Predictions]:
+def score_batch(
+    model: TabularModel, batch: pa.RecordBatch, *, threads: int = 0
+) -> tuple[pa.Table, Predictions]:
     """The batch's columns, then the prediction's (``score``, ``decision``); and the
-    predictions themselves."""
-    result = model.predict_frame(batch.to_pandas())
+    predictions themselves. ``threads``: of the model's prediction (0: all cores)."""
+    result = model.predict_frame(batch.to_pandas(), threads=threads)
     predictions = result.to_arrow()
     table = pa.Table.from_batches([batch])
     for name in predictions.column_names:  # an input column of the same name is replaced
