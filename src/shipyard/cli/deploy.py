@@ -75,9 +75,20 @@ def batch(
             "--capture", help="Also capture every scored row, as the inference server does."
         ),
     ] = False,
+    backend: Annotated[
+        str, typer.Option(help="local (this process) or ray (Ray Data map_batches).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster for --backend ray (default: SHIPYARD_RAY_ADDRESS; unset starts "
+            "Ray on this machine)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score a dataset with a model into a new dataset version (streams in batches)."""
+    """Score a dataset with a model into a new dataset version (streams in batches, here or
+    on Ray)."""
     from rich.progress import Progress
 
     from shipyard.deploy import batch_transform
@@ -93,6 +104,8 @@ def batch(
             batch_rows=batch_rows,
             capture=capture,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            backend=backend,
+            ray_address=ray_address,
         )
     v = result.version
     if as_json:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipyard.catalog.refs import parse_dataset_ref
+from shipyard.compute import check_backend, require_ray
 from shipyard.errors import InvalidInput
 from shipyard.ingest import validate_name
 from shipyard.lake import Published, publish_staged, quote_literal
@@ -38,6 +39,8 @@ def batch_transform(
     batch_rows: int | None = None,
     capture: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
 ) -> Published:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
 
@@ -52,12 +55,26 @@ def batch_transform(
     (:mod:`shipyard.capture`), batch by batch as it is scored; the rows' ``request_id``
     column, if the input has one, becomes the captured request id.
 
+    With ``backend="ray"``, Ray Data's ``map_batches`` scores the dataset's Parquet files on
+    the Ray cluster at ``ray_address`` (default: the ``ray_address`` setting; unset starts
+    Ray here), with the same output (see :mod:`shipyard.deploy._ray_batch`).
+
     Raises:
         NotFound: The model, alias or dataset does not exist.
-        InvalidInput: The dataset lacks a column the model needs, or ``batch_rows`` is not a
-            whole number from 1 to ``MAX_BATCH_ROWS``.
+        InvalidInput: The dataset lacks a column the model needs, ``batch_rows`` is not a
+            whole number from 1 to ``MAX_BATCH_ROWS``, the backend is unknown, or capture is
+            asked of the ray backend.
+        BackendUnavailable: ``backend="ray"`` and Ray is not installed (the message gives
+            the install command) or its cluster cannot be reached.
     """
     validate_name(output_name)
+    if check_backend(backend) == "ray":
+        if capture:
+            raise InvalidInput(
+                "Capture records rows as this process scores them; with --backend ray they "
+                "are scored on the cluster. Drop --capture, or score with --backend local."
+            )
+        require_ray()  # before anything is read: without Ray, say so at once
     if batch_rows is not None:
         _check_batch_rows(batch_rows)
     rows_per_batch = batch_rows or project.settings.batch_rows
@@ -86,7 +103,22 @@ def batch_transform(
         )
     try:
         with project.lake.staging() as staged:
-            _score_into(project, loaded.model, source, staged, rows_per_batch, capturer, progress)
+            if backend == "ray":
+                from shipyard.deploy._ray_batch import score_on_ray
+
+                score_on_ray(
+                    project,
+                    loaded.model,
+                    source,
+                    staged,
+                    rows_per_batch,
+                    address=ray_address,
+                    progress=progress,
+                )
+            else:
+                _score_into(
+                    project, loaded.model, source, staged, rows_per_batch, capturer, progress
+                )
             return publish_staged(
                 project.catalog,
                 project.lake,
