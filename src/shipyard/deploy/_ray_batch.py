@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,8 +81,7 @@ def score_on_ray(
             # Tasks, not an actor pool: actors would hold every CPU and starve the reads.
             dataset = ray.data.read_parquet(project.lake.files(source))
             scored = dataset.map_batches(
-                _score_block,
-                fn_args=(cluster.ray.put(model), schema),
+                partial(_score_block, model_ref=cluster.ray.put(model), schema=schema),
                 batch_size=rows_per_batch,
                 batch_format="pyarrow",
                 num_cpus=1,
