@@ -17,7 +17,7 @@ from shipyard.errors import InvalidInput
 from shipyard.ingest import validate_name
 from shipyard.lake import Published, publish_staged, quote_literal
 from shipyard.project import Project
-from shipyard.registry import load_model
+from shipyard.registry import LoadedModel, load_model
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
@@ -68,39 +68,15 @@ def batch_transform(
             the install command) or its cluster cannot be reached.
     """
     validate_name(output_name)
-    if check_backend(backend) == "ray":
-        if capture:
-            raise InvalidInput(
-                "Capture records rows as this process scores them; with --backend ray they "
-                "are scored on the cluster. Drop --capture, or score with --backend local."
-            )
-        require_ray()  # before anything is read: without Ray, say so at once
+    _check_backend(backend, capture)
     if batch_rows is not None:
         _check_batch_rows(batch_rows)
     rows_per_batch = batch_rows or project.settings.batch_rows
     loaded = load_model(project, model_ref)
     ref = parse_dataset_ref(input_ref)
     source = project.catalog.get_dataset_version(ref.name, ref.version)
-    have = {c.name for c in source.columns}
-    missing = [c["name"] for c in loaded.model.signature["inputs"] if c["name"] not in have]
-    if missing:
-        raise InvalidInput(
-            f"Dataset {source.ref} lacks column(s) {', '.join(missing)} that model "
-            f"{loaded.version.ref} needs. Nothing was scored.",
-            details={"missing": missing},
-        )
-    capturer = None
-    if capture:
-        from shipyard.capture import CaptureWriter
-
-        version = loaded.version
-        capturer = CaptureWriter.from_settings(
-            project.artifacts,
-            project.settings,
-            version.name,
-            version.version,
-            loaded.model.signature,
-        )
+    _check_columns(loaded, source)
+    capturer = _capture_writer(project, loaded) if capture else None
     try:
         with project.lake.staging() as staged:
             if backend == "ray":
@@ -172,6 +148,36 @@ def _score_into(
         if writer is not None:
             writer.close()
         con.close()
+
+
+def _capture_writer(project: Project, loaded: LoadedModel) -> CaptureWriter:
+    from shipyard.capture import CaptureWriter
+
+    version = loaded.version
+    return CaptureWriter.from_settings(
+        project.artifacts, project.settings, version.name, version.version, loaded.model.signature
+    )
+
+
+def _check_backend(backend: str, capture: bool) -> None:
+    if check_backend(backend) == "ray":
+        if capture:
+            raise InvalidInput(
+                "Capture records rows as this process scores them; with --backend ray they "
+                "are scored on the cluster. Drop --capture, or score with --backend local."
+            )
+        require_ray()  # before anything is read: without Ray, say so at once
+
+
+def _check_columns(loaded: LoadedModel, source: DatasetVersion) -> None:
+    have = {c.name for c in source.columns}
+    missing = [c["name"] for c in loaded.model.signature["inputs"] if c["name"] not in have]
+    if missing:
+        raise InvalidInput(
+            f"Dataset {source.ref} lacks column(s) {', '.join(missing)} that model "
+            f"{loaded.version.ref} needs. Nothing was scored.",
+            details={"missing": missing},
+        )
 
 
 def _check_batch_rows(batch_rows: object) -> None:
