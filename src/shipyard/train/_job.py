@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,7 @@ from shipyard.automl import Budget, Clock, RaySearch, SearchProgress, choose_met
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.compute import connect_ray, require_ray
 from shipyard.entities import DatasetVersion, ModelVersion, Run, to_json
-from shipyard.errors import InvalidInput, ShipyardError, ShipyardWarning, require_columns
+from shipyard.errors import InvalidInput, require_columns
 from shipyard.evaluation import (
     EvaluationOptions,
     StoredEvaluation,
@@ -37,7 +36,9 @@ from shipyard.registry import publish_model, register_model
 from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
+from shipyard.train._baseline import baseline_seconds, write_baseline
 from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
+from shipyard.train._memory import warn_if_too_small
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
 
@@ -113,9 +114,12 @@ def train(
     say = progress or (lambda _msg: None)
     if search.backend == "ray":
         require_ray()  # before reading any data: without Ray, say so at once
+    warn_if_too_small(project, dataset, target, spec)
     data = _prepare(project, dataset, target, spec, say)
     if budget is not None:
-        budget.reserve(data.report_options.seconds(len(data.split.test)) + _baseline_seconds(data))
+        budget.reserve(
+            data.report_options.seconds(len(data.split.test)) + baseline_seconds(len(data.labelled))
+        )
         _check_time_left(budget)
     run = _start_run(project, spec, data)
     heartbeat = Heartbeat(project.catalog).start()
@@ -418,7 +422,8 @@ def _publish(
         seed=spec.seed,
     )
     say("Writing the monitoring baseline")
-    _write_baseline(project, model_version, fitted, data, evaluation.payload, spec.seed)
+    test_rows = data.labelled.iloc[data.split.test]
+    write_baseline(project, model_version, fitted.model, test_rows, evaluation.payload, spec.seed)
     ready = publish_model(
         project,
         model_version,
@@ -431,43 +436,6 @@ def _publish(
         },
     )
     return ready, dataclasses.replace(evaluation, model_version=ready)
-
-
-def _baseline_seconds(data: _Prepared) -> float:
-    """About how long the monitoring baseline takes (measured on 2 busy cores: ~0.5 s, plus
-    the dataset's profile at ~4 s per million rows), reserved from a time budget."""
-    return 0.5 + 4e-6 * len(data.labelled)
-
-
-def _write_baseline(
-    project: Project,
-    version: ModelVersion,
-    fitted: Fitted,
-    data: _Prepared,
-    evaluation: dict[str, Any],
-    seed: int,
-) -> None:
-    """Store the version's monitoring baseline (the test rows as the reference: scored out of
-    sample, like production). A baseline that cannot be made is a warning, not a failed
-    job: `shipyard models baseline MODEL --create` makes it later."""
-    from shipyard.monitor import build_baseline
-
-    try:
-        build_baseline(
-            project,
-            version,
-            fitted.model,
-            data.labelled.iloc[data.split.test],
-            evaluation=evaluation,
-            seed=seed,
-        )
-    except ShipyardError as exc:
-        warnings.warn(
-            f"No monitoring baseline for {version.ref}: {exc.message} Make one later with "
-            f"`shipyard models baseline {version.ref} --create`.",
-            ShipyardWarning,
-            stacklevel=2,
-        )
 
 
 def _model_name(spec: TrainSpec, data: _Prepared) -> str:
