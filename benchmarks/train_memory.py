@@ -69,7 +69,9 @@ def main() -> None:
                 estimate = estimate_training_memory(version, spec, "label").total
                 out = subprocess.run(
                     [sys.executable, "-c", _JOB, str(root), version.ref, family],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 measured = int(out.stdout.strip().splitlines()[-1])
                 print(

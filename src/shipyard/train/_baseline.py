@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shipyard.entities import ModelVersion
 from shipyard.errors import ShipyardError, ShipyardWarning
@@ -12,6 +12,7 @@ from shipyard.project import Project
 if TYPE_CHECKING:
     import pandas as pd
 
+    from shipyard.evaluation import StoredEvaluation
     from shipyard.model import TabularModel
 
 __all__ = ["baseline_seconds", "write_baseline"]
@@ -28,7 +29,7 @@ def write_baseline(
     version: ModelVersion,
     model: TabularModel,
     test_rows: pd.DataFrame,
-    evaluation: dict[str, Any],
+    evaluation: StoredEvaluation,
     seed: int,
 ) -> None:
     """Store the version's monitoring baseline (the test rows as the reference: scored out of
@@ -37,7 +38,7 @@ def write_baseline(
     from shipyard.monitor import build_baseline
 
     try:
-        build_baseline(project, version, model, test_rows, evaluation=evaluation, seed=seed)
+        build_baseline(project, version, model, test_rows, evaluation=evaluation.payload, seed=seed)
     except ShipyardError as exc:
         warnings.warn(
             f"No monitoring baseline for {version.ref}: {exc.message} Make one later with "

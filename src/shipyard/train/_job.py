@@ -165,6 +165,10 @@ class _Prepared:
     metric: str | None
 
     @property
+    def test_rows(self) -> pd.DataFrame:
+        return self.labelled.iloc[self.split.test]
+
+    @property
     def inputs(self) -> dict[str, Any]:
         return {
             "dataset": self.version.ref,
@@ -409,7 +413,7 @@ def _publish(
         project,
         model_version,
         data.problem,
-        test_rows=data.labelled.iloc[data.split.test][data.report_options.columns],
+        test_rows=data.test_rows[data.report_options.columns],
         y=data.parts.y["test"],
         scores=fitted.test_scores,
         threshold=fitted.model.threshold,
@@ -422,8 +426,7 @@ def _publish(
         seed=spec.seed,
     )
     say("Writing the monitoring baseline")
-    test_rows = data.labelled.iloc[data.split.test]
-    write_baseline(project, model_version, fitted.model, test_rows, evaluation.payload, spec.seed)
+    write_baseline(project, model_version, fitted.model, data.test_rows, evaluation, spec.seed)
     ready = publish_model(
         project,
         model_version,
