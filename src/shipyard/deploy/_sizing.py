@@ -121,15 +121,16 @@ def _workers(scaling: list[dict[str, Any]], reasons: list[str]) -> tuple[int, fl
     )
     one = next((s for s in scaling if s["workers"] == 1), scaling[0])
     steps = ", ".join(f"{s['workers']} → {s['rps']:,.0f}" for s in scaling)
+    n = int(chosen["workers"])
+    why = (
+        "all the cores measured here; a replica with more may take more"
+        if n == max(s["workers"] for s in scaling)
+        else f"more added less than {_SCALING_TOLERANCE:.0%}"
+    )
+    scaled = f" Scaling from 1 worker: {chosen['rps'] / (one['rps'] * n):.0%}." if n > 1 else ""
     reasons.append(
         f"Single-row requests per second by worker processes on this machine: {steps}. "
-        f"{chosen['workers']} worker(s) per replica (one core each): more added less than "
-        f"{_SCALING_TOLERANCE:.0%}."
-        + (
-            f" Scaling from 1 worker: {chosen['rps'] / (one['rps'] * chosen['workers']):.0%}."
-            if chosen["workers"] > 1
-            else ""
-        )
+        f"{n} worker(s) per replica, one core each ({why}).{scaled}"
     )
     return int(chosen["workers"]), float(chosen["rps"]) / int(chosen["workers"])
 
