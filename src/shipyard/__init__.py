@@ -39,6 +39,8 @@ _EXPORTS = {
     "run_pipeline": "shipyard.pipelines",
     "resume_pipeline": "shipyard.pipelines",
     "export_model": "shipyard.deploy",
+    "recommend": "shipyard.deploy",
+    "load_recommendation": "shipyard.deploy",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

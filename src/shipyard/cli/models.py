@@ -89,7 +89,9 @@ def models_show(
     ref: Annotated[str, typer.Argument(help="NAME, NAME:VERSION or NAME@ALIAS.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a model version: approval, gate results, metrics, signature, aliases, lineage."""
+    """Show a model version: approval, gate results, metrics, signature, aliases, lineage and
+    resource plan."""
+    from shipyard.cli.deploy import print_recommendation_summary
     from shipyard.cli.promotion import print_approval, print_promotions
     from shipyard.registry import model_history
 
@@ -115,6 +117,10 @@ def models_show(
     if refs:
         _print_feature_refs(refs)
     print_promotions(history.promotions)
+    if remote_of(ctx) is None:
+        from shipyard.deploy import load_recommendation
+
+        print_recommendation_summary(load_recommendation(project_of(ctx), v.ref))
 
 
 def _print_feature_refs(refs: dict[str, Any]) -> None:

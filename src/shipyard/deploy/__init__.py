@@ -1,5 +1,5 @@
-"""Deploy: endpoints and their roll-outs, batch transform and export (the inference server
-lives in shipyard.serve)."""
+"""Deploy: endpoints and their roll-outs, batch transform, export and resource
+recommendation (the inference server lives in shipyard.serve)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from shipyard.deploy.endpoints import (
     update_endpoint,
 )
 from shipyard.deploy.export import EXPORT_FORMATS, ExportResult, export_model
+from shipyard.deploy.recommend import Recommendation, load_recommendation, recommend
 from shipyard.deploy.rollout import TrafficPlan, advance_rollout, plan_traffic, score_baseline
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "EndpointStatus",
     "ExportResult",
     "Lane",
+    "Recommendation",
     "ScoreBins",
     "TrafficPlan",
     "advance_rollout",
@@ -37,10 +39,12 @@ __all__ = [
     "delete_endpoint",
     "export_model",
     "list_endpoints",
+    "load_recommendation",
     "onnx_feed",
     "parse_capture",
     "parse_duration",
     "plan_traffic",
+    "recommend",
     "rollback_endpoint",
     "score_baseline",
     "show_endpoint",

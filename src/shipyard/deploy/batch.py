@@ -12,18 +12,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipyard.catalog.refs import parse_dataset_ref
+from shipyard.compute import check_backend, require_ray
 from shipyard.errors import InvalidInput
 from shipyard.ingest import validate_name
 from shipyard.lake import Published, publish_staged, quote_literal
 from shipyard.project import Project
-from shipyard.registry import load_model
+from shipyard.registry import LoadedModel, load_model
 
 if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
     from shipyard.entities import DatasetVersion
     from shipyard.model import Predictions, TabularModel
 
-__all__ = ["MAX_BATCH_ROWS", "batch_transform"]
+__all__ = ["MAX_BATCH_ROWS", "batch_transform", "score_batch"]
 
 MAX_BATCH_ROWS = 10_000_000
 """The most rows per batch: past it one batch no longer fits comfortably in a laptop's memory."""
@@ -38,6 +39,8 @@ def batch_transform(
     batch_rows: int | None = None,
     capture: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
 ) -> Published:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
 
@@ -52,41 +55,46 @@ def batch_transform(
     (:mod:`shipyard.capture`), batch by batch as it is scored; the rows' ``request_id``
     column, if the input has one, becomes the captured request id.
 
+    With ``backend="ray"``, Ray Data's ``map_batches`` scores the dataset's Parquet files on
+    the Ray cluster at ``ray_address`` (default: the ``ray_address`` setting; unset starts
+    Ray here), with the same output (see :mod:`shipyard.deploy._ray_batch`).
+
     Raises:
         NotFound: The model, alias or dataset does not exist.
-        InvalidInput: The dataset lacks a column the model needs, or ``batch_rows`` is not a
-            whole number from 1 to ``MAX_BATCH_ROWS``.
+        InvalidInput: The dataset lacks a column the model needs, ``batch_rows`` is not a
+            whole number from 1 to ``MAX_BATCH_ROWS``, the backend is unknown, or capture is
+            asked of the ray backend.
+        BackendUnavailable: ``backend="ray"`` and Ray is not installed (the message gives
+            the install command) or its cluster cannot be reached.
     """
     validate_name(output_name)
+    _check_backend(backend, capture)
     if batch_rows is not None:
         _check_batch_rows(batch_rows)
     rows_per_batch = batch_rows or project.settings.batch_rows
     loaded = load_model(project, model_ref)
     ref = parse_dataset_ref(input_ref)
     source = project.catalog.get_dataset_version(ref.name, ref.version)
-    have = {c.name for c in source.columns}
-    missing = [c["name"] for c in loaded.model.signature["inputs"] if c["name"] not in have]
-    if missing:
-        raise InvalidInput(
-            f"Dataset {source.ref} lacks column(s) {', '.join(missing)} that model "
-            f"{loaded.version.ref} needs. Nothing was scored.",
-            details={"missing": missing},
-        )
-    capturer = None
-    if capture:
-        from shipyard.capture import CaptureWriter
-
-        version = loaded.version
-        capturer = CaptureWriter.from_settings(
-            project.artifacts,
-            project.settings,
-            version.name,
-            version.version,
-            loaded.model.signature,
-        )
+    _check_columns(loaded, source)
+    capturer = _capture_writer(project, loaded) if capture else None
     try:
         with project.lake.staging() as staged:
-            _score_into(project, loaded.model, source, staged, rows_per_batch, capturer, progress)
+            if backend == "ray":
+                from shipyard.deploy._ray_batch import score_on_ray
+
+                score_on_ray(
+                    project,
+                    loaded.model,
+                    source,
+                    staged,
+                    rows_per_batch,
+                    address=ray_address,
+                    progress=progress,
+                )
+            else:
+                _score_into(
+                    project, loaded.model, source, staged, rows_per_batch, capturer, progress
+                )
             return publish_staged(
                 project.catalog,
                 project.lake,
@@ -119,7 +127,7 @@ def _score_into(
         ).to_arrow_reader(rows_per_batch)
         for batch in reader:
             started = time.perf_counter()
-            table, predictions = _score(model, batch)
+            table, predictions = score_batch(model, batch)
             if capturer is not None:
                 per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
                 capturer.write_table(
@@ -142,6 +150,36 @@ def _score_into(
         con.close()
 
 
+def _capture_writer(project: Project, loaded: LoadedModel) -> CaptureWriter:
+    from shipyard.capture import CaptureWriter
+
+    version = loaded.version
+    return CaptureWriter.from_settings(
+        project.artifacts, project.settings, version.name, version.version, loaded.model.signature
+    )
+
+
+def _check_backend(backend: str, capture: bool) -> None:
+    if check_backend(backend) == "ray":
+        if capture:
+            raise InvalidInput(
+                "Capture records rows as this process scores them; with --backend ray they "
+                "are scored on the cluster. Drop --capture, or score with --backend local."
+            )
+        require_ray()  # before anything is read: without Ray, say so at once
+
+
+def _check_columns(loaded: LoadedModel, source: DatasetVersion) -> None:
+    have = {c.name for c in source.columns}
+    missing = [c["name"] for c in loaded.model.signature["inputs"] if c["name"] not in have]
+    if missing:
+        raise InvalidInput(
+            f"Dataset {source.ref} lacks column(s) {', '.join(missing)} that model "
+            f"{loaded.version.ref} needs. Nothing was scored.",
+            details={"missing": missing},
+        )
+
+
 def _check_batch_rows(batch_rows: object) -> None:
     ok = isinstance(batch_rows, int) and not isinstance(batch_rows, bool)
     if not ok or not 1 <= batch_rows <= MAX_BATCH_ROWS:  # type: ignore[operator]
@@ -152,10 +190,12 @@ def _check_batch_rows(batch_rows: object) -> None:
         )
 
 
-def _score(model: TabularModel, batch: pa.RecordBatch) -> tuple[pa.Table, Predictions]:
+def score_batch(
+    model: TabularModel, batch: pa.RecordBatch, *, threads: int = 0
+) -> tuple[pa.Table, Predictions]:
     """The batch's columns, then the prediction's (``score``, ``decision``); and the
-    predictions themselves."""
-    result = model.predict_frame(batch.to_pandas())
+    predictions themselves. ``threads``: of the model's prediction (0: all cores)."""
+    result = model.predict_frame(batch.to_pandas(), threads=threads)
     predictions = result.to_arrow()
     table = pa.Table.from_batches([batch])
     for name in predictions.column_names:  # an input column of the same name is replaced

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from shipyard.train._diagnostics import diagnose
 from shipyard.train._job import TrainResult, train
+from shipyard.train._memory import MemoryEstimate, estimate_training_memory
 from shipyard.train._spec import DecisionSpec, ReportSpec, SearchSpec, SplitSpec, TrainSpec
 from shipyard.train._split import Split, split_dataset, split_frame
 from shipyard.train._threshold import choose_threshold
 
 __all__ = [
     "DecisionSpec",
+    "MemoryEstimate",
     "ReportSpec",
     "SearchSpec",
     "Split",
@@ -22,6 +24,7 @@ __all__ = [
     "TrainSpec",
     "choose_threshold",
     "diagnose",
+    "estimate_training_memory",
     "split_dataset",
     "split_frame",
     "train",

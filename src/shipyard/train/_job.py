@@ -37,7 +37,9 @@ from shipyard.registry import publish_model, register_model
 from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
+from shipyard.train._baseline import baseline_seconds
 from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
+from shipyard.train._memory import warn_if_too_small
 from shipyard.train._records import held_out_files, write_baseline
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
@@ -114,9 +116,12 @@ def train(
     say = progress or (lambda _msg: None)
     if search.backend == "ray":
         require_ray()  # before reading any data: without Ray, say so at once
+    warn_if_too_small(project, dataset, target, spec)
     data = _prepare(project, dataset, target, spec, say)
     if budget is not None:
-        budget.reserve(data.report_options.seconds(len(data.split.test)) + _baseline_seconds(data))
+        budget.reserve(
+            data.report_options.seconds(len(data.split.test)) + baseline_seconds(len(data.labelled))
+        )
         _check_time_left(budget)
     run = _start_run(project, spec, data)
     heartbeat = Heartbeat(project.catalog).start()
@@ -161,6 +166,10 @@ class _Prepared:
     report_options: EvaluationOptions
     metric: str | None
     dataset_rows: np.ndarray
+
+    @property
+    def test_rows(self) -> pd.DataFrame:
+        return self.labelled.iloc[self.split.test]
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -398,7 +407,7 @@ def _publish(
         project,
         model_version,
         data.problem,
-        test_rows=data.labelled.iloc[data.split.test][data.report_options.columns],
+        test_rows=data.test_rows[data.report_options.columns],
         y=data.parts.y["test"],
         scores=fitted.test_scores,
         threshold=fitted.model.threshold,
@@ -411,8 +420,9 @@ def _publish(
         seed=spec.seed,
     )
     say("Writing the monitoring baseline")
-    test_rows = data.labelled.iloc[data.split.test]
-    write_baseline(project, model_version, fitted.model, test_rows, evaluation.payload, spec.seed)
+    write_baseline(
+        project, model_version, fitted.model, data.test_rows, evaluation.payload, spec.seed
+    )
     ready = publish_model(
         project,
         model_version,
@@ -447,12 +457,6 @@ def _lineage(project: Project, data: _Prepared, run: Run, fitted: Fitted) -> dic
     if refs is not None:
         lineage[FEATURES_KEY] = refs
     return lineage
-
-
-def _baseline_seconds(data: _Prepared) -> float:
-    """About how long the monitoring baseline takes (measured on 2 busy cores: ~0.5 s, plus
-    the dataset's profile at ~4 s per million rows), reserved from a time budget."""
-    return 0.5 + 4e-6 * len(data.labelled)
 
 
 def _model_name(spec: TrainSpec, data: _Prepared) -> str:
