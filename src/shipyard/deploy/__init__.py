@@ -6,6 +6,7 @@ from __future__ import annotations
 from shipyard.deploy._endpoint_spec import ROLLBACK_LIMITS, parse_capture, parse_duration
 from shipyard.deploy._guardrails import CanaryStats, ScoreBins
 from shipyard.deploy._onnx import onnx_feed
+from shipyard.deploy._probe_setup import ProbeSetup
 from shipyard.deploy.batch import batch_transform
 from shipyard.deploy.endpoints import (
     KEEP,
@@ -30,6 +31,7 @@ __all__ = [
     "EndpointStatus",
     "ExportResult",
     "Lane",
+    "ProbeSetup",
     "Recommendation",
     "ScoreBins",
     "TrafficPlan",

@@ -2,7 +2,7 @@
 this machine, then size a deployment for a latency and a throughput target.
 
 The measurement runs in fresh processes that load the model as ``shipyard serve`` does (see
-:mod:`shipyard.deploy._probe`): single-row latency through the model and through the
+:mod:`shipyard.serve._probe`): single-row latency through the model and through the
 server's ASGI app, single-row throughput with 1, 2, 4 ... worker processes at once (how it
 scales with cores), batch latency, rows/s per core and peak memory for a few batch sizes.
 :func:`~shipyard.deploy._sizing.plan_deployment` turns that into replicas, workers, cores,
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipyard.deploy._probe import ProbeSetup
+from shipyard.deploy._probe_setup import ProbeSetup
 from shipyard.deploy._rows import measurement_rows
 from shipyard.deploy._sizing import plan_deployment
 from shipyard.deploy._units import parse_bytes, parse_latency, parse_rate
@@ -55,7 +55,7 @@ Progress = Callable[[str, int, int], None]
 
 _MAX_SAMPLE = 65_536
 _PROBE_TIMEOUT = 600.0
-_PROBE_CODE = "from shipyard.deploy._probe import probe_fd; probe_fd({fd})"
+_PROBE_CODE = "from shipyard.serve._probe import probe_fd; probe_fd({fd})"
 
 
 @dataclass(frozen=True)

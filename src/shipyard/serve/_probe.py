@@ -1,4 +1,5 @@
-"""A measuring process: it loads a model as ``shipyard serve`` does and answers commands.
+"""A measuring process for ``shipyard recommend`` (:mod:`shipyard.deploy.recommend`): it loads a
+model as ``shipyard serve`` does and answers commands.
 
 The recommendation runs one per core it tries, each a fresh Python running
 :func:`probe_fd` over a socket it inherits (not multiprocessing's spawn,
@@ -19,32 +20,19 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ProbeSetup", "peak_rss", "probe_fd", "probe_main", "reset_peak", "rss"]
+from shipyard.deploy import ProbeSetup
+
+__all__ = ["peak_rss", "probe_fd", "probe_main", "reset_peak", "rss"]
 
 _ROUTE = "/invocations"
 _DISTINCT_REQUESTS = 1000
 _WARM_UP = 50
-
-
-@dataclass(frozen=True)
-class ProbeSetup:
-    """What a measuring process needs: the verified bundle, the version it is, the rows,
-    and the server's limits."""
-
-    folder: str
-    signing_key: bytes | None
-    version: Any  # ModelVersion: the app names it in responses and /v1/model
-    rows_path: str
-    max_body_bytes: int
-    max_rows: int
-    metrics: bool
 
 
 def rss() -> int:
