@@ -13,10 +13,11 @@ four versions, then on loopback, load generator on the same machine:
     Targets: the endpoint's p50 within 0.1 ms of the plain server's; its throughput at
     least 10x BentoML's.
 
-(b) a hot switch: the same endpoint under an open-loop load of ``--rate`` requests per
-    second for ``--seconds`` (each request timed from when it was due, so a stall counts
-    in full), with one ``endpoints update`` in the middle to ``fraud:4=90, fraud:2=10`` (a
-    version the server has not loaded yet). Reports failed requests (target 0), p99
+(b) a hot switch: an endpoint of ``fraud:1=90, fraud:2=10`` with capture at 100% (no
+    shadow) under an open-loop load of ``--rate`` requests per second for ``--seconds``
+    (each request timed from when it was due, so a stall counts in full), with one
+    ``endpoints update`` in the middle to ``fraud:4=90, fraud:2=10`` (a version the server
+    has not loaded yet). Reports failed requests (target 0), p99
     overall and during the switch (from the update until 1 s after the first answer from
     ``fraud:4``; target < 20 ms), and how long the switch took to be served.
 """
@@ -45,6 +46,7 @@ from shipyard.serve import find_free_port
 from shipyard.train import train
 
 ENDPOINT = {"variants": ["fraud:1=90", "fraud:2=10"], "shadow": "fraud:3", "capture": 100}
+SWITCHED = {"variants": ["fraud:1=90", "fraud:2=10"], "capture": 100}
 SWITCH_TO = ["fraud:4=90", "fraud:2=10"]
 PLAIN = "plain `shipyard serve fraud:1`"
 ENDPOINT_ROW = "endpoint: 90/10 variants + shadow"
@@ -143,57 +145,55 @@ async def _exchange(conn: tuple, request: bytes) -> tuple[int, str]:
 
 
 async def paced_load(
-    port: int, body: bytes, rate: float, seconds: float, at_half: object, connections: int = 32
+    port: int, body: bytes, rate: float, seconds: float, at_half: object, connections: int = 64
 ) -> tuple[Paced, float]:
     """Send ``rate`` requests per second for ``seconds`` whatever the answers take; call
-    ``at_half`` (in a thread) half-way. Returns what was seen and when ``at_half`` ran."""
+    ``at_half`` (in a thread) half-way. Returns what was seen and when ``at_half`` ran.
+
+    Each connection takes the next due request when it is free, waits until it is due and
+    sends it: while every connection waits for an answer, requests fall behind schedule, and
+    that delay counts in their latency.
+    """
     request = (
         b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
         + body
     )
-    pool: asyncio.Queue = asyncio.Queue()
-    for _ in range(connections):
-        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
     seen = Paced()
-    start = time.perf_counter() + 0.2
-
-    async def one(due: float) -> None:
-        conn = await pool.get()
-        written = time.perf_counter()
-        try:
-            status, model = await _exchange(conn, request)
-        except (OSError, asyncio.IncompleteReadError, AttributeError):
-            status, model = 0, ""
-            conn[1].close()
-            conn = await asyncio.open_connection("127.0.0.1", port)
-        end = time.perf_counter()
-        seen.sent.append(written - start)
-        seen.latency_ms.append((end - due) * 1e3)
-        seen.wire_ms.append((end - written) * 1e3)
-        seen.status.append(status)
-        seen.model.append(model)
-        pool.put_nowait(conn)
-
-    tasks = []
-    switched_at = -1.0
-    switch: asyncio.Task | None = None
     total = int(rate * seconds)
-    for i in range(total):
-        due = start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(due)))
-        if switch is None and i >= total // 2:
-            switched_at = time.perf_counter() - start
-            switch = asyncio.create_task(asyncio.to_thread(at_half))  # type: ignore[arg-type]
-    await asyncio.gather(*tasks)
-    if switch is not None:
-        await switch
-    while not pool.empty():
-        pool.get_nowait()[1].close()
-    return seen, switched_at
+    ticket = iter(range(total))
+    start = time.perf_counter() + 0.5
+    switch: dict[str, object] = {}
+
+    async def connection() -> None:
+        conn = await asyncio.open_connection("127.0.0.1", port)
+        for i in ticket:
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if i == total // 2:
+                switch["at"] = time.perf_counter() - start
+                switch["task"] = asyncio.create_task(asyncio.to_thread(at_half))  # type: ignore[arg-type]
+            written = time.perf_counter()
+            try:
+                status, model = await _exchange(conn, request)
+            except (OSError, asyncio.IncompleteReadError, AttributeError):
+                status, model = 0, ""
+                conn[1].close()
+                conn = await asyncio.open_connection("127.0.0.1", port)
+            end = time.perf_counter()
+            seen.sent.append(written - start)
+            seen.latency_ms.append((end - due) * 1e3)
+            seen.wire_ms.append((end - written) * 1e3)
+            seen.status.append(status)
+            seen.model.append(model)
+        conn[1].close()
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    if "task" in switch:
+        await switch["task"]  # type: ignore[misc]
+    return seen, float(switch.get("at", -1.0))  # type: ignore[arg-type]
 
 
 def hot_switch(root: Path, workdir: Path, body: bytes, rate: float, seconds: float) -> dict:
@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=1000.0, help="requests/s in (b)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of (b)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of (a), median kept")
+    parser.add_argument("--only", choices=("costs", "switch"), help="run (a) or (b) alone")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="shipyard-endpoint-bench-"))
     try:
@@ -255,12 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         root, row, encoded, _ = make_model(workdir)
         more_versions(root)
         with open_project(root) as project:
-            for name in ("bench", "switch"):
-                create_endpoint(project, name, env="prod", **ENDPOINT)  # type: ignore[arg-type]
+            create_endpoint(project, "bench", env="prod", **ENDPOINT)  # type: ignore[arg-type]
+            create_endpoint(project, "switch", env="prod", **SWITCHED)  # type: ignore[arg-type]
         body = json.dumps({"rows": [row]}).encode()
-        results = costs(root, workdir, body, encoded, not args.skip_peers, args.repeat)
-        print(f"[endpoint bench] hot switch at {args.rate:g} req/s ...", file=sys.stderr)
-        switch = hot_switch(root, workdir, body, args.rate, args.seconds)
+        results, switch = [], {}
+        if args.only in (None, "costs"):
+            results = costs(root, workdir, body, encoded, not args.skip_peers, args.repeat)
+        if args.only in (None, "switch"):
+            print(f"[endpoint bench] hot switch at {args.rate:g} req/s ...", file=sys.stderr)
+            switch = hot_switch(root, workdir, body, args.rate, args.seconds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report(results, switch, args)
@@ -268,18 +272,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(results: list[Result], switch: dict, args: argparse.Namespace) -> None:
-    print_table(results)
-    plain, endpoint = results[0], results[1]
-    bento = results[2] if len(results) > 2 else None
-    if plain.p50_ms is not None and endpoint.p50_ms is not None:
-        delta = endpoint.p50_ms - plain.p50_ms
-        print(f"\n(a) endpoint p50 {delta:+.3f} ms against the plain server (target <= +0.100 ms)")
-    if bento is not None and bento.rps and endpoint.rps:
-        print(f"    endpoint throughput {endpoint.rps / bento.rps:.1f}x BentoML's (target >= 10x)")
+    if results:
+        print_table(results)
+        plain, endpoint = results[0], results[1]
+        bento = results[2] if len(results) > 2 else None
+        if plain.p50_ms is not None and endpoint.p50_ms is not None:
+            delta = endpoint.p50_ms - plain.p50_ms
+            print(
+                f"\n(a) endpoint p50 {delta:+.3f} ms against the plain server (target <= +0.100 ms)"
+            )
+        if bento is not None and bento.rps and endpoint.rps:
+            print(
+                f"    endpoint throughput {endpoint.rps / bento.rps:.1f}x BentoML's (target >= 10x)"
+            )
+    if switch:
+        report_switch(switch, args)
+    print(f"\nmachine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def report_switch(switch: dict, args: argparse.Namespace) -> None:
     print(
         f"\n(b) hot switch: {switch['requests']:,} requests at {switch['rate']:,.0f} req/s over "
-        f"{args.seconds:g} s, one `endpoints update` half-way (fraud:1 -> fraud:4, a version "
-        f"not loaded before)\n"
+        f"{args.seconds:g} s to fraud:1=90, fraud:2=10 with capture 100%, one `endpoints "
+        f"update` half-way to fraud:4=90 (a version not loaded before)\n"
         f"    failed requests: {switch['failed']} (target 0)\n"
         f"    latency from when each request was due: p50 {switch['p50']:.2f} ms, p99 "
         f"{switch['p99']:.2f} ms overall (from when it was written: p99 "
@@ -291,7 +306,6 @@ def report(results: list[Result], switch: dict, args: argparse.Namespace) -> Non
         f"    the update was served {switch['switch_seconds']:.2f} s after it was written "
         f"(poll every 1 s, then load + warm); afterwards: {', '.join(switch['served_after'])}"
     )
-    print(f"\nmachine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

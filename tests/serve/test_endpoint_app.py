@@ -382,3 +382,37 @@ def test_a_retired_variant_closes_once_its_requests_are_done(
     assert not capture.add("r", [ROW], pa.array([0.5]).to_numpy(), None, 1.0)  # closed
     _, headers, _ = many(app, [predict()])[0]
     assert headers[b"x-shipyard-model"] == b"m:2"
+
+
+def test_bodies_in_chunks_and_oversize_bodies_reach_the_variant_as_sent(
+    project: Project, serve: Any
+) -> None:
+    create_endpoint(project, "fraud", env="prod", variants=["m:1"], shadow="m:2")
+    app = serve()
+    limit = project.settings.serve_max_body_bytes
+
+    async def send_chunks(chunks: list[bytes]) -> tuple[int, bytes]:
+        pending = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+        out: dict[str, Any] = {}
+
+        async def receive() -> dict[str, Any]:
+            return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            out.update(message)
+
+        headers = [(b"content-type", b"application/json")]
+        scope = {"type": "http", "method": "POST", "path": "/v1/predict", "headers": headers}
+        await app({**scope, "query_string": b""}, receive, send)
+        return out["status"], out["body"]
+
+    body = predict()
+    status, answer = asyncio.run(send_chunks([body[:5], body[5:20], body[20:]]))
+    assert status == 200 and orjson.loads(answer)["variant"] == "m:1"
+    status, answer = asyncio.run(send_chunks([b'{"rows": [' + b" " * (limit // 2), b" " * limit]))
+    assert status == 413 and orjson.loads(answer)["error"] == "PayloadTooLarge"
+    app.shadow_queue.join()
+    assert app.shadow_queue.scored == 1  # the refused body was never mirrored
