@@ -17,6 +17,12 @@ ROW = {"amount": 120.5, "calls": 3, "country": "fr", "roaming": True}
 def endpoint_project(root: Path) -> Project:
     """Train the models (about a second each) and return the open project."""
     project = init_project(root)
+    # Endpoint tests move prod's alias back and forth between look-alike versions: prod's
+    # promotion gates are the registry tests' business (tests/registry/test_gates.py).
+    (root / "shipyard.yaml").write_text(
+        "environments:\n  prod:\n    gates: {approval: false, diagnostics: false, "
+        "baseline: false, champion: false}\n"
+    )
     data = root / "d.parquet"
     serve_frame().to_parquet(data)
     ingest_path(project, data, "d")

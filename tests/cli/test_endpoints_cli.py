@@ -121,7 +121,7 @@ def test_create_update_show_rollback_list_delete(shipyard: Any) -> None:
         (["--variant", "nope:1"], "No model named 'nope'"),
         (["--variant", "m:7"], "Model 'm' has no version 7"),
         (["--variant", "m:1", "--shadow", "m:1"], "is also the live variant"),
-        (["--variant", "m:1", "--env", "qa"], "Unknown environment 'qa'"),
+        (["--variant", "m:1", "--env", "qa"], "Got 'qa' instead"),
         (["--variant", "m:1", "--capture", "lots"], "capture must be a percentage"),
         ([], "at least one variant"),
     ],
@@ -151,7 +151,7 @@ def test_errors_on_existing_and_unknown_endpoints(shipyard: Any) -> None:
             ("serve", "--endpoint", "fraud", "--env", "staging", "--port", "0"),
             "No endpoint named 'fraud' in staging",
         ),
-        (("serve", "m@prod", "--endpoint", "fraud"), "not both"),
+        (("serve", "m@prod", "--endpoint", "fraud"), "Give one thing to serve"),
         (("serve", "--env", "prod"), "--env goes with --endpoint"),
         (
             ("serve", "--endpoint", "fraud", "--env", "prod", "--capture", "5"),

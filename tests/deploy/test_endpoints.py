@@ -134,7 +134,7 @@ def test_update_keeps_what_is_not_given_and_rollback_restores_the_previous(
         (
             {"variants": ["m:1"], "env": "production"},
             InvalidInput,
-            "Unknown environment 'production'",
+            "Got 'production' instead",
         ),
         (
             {"variants": ["m:1"], "capture": "120%"},
@@ -298,5 +298,5 @@ def test_endpoints_live_in_their_environment(project: Project, tmp_path: Path) -
     create_endpoint(project, "fraud", env="dev", variants=["m:2"])
     with pytest.raises(NotFound, match="It exists in dev"):
         show_endpoint(project, "fraud", env="prod")
-    with pytest.raises(InvalidInput, match="Unknown environment 'qa'"):
+    with pytest.raises(InvalidInput, match="Got 'qa' instead"):
         list_endpoints(project, env="qa")

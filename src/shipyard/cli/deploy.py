@@ -148,13 +148,13 @@ def _check_serve_target(
     max_models: int | None,
     memory_cap: str | None,
 ) -> None:
+    if env is not None and endpoint is None:
+        raise InvalidInput("--env goes with --endpoint only.")
     if sum((ref is not None, endpoint is not None, multi)) != 1:
         raise InvalidInput(
             "Give one thing to serve: a model (shipyard serve fraud@prod), an endpoint "
             "(shipyard serve --endpoint NAME [--env ENV]) or --multi for every model version."
         )
-    if env is not None and endpoint is None:
-        raise InvalidInput("--env goes with --endpoint only.")
     if not multi and (max_models is not None or memory_cap is not None):
         raise InvalidInput("--max-models and --memory-cap go with --multi only.")
 
