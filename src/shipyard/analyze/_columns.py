@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from shipyard.analyze import stats
+from shipyard.analyze._identifiers import FORMAT_VALUES, value_format
 from shipyard.analyze._arrow import from_numpy, to_numpy
 
 __all__ = ["ColumnResult", "profile_column"]
@@ -182,6 +183,10 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         if freq[i]
     ]
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        shown = dictionary.take(pa.array(np.flatnonzero(freq)[:FORMAT_VALUES])).to_pylist()
+        fmt = value_format(shown)
+        if fmt is not None:
+            prof["format"] = fmt
         dict_len = pc.utf8_length(dictionary)
     else:
         dict_len = pc.binary_length(dictionary)
