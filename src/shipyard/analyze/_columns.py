@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from shipyard.analyze import stats
-from shipyard.analyze._identifiers import FORMAT_VALUES, value_format
 from shipyard.analyze._arrow import from_numpy, to_numpy
+from shipyard.analyze._identifiers import FORMAT_VALUES, value_format
 
 __all__ = ["ColumnResult", "profile_column"]
 

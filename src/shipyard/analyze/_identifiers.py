@@ -30,9 +30,9 @@ __all__ = [
     "FORMAT_VALUES",
     "MIN_DISTINCT",
     "entity_keys",
+    "id_name",
     "identifier_reason",
     "identifiers",
-    "id_name",
     "value_format",
 ]
 

@@ -28,7 +28,7 @@ from shipyard.analyze._target import MAX_CLASSES, association, labels_of
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ABSOLUTE_STRENGTH", "feature_strengths", "leaking", "leak_message"]
+__all__ = ["ABSOLUTE_STRENGTH", "feature_strengths", "leak_message", "leaking"]
 
 ABSOLUTE_STRENGTH = 0.98
 RELATIVE_STRENGTH = 0.9
