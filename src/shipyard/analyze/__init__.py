@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from shipyard.analyze._quick import encode_pair, quick_fit, quick_metric, quick_score
     from shipyard.analyze.bias import BIAS_METRICS, pretraining_bias
     from shipyard.analyze.bias_html import render_bias_html
+    from shipyard.analyze.compare import compare_datasets, compare_frames
     from shipyard.analyze.console import (
         print_bias_summary,
         print_check_summary,
@@ -64,6 +65,8 @@ _EXPORTS = {
     "BIAS_METRICS": ".bias",
     "pretraining_bias": ".bias",
     "render_bias_html": ".bias_html",
+    "compare_datasets": ".compare",
+    "compare_frames": ".compare",
     "print_bias_summary": ".console",
     "print_check_summary": ".console",
     "print_posttraining_summary": ".console",
@@ -96,6 +99,8 @@ __all__ = [
     "bias_dataset",
     "check_constraints",
     "check_dataset",
+    "compare_datasets",
+    "compare_frames",
     "dump_constraints_yaml",
     "encode_pair",
     "entity_keys",

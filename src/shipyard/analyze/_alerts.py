@@ -92,9 +92,9 @@ def _role_alerts(col: dict[str, Any], target: str | None) -> list[dict[str, Any]
             _alert(
                 "model_output",
                 name,
-                f"Column '{name}' was written by Shipyard ({col['written_by']}): a model's "
-                "output, fed back as a feature it would make the next model lean on this "
-                f"one. `shipyard train` leaves it out (--keep-column {name} to use it).",
+                f"Column '{name}' was written by Shipyard: the {col['written_by']}. A "
+                "model's output fed back as a feature makes the next model lean on this one; "
+                f"`shipyard train` leaves it out (--keep-column {name} to use it).",
                 "warning",
             )
         ]
@@ -106,7 +106,7 @@ def _role_alerts(col: dict[str, Any], target: str | None) -> list[dict[str, Any]
             _alert(
                 "id_like",
                 name,
-                f"Column '{name}' is an identifier, not a feature ({why}). `shipyard train` "
+                f"Column '{name}' is an identifier, not a feature: {why}. `shipyard train` "
                 f"leaves it out (--keep-column {name} to use it).",
                 "info",
             )

@@ -9,7 +9,9 @@ Semantic types:
     datetime     timestamp / date columns
     categorical  strings (or dictionaries) with repeated values
     text         strings that are long (mean length >= 40) and mostly distinct
-    id-like      integers or strings with a distinct value on (almost, 95%) every row, 50+ rows
+    id-like      integers or strings with a distinct value on (almost, 95%) every row, 50+ rows;
+                 the profile refines it with the whole table in view (identifiers by name,
+                 format and duplicated rows, see :mod:`shipyard.analyze._identifiers`)
     other        nested or binary columns: only count and missing are reported
 """
 
@@ -285,8 +287,9 @@ def profile_column(
         else:
             prof["semantic_type"] = "numeric"
         res.row_key = _float_key(x)
-        if prof["semantic_type"] != "id-like":
-            res.sample = _finite(x[sample_idx])
+        # Kept for every integer column: whether a unique one is a key or an amount is
+        # decided with the whole table in view (see profile._mark_identifiers).
+        res.sample = _finite(x[sample_idx])
     elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         prof["semantic_type"] = "datetime"
         ints, res.after_label_time = _datetime(col, prof, label_time)

@@ -4,8 +4,10 @@ An identifier names a row or an entity; as a feature it lets a model memorize ro
 scores new entities on whatever their number happens to be. A column is one when:
 
 - its values are UUIDs or hashes (hex strings of one length, 16 characters or more);
-- it is integers or strings with a distinct value on (almost, 95%) every row, counting a
-  duplicated row once (so a table whose rows repeat still shows its key), 50 values or more;
+- it is strings, sequential integers or integer codes of one width (6 digits or more) with
+  a distinct value on (almost, 95%) every row, counting a duplicated row once (so a table
+  whose rows repeat still shows its key), 50 values or more; unique integers that are
+  neither (an amount in cents) are not;
 - its name says so (``customer_id``, ``account_ref``, ``sessionKey``, ``uuid``) and it has 50
   distinct values or more, at least one per 50 rows (a ``region_id`` of 5 values is a
   category).
@@ -90,7 +92,13 @@ def value_format(values: Iterable[Any]) -> str | None:
 
 
 def identifier_reason(
-    name: str, *, distinct: int, rows: int, fmt: str | None = None, repeated_rows: int = 0
+    name: str,
+    *,
+    distinct: int,
+    rows: int,
+    fmt: str | None = None,
+    repeated_rows: int = 0,
+    span: tuple[int, int] | None = None,
 ) -> str | None:
     """Why an integer or string column is an identifier, or None when it is not.
 
@@ -100,19 +108,36 @@ def identifier_reason(
         rows: Its non-null values, a duplicated row counted once.
         fmt: What :func:`value_format` found in its values.
         repeated_rows: Rows that repeat another row exactly (said in the reason).
+        span: An integer column's smallest and largest value. Unique integers are an
+            identifier only when they are sequential (a range at most 3 times as wide as
+            their count), codes of one width (6 digits or more) or named so: an amount or
+            a count can be unique on every row too.
     """
     if fmt is not None:
         return f"its values are {fmt}s"
     if distinct < MIN_DISTINCT or rows <= 0:
         return None
+    marker = id_name(name)
+    named = f"its name ends in '{marker}'" if marker is not None else None
     if distinct >= UNIQUE_SHARE * rows:
         once = f", each of {repeated_rows:,} repeated rows counted once" if repeated_rows else ""
-        return (
-            f"a distinct value on {distinct / rows:.0%} of its rows: {distinct:,} of {rows:,}{once}"
-        )
-    marker = id_name(name)
-    if marker is not None and distinct >= NAMED_SHARE * rows:
-        return f"its name ends in '{marker}' and it has {distinct:,} distinct values"
+        share = distinct / rows
+        unique = f"a distinct value on {share:.0%} of its rows ({distinct:,} of {rows:,}{once})"
+        kind = _integer_kind(span, distinct) if span is not None else "strings"
+        if kind is not None or named:
+            return f"{kind or named}, {unique}"
+    if named and distinct >= NAMED_SHARE * rows:
+        return f"{named} and it has {distinct:,} distinct values"
+    return None
+
+
+def _integer_kind(span: tuple[int, int], distinct: int) -> str | None:
+    """What makes unique integers an identifier: sequential, or codes of one width."""
+    low, high = span
+    if high - low + 1 <= 3 * distinct:
+        return f"sequential integers ({low:,} to {high:,})"
+    if low >= 100_000 and len(str(low)) == len(str(high)):
+        return f"codes of {len(str(low))} digits"
     return None
 
 
@@ -139,6 +164,15 @@ def _sample(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return frame.sample(SAMPLE_ROWS, random_state=seed)
 
 
+def _span(col: pd.Series) -> tuple[int, int] | None:
+    """An integer column's smallest and largest value (None for strings or no values)."""
+    import pandas as pd
+
+    if not pd.api.types.is_integer_dtype(col.dtype) or col.count() == 0:
+        return None
+    return int(col.min()), int(col.max())
+
+
 def _format_of(col: pd.Series) -> str | None:
     import pandas as pd
 
@@ -157,6 +191,7 @@ def identifiers(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> di
         col = sample[name]
         if _candidate(col):
             stats[name] = (int(col.nunique(dropna=True)), int(col.count()))
+    spans = {name: _span(sample[name]) for name in stats}
     # Whole-row duplicates only matter to a column that is unique once they are set aside.
     repeated = 0
     if any(MIN_DISTINCT <= d < UNIQUE_SHARE * n for d, n in stats.values()):
@@ -166,7 +201,7 @@ def identifiers(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> di
         rows = min(count, len(sample) - repeated)
         fmt = _format_of(sample[name])
         reason = identifier_reason(
-            name, distinct=distinct, rows=rows, fmt=fmt, repeated_rows=repeated
+            name, distinct=distinct, rows=rows, fmt=fmt, repeated_rows=repeated, span=spans[name]
         )
         if reason is not None:
             out[name] = reason

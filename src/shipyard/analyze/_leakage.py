@@ -112,20 +112,25 @@ def feature_strengths(
     else:
         kind = "binary" if distinct == 2 else "multiclass"
         labels = labels_of(kind, pd.factorize(y)[0].astype(np.float64), None)
-    out = []
+    out: list[dict[str, Any]] = []
     for name in columns if columns is not None else rows.columns:
         if name == target:
             continue
-        kind, values = _values(rows[name])
-        if kind is None:
+        column_kind, values = _values(rows[name])
+        if column_kind is None:
             continue
-        found = association(labels, kind, values, None)
+        found = association(labels, column_kind, values, None)
         if found is not None and np.isfinite(found[2]):
             metric, value, strength = found
             out.append(
-                {"column": name, "metric": metric, "value": value, "strength": float(strength)}
+                {
+                    "column": name,
+                    "metric": metric,
+                    "value": float(value),
+                    "strength": float(strength),
+                }
             )
-    out.sort(key=lambda a: -a["strength"])
+    out.sort(key=lambda a: -float(a["strength"]))
     return out
 
 

@@ -266,16 +266,20 @@ def _mark_identifiers(
             continue
         if p["semantic_type"] not in ("numeric", "categorical", "id-like"):
             continue
+        integer = "min" in p and p.get("lengths") is None
         reason = identifier_reason(
             p["name"],
             distinct=p.get("distinct") or 0,
             rows=min(p["count"], n_rows - duplicates),
             fmt=p.get("format"),
             repeated_rows=duplicates,
+            span=(int(p["min"]), int(p["max"])) if integer else None,
         )
         if reason is not None:
             p["identifier"] = reason
             p["semantic_type"] = "id-like"
+        elif p["semantic_type"] == "id-like" and integer:
+            p["semantic_type"] = "numeric"  # unique, but an amount rather than a key
 
 
 def _mark_written(profiles: list[dict[str, Any]], schema: pa.Schema) -> None:

@@ -23,6 +23,7 @@ from shipyard.cli import (
     models,
     monitor,
     monitors,
+    pitfalls,
     project,
     runs,
     security,
@@ -72,6 +73,7 @@ demo.register(app)
 maintenance.register(app)
 monitors.register(app)
 security.register(app)
+pitfalls.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipyard.catalog.refs import parse_dataset_ref
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, ShipyardError
 from shipyard.ingest import validate_name
-from shipyard.lake import Published, publish_staged, quote_literal
+from shipyard.lake import Published, mark_written, publish_staged, quote_literal
 from shipyard.project import Project
 from shipyard.registry import load_model
 
@@ -22,11 +23,23 @@ if TYPE_CHECKING:
     from shipyard.capture import CaptureWriter
     from shipyard.entities import DatasetVersion
     from shipyard.model import Predictions, TabularModel
+    from shipyard.registry import LoadedModel
 
-__all__ = ["MAX_BATCH_ROWS", "batch_transform"]
+__all__ = ["COMPARE_ROWS", "MAX_BATCH_ROWS", "BatchResult", "batch_transform"]
 
 MAX_BATCH_ROWS = 10_000_000
 """The most rows per batch: past it one batch no longer fits comfortably in a laptop's memory."""
+COMPARE_ROWS = 5_000
+"""Rows sampled from the input and from the model's training data to compare them."""
+
+
+@dataclass(frozen=True)
+class BatchResult(Published):
+    """The scored version, and how the input compares with the model's training data
+    (:func:`shipyard.analyze.compare_datasets`; ``{"status": "not checked", "message"}``
+    when it could not be compared)."""
+
+    comparison: dict[str, Any] | None = None
 
 
 def batch_transform(
@@ -38,7 +51,7 @@ def batch_transform(
     batch_rows: int | None = None,
     capture: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> Published:
+) -> BatchResult:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
 
     The output has the input's columns plus those of
@@ -47,6 +60,11 @@ def batch_transform(
     the same fields the inference server answers with.
     Rows stream through in batches of ``batch_rows`` (default: the ``batch_rows`` setting),
     so memory stays flat whatever the dataset's size.
+
+    The output's prediction columns are marked as written by Shipyard (Parquet field
+    metadata), so training leaves them out of the features unless asked. The input is
+    compared with the model's training data (5,000 sampled rows each, the model's input
+    columns): is what it scores like what it learned from?
 
     With ``capture``, every scored row is also captured, in the inference server's format
     (:mod:`shipyard.capture`), batch by batch as it is scored; the rows' ``request_id``
@@ -86,8 +104,11 @@ def batch_transform(
         )
     try:
         with project.lake.staging() as staged:
-            _score_into(project, loaded.model, source, staged, rows_per_batch, capturer, progress)
-            return publish_staged(
+            written = f"of {loaded.version.ref}, by batch transform"
+            _score_into(
+                project, loaded.model, source, staged, rows_per_batch, capturer, progress, written
+            )
+            published = publish_staged(
                 project.catalog,
                 project.lake,
                 staged,
@@ -98,6 +119,35 @@ def batch_transform(
     finally:
         if capturer is not None:
             capturer.close()
+    comparison = _compare_with_training(project, loaded, source)
+    return BatchResult(published.version, published.unchanged, comparison)
+
+
+def _compare_with_training(
+    project: Project, loaded: LoadedModel, source: DatasetVersion
+) -> dict[str, Any]:
+    """The batch input against the model's training data, on the model's inputs; stored with
+    the model version too (kind ``compare:batch``) for ``shipyard pitfalls MODEL``."""
+    from shipyard.analyze import compare_datasets
+
+    version = loaded.version
+    training = version.lineage.get("dataset")
+    columns = [c["name"] for c in loaded.model.signature["inputs"]]
+    if not training:
+        return {
+            "status": "not checked",
+            "message": f"{version.ref} names no training dataset in its lineage.",
+        }
+    try:
+        report = compare_datasets(
+            project, training, source.ref, columns=columns, max_rows=COMPARE_ROWS
+        )
+    except ShipyardError as exc:
+        return {"status": "not checked", "message": f"Not compared with {training}: {exc.message}"}
+    project.catalog.put_report(
+        version.ref, "compare:batch", report, html_uri=None, actor=project.actor
+    )
+    return report
 
 
 def _score_into(
@@ -108,8 +158,10 @@ def _score_into(
     rows_per_batch: int,
     capturer: CaptureWriter | None,
     progress: Callable[[int, int], None] | None,
+    written: str,
 ) -> None:
-    """Stream ``source`` through ``model`` into ``staged/part-0.parquet`` (and the capture)."""
+    """Stream ``source`` through ``model`` into ``staged/part-0.parquet`` (and the capture);
+    the prediction columns are marked as written by Shipyard (``written`` says by what)."""
     con = duckdb.connect()
     done = 0
     writer: pq.ParquetWriter | None = None
@@ -119,7 +171,7 @@ def _score_into(
         ).to_arrow_reader(rows_per_batch)
         for batch in reader:
             started = time.perf_counter()
-            table, predictions = _score(model, batch)
+            table, predictions = _score(model, batch, written)
             if capturer is not None:
                 per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
                 capturer.write_table(
@@ -152,9 +204,12 @@ def _check_batch_rows(batch_rows: object) -> None:
         )
 
 
-def _score(model: TabularModel, batch: pa.RecordBatch) -> tuple[pa.Table, Predictions]:
-    """The batch's columns, then the prediction's (``score``, ``decision``); and the
-    predictions themselves."""
+def _score(
+    model: TabularModel, batch: pa.RecordBatch, written: str
+) -> tuple[pa.Table, Predictions]:
+    """The batch's columns, then the prediction's (``score``, ``decision``, marked as
+    written by Shipyard: ``<name> <written>``, e.g. ``score of fraud:3, by batch
+    transform``); and the predictions themselves."""
     result = model.predict_frame(batch.to_pandas())
     predictions = result.to_arrow()
     table = pa.Table.from_batches([batch])
@@ -162,4 +217,5 @@ def _score(model: TabularModel, batch: pa.RecordBatch) -> tuple[pa.Table, Predic
         if name in table.column_names:
             table = table.drop_columns([name])
         table = table.append_column(name, predictions.column(name))
-    return table, result
+    marks = {name: f"{name} {written}" for name in predictions.column_names}
+    return mark_written(table, marks), result

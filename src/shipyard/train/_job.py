@@ -245,29 +245,7 @@ def _publish(
     bundle)."""
     for key, values in fitted.curves.items():
         project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
-    lineage = {
-        "dataset": data.version.ref,
-        "dataset_fingerprint": data.version.fingerprint,
-        "run": run.id,
-        "target": data.target,
-        "split": data.split.summary(),
-        "diagnostics": fitted.diagnostics,
-        "decision": to_json(fitted.model.decision),
-        "tuning": tuning(spec),
-        "pitfalls": {
-            "left_out": data.left_out,
-            "kept": list(spec.keep_columns),
-            "learning_curve": data.curve,
-            "findings": data.findings,
-        },
-    }
-    if fitted.summary:
-        lineage["search"] = to_json(fitted.summary)
-    # A feature-store model remembers which inputs come from which group (bundle's model.json)
-    inputs = [c.name for c in fitted.model.encoder.columns_]
-    refs = model_features(project, data.version.ref, inputs)
-    if refs is not None:
-        lineage[FEATURES_KEY] = refs
+    lineage = _lineage(project, spec, data, run, fitted)
     say("Registering the model")
     model_version = register_model(
         project,
@@ -318,6 +296,39 @@ def _publish(
         },
     )
     return ready, dataclasses.replace(evaluation, model_version=ready)
+
+
+def _lineage(
+    project: Project, spec: TrainSpec, data: Prepared, run: Run, fitted: Fitted
+) -> dict[str, Any]:
+    """Where the version came from and what training found: the dataset, the run, the
+    split and its findings, the diagnostics, the decision, how it was tuned, the columns
+    left out by default and the learning curve (what ``shipyard pitfalls MODEL`` reads)."""
+    lineage = {
+        "dataset": data.version.ref,
+        "dataset_fingerprint": data.version.fingerprint,
+        "run": run.id,
+        "target": data.target,
+        "split": data.split.summary(),
+        "diagnostics": fitted.diagnostics,
+        "decision": to_json(fitted.model.decision),
+        "tuning": tuning(spec),
+        "pitfalls": {
+            "left_out": data.left_out,
+            "kept": data.kept,
+            "learning_curve": data.curve,
+            "findings": data.findings,
+            "pii": {"allowed": list(spec.allow_pii), "hashed": list(spec.hash_pii)},
+        },
+    }
+    if fitted.summary:
+        lineage["search"] = to_json(fitted.summary)
+    # A feature-store model remembers which inputs come from which group (bundle's model.json)
+    inputs = [c.name for c in fitted.model.encoder.columns_]
+    refs = model_features(project, data.version.ref, inputs)
+    if refs is not None:
+        lineage[FEATURES_KEY] = refs
+    return lineage
 
 
 def _baseline_seconds(data: Prepared) -> float:

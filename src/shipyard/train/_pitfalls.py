@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from shipyard.train._fitting import Parts
     from shipyard.train._spec import TrainSpec
 
-__all__ = ["curve_finding", "learning_curve", "left_out", "tuning", "tuning_finding"]
+__all__ = [
+    "curve_finding",
+    "learning_curve",
+    "left_out",
+    "tuning",
+    "tuning_finding",
+    "why_left_out",
+]
 
 CURVE_ROWS = 50_000  # training rows the curve is drawn on, at most
 CURVE_VALID_ROWS = 20_000
@@ -60,17 +67,22 @@ def left_out(
             f"Column(s) {', '.join(both)} are both excluded and kept as features; drop one of "
             "--exclude and --keep-column for each."
         )
-    candidates = [c for c in frame.columns if c not in excluded and c not in keep]
+    return why_left_out(frame, written, [c for c in frame.columns if c not in (*excluded, *keep)])
+
+
+def why_left_out(
+    frame: pd.DataFrame, written: dict[str, str], columns: Sequence[str]
+) -> dict[str, str]:
+    """Which of ``columns`` a job leaves out by default, and why: the columns Shipyard
+    wrote, dates and times, identifiers."""
     out: dict[str, str] = {}
-    for name in candidates:
+    for name in columns:
         if name in written:
-            out[name] = (
-                f"written by Shipyard ({written[name]}): a model's output fed back as an input"
-            )
+            out[name] = f"written by Shipyard, the {written[name]}: a model's output fed back"
         elif pd.api.types.is_datetime64_any_dtype(frame[name]):
             out[name] = "a date or time: what a model learns from the calendar rarely holds later"
-    ids = identifiers(frame, [c for c in candidates if c not in out])
-    out.update({name: f"an identifier ({why})" for name, why in ids.items()})
+    ids = identifiers(frame, [c for c in columns if c not in out])
+    out.update({name: f"an identifier: {why}" for name, why in ids.items()})
     return out
 
 

@@ -24,19 +24,26 @@ from shipyard.model import FeatureEncoder, Problem, infer_problem
 from shipyard.project import Project
 from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.train._fitting import Parts
-from shipyard.train._pitfalls import curve_finding, learning_curve, left_out, tuning_finding
+from shipyard.train._pitfalls import (
+    curve_finding,
+    learning_curve,
+    left_out,
+    tuning_finding,
+    why_left_out,
+)
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["DataChecks", "Prepared", "check_training_data", "prepare"]
 
 
 @dataclass
 class Prepared:
     """The job's data, read, checked, split and encoded, before anything is fitted.
 
-    ``left_out`` names the columns left out of the features by default, with why;
-    ``curve`` is the learning curve; ``findings`` what the job found besides the split's
+    ``left_out`` names the columns left out of the features by default, with why, and
+    ``kept`` those that would have been but were asked for by name; ``curve`` is the
+    learning curve; ``findings`` what the job found besides the split's
     findings and the model's diagnostics (too little data, an untuned model).
     """
 
@@ -51,6 +58,7 @@ class Prepared:
     report_options: EvaluationOptions
     metric: str | None
     left_out: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
     curve: dict[str, Any] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -90,12 +98,8 @@ def prepare(
     y = problem.encode(labelled[target])
     report_options = _report_options(labelled, problem, spec)
     chosen = [target, *spec.exclude, *spec.split.used_columns]
-    left = left_out(
-        labelled,
-        read_written(project.lake.files(version)),
-        excluded=chosen,
-        keep=spec.keep_columns,
-    )
+    written = read_written(project.lake.files(version))
+    left = left_out(labelled, written, excluded=chosen, keep=spec.keep_columns)
     say(f"Splitting ({spec.split.strategy})")
     split = _split(labelled, target, spec, [*spec.exclude, *left])
     metric = (
@@ -129,6 +133,7 @@ def prepare(
         report_options,
         metric,
         left,
+        why_left_out(labelled, written, spec.keep_columns),
         curve,
         findings,
     )
@@ -184,3 +189,36 @@ def _pii_hashes(
         pii_columns(project, version.ref), features, allow=spec.allow_pii, hashed=spec.hash_pii
     )
     return {c: column_hash_key(project, c) for c in spec.hash_pii if c in features}
+
+
+@dataclass(frozen=True)
+class DataChecks:
+    """What training would find in a dataset before fitting anything: the columns it would
+    leave out of the features (and why), and the split's summary with its findings."""
+
+    version: DatasetVersion
+    target: str
+    left_out: dict[str, str]
+    split: dict[str, Any]
+
+
+def check_training_data(
+    project: Project, dataset: str, target: str, *, strategy: str = "stratified", seed: int = 0
+) -> DataChecks:
+    """The checks a training job runs on ``dataset`` before it fits: left-out columns and
+    the split's leakage findings (for ``strategy``; a time or group split needs training
+    itself, which names its column).
+
+    Raises:
+        NotFound: The dataset or the target column does not exist.
+        InvalidInput: Too few labelled rows to split, or an unknown strategy.
+    """
+    ref = parse_dataset_ref(dataset)
+    version = project.catalog.get_dataset_version(ref.name, ref.version)
+    frame = project.lake.read_frame(version)
+    require_columns([target], list(frame.columns), role="target")
+    labelled = frame[frame[target].notna()].reset_index(drop=True)
+    written = read_written(project.lake.files(version))
+    left = left_out(labelled, written, excluded=[target], keep=())
+    split = split_frame(labelled, target, strategy=strategy, seed=seed, exclude=list(left))
+    return DataChecks(version, target, left, split.summary())
