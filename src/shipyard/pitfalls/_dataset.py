@@ -144,8 +144,8 @@ def _time(
             "time_leakage",
             "warning",
             f"The rows carry a time ({', '.join(times)}): a random or stratified split tests on "
-            f"the past it trained among. Use --split time --time-column {times[0]}; give "
-            "--target to see what a time split gives.",
+            f"days the model has already seen. Use --split time --time-column {times[0]}; "
+            "give --target to see what a time split gives.",
         )
     return item("time_leakage", "ok", f"The split orders rows by time ({', '.join(times)}).")
 

@@ -234,14 +234,24 @@ def _drift(project: Project, version: ModelVersion) -> dict[str, Any]:
         runs = project.catalog.list_monitor_runs(monitor.name, limit=1)
         sections = runs[0].report.get("sections", []) if runs else []
         drifted += [
-            f"{monitor.name}: {s['summary']}"
+            f"{monitor.name}, {s['kind']}: {_short(s['summary'])}"
             for s in sections
             if s["kind"] in ("drift", "data-quality") and s.get("violations")
         ]
     names = ", ".join(m.name for m in watching)
     if drifted:
-        return item("drift", "warning", f"The latest window drifted. {' '.join(drifted[:2])}")
+        return item(
+            "drift",
+            "warning",
+            f"The latest window drifted. {'; '.join(drifted[:2])}. See `shipyard monitors "
+            f"show {watching[0].name}`; retrain on recent data if it persists.",
+        )
     return item("drift", "ok", f"Watched by {names}; the latest window did not drift.")
+
+
+def _short(summary: str) -> str:
+    """A monitor summary without its list of columns (``26 of 53 columns drifted``)."""
+    return summary.split(" (", 1)[0].rstrip(".")
 
 
 def _gates(version: ModelVersion) -> dict[str, Any]:

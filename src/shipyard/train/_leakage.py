@@ -104,9 +104,9 @@ def time_findings(
             "severity": "warning",
             "column": column,
             "message": f"The rows carry a time ('{column}', {span}) and the split is "
-            f"{split.strategy}: test rows are as old as the training rows around them, so the "
-            f"test score says how the model does on the past it was trained among, not on "
-            f"later rows. {seen} Use --split time --time-column {column}.",
+            f"{split.strategy}: train and test rows come from the same days, so the test "
+            "score says how the model does on days it has already seen, not on later ones. "
+            f"{seen} Use --split time --time-column {column}.",
             **({"comparison": compared} if compared else {}),
         }
     ]

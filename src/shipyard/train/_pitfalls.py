@@ -137,8 +137,8 @@ def _verdict(curve: dict[str, Any], noise: float) -> dict[str, Any]:
     if gain <= noise:
         return {
             "status": "ok",
-            "message": f"The learning curve is flat ({seen}): more rows of the same kind would "
-            "help little; better features would.",
+            "message": f"The learning curve no longer rises ({seen}): more rows of the same "
+            "kind would help little; better features would.",
         }
     if rows[-1] < total:
         return {
