@@ -11,7 +11,8 @@ Each feature's association with the target has a ``strength`` in [0, 1] (see
   0.966) next to an honest best of AUC 0.85 (strength 0.70) leaks: 0.034 against 0.30.
 
 Several columns can leak together (a copy and a near copy): the gap is looked for below
-each of the strongest three, so both are caught.
+each of the strongest three, so both are caught, as long as fewer than half the columns
+stand above it (when most columns are that strong, strength is the norm in this table).
 
 The profile judges the associations it has from its row sample; the split computes them on
 the training rows of a pandas frame with :func:`feature_strengths`.
@@ -53,7 +54,8 @@ def leaking(associations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if strength >= ABSOLUTE_STRENGTH:
             cut = i
             continue
-        if strength < RELATIVE_STRENGTH or i + 1 >= len(ranked):
+        # Above the gap: a few columns, never most of them (then strength is the norm here).
+        if strength < RELATIVE_STRENGTH or i + 1 > len(ranked) / 2:
             continue
         left, next_left = 1 - strength, 1 - float(ranked[i + 1]["strength"])
         if RELATIVE_GAP * left <= next_left:

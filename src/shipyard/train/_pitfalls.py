@@ -104,7 +104,13 @@ def learning_curve(problem: Problem, parts: Parts, seed: int) -> dict[str, Any]:
         rows = order[:size]
         try:
             predicted, _ = quick_fit(
-                problem.type, x[rows], y[rows], x_valid, seed=seed, n_classes=len(problem.classes)
+                problem.type,
+                x[rows],
+                y[rows],
+                x_valid,
+                seed=seed,
+                n_classes=len(problem.classes),
+                stop_on=(x_valid, y_valid),
             )
         except ValueError as exc:  # a class missing from the smallest part, say
             return _not_checked(f"the quick model could not fit a part ({exc})")
@@ -121,7 +127,7 @@ def _noise(problem: Problem, y_valid: np.ndarray) -> float:
     n = len(y_valid)
     if problem.type == "binary":
         n = int(min(y_valid.sum(), n - y_valid.sum()))
-    return max(_MIN_GAIN, 0.3 / math.sqrt(max(n, 1)))
+    return max(_MIN_GAIN, 0.15 / math.sqrt(max(n, 1)))
 
 
 def _verdict(curve: dict[str, Any], noise: float) -> dict[str, Any]:
@@ -134,7 +140,7 @@ def _verdict(curve: dict[str, Any], noise: float) -> dict[str, Any]:
     shown = " -> ".join(f"{s:.3f}" for s in scores)
     seen = f"validation {metric} {shown} on {', '.join(f'{r:,}' for r in rows)} training rows"
     gain = scores[-1] - scores[-2]
-    if gain <= noise:
+    if gain <= noise or scores[-1] - scores[0] <= 1.5 * noise:
         return {
             "status": "ok",
             "message": f"The learning curve no longer rises ({seen}): more rows of the same "
