@@ -29,6 +29,8 @@ _EXPORTS = {
     "promote": "shipyard.registry",
     "resolve_model": "shipyard.registry",
     "batch_transform": "shipyard.deploy",
+    "pitfalls_of": "shipyard.pitfalls",
+    "compare_datasets": "shipyard.analyze",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",
