@@ -55,8 +55,8 @@ def main() -> None:
     from shipyard.ingest import ingest_path
     from shipyard.model import FeatureEncoder, infer_problem
     from shipyard.project import init_project
-    from shipyard.train import split_frame, train
     from shipyard.train import _split as split_module
+    from shipyard.train import split_frame, train
     from shipyard.train._fitting import Parts
     from shipyard.train._pitfalls import learning_curve, left_out
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     added = t_left + (t_split - t_split_before) + t_curve
     print(f"Pitfall checks on {args.rows:,} rows x {frame.shape[1]} columns (2 busy cores)\n")
-    print(f"| step | seconds |\n|---|---:|")
+    print("| step | seconds |\n|---|---:|")
     print(f"| left_out (dates, identifiers, Shipyard's columns) | {t_left:.2f} |")
     print(f"| split, checks it had before | {t_split_before:.2f} |")
     print(f"| split, with entity / leak / time checks | {t_split:.2f} |")
