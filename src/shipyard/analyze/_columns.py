@@ -185,7 +185,8 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         if freq[i]
     ]
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        shown = dictionary.take(pa.array(np.flatnonzero(freq)[:FORMAT_VALUES])).to_pylist()
+        used_codes = np.flatnonzero(freq)[:FORMAT_VALUES].astype(np.int64)
+        shown = dictionary.take(from_numpy(used_codes, pa.int64())).to_pylist()
         fmt = value_format(shown)
         if fmt is not None:
             prof["format"] = fmt

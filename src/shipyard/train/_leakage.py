@@ -83,12 +83,16 @@ def time_findings(
     if split.strategy not in ("random", "stratified"):
         return []
     times = [
-        c for c in frame.columns if c != target and pd.api.types.is_datetime64_any_dtype(frame[c])
+        c
+        for c in frame.columns
+        if c != target
+        and pd.api.types.is_datetime64_any_dtype(frame[c])
+        and frame[c].notna().any()
     ]
     if not times:
         return []
     column = max(times, key=lambda c: frame[c].nunique())
-    values = frame[column]
+    values = frame[column].dropna()
     span = f"{values.min():%Y-%m-%d} .. {values.max():%Y-%m-%d}"
     compared = _compare_splits(frame, target, column, [*times, *exclude], split.seed)
     seen = (

@@ -230,7 +230,8 @@ def check_leakage(
                     "message": "Test rows are earlier than training rows in a time split.",
                 }
             )
-    copies = _target_copies(frame.iloc[split.train].drop(columns=list(exclude)), target)
+    kept = frame.iloc[split.train].drop(columns=list(exclude), errors="ignore")
+    copies = _target_copies(kept, target)
     copied = [f["column"] for f in copies]
     findings.extend(copies)
     findings.extend(strength_findings(frame, target, split, [*exclude, *copied]))
