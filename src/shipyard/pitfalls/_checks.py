@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CHECKS", "STATUSES", "PitfallReport", "item", "not_checked"]
+__all__ = ["CHECKS", "STATUSES", "PitfallReport", "item", "not_checked", "ordered"]
 
 CHECKS: dict[str, str] = {
     "target_leakage": "A column that leaks the target",

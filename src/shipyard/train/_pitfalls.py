@@ -5,7 +5,10 @@
   and columns Shipyard wrote itself (a model's scores fed back). ``keep`` names the ones to
   use anyway.
 - Too little data: a learning curve, the quick model fit on 25%, 50% and 100% of the
-  training rows and scored on validation; still rising at 100% means more rows would help.
+  training rows (at most 50,000, nested samples; each fit stops early on validation) and
+  scored on validation. It still rises when the last doubling gains more than chance moves
+  the score (about ``0.15 / sqrt(n)`` for ``n`` rows of the rarer class in validation, at
+  least 0.005) and the whole curve gains more than 1.5 times that: then more rows would help.
 - An untuned model: one fit with default parameters and no search, recorded in the
   version's lineage (``tuning``) so a promotion gate can ask for a search.
 """
