@@ -85,9 +85,7 @@ def time_findings(
     times = [
         c
         for c in frame.columns
-        if c != target
-        and pd.api.types.is_datetime64_any_dtype(frame[c])
-        and frame[c].notna().any()
+        if c != target and pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
     ]
     if not times:
         return []
