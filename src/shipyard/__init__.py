@@ -41,6 +41,8 @@ _EXPORTS = {
     "export_model": "shipyard.deploy",
     "recommend": "shipyard.deploy",
     "load_recommendation": "shipyard.deploy",
+    "pitfalls_of": "shipyard.pitfalls",
+    "compare_datasets": "shipyard.analyze",
     "ShipyardError": "shipyard.errors",
     "NotFound": "shipyard.errors",
     "InvalidInput": "shipyard.errors",

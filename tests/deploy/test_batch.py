@@ -7,6 +7,7 @@ import pytest
 from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
 from shipyard.ingest import ingest_path
+from shipyard.lake import read_written
 from shipyard.project import Project
 from shipyard.registry import approve_model, promote
 from shipyard.train import train
@@ -46,3 +47,19 @@ def test_batch_refuses_a_batch_size_out_of_range(served: Project, batch_rows: ob
     with pytest.raises(InvalidInput, match=r"'batch_rows'.* from 1 to 10,000,000\. Got"):
         batch_transform(served, "fraud@prod", "t", "scored", batch_rows=batch_rows)  # type: ignore[arg-type]
     assert [v.name for v in served.catalog.list_dataset_versions()] == ["t"]
+
+
+def test_scores_written_by_a_batch_are_marked_and_left_out_of_the_next_model(
+    served: Project,
+) -> None:
+    result = batch_transform(served, "fraud@prod", "t", "t")  # scored back into the table
+    assert result.comparison is not None and result.comparison["status"] == "ok"
+    assert served.catalog.get_report("fraud:1", "compare:batch").payload["other"] == "t@1"
+    written = read_written(served.lake.files(result.version))
+    assert set(written) == {"score", "decision"} and "fraud:1" in written["score"]
+    retrained = train(served, "t", "label", model_name="again")
+    inputs = {c["name"] for c in retrained.model_version.signature["inputs"]}
+    assert not inputs & {"score", "decision"}
+    assert "written by Shipyard" in retrained.dropped_columns["score"]
+    asked = train(served, "t", "label", model_name="again", keep_columns=["score"])
+    assert "score" in {c["name"] for c in asked.model_version.signature["inputs"]}

@@ -17,8 +17,12 @@ from shipyard._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from shipyard.analyze._bias_tests import FlagRule
+    from shipyard.analyze._identifiers import entity_keys, identifiers
+    from shipyard.analyze._leakage import feature_strengths, leak_message, leaking
+    from shipyard.analyze._quick import encode_pair, quick_fit, quick_metric, quick_score
     from shipyard.analyze.bias import BIAS_METRICS, pretraining_bias
     from shipyard.analyze.bias_html import render_bias_html
+    from shipyard.analyze.compare import compare_datasets, compare_frames
     from shipyard.analyze.console import (
         print_bias_summary,
         print_check_summary,
@@ -49,9 +53,20 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "FlagRule": "._bias_tests",
+    "entity_keys": "._identifiers",
+    "identifiers": "._identifiers",
+    "feature_strengths": "._leakage",
+    "leak_message": "._leakage",
+    "leaking": "._leakage",
+    "encode_pair": "._quick",
+    "quick_fit": "._quick",
+    "quick_metric": "._quick",
+    "quick_score": "._quick",
     "BIAS_METRICS": ".bias",
     "pretraining_bias": ".bias",
     "render_bias_html": ".bias_html",
+    "compare_datasets": ".compare",
+    "compare_frames": ".compare",
     "print_bias_summary": ".console",
     "print_check_summary": ".console",
     "print_posttraining_summary": ".console",
@@ -84,7 +99,15 @@ __all__ = [
     "bias_dataset",
     "check_constraints",
     "check_dataset",
+    "compare_datasets",
+    "compare_frames",
     "dump_constraints_yaml",
+    "encode_pair",
+    "entity_keys",
+    "feature_strengths",
+    "identifiers",
+    "leak_message",
+    "leaking",
     "load_constraints_yaml",
     "load_rules_file",
     "posttraining_bias",
@@ -95,6 +118,9 @@ __all__ = [
     "print_profile_summary",
     "profile_dataset",
     "profile_parquet",
+    "quick_fit",
+    "quick_metric",
+    "quick_score",
     "render_bias_html",
     "render_posttraining_html",
     "render_posttraining_section",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipyard.analyze._leakage import leak_message, leaking
+
 __all__ = ["alerts"]
 
 HIGH_MISSING_PCT = 20.0
@@ -12,7 +14,6 @@ SKEWED = 2.0
 MANY_ZEROS_PCT = 50.0
 IMBALANCED_PCT = 10.0
 SEVERE_IMBALANCE_PCT = 1.0
-LEAKAGE_STRENGTH = 0.98  # a binary target's AUC of 0.99 or more
 
 
 def _alert(kind: str, column: str | None, message: str, severity: str) -> dict[str, Any]:
@@ -86,13 +87,27 @@ def _content_alerts(col: dict[str, Any]) -> list[dict[str, Any]]:
 def _role_alerts(col: dict[str, Any], target: str | None) -> list[dict[str, Any]]:
     """A column that looks like an identifier, or a categorical too wide to one-hot."""
     name, sem = col["name"], col["semantic_type"]
+    if col.get("written_by"):
+        return [
+            _alert(
+                "model_output",
+                name,
+                f"Column '{name}' was written by Shipyard: the {col['written_by']}. A "
+                "model's output fed back as a feature makes the next model lean on this one; "
+                f"`shipyard train` leaves it out (--keep-column {name} to use it).",
+                "warning",
+            )
+        ]
     if sem == "id-like" and name != target:
+        why = col.get("identifier") or (
+            f"a distinct value on (almost) every row ({col['distinct']:,} of {col['count']:,})"
+        )
         return [
             _alert(
                 "id_like",
                 name,
-                f"Column '{name}' has a distinct value on (almost) every row "
-                f"({col['distinct']:,} of {col['count']:,}): an identifier, not a feature.",
+                f"Column '{name}' is an identifier, not a feature: {why}. `shipyard train` "
+                f"leaves it out (--keep-column {name} to use it).",
                 "info",
             )
         ]
@@ -170,16 +185,13 @@ def _target_alerts(target: dict[str, Any] | None) -> list[dict[str, Any]]:
                 "error" if pct < SEVERE_IMBALANCE_PCT else "warning",
             )
         )
-    for a in target.get("associations", []):
-        if a["strength"] >= LEAKAGE_STRENGTH:
-            out.append(
-                _alert(
-                    "target_leakage",
-                    a["column"],
-                    f"Column '{a['column']}' predicts target '{name}' almost perfectly "
-                    f"({a['metric']} {a['value']:.3f}): likely leakage (computed from the label or "
-                    "known only after it). Check how it is produced before training on it.",
-                    "error",
-                )
+    for leak in leaking(target.get("associations", [])):
+        out.append(
+            _alert(
+                "target_leakage",
+                leak["column"],
+                leak_message(leak, name),
+                "error" if leak["rule"] == "absolute" else "warning",
             )
+        )
     return out

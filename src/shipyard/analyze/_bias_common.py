@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from shipyard._labels import match_value as _match
 from shipyard.errors import InvalidInput
 
 __all__ = [
@@ -43,14 +44,9 @@ def require_groupable(column: str, dtype: pa.DataType, *, role: str) -> None:
 
 
 def match_value(wanted: Any, present: Sequence[Any]) -> Any:
-    """The present value equal to ``wanted``, comparing as text when types differ (CLI input)."""
-    for v in present:
-        if v == wanted:
-            return v
-    for v in present:
-        if str(v) == str(wanted):
-            return v
-    return None
+    """The present value equal to ``wanted``, comparing as text when types differ (CLI input)
+    and as a boolean for a yes / no word on a column read as booleans."""
+    return _match(wanted, present)
 
 
 def json_value(v: Any) -> Any:

@@ -9,7 +9,9 @@ Semantic types:
     datetime     timestamp / date columns
     categorical  strings (or dictionaries) with repeated values
     text         strings that are long (mean length >= 40) and mostly distinct
-    id-like      integers or strings with a distinct value on (almost, 95%) every row, 50+ rows
+    id-like      integers or strings with a distinct value on (almost, 95%) every row, 50+ rows;
+                 the profile refines it with the whole table in view (identifiers by name,
+                 format and duplicated rows, see :mod:`shipyard.analyze._identifiers`)
     other        nested or binary columns: only count and missing are reported
 """
 
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 
 from shipyard.analyze import stats
 from shipyard.analyze._arrow import from_numpy, to_numpy
+from shipyard.analyze._identifiers import FORMAT_VALUES, value_format
 
 __all__ = ["ColumnResult", "profile_column"]
 
@@ -182,6 +185,11 @@ def _strings(col: pa.ChunkedArray, prof: dict[str, Any]) -> tuple[NDArray[np.int
         if freq[i]
     ]
     if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        used_codes = np.flatnonzero(freq)[:FORMAT_VALUES].astype(np.int64)
+        shown = dictionary.take(from_numpy(used_codes, pa.int64())).to_pylist()
+        fmt = value_format(shown)
+        if fmt is not None:
+            prof["format"] = fmt
         dict_len = pc.utf8_length(dictionary)
     else:
         dict_len = pc.binary_length(dictionary)
@@ -280,8 +288,9 @@ def profile_column(
         else:
             prof["semantic_type"] = "numeric"
         res.row_key = _float_key(x)
-        if prof["semantic_type"] != "id-like":
-            res.sample = _finite(x[sample_idx])
+        # Kept for every integer column: whether a unique one is a key or an amount is
+        # decided with the whole table in view (see profile._mark_identifiers).
+        res.sample = _finite(x[sample_idx])
     elif pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         prof["semantic_type"] = "datetime"
         ints, res.after_label_time = _datetime(col, prof, label_time)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from shipyard.analyze import stats
 
-__all__ = ["MAX_CLASSES", "target_analysis"]
+__all__ = ["MAX_CLASSES", "association", "labels_of", "target_analysis"]
 
 MAX_CLASSES = 20
 
@@ -61,12 +61,12 @@ def target_analysis(
     out = _summary(target)
     if target_sample is None or (target.get("distinct") or 0) < 2:
         return out
-    labels = _labels(out["kind"], target_sample, other_code)
+    labels = labels_of(out["kind"], target_sample, other_code)
     # A feature's ranks are over all its sampled values: they hold only if no label drops rows.
     all_present = bool(labels.present.all())
     assoc: list[dict[str, Any]] = []
     for name, (kind, values, ranks) in features.items():
-        found = _association(labels, kind, values, ranks if all_present else None)
+        found = association(labels, kind, values, ranks if all_present else None)
         if found is None:
             continue
         metric, value, strength = found
@@ -104,7 +104,7 @@ def _summary(target: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _labels(kind: str, target_sample: NDArray[Any], other_code: int | None) -> _Labels:
+def labels_of(kind: str, target_sample: NDArray[Any], other_code: int | None) -> _Labels:
     """The sampled labels as floats (regression) or class codes, and where they are known."""
     if kind == "regression":
         y = target_sample.astype(np.float64)
@@ -116,7 +116,7 @@ def _labels(kind: str, target_sample: NDArray[Any], other_code: int | None) -> _
     return _Labels(kind, codes, present)
 
 
-def _association(
+def association(
     labels: _Labels, kind: str, values: NDArray[Any], ranks: NDArray[np.float64] | None
 ) -> tuple[str, float, float] | None:
     """``(metric, value, strength)`` of one feature against the target, on the rows where

@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from shipyard._labels import boolean_hint
 from shipyard.analyze import stats
 from shipyard.analyze._bias_common import (
     MAX_FACET_VALUES,
@@ -355,6 +356,7 @@ def _positive_values(positive: Any, y_vals: list[Any], label: str) -> list[Any]:
             raise NotFound(
                 f"Positive label value {w!r} does not occur in '{label}'. "
                 f"Values: {', '.join(map(repr, label_values[:20]))}."
+                f"{boolean_hint(label_values)}"
             )
         pos_values.append(hit)
     return pos_values

@@ -41,13 +41,15 @@ from threadpoolctl import threadpool_limits
 from shipyard.analyze import _columns, stats
 from shipyard.analyze._alerts import alerts
 from shipyard.analyze._correlations import correlations
+from shipyard.analyze._identifiers import identifier_reason
 from shipyard.analyze._io import ParquetColumns, Paths, open_columns, require_columns
 from shipyard.analyze._target import target_analysis
 from shipyard.errors import InvalidInput
+from shipyard.lake import written_columns
 
 __all__ = ["PROFILE_VERSION", "Progress", "profile_parquet"]
 
-PROFILE_VERSION = 2  # 2: PII columns tagged and their values redacted
+PROFILE_VERSION = 3  # 2: PII columns tagged and their values redacted; 3: identifiers
 SAMPLE_ROWS = 50_000
 SAMPLE_CELLS = 20_000_000  # caps the row sample on wide tables (160 MB of float64)
 
@@ -144,6 +146,8 @@ def _profile(
     duplicates = n_rows - _distinct_rows(cols)
     t_dups = time.perf_counter()
     profiles = [r.profile for r in cols.results]
+    _mark_identifiers(profiles, n_rows, duplicates, target)
+    _mark_written(profiles, data.source.schema)
     table = _table(data, profiles, duplicates, cols.memory)
     if progress:
         progress("duplicates", len(names) + 1, total_steps)
@@ -247,6 +251,43 @@ def _profile_column(
         raise InvalidInput(f"Could not profile column '{name}' ({col.type}): {exc}.{hint}") from exc
     res.profile["physical_type"] = str(data.source.schema.field(name).type)
     return res, col.nbytes
+
+
+def _mark_identifiers(
+    profiles: list[dict[str, Any]], n_rows: int, duplicates: int, target: str | None
+) -> None:
+    """Tag integer and string columns that are identifiers (``identifier``: why) as id-like,
+    counting a duplicated row once: correlations and target associations then leave them
+    out, and the alerts say why."""
+    for p in profiles:
+        kind = p["physical_type"]
+        integer_or_string = kind.startswith(("int", "uint")) or p.get("lengths") is not None
+        if p["name"] == target or not integer_or_string or p["semantic_type"] == "boolean":
+            continue
+        if p["semantic_type"] not in ("numeric", "categorical", "id-like"):
+            continue
+        integer = "min" in p and p.get("lengths") is None
+        reason = identifier_reason(
+            p["name"],
+            distinct=p.get("distinct") or 0,
+            rows=min(p["count"], n_rows - duplicates),
+            fmt=p.get("format"),
+            repeated_rows=duplicates,
+            span=(int(p["min"]), int(p["max"])) if integer else None,
+        )
+        if reason is not None:
+            p["identifier"] = reason
+            p["semantic_type"] = "id-like"
+        elif p["semantic_type"] == "id-like" and integer:
+            p["semantic_type"] = "numeric"  # unique, but an amount rather than a key
+
+
+def _mark_written(profiles: list[dict[str, Any]], schema: pa.Schema) -> None:
+    """Record which columns Shipyard itself wrote (a model's scores, say): ``written_by``."""
+    written = written_columns(schema)
+    for p in profiles:
+        if p["name"] in written:
+            p["written_by"] = written[p["name"]]
 
 
 def _distinct_rows(cols: _Columns) -> int:

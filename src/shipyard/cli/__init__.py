@@ -25,6 +25,7 @@ from shipyard.cli import (
     monitor,
     monitors,
     pipelines,
+    pitfalls,
     project,
     promotion,
     runs,
@@ -89,6 +90,7 @@ monitors.register(app)
 pipelines.register(app)
 security.register(app)
 server.register(app)
+pitfalls.register(app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

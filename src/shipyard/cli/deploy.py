@@ -210,10 +210,17 @@ def batch(
         )
     v = result.version
     if as_json:
-        emit_json({"dataset": v, "unchanged": result.unchanged})
+        emit_json({"dataset": v, "unchanged": result.unchanged, "comparison": result.comparison})
         return
     state = "unchanged, same as" if result.unchanged else "created"
     console.print(f"Scored {v.num_rows:,} rows with {ref}: {state} {v.ref}")
+    comparison = result.comparison or {}
+    if comparison:
+        colour = {"ok": "green", "warning": "yellow"}.get(comparison["status"], "cyan")
+        console.print(
+            f"[{colour}]Input vs the model's training data ({comparison['status']}):[/] "
+            f"{comparison['message']}"
+        )
 
 
 def recommend(

@@ -63,6 +63,14 @@ AllowPii = Annotated[
     list[str] | None,
     _opt("Use this PII-tagged column as a feature as it is (repeatable).", "--allow-pii"),
 ]
+KeepColumn = Annotated[
+    list[str] | None,
+    _opt(
+        "Use this column as a feature although it is left out by default: a date, an "
+        "identifier, or a column Shipyard wrote (repeatable).",
+        "--keep-column",
+    ),
+]
 HashPii = Annotated[
     list[str] | None,
     _opt(
@@ -119,6 +127,7 @@ def train(
     allow_leakage: AllowLeakage = False,
     allow_pii: AllowPii = None,
     hash_pii: HashPii = None,
+    keep_column: KeepColumn = None,
     family: Family = "lightgbm",
     params: Params = None,
     time_budget: TimeBudget = None,
@@ -175,6 +184,7 @@ def train(
                 "dropped_columns": result.dropped_columns,
                 "leaderboard": result.leaderboard,
                 "diagnostics": result.diagnostics,
+                "findings": result.findings,
                 "search": result.search,
                 "evaluation": result.evaluation.location if result.evaluation else None,
             }
@@ -188,11 +198,13 @@ def _options(flags: dict[str, Any]) -> dict[str, Any]:
     families = flags.pop("families")
     facet_value = flags.pop("facet_value")
     no_ensemble = flags.pop("no_ensemble")
+    keep = flags.pop("keep_column")
     return {
         **flags,
         "exclude": flags["exclude"] or (),
         "allow_pii": flags.get("allow_pii") or (),
         "hash_pii": flags.get("hash_pii") or (),
+        "keep_columns": keep or (),
         "slice_by": flags["slice_by"] or (),
         "params": _json_params(flags["params"]),
         "families": [f.strip() for f in families.split(",")] if families else None,
@@ -232,6 +244,9 @@ def _print_result(result: Any) -> None:
             console.print(line)
     for finding in result.diagnostics:
         console.print(f"  [yellow]diagnostic {finding['check']}:[/] {finding['message']}")
+    for finding in result.findings:
+        colour = "yellow" if finding["severity"] == "warning" else "cyan"
+        console.print(f"  [{colour}]{finding['check'].replace('_', ' ')}:[/] {finding['message']}")
     console.print(metrics_table(result.metrics))
     if result.evaluation is not None:
         console.print(f"Evaluation report: {result.evaluation.location}")

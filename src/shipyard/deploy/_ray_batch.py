@@ -37,7 +37,9 @@ _MODELS: dict[str, TabularModel] = {}
 """Models a Ray worker process has fetched, by object id: its later tasks reuse them."""
 
 
-def _score_block(batch: pa.Table, model_ref: Any, schema: pa.Schema) -> pa.Table:
+def _score_block(
+    batch: pa.Table, model_ref: Any, schema: pa.Schema, written: str | None = None
+) -> pa.Table:
     """Score one block on a Ray worker, with the model the driver put in the object store
     once (fetched and unpickled once per worker process)."""
     from shipyard.deploy.batch import score_batch
@@ -52,7 +54,7 @@ def _score_block(batch: pa.Table, model_ref: Any, schema: pa.Schema) -> pa.Table
     # The types DuckDB gives the local path (a Parquet dictionary column read by Arrow
     # would otherwise reach pandas as a category).
     table = batch.select(schema.names).cast(schema).combine_chunks()
-    scored, _ = score_batch(model, table.to_batches()[0], threads=1)
+    scored, _ = score_batch(model, table.to_batches()[0], threads=1, written=written)
     return scored
 
 
@@ -65,6 +67,7 @@ def score_on_ray(
     *,
     address: str | None,
     progress: Callable[[int, int], None] | None,
+    written: str | None = None,
 ) -> None:
     """Score ``source`` with ``model`` on Ray into ``staged/part-0.parquet``.
 
@@ -81,7 +84,12 @@ def score_on_ray(
             # Tasks, not an actor pool: actors would hold every CPU and starve the reads.
             dataset = ray.data.read_parquet(project.lake.files(source))
             scored = dataset.map_batches(
-                partial(_score_block, model_ref=cluster.ray.put(model), schema=schema),
+                partial(
+                    _score_block,
+                    model_ref=cluster.ray.put(model),
+                    schema=schema,
+                    written=written,
+                ),
                 batch_size=rows_per_batch,
                 batch_format="pyarrow",
                 num_cpus=1,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -13,9 +14,9 @@ import pyarrow.parquet as pq
 
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.compute import check_backend, require_ray
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, ShipyardError
 from shipyard.ingest import validate_name
-from shipyard.lake import Published, publish_staged, quote_literal
+from shipyard.lake import Published, mark_written, publish_staged, quote_literal
 from shipyard.project import Project
 from shipyard.registry import LoadedModel, load_model
 
@@ -24,10 +25,23 @@ if TYPE_CHECKING:
     from shipyard.entities import DatasetVersion
     from shipyard.model import Predictions, TabularModel
 
-__all__ = ["MAX_BATCH_ROWS", "batch_transform", "score_batch"]
+__all__ = ["COMPARE_ROWS", "MAX_BATCH_ROWS", "BatchResult", "batch_transform", "score_batch"]
 
 MAX_BATCH_ROWS = 10_000_000
 """The most rows per batch: past it one batch no longer fits comfortably in a laptop's memory."""
+
+
+COMPARE_ROWS = 5_000
+"""Rows sampled from the input and from the model's training data to compare them."""
+
+
+@dataclass(frozen=True)
+class BatchResult(Published):
+    """The scored version, and how the input compares with the model's training data
+    (:func:`shipyard.analyze.compare_datasets`; ``{"status": "not checked", "message"}``
+    when it could not be compared)."""
+
+    comparison: dict[str, Any] | None = None
 
 
 def batch_transform(
@@ -41,7 +55,7 @@ def batch_transform(
     progress: Callable[[int, int], None] | None = None,
     backend: str = "local",
     ray_address: str | None = None,
-) -> Published:
+) -> BatchResult:
     """Score every row of ``input_ref`` with ``model_ref`` into dataset ``output_name``.
 
     The output has the input's columns plus those of
@@ -58,6 +72,11 @@ def batch_transform(
     With ``backend="ray"``, Ray Data's ``map_batches`` scores the dataset's Parquet files on
     the Ray cluster at ``ray_address`` (default: the ``ray_address`` setting; unset starts
     Ray here), with the same output (see :mod:`shipyard.deploy._ray_batch`).
+
+    The output's prediction columns are marked as written by Shipyard (Parquet field
+    metadata), so training leaves them out of the features unless asked. The input is
+    compared with the model's training data (5,000 sampled rows each, the model's input
+    columns): is what it scores like what it learned from?
 
     Raises:
         NotFound: The model, alias or dataset does not exist.
@@ -78,6 +97,7 @@ def batch_transform(
     _check_columns(loaded, source)
     capturer = _capture_writer(project, loaded) if capture else None
     try:
+        written = f"of {loaded.version.ref}, by batch transform"
         with project.lake.staging() as staged:
             if backend == "ray":
                 from shipyard.deploy._ray_batch import score_on_ray
@@ -90,12 +110,20 @@ def batch_transform(
                     rows_per_batch,
                     address=ray_address,
                     progress=progress,
+                    written=written,
                 )
             else:
                 _score_into(
-                    project, loaded.model, source, staged, rows_per_batch, capturer, progress
+                    project,
+                    loaded.model,
+                    source,
+                    staged,
+                    rows_per_batch,
+                    capturer,
+                    progress,
+                    written,
                 )
-            return publish_staged(
+            published = publish_staged(
                 project.catalog,
                 project.lake,
                 staged,
@@ -106,6 +134,35 @@ def batch_transform(
     finally:
         if capturer is not None:
             capturer.close()
+    comparison = _compare_with_training(project, loaded, source)
+    return BatchResult(published.version, published.unchanged, comparison)
+
+
+def _compare_with_training(
+    project: Project, loaded: LoadedModel, source: DatasetVersion
+) -> dict[str, Any]:
+    """The batch input against the model's training data, on the model's inputs; stored with
+    the model version too (kind ``compare:batch``) for ``shipyard pitfalls MODEL``."""
+    from shipyard.analyze import compare_datasets
+
+    version = loaded.version
+    training = version.lineage.get("dataset")
+    columns = [c["name"] for c in loaded.model.signature["inputs"]]
+    if not training:
+        return {
+            "status": "not checked",
+            "message": f"{version.ref} names no training dataset in its lineage.",
+        }
+    try:
+        report = compare_datasets(
+            project, training, source.ref, columns=columns, max_rows=COMPARE_ROWS
+        )
+    except ShipyardError as exc:
+        return {"status": "not checked", "message": f"Not compared with {training}: {exc.message}"}
+    project.catalog.put_report(
+        version.ref, "compare:batch", report, html_uri=None, actor=project.actor
+    )
+    return report
 
 
 def _score_into(
@@ -116,8 +173,10 @@ def _score_into(
     rows_per_batch: int,
     capturer: CaptureWriter | None,
     progress: Callable[[int, int], None] | None,
+    written: str,
 ) -> None:
-    """Stream ``source`` through ``model`` into ``staged/part-0.parquet`` (and the capture)."""
+    """Stream ``source`` through ``model`` into ``staged/part-0.parquet`` (and the capture);
+    the prediction columns are marked as written by Shipyard (``written`` says by what)."""
     con = duckdb.connect()
     done = 0
     writer: pq.ParquetWriter | None = None
@@ -127,7 +186,7 @@ def _score_into(
         ).to_arrow_reader(rows_per_batch)
         for batch in reader:
             started = time.perf_counter()
-            table, predictions = score_batch(model, batch)
+            table, predictions = score_batch(model, batch, written=written)
             if capturer is not None:
                 per_row = (time.perf_counter() - started) * 1e3 / max(batch.num_rows, 1)
                 capturer.write_table(
@@ -191,10 +250,12 @@ def _check_batch_rows(batch_rows: object) -> None:
 
 
 def score_batch(
-    model: TabularModel, batch: pa.RecordBatch, *, threads: int = 0
+    model: TabularModel, batch: pa.RecordBatch, *, threads: int = 0, written: str | None = None
 ) -> tuple[pa.Table, Predictions]:
     """The batch's columns, then the prediction's (``score``, ``decision``); and the
-    predictions themselves. ``threads``: of the model's prediction (0: all cores)."""
+    predictions themselves. ``threads``: of the model's prediction (0: all cores). With
+    ``written``, the prediction columns are marked as written by Shipyard: ``<name>
+    <written>``, e.g. ``score of fraud:3, by batch transform``."""
     result = model.predict_frame(batch.to_pandas(), threads=threads)
     predictions = result.to_arrow()
     table = pa.Table.from_batches([batch])
@@ -202,4 +263,7 @@ def score_batch(
         if name in table.column_names:
             table = table.drop_columns([name])
         table = table.append_column(name, predictions.column(name))
+    if written is not None:
+        marks = {name: f"{name} {written}" for name in predictions.column_names}
+        table = mark_written(table, marks)
     return table, result

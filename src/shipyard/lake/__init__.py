@@ -12,9 +12,11 @@ from shipyard.lake.store import Lake, TableFacts
 if TYPE_CHECKING:
     from shipyard.lake._guard import check_read_only, error_text
     from shipyard.lake._query import connect_views, export, query, query_error, query_reader
+    from shipyard.lake._written import WRITTEN_BY, mark_written, read_written, written_columns
     from shipyard.lake.verify import VersionCheck, verify_datasets
 
 __all__ = [
+    "WRITTEN_BY",
     "Lake",
     "Published",
     "TableFacts",
@@ -23,13 +25,16 @@ __all__ = [
     "connect_views",
     "error_text",
     "export",
+    "mark_written",
     "publish_staged",
     "query",
     "query_error",
     "query_reader",
     "quote_ident",
     "quote_literal",
+    "read_written",
     "verify_datasets",
+    "written_columns",
 ]
 
 # The SQL side loads DuckDB (0.2 s); reading a version's file list does not need it.
@@ -41,6 +46,10 @@ _LAZY = {
     "query": "._query",
     "query_error": "._query",
     "query_reader": "._query",
+    "WRITTEN_BY": "._written",
+    "mark_written": "._written",
+    "read_written": "._written",
+    "written_columns": "._written",
     "VersionCheck": ".verify",
     "verify_datasets": ".verify",
 }

@@ -26,6 +26,7 @@ _MAX_LEVELS = 1000
 _ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.IGNORECASE)
 _ID_LIKE_RATIO = 0.5
 _DATETIME_PARTS = ("hour", "dayofweek", "month", "day")
+_PART_ATTRIBUTES = {"dayofweek": "day_of_week"}
 _SMALL = 64  # below this many rows, a dict lookup beats building a pandas Categorical
 
 
@@ -324,6 +325,8 @@ def _datetime_parts(raw: Any, column: str) -> np.ndarray:
             f"Column '{column}' expects ISO-8601 timestamps (e.g. 2026-01-31T22:15:00): {exc}",
             details={"column": column},
         ) from exc
-    parts = np.vstack([np.asarray(getattr(stamps, p), dtype=np.float64) for p in _DATETIME_PARTS])
+    # "dayofweek" names the feature in bundles; pandas now calls the attribute day_of_week.
+    attributes = [_PART_ATTRIBUTES.get(p, p) for p in _DATETIME_PARTS]
+    parts = np.vstack([np.asarray(getattr(stamps, a), dtype=np.float64) for a in attributes])
     parts[:, np.asarray(stamps.isna())] = np.nan
     return parts

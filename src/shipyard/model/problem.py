@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shipyard._labels import boolean_hint, match_value
 from shipyard.errors import InvalidInput
 from shipyard.types import ProblemType
 
@@ -123,12 +124,12 @@ def _check_target_type(y: pd.Series) -> None:
 
 
 def _match_class(positive: Any, classes: tuple[Any, ...], target: str) -> Any:
-    for c in classes:
-        if c == positive or str(c) == str(positive):
-            return c
+    found = match_value(positive, classes)
+    if found is not None:
+        return found
     raise InvalidInput(
         f"The positive class {positive!r} is not a value of '{target}'. "
-        f"Its values: {', '.join(repr(c) for c in classes)}."
+        f"Its values: {', '.join(repr(c) for c in classes)}.{boolean_hint(classes)}"
     )
 
 

@@ -15,34 +15,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from shipyard._testhooks import crash_point
-from shipyard.automl import Budget, Clock, RaySearch, SearchProgress, choose_metric, study_storage
-from shipyard.catalog.refs import parse_dataset_ref
+from shipyard.automl import Budget, Clock, RaySearch, SearchProgress, study_storage
 from shipyard.compute import connect_ray, require_ray
-from shipyard.entities import DatasetVersion, ModelVersion, Run, to_json
-from shipyard.errors import InvalidInput, require_columns
-from shipyard.evaluation import (
-    EvaluationOptions,
-    StoredEvaluation,
-    check_evaluation_options,
-    write_evaluation,
-)
+from shipyard.entities import ModelVersion, Run, to_json
+from shipyard.errors import InvalidInput
+from shipyard.evaluation import StoredEvaluation, write_evaluation
 from shipyard.features import FEATURES_KEY, model_features
-from shipyard.model import FAMILIES, FeatureEncoder, Problem, get_family, infer_problem
+from shipyard.model import FAMILIES, Problem, get_family
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
-from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
 from shipyard.train._baseline import baseline_seconds
-from shipyard.train._fitting import Fitted, Options, Parts, auto_threads, fit_single
+from shipyard.train._fitting import Fitted, Options, auto_threads, fit_single
 from shipyard.train._memory import warn_if_too_small
+from shipyard.train._pitfalls import tuning
+from shipyard.train._prepare import Prepared, prepare
 from shipyard.train._records import held_out_files, write_baseline
 from shipyard.train._spec import TrainSpec
-from shipyard.train._split import Split, split_frame
 
 __all__ = ["TrainResult", "train"]
 
@@ -55,7 +46,10 @@ class TrainResult:
 
     ``leaderboard`` (AutoML only) lists the trials best first: family, params, validation
     score, fit seconds, predict milliseconds per row. ``diagnostics`` are the findings about
-    the chosen model (see :mod:`shipyard.train._diagnostics`).
+    the chosen model (see :mod:`shipyard.train._diagnostics`); ``findings`` what the job
+    found besides them and the split's findings (too little data, an untuned model);
+    ``dropped_columns`` the columns that were not features although nobody excluded them
+    (dates, identifiers, columns Shipyard wrote, unsupported types), with why.
     """
 
     run: Run
@@ -69,6 +63,7 @@ class TrainResult:
     search: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     evaluation: StoredEvaluation | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def train(
@@ -117,7 +112,7 @@ def train(
     if search.backend == "ray":
         require_ray()  # before reading any data: without Ray, say so at once
     warn_if_too_small(project, dataset, target, spec)
-    data = _prepare(project, dataset, target, spec, say)
+    data = prepare(project, dataset, target, spec, say)
     if budget is not None:
         budget.reserve(
             data.report_options.seconds(len(data.split.test)) + baseline_seconds(len(data.labelled))
@@ -142,141 +137,17 @@ def train(
         data.problem,
         fitted.metrics,
         data.split.summary(),
-        data.encoder.dropped_,
+        data.dropped,
         leaderboard=fitted.leaderboard,
         diagnostics=fitted.diagnostics,
         search=fitted.summary,
         seconds=(budget.clock() if budget else time.monotonic()) - started,
         evaluation=evaluation,
+        findings=data.findings,
     )
 
 
-@dataclass
-class _Prepared:
-    """The job's data, read, checked, split and encoded, before anything is fitted."""
-
-    version: DatasetVersion
-    target: str
-    labelled: pd.DataFrame
-    unlabelled: int  # rows without a target; dataset_rows: each labelled row's position
-    problem: Problem
-    split: Split
-    encoder: FeatureEncoder
-    parts: Parts
-    report_options: EvaluationOptions
-    metric: str | None
-    dataset_rows: np.ndarray
-
-    @property
-    def test_rows(self) -> pd.DataFrame:
-        return self.labelled.iloc[self.split.test]
-
-    @property
-    def inputs(self) -> dict[str, Any]:
-        return {
-            "dataset": self.version.ref,
-            "fingerprint": self.version.fingerprint,
-            "target": self.target,
-        }
-
-
-def _prepare(
-    project: Project, dataset: str, target: str, spec: TrainSpec, say: Progress
-) -> _Prepared:
-    """Read the dataset version, infer the problem, check the options against the table,
-    split with leakage checks and encode the parts."""
-    ref = parse_dataset_ref(dataset)
-    version = project.catalog.get_dataset_version(ref.name, ref.version)
-    say(f"Reading {version.ref} ({version.num_rows:,} rows)")
-    frame = project.lake.read_frame(version)
-    require_columns([target, *spec.exclude], list(frame.columns))
-    has_target = frame[target].notna().to_numpy()
-    labelled = frame[has_target].reset_index(drop=True)
-    problem = infer_problem(
-        labelled[target], positive=spec.positive, problem_type=spec.problem_type
-    )
-    if problem.type != "binary" and spec.decision.rule != "f1":
-        raise InvalidInput(
-            "cost_fp / cost_fn and alert_rate set the decision threshold of a binary model; "
-            f"this target is a {problem.type} problem."
-        )
-    y = problem.encode(labelled[target])
-    report = spec.report
-    report_options = check_evaluation_options(
-        labelled,
-        problem,
-        slice_by=report.slice_by,
-        facet=report.facet,
-        facet_values=report.facet_values,
-        facet_threshold=report.facet_threshold,
-    )
-    say(f"Splitting ({spec.split.strategy})")
-    split = split_frame(
-        labelled,
-        target,
-        strategy=spec.split.strategy,
-        time_column=spec.split.time_column,
-        group_column=spec.split.group_column,
-        split_column=spec.split.split_column,
-        seed=spec.seed,
-    )
-    if split.severe and not spec.split.allow_leakage:
-        raise InvalidInput(
-            "The split leaks: "
-            + " ".join(f["message"] for f in split.severe)
-            + " Fix the data or the split, or pass --allow-leakage to train anyway "
-            "(it is recorded on the run).",
-            details={"findings": split.findings},
-        )
-    metric = (
-        choose_metric(problem.type, y[split.train], spec.search.metric)
-        if spec.search.automl
-        else None
-    )
-    excluded = [target, *spec.exclude, *spec.split.used_columns]
-    encoder = FeatureEncoder(
-        exclude=excluded, hashed=_pii_hashes(project, version, spec, labelled.columns, excluded)
-    ).fit(labelled.iloc[split.train])
-    rows = {"train": split.train, "valid": split.valid, "test": split.test}
-    parts = Parts(
-        x={part: encoder.encode_frame(labelled.iloc[r]).matrix for part, r in rows.items()},
-        y={part: y[r] for part, r in rows.items()},
-        categorical=list(encoder.categorical_indices_),
-        feature_names=list(encoder.feature_names_),
-    )
-    return _Prepared(
-        version,
-        target,
-        labelled,
-        len(frame) - len(labelled),
-        problem,
-        split,
-        encoder,
-        parts,
-        report_options,
-        metric,
-        np.flatnonzero(has_target),
-    )
-
-
-def _pii_hashes(
-    project: Project,
-    version: DatasetVersion,
-    spec: TrainSpec,
-    columns: Any,
-    excluded: list[str],
-) -> dict[str, str]:
-    """Refuse PII-tagged features that are neither allowed nor hashed; the hash keys."""
-    names = list(columns)
-    require_columns([*spec.allow_pii, *spec.hash_pii], names)
-    features = [c for c in names if c not in excluded]
-    check_pii_features(
-        pii_columns(project, version.ref), features, allow=spec.allow_pii, hashed=spec.hash_pii
-    )
-    return {c: column_hash_key(project, c) for c in spec.hash_pii if c in features}
-
-
-def _start_run(project: Project, spec: TrainSpec, data: _Prepared) -> Run:
+def _start_run(project: Project, spec: TrainSpec, data: Prepared) -> Run:
     """Record the job as a run of the model's experiment, with everything it was asked."""
     search, decision = spec.search, spec.decision
     params: dict[str, Any] = {"seed": spec.seed, "split": data.split.summary()}
@@ -309,6 +180,7 @@ def _start_run(project: Project, spec: TrainSpec, data: _Prepared) -> Run:
             "allow_leakage": spec.split.allow_leakage,
             "problem_type": data.problem.type,
             "kind": kind,
+            "untuned": tuning(spec)["untuned"],
         },
         inputs=data.inputs,
         actor=project.actor,
@@ -318,7 +190,7 @@ def _start_run(project: Project, spec: TrainSpec, data: _Prepared) -> Run:
 def _fit(
     project: Project,
     spec: TrainSpec,
-    data: _Prepared,
+    data: Prepared,
     run: Run,
     budget: Budget | None,
     say: Progress,
@@ -367,7 +239,7 @@ def _fit(
 def _publish(
     project: Project,
     spec: TrainSpec,
-    data: _Prepared,
+    data: Prepared,
     run: Run,
     fitted: Fitted,
     say: Progress,
@@ -378,7 +250,7 @@ def _publish(
     bundle)."""
     for key, values in fitted.curves.items():
         project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
-    lineage = _lineage(project, data, run, fitted)
+    lineage = _lineage(project, spec, data, run, fitted)
     say("Registering the model")
     held_out, lineage["held_out"] = held_out_files(
         data.dataset_rows[data.split.test], data.version.ref
@@ -416,7 +288,7 @@ def _publish(
         curves=fitted.curves,
         leaderboard=fitted.leaderboard,
         leaderboard_metric=data.metric,
-        diagnostics=fitted.diagnostics,
+        diagnostics=[*data.split.findings, *data.findings, *fitted.diagnostics],
         seed=spec.seed,
     )
     say("Writing the monitoring baseline")
@@ -437,9 +309,12 @@ def _publish(
     return ready, dataclasses.replace(evaluation, model_version=ready)
 
 
-def _lineage(project: Project, data: _Prepared, run: Run, fitted: Fitted) -> dict[str, Any]:
-    """Where the version comes from: dataset, run, split and its findings, diagnostics, the
-    decision rule, the search, and the feature-store inputs."""
+def _lineage(
+    project: Project, spec: TrainSpec, data: Prepared, run: Run, fitted: Fitted
+) -> dict[str, Any]:
+    """Where the version came from and what training found: the dataset, the run, the
+    split and its findings, the diagnostics, the decision, how it was tuned, the columns
+    left out by default and the learning curve (what ``shipyard pitfalls MODEL`` reads)."""
     lineage = {
         "dataset": data.version.ref,
         "dataset_fingerprint": data.version.fingerprint,
@@ -448,6 +323,14 @@ def _lineage(project: Project, data: _Prepared, run: Run, fitted: Fitted) -> dic
         "split": data.split.summary(),
         "diagnostics": fitted.diagnostics,
         "decision": to_json(fitted.model.decision),
+        "tuning": tuning(spec),
+        "pitfalls": {
+            "left_out": data.left_out,
+            "kept": data.kept,
+            "learning_curve": data.curve,
+            "findings": data.findings,
+            "pii": {"allowed": list(spec.allow_pii), "hashed": list(spec.hash_pii)},
+        },
     }
     if fitted.summary:
         lineage["search"] = to_json(fitted.summary)
@@ -459,7 +342,7 @@ def _lineage(project: Project, data: _Prepared, run: Run, fitted: Fitted) -> dic
     return lineage
 
 
-def _model_name(spec: TrainSpec, data: _Prepared) -> str:
+def _model_name(spec: TrainSpec, data: Prepared) -> str:
     return spec.model_name or data.version.name
 
 

@@ -206,6 +206,8 @@ class TrainSpec:
         allow_pii: Columns tagged as personal data that may become features as they are.
         hash_pii: Columns tagged as personal data that become features through a keyed hash
             (HMAC-SHA256 with the project's key), compiled into the model.
+        keep_columns: Columns left out of the features by default (dates and times,
+            identifiers, columns Shipyard wrote such as a model's scores) to use anyway.
 
     Example:
         >>> spec = TrainSpec(search=SearchSpec(time_budget=60), model_name="fraud")
@@ -224,9 +226,11 @@ class TrainSpec:
     seed: int = 0
     allow_pii: tuple[str, ...] = ()
     hash_pii: tuple[str, ...] = ()
+    keep_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", _names(self.exclude))
+        object.__setattr__(self, "keep_columns", _names(self.keep_columns))
         object.__setattr__(self, "allow_pii", _names(self.allow_pii))
         object.__setattr__(self, "hash_pii", _names(self.hash_pii))
         _check_int("seed", self.seed, low=0)

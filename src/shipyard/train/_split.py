@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, did_you_mean, require_columns
 from shipyard.project import Project
+from shipyard.train._leakage import entity_findings, strength_findings, time_findings
 
 __all__ = ["STRATEGIES", "Split", "split_dataset", "split_frame"]
 
@@ -56,6 +58,7 @@ def split_frame(
     valid_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
+    exclude: Sequence[str] = (),
 ) -> Split:
     """Split rows into train, validation and test, then check the split for leakage.
 
@@ -63,7 +66,8 @@ def split_frame(
     the earliest rows in train and the latest in test; ``group`` keeps every value of
     ``group_column`` within one part; ``column`` takes each row's part from ``split_column``
     (train, valid or test; without valid rows, ``valid_size`` of the train rows are drawn,
-    stratified), for a test set fixed outside Shipyard.
+    stratified), for a test set fixed outside Shipyard. Columns in ``exclude`` (not to be
+    features) are not judged as leaks.
 
     Raises:
         InvalidInput: Unknown strategy, bad sizes, or a part that would be empty.
@@ -85,7 +89,7 @@ def split_frame(
         if len(part_rows) == 0:
             raise InvalidInput(f"The {name} part of the split is empty; use more rows.")
     split = Split(train, valid, test, strategy, seed, info=info)
-    split.findings = check_leakage(frame, target, split, group_column)
+    split.findings = check_leakage(frame, target, split, group_column, exclude)
     return split
 
 
@@ -176,10 +180,16 @@ def _random(n: int, valid_size: float, test_size: float, rng: np.random.Generato
 
 
 def check_leakage(
-    frame: pd.DataFrame, target: str, split: Split, group_column: str | None = None
+    frame: pd.DataFrame,
+    target: str,
+    split: Split,
+    group_column: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Findings about a split: rows repeated across parts, shared entities, time order, and
-    columns that are near-copies of the target."""
+    """Findings about a split: rows repeated across parts, shared entities (given, or a
+    column that looks like an entity key), time order, time-stamped rows split at random,
+    and columns that are near-copies of the target or predict it far better than any other
+    (except those in ``exclude``)."""
     findings: list[dict[str, Any]] = []
     features = frame.drop(columns=[target])
     hashes = pd.util.hash_pandas_object(features, index=False).to_numpy()
@@ -195,6 +205,8 @@ def check_leakage(
                 "score overstates quality. Deduplicate, or split by group.",
             }
         )
+    if not group_column and split.strategy in ("random", "stratified"):
+        findings.extend(entity_findings(frame, split))
     if group_column and split.strategy != "group":
         groups = frame[group_column].to_numpy()
         shared = np.intersect1d(groups[split.train], groups[split.test])
@@ -218,7 +230,12 @@ def check_leakage(
                     "message": "Test rows are earlier than training rows in a time split.",
                 }
             )
-    findings.extend(_target_copies(frame.iloc[split.train], target))
+    kept = frame.iloc[split.train].drop(columns=list(exclude), errors="ignore")
+    copies = _target_copies(kept, target)
+    copied = [f["column"] for f in copies]
+    findings.extend(copies)
+    findings.extend(strength_findings(frame, target, split, [*exclude, *copied]))
+    findings.extend(time_findings(frame, target, split, exclude))
     return findings
 
 
