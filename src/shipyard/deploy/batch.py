@@ -97,32 +97,19 @@ def batch_transform(
     _check_columns(loaded, source)
     capturer = _capture_writer(project, loaded) if capture else None
     try:
-        written = f"of {loaded.version.ref}, by batch transform"
         with project.lake.staging() as staged:
             if backend == "ray":
                 from shipyard.deploy._ray_batch import score_on_ray
 
                 score_on_ray(
-                    project,
-                    loaded.model,
-                    source,
-                    staged,
-                    rows_per_batch,
-                    address=ray_address,
-                    progress=progress,
-                    written=written,
-                )
+                    project, loaded.model, source, staged, rows_per_batch,
+                    address=ray_address, progress=progress, written=_written(loaded),
+                )  # fmt: skip
             else:
                 _score_into(
-                    project,
-                    loaded.model,
-                    source,
-                    staged,
-                    rows_per_batch,
-                    capturer,
-                    progress,
-                    written,
-                )
+                    project, loaded.model, source, staged, rows_per_batch, capturer, progress,
+                    _written(loaded),
+                )  # fmt: skip
             published = publish_staged(
                 project.catalog,
                 project.lake,
@@ -136,6 +123,11 @@ def batch_transform(
             capturer.close()
     comparison = _compare_with_training(project, loaded, source)
     return BatchResult(published.version, published.unchanged, comparison)
+
+
+def _written(loaded: LoadedModel) -> str:
+    """What the prediction columns' "written by Shipyard" mark says made them."""
+    return f"of {loaded.version.ref}, by batch transform"
 
 
 def _compare_with_training(
