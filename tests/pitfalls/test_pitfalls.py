@@ -9,7 +9,7 @@ import pytest
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.pitfalls import CHECKS, pitfalls_of
 from shipyard.pitfalls._dataset import MODEL_ONLY
-from shipyard.registry import promote
+from shipyard.registry import approve_model, promote
 from shipyard.train import train
 from tests.pitfalls.planted import leaky, per_day
 
@@ -52,8 +52,20 @@ def test_a_model_lists_every_check_and_what_training_recorded(project, ingest) -
     assert status["untuned"] == "warning"
     assert status["ungated_prod"] == "ok"
     assert status["drift"] == "not checked"
+    promote(project, "fraud:1", "prod", force=True, reason="the demo needs it today")
+    forced = {c["check"]: c for c in pitfalls_of(project, "fraud@prod").checks}["ungated_prod"]
+    assert forced["status"] == "warning" and "the demo needs it today" in forced["detail"]
+
+
+def test_a_model_promoted_through_its_gates_is_not_flagged(project, ingest) -> None:
+    (project.root / "shipyard.yaml").write_text(
+        "environments:\n  prod:\n    gates: {approval: true, diagnostics: false, "
+        "baseline: false, champion: false}\n"
+    )
+    train(project, ingest(leaky(), "loans"), "label", model_name="fraud")
+    approve_model(project, "fraud:1", comment="reviewed")
     promote(project, "fraud:1", "prod")
-    assert _status(pitfalls_of(project, "fraud@prod"))["ungated_prod"] == "warning"
+    assert _status(pitfalls_of(project, "fraud@prod"))["ungated_prod"] == "ok"
 
 
 def test_names_that_are_ambiguous_missing_or_misused_are_refused(project, ingest) -> None:

@@ -55,7 +55,7 @@ def model_pitfalls(project: Project, ref: str) -> PitfallReport:
         _diagnostic("feature_dominance", diagnostics, version, "No single feature dominates."),
         _untuned(lineage),
         _drift(project, version),
-        _gates(version),
+        _gates(project, version),
     ]
     return PitfallReport(version.ref, "model", ordered(checks))
 
@@ -254,16 +254,38 @@ def _short(summary: str) -> str:
     return summary.split(" (", 1)[0].rstrip(".")
 
 
-def _gates(version: ModelVersion) -> dict[str, Any]:
+def _gates(project: Project, version: ModelVersion) -> dict[str, Any]:
+    """Did the version reach prod through prod's promotion gates (as ``shipyard.yaml`` sets
+    them), or past them?"""
+    from shipyard.registry import model_history
+
     if "prod" not in version.aliases:
         where = ", ".join(version.aliases) or "no environment"
         return item("ungated_prod", "ok", f"Not in prod ({where}).")
     tuning = version.lineage.get("tuning") or {}
     untuned = " It is an untuned single fit." if tuning.get("untuned") else ""
+    history = model_history(project, f"{version.name}@prod")
+    moves = [
+        p
+        for p in history.promotions
+        if p.environment == "prod" and p.version == version.version and p.outcome != "refused"
+    ]
+    if not moves:
+        message = f"{version.ref} is in prod with no promotion through prod's gates on record."
+    elif moves[-1].outcome == "forced":
+        last = moves[-1]
+        message = (
+            f"{version.ref} was forced into prod past failed gate(s) "
+            f"{', '.join(last.failed)} by {last.created_by}: {last.reason}"
+        )
+    elif not moves[-1].gates:
+        message = f"{version.ref} is in prod, and shipyard.yaml turns every prod gate off."
+    else:
+        passed = ", ".join(g.gate for g in moves[-1].gates)
+        return item("ungated_prod", "ok", f"Promoted to prod through its gates ({passed}).")
     return item(
         "ungated_prod",
         "warning",
-        f"{version.ref} is in prod, and this project has no promotion gates: nothing required "
-        f"it to beat the champion, pass bias limits or carry a monitoring baseline first."
-        f"{untuned} Review `shipyard models report {version.ref}` before relying on it.",
+        f"{message}{untuned} Review `shipyard models report {version.ref}` and `shipyard models "
+        "history` before relying on it.",
     )
