@@ -59,6 +59,8 @@ class Pipelined:
 
     result: RunResult
     seconds: float
+    uncached: frozenset[str] = frozenset()
+    """The steps the pipeline never caches (they act on the registry or the monitors)."""
 
     @property
     def reused(self) -> list[str]:
@@ -66,7 +68,17 @@ class Pipelined:
 
     @property
     def ran(self) -> list[str]:
-        return [s.step for s in self.result.steps if s.status == "finished"]
+        """The steps that may be cached and still ran: their inputs changed."""
+        return [
+            s.step
+            for s in self.result.steps
+            if s.status == "finished" and s.step not in self.uncached
+        ]
+
+    @property
+    def acted(self) -> list[str]:
+        """The never-cached steps that ran (cheap and idempotent)."""
+        return [s.step for s in self.result.steps if s.step in self.uncached]
 
 
 class _Progress:
@@ -93,8 +105,11 @@ def run_roaming(project: Project, params: dict[str, Any], out: Console) -> Pipel
         ShipyardError: The run failed; the message names the step and its error, and how
             to look at the run and resume it.
     """
-    from shipyard.pipelines import run_pipeline
+    from shipyard.pipelines import load_pipeline, run_pipeline
 
+    uncached = frozenset(
+        n for n, p in load_pipeline(project, PIPELINE).steps.items() if not p.cache
+    )
     started = time.perf_counter()
     given = {"monitor": STANDING_MONITOR, **params}
     result = run_pipeline(project, PIPELINE, given, on_event=_Progress(out))
@@ -109,7 +124,7 @@ def run_roaming(project: Project, params: dict[str, Any], out: Console) -> Pipel
             + f"See `shipyard pipelines show {result.run.id[:12]}`, fix the cause and "
             f"`shipyard pipelines resume {result.run.id[:12]}`."
         )
-    return Pipelined(result, seconds)
+    return Pipelined(result, seconds, uncached)
 
 
 def log_lines(result: RunResult, step: str, prefix: str = "") -> list[str]:

@@ -130,19 +130,20 @@ def _offline(
     read_back(project, first.result, summary, out)
     step("pipeline_again", f"Running the {PIPELINE} pipeline again, nothing changed")
     again = run_roaming(project, params, out)
-    ran = (
-        f"; {', '.join(again.ran)} ran again (uncached by design: they act on the "
-        "registry and the monitors, cheaply and idempotently)"
-        if again.ran
-        else ""
-    )
+    reused, total = len(again.reused), len(again.result.steps) - len(again.acted)
     out.print(
-        f"  [green]{len(again.reused)} of {len(again.result.steps)} steps reused[/] from run "
-        f"{first.result.run.id[:8]}{ran}; {again.seconds:.1f} s in all"
+        f"  [green]{reused} of the {total} cacheable steps reused[/] from run "
+        f"{first.result.run.id[:8]}; {again.seconds:.1f} s in all"
     )
+    if again.ran:  # evaluate's key holds the champion: fraud@prod did not exist on run one
+        out.print(f"  ran again as their inputs changed: {', '.join(again.ran)} "
+                  f"({MODEL}@prod is the champion now)")  # fmt: skip
+    out.print(f"  ran again by design (they act on the feature store, the registry and the "
+              f"monitors, idempotently): {', '.join(again.acted)}")  # fmt: skip
     summary.pipeline = {"run": first.result.run.id, "seconds": round(first.seconds, 1),
                         "rerun": again.result.run.id, "rerun_seconds": round(again.seconds, 2),
-                        "reused": again.reused, "ran_again": again.ran}  # fmt: skip
+                        "reused": again.reused, "ran_again": again.ran,
+                        "acted_again": again.acted}  # fmt: skip
 
 
 def _online(
