@@ -73,3 +73,19 @@ def test_a_constant_column_is_refused(tmp_path: Path) -> None:
     with init_project(tmp_path / "p") as project:
         ingest_path(project, tmp_path / "t.parquet", "t")
         assert constant_columns(project, "t") == ["b"]
+
+
+def test_the_lifecycle_runs_as_the_roaming_pipeline_and_its_rerun_is_reused(demo) -> None:
+    summary, text = demo
+    pipeline = summary.pipeline
+    assert {"generate", "training-set", "train", "profile", "bias", "batch"} <= set(
+        pipeline["reused"]
+    )
+    assert "train" not in pipeline["ran_again"]
+    assert summary.model == "fraud:1" and summary.metrics["test"]
+    with open_project(summary.project) as project:
+        from shipyard.registry import resolve_model
+
+        assert resolve_model(project, "fraud@prod").ref == "fraud:1"
+        assert project.catalog.get_pipeline_run(pipeline["rerun"]).status == "finished"
+    assert "gate champion: pass" in text and "cacheable steps reused from run" in text

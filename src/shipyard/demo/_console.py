@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODEL",
-    "analyze",
+    "print_analysis",
     "print_evaluation",
     "print_replay",
     "print_summary",
@@ -35,20 +35,15 @@ __all__ = [
 MODEL = "fraud"
 
 
-def analyze(project: Project, summary: DemoSummary, out: Console) -> None:
-    from shipyard.analyze import bias_dataset, profile_dataset
-
-    profile = profile_dataset(project, "training", target="is_fraud")
-    alerts = profile.payload["alerts"]
-    summary.reports["profile"] = str(profile.html_path)
+def print_analysis(profile: dict[str, Any], bias: dict[str, Any], out: Console) -> None:
+    """The training table's profile alerts and its label bias across home countries."""
+    alerts = profile["alerts"]
     out.print(f"  {len(alerts)} profile alerts; the first ones:")
     for alert in alerts[:3]:
         out.print(f"    \\[{alert['severity']}] {alert['message']}")
-    bias = bias_dataset(project, "training", label="is_fraud", positive=1, facet="home_country")
-    summary.reports["bias"] = str(bias.html_path)
     # Flagged groups first, then by the strength of the evidence (the p-value of DPL's test).
     groups = sorted(
-        bias.payload["facets"],
+        bias["facets"],
         key=lambda g: (not g["metrics"]["DPL"]["flag"], g["metrics"]["DPL"]["evidence"]["p_value"]),
     )
     out.print("  fraud rate by home country (flagged first, then the strongest evidence):")

@@ -70,12 +70,12 @@ def apply_features(context: StepContext) -> list:
 def spine(context: StepContext, until: str, usage: Dataset) -> Dataset:
     """One row per usage record before ``until`` (a uniform sample past the demo's row cap,
     which keeps the base rate), as the training set's spine."""
-    from shipyard.demo._build import SPINE_ROWS, _spine_share
+    from shipyard.demo._build import SPINE_ROWS, spine_share
     from shipyard.demo.features import SPINE_SQL
     from shipyard.ingest import ingest_sql
 
     sql = SPINE_SQL.format(until=until)
-    share = _spine_share(context.project, sql)
+    share = spine_share(context.project, sql)
     if share < 1.0:
         sql = f"SELECT * FROM ({sql}) USING SAMPLE {share * 100:.4f} PERCENT (bernoulli, 0)"
         context.log(f"a uniform {share:.0%} sample of the usage records (at most {SPINE_ROWS:,})")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from shipyard.demo._console import MODEL, analyze, print_evaluation, print_summary
+from shipyard.demo._console import MODEL, print_summary
 from shipyard.demo.data import drift_start
 from shipyard.project import Project, init_project
 
@@ -37,6 +37,7 @@ class DemoSummary:
     replay: dict[str, Any] = field(default_factory=dict)
     serving: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
+    pipeline: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -108,79 +109,41 @@ def _offline(
     seed: int,
     time_budget: float | None,
 ) -> None:
-    from shipyard.demo._build import build_training_table, load_data
-    from shipyard.demo._watch import MATURITY
-    from shipyard.registry import PromotionRefused, approve_model, promote
+    """The roaming pipeline, once for real and once more with nothing changed (cached)."""
+    from shipyard.demo._pipeline import PIPELINE, read_back, run_roaming, write_config
 
     out = step.out
-    cutoff = drift_start(_START, days)
-    spine_until = cutoff - MATURITY
-    step("data", f"Generating {subscribers:,} subscribers x {days} days of roaming records")
-    summary.datasets.update(
-        load_data(project, Path(summary.project) / "data", cutoff.isoformat(), out,
-                  subscribers=subscribers, days=days, seed=seed, start=_START)
-    )  # fmt: skip
+    write_config(project)
+    params = {"subscribers": subscribers, "days": days, "seed": seed,
+              "time_budget": time_budget or 0.0}  # fmt: skip
+    how = f"AutoML ({time_budget:.0f} s budget)" if time_budget else "one LightGBM fit"
     step(
-        "training_set",
-        f"Building the training table through the feature store: one row per usage record "
-        f"before {spine_until}, labels confirmed by {cutoff} (the training cut-off)",
+        "pipeline",
+        f"Running the {PIPELINE} pipeline: {subscribers:,} subscribers x {days} days generated "
+        f"and ingested, a training table through the feature store, profile and bias, "
+        f"{how}, evaluated and gated against {MODEL}@prod, registered with a baseline, "
+        "promoted to staging and prod through their gates (shipyard.yaml), batch, monitor",
     )
-    table = build_training_table(project, spine_until.isoformat(), cutoff.isoformat(), out)
-    summary.datasets[table.ref] = table.rows
+    first = run_roaming(project, params, out)
+    out.print(f"  run {first.result.run.id[:12]}: {len(first.result.steps)} steps in "
+              f"{first.seconds:.1f} s")  # fmt: skip
+    read_back(project, first.result, summary, out)
+    step("pipeline_again", f"Running the {PIPELINE} pipeline again, nothing changed")
+    again = run_roaming(project, params, out)
+    reused, total = len(again.reused), len(again.result.steps) - len(again.acted)
     out.print(
-        f"  {table.ref}: {table.rows:,} rows x {table.columns} columns in {table.seconds:.1f} s; "
-        f"{table.labels_used:,} rows carry a confirmed fraud label, the others 0"
+        f"  [green]{reused} of the {total} cacheable steps reused[/] from run "
+        f"{first.result.run.id[:8]}; {again.seconds:.1f} s in all"
     )
-    out.print(f"  [green]no training column is constant[/] (checked all {table.columns})")
-    step("analyze", "Profiling the training table and checking label bias across home countries")
-    analyze(project, summary, out)
-    how = f"AutoML ({time_budget:.0f} s budget)" if time_budget else "LightGBM"
-    step("train", f"Training with {how} on a time split by event time, calibrated")
-    _train(project, summary, out, seed=seed, time_budget=time_budget)
-    approve_model(project, summary.model, comment="demo: evaluation report reviewed")
-    out.print(f"  approved {summary.model}; promoting it to prod through prod's gates")
-    try:
-        gates = promote(project, summary.model, "prod").gates
-    except PromotionRefused as exc:  # a demo run again in its folder: the champion stays
-        gates = exc.gates
-        out.print(f"  [yellow]{MODEL}@prod keeps its champion:[/] {exc.message}")
-    for gate in gates:
-        out.print(f"  {'pass' if gate.passed else 'FAIL'} {gate.gate}: {gate.summary}")
-
-
-def _train(
-    project: Project, summary: DemoSummary, out: Console, *, seed: int, time_budget: float | None
-) -> None:
-    """Train on a time split, calibrated (so monitors can estimate quality before labels
-    arrive), with slices and an age facet, and show what the search did."""
-    from shipyard.evaluation.console import leaderboard_table, search_notes
-    from shipyard.train import train
-
-    result = train(
-        project,
-        "training",
-        "is_fraud",
-        model_name=MODEL,
-        split="time",
-        time_column="event_time",
-        exclude=["subscriber_id", "day"],
-        calibration="isotonic",
-        seed=seed,
-        time_budget=time_budget,
-        progress=lambda msg: out.print(f"  {msg}"),
-        slice_by=["home_country", "plan", "segment"],
-        facet="age_band",
-        facet_values=["65+"],
-    )
-    if result.leaderboard:
-        out.print(leaderboard_table(result.leaderboard, limit=5))
-        for line in search_notes(result.search):
-            out.print(line)
-    if result.evaluation is not None:
-        print_evaluation(result.evaluation.payload, out)
-        summary.reports["evaluation"] = result.evaluation.location
-    summary.model = result.model_version.ref
-    summary.metrics = result.metrics
+    if again.ran:  # evaluate's key holds the champion: fraud@prod did not exist on run one
+        out.print(f"  ran again as their inputs changed: {', '.join(again.ran)} "
+                  f"({MODEL}@prod is the champion now)")  # fmt: skip
+    out.print(f"  ran again by design (they act on the feature store, the registry and the "
+              f"monitors, idempotently): {', '.join(again.acted)}")  # fmt: skip
+    summary.pipeline = {"run": first.result.run.id, "seconds": round(first.seconds, 1),
+                        "rerun": again.result.run.id, "rerun_seconds": round(again.seconds, 2),
+                        "reused": again.reused, "ran_again": again.ran,
+                        "acted_again": again.acted}  # fmt: skip
 
 
 def _online(

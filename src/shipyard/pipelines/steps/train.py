@@ -1,6 +1,7 @@
 """``train``: split, fit (or AutoML with ``time_budget``), evaluate and register a model
 version (:func:`shipyard.train.train`). ``options`` takes any other option of the SDK's
-``train`` (``TrainSpec.of``)."""
+``train`` (``TrainSpec.of``). A ``time_budget`` of 0 means one fit, no search (so a
+pipeline parameter, which is never null, can ask for either)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def run(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
     from shipyard.train import train
 
     options = {k: args[k] for k in _NAMED if args.get(k) is not None}
+    if options.get("time_budget") == 0:  # as `shipyard demo --time-budget 0`: one fit
+        del options["time_budget"]
     options.update(args.get("options") or {})
     if args.get("model_name"):
         options["model_name"] = args["model_name"]
