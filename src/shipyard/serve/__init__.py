@@ -17,7 +17,7 @@ from shipyard.serve._errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
+from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol, uvicorn_config
 from shipyard.serve.server import (
     bind_socket,
     check_port,
@@ -48,5 +48,6 @@ __all__ = [
     "serve_endpoint",
     "serve_model",
     "serve_models",
+    "uvicorn_config",
     "wait_until_ready",
 ]

@@ -17,6 +17,7 @@ head passes ``max_head_bytes``: h11 has such a limit, httptools has none.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import socket
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["MAX_HEAD_BYTES", "ReadyServer", "deadline_protocol"]
+__all__ = ["MAX_HEAD_BYTES", "ReadyServer", "deadline_protocol", "uvicorn_config"]
 
 MAX_HEAD_BYTES = 64 * 1024
 
@@ -125,3 +126,23 @@ class ReadyServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started and not self.should_exit and self._on_ready is not None:
             self._on_ready()
+
+
+def uvicorn_config(
+    app: Any, *, head_timeout: float, body_timeout: float, log_level: str
+) -> uvicorn.Config:
+    """How Shipyard's servers run uvicorn: uvloop and httptools when installed, the header and
+    body deadlines, a bounded request head, lifespan on, no access log, no server header, one
+    process."""
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return uvicorn.Config(
+        app,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http=deadline_protocol(http, head_timeout=head_timeout, body_timeout=body_timeout),
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        workers=None,
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import gc
-import importlib.util
 import logging
 import socket
 import subprocess
@@ -363,9 +362,7 @@ def _run(
 ) -> None:
     """Bind, audit ``serve.start`` of ``served`` (a ``model`` or an ``endpoint``), run
     uvicorn until it has drained and stopped, then audit ``serve.stop``."""
-    import uvicorn
-
-    from shipyard.serve._uvicorn import MAX_HEAD_BYTES, ReadyServer, deadline_protocol
+    from shipyard.serve._uvicorn import ReadyServer, uvicorn_config
 
     settings = project.settings
     sock = bind_socket(host, port)
@@ -376,21 +373,11 @@ def _run(
         "serve.start", object_type, served, actor=project.actor, details=details
     )
     started = time.monotonic()
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    config = uvicorn.Config(
+    config = uvicorn_config(
         app,
-        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http=deadline_protocol(
-            http,
-            head_timeout=settings.serve_header_timeout,
-            body_timeout=settings.serve_body_timeout,
-        ),
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-        lifespan="on",
+        head_timeout=settings.serve_header_timeout,
+        body_timeout=settings.serve_body_timeout,
         log_level=log_level,
-        access_log=False,
-        server_header=False,
-        workers=None,
     )
     stopped: list[bool] = []
 

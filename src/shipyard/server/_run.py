@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 
 from shipyard.project import Project
-from shipyard.serve import MAX_HEAD_BYTES, ReadyServer, bind_socket, check_port, deadline_protocol
+from shipyard.serve import ReadyServer, bind_socket, check_port, uvicorn_config
 from shipyard.server._app import create_app
 
 __all__ = ["serve_api"]
@@ -30,7 +29,6 @@ def serve_api(
         Conflict: Another process listens on the port.
         BackendUnavailable: The catalog or artifact store cannot be opened.
     """
-    import uvicorn
 
     check_port(port)
     app = create_app(project)
@@ -42,20 +40,11 @@ def serve_api(
     project.catalog.record_event(
         "server.start", "server", url, actor=project.actor, details=details
     )
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    config = uvicorn.Config(
+    config = uvicorn_config(
         app,
-        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http=deadline_protocol(
-            http,
-            head_timeout=settings.serve_header_timeout,
-            body_timeout=settings.serve_body_timeout,
-        ),
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-        lifespan="on",
+        head_timeout=settings.serve_header_timeout,
+        body_timeout=settings.serve_body_timeout,
         log_level=log_level,
-        access_log=False,
-        server_header=False,
     )
     server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None)
     try:
