@@ -1,7 +1,9 @@
 """The page shell every room's HTML reports share (profiles, bias, model evaluation).
 
 One self-contained file: CSS and plotly.js inlined once, each chart a Plotly JSON spec drawn
-by a few lines of script, so a report opens offline and from any folder.
+by a few lines of script, so a report opens offline and from any folder. A server that shows
+many pages serves plotly.js once (:func:`plotly_js_path`) and hands out each stored page
+through :func:`studio_page`, which swaps the 4.7 MB inline bundle for a ``<script src>``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import html
 import importlib.util
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Page", "esc", "fmt_bytes", "fmt_num"]
+from shipyard.errors import InvalidInput
+
+__all__ = ["Page", "esc", "fmt_bytes", "fmt_num", "plotly_js_path", "studio_page"]
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;
@@ -36,20 +41,73 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
  color:#fff}.error{background:#cf1124}.warning{background:#de911d}.info{background:#2186eb}
 .ok{background:#27ab83}
 .col{display:grid;grid-template-columns:minmax(260px,1fr) 2fr;gap:16px}
-.plot{min-height:260px}.muted{color:#7b8794}
+.col>div,.grid2>div{min-width:0;overflow-x:auto}
+details.group summary{cursor:pointer}details.group ul{margin:4px 0;columns:2 320px}
+.muted{color:#7b8794}
 tr.flag td{background:#fff3f3}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 @media(max-width:800px){.col,.grid2{grid-template-columns:1fr}}
 """
 
 
-@lru_cache(maxsize=1)
-def _plotly_js() -> str:
-    # The bundle plotly.offline.get_plotlyjs() returns, read without importing plotly.
+# Plotly's config for every chart: no logo, and only the buttons a reader of a report uses
+# (download, zoom, pan, reset), so the bar stays narrow at the right of a left-aligned title.
+CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": [
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "toggleSpikelines",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+    ],
+}
+# The inline bundle of a stored page, whichever plotly.js version wrote it: its licence header
+# opens the script; the script's end is the first "</script>" after it, as for a browser.
+_INLINE_PLOTLY = re.compile(r"<script>\s*/\*+\s*\*?\s*plotly\.js v")
+_PLOTLY_SRC = re.compile(r'<script data-plotly src="[^"]*"></script>')
+
+
+def plotly_js_path() -> Path:
+    """The plotly.min.js a page inlines, for a server to serve once at the URL it gives
+    :func:`studio_page`."""
     spec = importlib.util.find_spec("plotly")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("plotly is not installed; it provides the reports' charts.")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return (folder / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    # The bundle plotly.offline.get_plotlyjs() returns, read without importing plotly.
+    return plotly_js_path().read_text(encoding="utf-8")
+
+
+def studio_page(html: str, plotly_url: str) -> str:
+    """A stored report page with plotly.js loaded from ``plotly_url`` instead of inlined.
+
+    Works on any page :class:`Page` wrote, before or after this function existed (also on its
+    own output, whose ``src`` it replaces), so a server stores self-contained pages (what a user
+    downloads opens offline) and serves each one in about 1/50 of the bytes.
+
+    Raises:
+        InvalidInput: the page holds no plotly.js, inline or referenced (not a report page).
+    """
+    tag = f'<script data-plotly src="{esc(plotly_url)}"></script>'
+    found = _INLINE_PLOTLY.search(html)
+    if found is not None:
+        end = html.find("</script>", found.end())
+        if end < 0:
+            raise InvalidInput("The report page is cut short: its plotly.js never ends.")
+        return html[: found.start()] + tag + html[end + len("</script>") :]
+    if _PLOTLY_SRC.search(html) is not None:
+        return _PLOTLY_SRC.sub(lambda _: tag, html, count=1)
+    raise InvalidInput(
+        "This is not a Shipyard report page: it holds no plotly.js, inline or referenced."
+    )
 
 
 def esc(value: Any) -> str:
@@ -94,23 +152,42 @@ class Page:
         self.nav: list[tuple[str, str]] = []
         self.figures: list[tuple[str, dict[str, Any]]] = []
 
-    def section(self, anchor: str, title: str, body: str, *, in_nav: bool = True) -> None:
-        """Add a titled section; ``body`` is trusted HTML (escape user strings with esc)."""
+    def section(
+        self, anchor: str, title: str, body: str, *, in_nav: bool = True, nav: str | None = None
+    ) -> None:
+        """Add a titled section; ``body`` is trusted HTML (escape user strings with esc).
+
+        ``nav`` is a shorter name for the navigation bar (default: the title).
+        """
         if in_nav:
-            self.nav.append((anchor, title))
+            self.nav.append((anchor, nav or title))
         self.parts.append(f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{body}</section>')
 
     def chart(self, data: list[dict[str, Any]], layout: dict[str, Any] | None = None) -> str:
         """A ``<div>`` placeholder drawn with Plotly from a JSON spec; returns its HTML."""
         div_id = f"fig{len(self.figures)}"
-        base = {
-            "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+        base: dict[str, Any] = {
+            "margin": {"l": 50, "r": 20, "t": 36, "b": 40},
             "height": 280,
             "template": None,
             "font": {"size": 12},
         }
-        self.figures.append((div_id, {"data": data, "layout": base | (layout or {})}))
-        return f'<div class="plot" id="{div_id}"></div>'
+        spec = base | (layout or {})
+        # Long tick labels widen the margins instead of being cut off at the edge. A title
+        # given as a string is a dict to plotly.js 3 and later, which ignores a bare string.
+        for axis in ("xaxis", "yaxis"):
+            spec[axis] = {"automargin": True} | spec.get(axis, {})
+            if isinstance(spec[axis].get("title"), str):
+                spec[axis]["title"] = {"text": spec[axis]["title"]}
+        if isinstance(spec.get("title"), str):
+            spec["title"] = {"text": spec["title"]}
+        # The title sits at the left, clear of the mode bar at the right.
+        if isinstance(spec.get("title"), dict):
+            spec["title"] = {"x": 0, "xanchor": "left", "xref": "container"} | spec["title"]
+            spec["title"].setdefault("pad", {"l": 8})
+        self.figures.append((div_id, {"data": data, "layout": spec}))
+        # The div holds the chart's height before Plotly draws, and no more after.
+        return f'<div class="plot" id="{div_id}" style="min-height:{int(spec["height"])}px"></div>'
 
     def render(self) -> str:
         """The whole page as one string."""
@@ -124,7 +201,7 @@ class Page:
             f"<script>{_plotly_js()}</script></head><body>"
             f"<header><h1>{esc(self.title)}</h1><p>{esc(self.subtitle)}</p></header>"
             f"<main><nav>{nav}</nav>{''.join(self.parts)}</main>"
-            f"<script>const FIGS={specs};"
-            "for(const [id,f] of Object.entries(FIGS)){Plotly.newPlot(id,f.data,f.layout,"
-            "{displaylogo:false,responsive:true});}</script></body></html>"
+            f"<script>const FIGS={specs};const CONFIG={json.dumps(CONFIG)};"
+            "for(const [id,f] of Object.entries(FIGS)){Plotly.newPlot(id,f.data,f.layout,CONFIG);}"
+            "</script></body></html>"
         )

@@ -143,6 +143,9 @@ def _numeric(col: pa.ChunkedArray, prof: dict[str, Any]) -> NDArray[np.float64]:
         outliers=stats.iqr_outliers(s, q["p25"], q["p75"], is_sorted=True),
         histogram={"edges": edges.tolist(), "counts": counts.tolist()},
     )
+    logged = stats.log_histogram(s, HISTOGRAM_BINS, skewness=skew)
+    if logged is not None:
+        prof["log_histogram"] = {"edges": logged[1].tolist(), "counts": logged[0].tolist()}
     if prof["distinct"] <= TOP_VALUES * 2:
         uniq, freq = np.unique(s, return_counts=True)
         order = np.argsort(-freq, kind="stable")[:TOP_VALUES]

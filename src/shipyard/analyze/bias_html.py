@@ -7,7 +7,7 @@ from typing import Any
 from shipyard.analyze._bias_common import flagged, too_few
 from shipyard.htmlpage import Page, esc
 
-__all__ = ["metric_rows", "render_bias_html", "verdict_summary"]
+__all__ = ["group_label", "metric_rows", "render_bias_html", "verdict_summary"]
 
 _BADGE = {
     "flagged": "<span class='badge error'>flagged</span>",
@@ -90,11 +90,17 @@ def render_bias_html(report: dict[str, Any]) -> str:
             "<table><tr><th>metric</th><th>value</th><th>verdict</th><th>range</th>"
             f"<th>reading</th></tr>{''.join(metric_rows(g['metrics']))}</table>"
         )
-        page.section(f"g{i}", f"{facet} {g['description']}", body, in_nav=len(groups) <= 12)
+        page.section(
+            f"g{i}",
+            f"{facet} {g['description']}",
+            body,
+            in_nav=len(groups) <= 12,
+            nav=group_label(g),
+        )
     return page.render()
 
 
-def _label(g: dict[str, Any]) -> str:
+def group_label(g: dict[str, Any]) -> str:
     """The facet value for a categorical group ('PT'), the description for a threshold."""
     desc = str(g["description"])
     return str(g["value"]) if desc.startswith("= ") else desc
@@ -110,7 +116,7 @@ def _rate_table(groups: list[dict[str, Any]]) -> str:
         m = g["metrics"]["DPL"]
         ev, (lo, hi) = m["evidence"], g["positive_rate_d_ci95"]
         rows.append(
-            f"<tr{' class=flag' if m['flag'] else ''}><td>{esc(_label(g))}</td>"
+            f"<tr{' class=flag' if m['flag'] else ''}><td>{esc(group_label(g))}</td>"
             f"<td class='n'>{g['n_d']:,}</td><td class='n'>{g['positives_d']:,}</td>"
             f"<td class='n'>{100 * g['positive_rate_d']:.2f}%</td>"
             f"<td class='n'>{100 * lo:.2f}–{100 * hi:.2f}%</td>"
@@ -136,7 +142,7 @@ def _rate_chart(page: Page, report: dict[str, Any]) -> str:
         [
             {
                 "type": "bar",
-                "x": [_label(g) for g in groups],
+                "x": [group_label(g) for g in groups],
                 "y": [100 * g["positive_rate_d"] for g in groups],
                 "marker": {
                     "color": [colors.get(g["metrics"]["DPL"]["status"], "#2186eb") for g in groups]

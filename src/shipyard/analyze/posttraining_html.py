@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.analyze.bias_html import metric_rows, verdict_summary
+from shipyard.analyze.bias_html import group_label, metric_rows, verdict_summary
 from shipyard.htmlpage import Page, esc, fmt_num
 
 __all__ = ["render_posttraining_html", "render_posttraining_section"]
@@ -29,7 +29,9 @@ def render_posttraining_html(report: dict[str, Any]) -> str:
         f"facet {facet} · {report['rows']:,} rows",
     )
     groups = report["facets"]
-    names = [f"{facet} {g['description']}" for g in groups]
+    # Each bar is named by its facet value ('PT', '> 40'); the facet is the axis title, so the
+    # ticks do not all start with the same long column name.
+    names = [group_label(g) for g in groups]
     chart = page.chart(
         [
             {
@@ -49,6 +51,7 @@ def render_posttraining_html(report: dict[str, Any]) -> str:
         ],
         {
             "title": {"text": "positive rate per facet group: observed and predicted"},
+            "xaxis": {"title": {"text": facet}, "type": "category"},
             "yaxis": {"ticksuffix": "%"},
             "barmode": "group",
         },
@@ -56,7 +59,11 @@ def render_posttraining_html(report: dict[str, Any]) -> str:
     page.section("summary", "Summary", _summary(report) + chart)
     for i, g in enumerate(groups):
         page.section(
-            f"g{i}", f"{facet} {g['description']}", _group_body(g), in_nav=len(groups) <= 12
+            f"g{i}",
+            f"{facet} {g['description']}",
+            _group_body(g),
+            in_nav=len(groups) <= 12,
+            nav=group_label(g),
         )
     return page.render()
 

@@ -13,9 +13,10 @@ The profile (format ``version`` 1) holds:
   (in Arrow, strings dictionary-encoded), file_bytes (Parquet, on disk), semantic_types;
 - ``columns``: one dict per column: name, physical_type, semantic_type, rows, count, missing,
   missing_pct, distinct; numeric: min, max, mean, std, skewness, quantiles (p1..p99), zeros,
-  zeros_pct, outliers (Tukey's 1.5 IQR), histogram {edges, counts}, non_finite; strings:
-  top_values [{value, count, pct}], levels (all values when 50 or fewer), lengths {min, mean,
-  max, histogram}, empty; datetime: min, max, histogram, after_label_time;
+  zeros_pct, outliers (Tukey's 1.5 IQR), histogram {edges, counts}, non_finite, and for a
+  heavy-tailed non-negative column log_histogram {edges, counts} (log-spaced, zeros left out);
+  strings: top_values [{value, count, pct}], levels (all values when 50 or fewer), lengths
+  {min, mean, max, histogram}, empty; datetime: min, max, histogram, after_label_time;
 - ``correlations``: pearson / spearman / cramers_v {columns, matrix} and top_pairs;
 - ``target`` (with a target): kind (binary, multiclass, regression), classes, minority,
   minority_pct, imbalance_ratio, associations [{column, metric, value, strength}];
@@ -49,7 +50,8 @@ from shipyard.lake import written_columns
 
 __all__ = ["PROFILE_VERSION", "Progress", "profile_parquet"]
 
-PROFILE_VERSION = 3  # 2: PII columns tagged and their values redacted; 3: identifiers
+PROFILE_VERSION = 4  # 2: PII columns tagged and their values redacted; 3: identifiers;
+# 4: log_histogram of heavy-tailed columns
 SAMPLE_ROWS = 50_000
 SAMPLE_CELLS = 20_000_000  # caps the row sample on wide tables (160 MB of float64)
 

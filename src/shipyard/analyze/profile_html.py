@@ -10,6 +10,9 @@ from shipyard.htmlpage import Page, esc, fmt_bytes, fmt_num
 __all__ = ["render_profile_html"]
 
 _BLUE = "#2186eb"
+# White (0: no association) to dark blue (1), as matplotlib's Blues; plotly.js's own "Blues"
+# runs the other way round.
+_SEQUENTIAL = [[0.0, "#f7fbff"], [0.5, "#6baed6"], [1.0, "#08306b"]]
 
 
 def _kv(rows: list[tuple[str, Any]]) -> str:
@@ -17,33 +20,77 @@ def _kv(rows: list[tuple[str, Any]]) -> str:
     return f"<table>{body}</table>"
 
 
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_GROUP_AT = 3  # this many notes of one kind fold into one row
+
+
 def _alerts_table(alerts: list[dict[str, Any]]) -> str:
+    """Errors and warnings one per row, first; notes (info) of one kind folded into one row
+    that opens to list them, so 24 "skewed" notes do not bury 4 warnings."""
     if not alerts:
         return "<p><span class='badge ok'>clean</span> No alerts.</p>"
-    rows = "".join(
-        f"<tr><td><span class='badge {esc(a['severity'])}'>{esc(a['severity'])}</span></td>"
-        f"<td>{esc(a['kind'])}</td><td>{esc(a['column'] or '(table)')}</td>"
-        f"<td>{esc(a['message'])}</td></tr>"
-        for a in alerts
+    ordered = sorted(alerts, key=lambda a: _SEVERITY_RANK.get(a["severity"], 3))
+    kinds: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for a in ordered:
+        kinds.setdefault((a["severity"], a["kind"]), []).append(a)
+    rows = []
+    for (severity, kind), same in kinds.items():
+        if severity in ("error", "warning") or len(same) < _GROUP_AT:
+            rows += [
+                _alert_row(severity, kind, esc(a["column"] or "(table)"), esc(a["message"]))
+                for a in same
+            ]
+            continue
+        names = [str(a["column"] or "(table)") for a in same]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        items = "".join(f"<li>{esc(a['message'])}</li>" for a in same)
+        rows.append(
+            _alert_row(
+                severity,
+                kind,
+                f"{len(same)} columns",
+                f"<details class='group'><summary>{esc(shown)}</summary><ul>{items}</ul></details>",
+            )
+        )
+    counts = {s: sum(a["severity"] == s for a in alerts) for s in _SEVERITY_RANK}
+    head = " · ".join(
+        f"<span class='badge {s}'>{n}</span> {s if s != 'info' else 'note'}{'s' * (n != 1)}"
+        for s, n in counts.items()
+        if n
     )
-    return f"<table><tr><th></th><th>kind</th><th>column</th><th>message</th></tr>{rows}</table>"
+    return (
+        f"<p>{head}</p><table><tr><th></th><th>kind</th><th>column</th><th>message</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
 
 
-def _bars(page: Page, labels: list[Any], values: list[float], title: str) -> str:
+def _alert_row(severity: str, kind: str, column_html: str, message_html: str) -> str:
+    return (
+        f"<tr><td><span class='badge {esc(severity)}'>{esc(severity)}</span></td>"
+        f"<td>{esc(kind)}</td><td>{column_html}</td><td>{message_html}</td></tr>"
+    )
+
+
+def _bars(
+    page: Page, labels: list[Any], values: list[float], title: str, text: list[str] | None = None
+) -> str:
+    trace: dict[str, Any] = {
+        "type": "bar",
+        "orientation": "h",
+        "x": values[::-1],
+        "y": [str(v) for v in labels[::-1]],
+        "marker": {"color": _BLUE},
+    }
+    if text is not None:
+        trace |= {"text": text[::-1], "textposition": "outside", "cliponaxis": False}
     return page.chart(
-        [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": values[::-1],
-                "y": [str(v) for v in labels[::-1]],
-                "marker": {"color": _BLUE},
-            }
-        ],
+        [trace],
         {
             "title": {"text": title},
-            "margin": {"l": 140, "r": 20, "t": 30, "b": 30},
-            "height": max(160, 24 * len(labels) + 60),
+            "margin": {"l": 20, "r": 20, "t": 36, "b": 30},
+            # Category: 0 and 1 are two classes, not a continuous axis from -0.5 to 1.5.
+            "yaxis": {"type": "category"},
+            "height": max(160, 24 * len(labels) + 70),
         },
     )
 
@@ -69,6 +116,30 @@ def _histogram(page: Page, hist: dict[str, Any], title: str) -> str:
     )
 
 
+def _log_histogram(page: Page, hist: dict[str, Any], zeros: int | None) -> str:
+    """A heavy-tailed column's log-spaced bins as steps on a log axis: each decade as wide as
+    the next, so the bulk and the tail are both visible (equal-width bins put it all in one)."""
+    edges, counts = hist["edges"], hist["counts"]
+    pairs = itertools.pairwise(edges)
+    tips = [f"[{fmt_num(a)}, {fmt_num(b)}): {c:,}" for (a, b), c in zip(pairs, counts, strict=True)]
+    title = "distribution (log scale" + (f"; {zeros:,} zeros not shown)" if zeros else ")")
+    return page.chart(
+        [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": edges,
+                "y": [*counts, counts[-1]],
+                "line": {"shape": "hv", "color": _BLUE},
+                "fill": "tozeroy",
+                "hovertext": [*tips, tips[-1]],
+                "hoverinfo": "text",
+            }
+        ],
+        {"title": {"text": title}, "xaxis": {"type": "log"}, "yaxis": {"rangemode": "tozero"}},
+    )
+
+
 def _column(page: Page, col: dict[str, Any]) -> str:
     sem = col["semantic_type"]
     rows: list[tuple[str, Any]] = [
@@ -89,7 +160,9 @@ def _column(page: Page, col: dict[str, Any]) -> str:
             ("outliers (IQR)", col.get("outliers")),
         ]
         rows += [(k, v) for k, v in (col.get("quantiles") or {}).items()]
-        if col.get("histogram"):
+        if col.get("log_histogram"):
+            chart = _log_histogram(page, col["log_histogram"], col.get("zeros"))
+        elif col.get("histogram"):
             chart = _histogram(page, col["histogram"], "distribution")
     elif sem == "datetime":
         rows += [("min", col.get("min")), ("max", col.get("max"))]
@@ -112,24 +185,24 @@ def _column(page: Page, col: dict[str, Any]) -> str:
 
 
 def _heatmap(page: Page, block: dict[str, Any], title: str, zmin: float) -> str:
+    """Signed coefficients on a diverging red-blue scale centred on 0; a strength from 0 to 1
+    (Cramér's V) on a sequential one, so 0 reads as nothing rather than as alarm."""
     cols = block["columns"]
+    scale = (
+        {"colorscale": "RdBu", "reversescale": True} if zmin < 0 else {"colorscale": _SEQUENTIAL}
+    )
     return page.chart(
         [
-            {
-                "type": "heatmap",
-                "z": block["matrix"],
-                "x": cols,
-                "y": cols,
-                "zmin": zmin,
-                "zmax": 1,
-                "colorscale": "RdBu",
-                "reversescale": True,
-            }
+            {"type": "heatmap", "z": block["matrix"], "x": cols, "y": cols, "zmin": zmin, "zmax": 1}
+            | scale
         ],
         {
             "title": {"text": title},
-            "height": max(320, 18 * len(cols) + 140),
-            "margin": {"l": 120, "r": 20, "t": 30, "b": 120},
+            # The rotated column names under the matrix take up to ~200 px of it.
+            "height": max(320, 20 * len(cols) + 260),
+            "margin": {"l": 20, "r": 20, "t": 36, "b": 20},
+            "xaxis": {"type": "category"},
+            "yaxis": {"type": "category", "autorange": "reversed"},
         },
     )
 
@@ -173,9 +246,10 @@ def render_profile_html(profile: dict[str, Any]) -> str:
             parts.append(
                 _bars(
                     page,
-                    [f"{a['column']} ({a['metric']} {a['value']:.3f})" for a in assoc],
+                    [a["column"] for a in assoc],
                     [a["strength"] for a in assoc],
                     "association with the target (strength 0–1)",
+                    [f"{a['metric']} {a['value']:.3f}" for a in assoc],
                 )
             )
         page.section("target", "Target", "".join(parts))

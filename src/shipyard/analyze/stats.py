@@ -27,6 +27,7 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "ks_statistic",
+    "log_histogram",
     "lp_distance",
     "pairwise_pearson",
     "psi",
@@ -136,6 +137,31 @@ def sorted_histogram(
     edges = bin_edges(lo, hi, bins)
     cuts = np.searchsorted(v, edges, side="left")
     cuts[-1] = np.searchsorted(v, edges[-1], side="right")  # the last bin is closed
+    return np.diff(cuts).astype(np.int64), edges
+
+
+def log_histogram(
+    sorted_values: NDArray[np.floating], bins: int = 30, *, skewness: float, min_skew: float = 2.0
+) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """Log-spaced bins of a heavy-tailed, non-negative ascending array; None for any other.
+
+    Heavy-tailed: skewed (at least ``min_skew``) and the positive values span two decades or
+    more, where equal-width bins put nearly every value in the first one. Zeros (which a log
+    axis cannot show) are left out; the caller reports them. ``O(bins log n)`` by search.
+    """
+    v = np.asarray(sorted_values, dtype=np.float64)
+    if v.size == 0 or not skewness >= min_skew or not v[0] >= 0:
+        return None
+    first = int(np.searchsorted(v, 0.0, "right"))
+    if first >= v.size:
+        return None
+    lo, hi = float(v[first]), float(v[-1])
+    if not (math.isfinite(hi) and hi >= 100 * lo):
+        return None
+    edges = np.unique(np.geomspace(lo, hi, bins + 1))
+    edges[0], edges[-1] = lo, hi  # exact ends, not exp(log(x))
+    cuts = np.searchsorted(v, edges, side="left")
+    cuts[-1] = v.size  # the last bin is closed
     return np.diff(cuts).astype(np.int64), edges
 
 

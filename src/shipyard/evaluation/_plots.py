@@ -126,7 +126,9 @@ def _top_k(page: Page, report: dict[str, Any]) -> str:
             "yaxis": {**_AXIS_SHARE, "range": [0, 1.02]},
         },
     )
-    return f"<div class='col'><div>{table}</div><div>{chart}</div></div>"
+    # The seven-column table takes the full width, the chart goes under it: side by side the
+    # table ran under the chart and lost its last columns.
+    return f"{table}{chart}"
 
 
 def _calibration(page: Page, report: dict[str, Any]) -> str:
