@@ -201,7 +201,7 @@ class Page:
             f"<script>{_plotly_js()}</script></head><body>"
             f"<header><h1>{esc(self.title)}</h1><p>{esc(self.subtitle)}</p></header>"
             f"<main><nav>{nav}</nav>{''.join(self.parts)}</main>"
-            f"<script>const FIGS={specs};const CONFIG={json.dumps(CONFIG)};"
+            f"<script>const CONFIG={json.dumps(CONFIG)};const FIGS={specs};"
             "for(const [id,f] of Object.entries(FIGS)){Plotly.newPlot(id,f.data,f.layout,CONFIG);}"
             "</script></body></html>"
         )
