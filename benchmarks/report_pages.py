@@ -2,7 +2,9 @@
 
 The data has what made the pages hard to read: a long-named categorical facet, a binary 0/1
 target, heavy-tailed usage columns and many skewed ones. Each page is written to OUT as
-``reports-<kind>.html``; with Chromium present, a 1280-wide screenshot goes next to it.
+``reports-<kind>.html`` (profile, bias and evaluation through the CLI as a user would; the
+post-training bias page, which only the SDK renders, from a noisy copy of the label); with
+Chromium present, a 1280-wide screenshot goes next to it.
 
     .venv/bin/python benchmarks/report_pages.py /tmp/pages [--rows 20000] [--no-shots]
 
@@ -93,14 +95,38 @@ def build(out: Path, rows: int) -> dict[str, Path]:
     _sh([*train, "--facet", "home_country_of_subscription", "--facet-value", "NG"], work)
     _sh(["models", "report", "fraud", "--html", str(pages["evaluation"])], work)
     shutil.rmtree(work, ignore_errors=True)
+    pages["posttraining"] = out / "reports-posttraining.html"
+    pages["posttraining"].write_text(_posttraining_page(rows), encoding="utf-8")
     return pages
+
+
+def _posttraining_page(rows: int) -> str:
+    from shipyard.analyze import posttraining_bias, render_posttraining_html
+
+    frame = roaming_frame(rows)
+    y = frame["is_fraud"].to_numpy()
+    flip = np.random.default_rng(1).random(rows) < 0.05
+    facet = "home_country_of_subscription"
+    report = posttraining_bias(
+        y,
+        np.where(flip, 1 - y, y),
+        frame[facet].to_numpy(dtype=object),
+        positive=[1],
+        facet_values=["MA", "NG", "US", "IT"],
+        facet_name=facet,
+        label_name="is_fraud",
+    )
+    return render_posttraining_html(report)
 
 
 def screenshot(page: Path, height: int = 2400) -> Path:
     png = page.with_suffix(".png")
     subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--hide-scrollbars", f"--screenshot={png}"]
-        + [f"--window-size=1280,{height}", "--virtual-time-budget=4000", page.as_uri()],
+        [
+            *(CHROMIUM, "--headless", "--no-sandbox", "--hide-scrollbars"),
+            *(f"--screenshot={png}", f"--window-size=1280,{height}"),
+            *("--virtual-time-budget=4000", page.as_uri()),
+        ],
         capture_output=True,
         check=True,
         timeout=120,
@@ -120,9 +146,10 @@ def main() -> None:
     for kind, page in build(args.out, args.rows).items():
         text = page.read_text(encoding="utf-8")
         slim = studio_page(text, "/static/plotly.min.js")
-        print(f"{kind:<11} {len(text.encode()) / 1e6:6.2f} MB  studio {len(slim.encode()) / 1e3:7.1f} KB")
+        mb, kb = len(text.encode()) / 1e6, len(slim.encode()) / 1e3
+        print(f"{kind:<12} {mb:6.2f} MB  studio_page {kb:7.1f} KB")
         if not args.no_shots and os.path.exists(CHROMIUM):
-            print(f"{'':<11} {screenshot(page, args.height)}")
+            print(f"{'':<12} {screenshot(page, args.height)}")
 
 
 if __name__ == "__main__":

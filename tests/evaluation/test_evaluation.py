@@ -316,3 +316,13 @@ def test_a_facet_the_test_rows_cannot_measure_is_reported_not_fatal(
     assert result.evaluation is not None
     assert "error" in result.evaluation.payload["bias"]
     assert b"not computed" in evaluation_html(project, result.evaluation)
+
+
+def test_top_k_table_is_not_squeezed_beside_its_chart(rng) -> None:
+    y, scores = _binary(rng, 2000)
+    html = render_evaluation_html(evaluate_test(BINARY, y, scores))
+    section = html[html.index('id="top-k"') : html.index('id="calibration"')]
+    assert "class='col'" not in section  # full width: all seven columns show
+    assert section.index("<th>lowest score</th>") < section.index('class="plot"')
+    (fig,) = (f for f in _figures(html).values() if "top-scored" in f["layout"]["title"]["text"])
+    assert fig["layout"]["title"]["xanchor"] == "left"  # clear of the mode bar

@@ -181,4 +181,5 @@ def redact_profile(payload: dict[str, Any], pii: dict[str, dict[str, Any]]) -> N
                 column[key] = [{**top, "value": f"<{tag['kind']}>"} for top in column["top_values"]]
             elif key in column and key != "top_values":
                 column[key] = f"<{tag['kind']}>" if key in ("min", "max") else []
+        column.pop("log_histogram", None)  # its edges are values too
         column["pii"] = tag["kind"]
