@@ -6,7 +6,7 @@ import contextlib
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Form, Query, Request
@@ -25,6 +25,16 @@ from shipyard.server.studio._render import PLOTLY_URL, STATIC, render
 __all__ = ["Studio", "create_studio"]
 
 _STATIC_HEADERS = {"Cache-Control": "public, max-age=3600"}
+PAGE_HEADERS = {
+    # Scripts only from Studio itself (htmx, plotly.js, studio.js; no inline script runs),
+    # forms post only here, and no other site may frame a page.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 class Studio(FastAPI):
@@ -65,6 +75,13 @@ def create_studio(project: Project) -> Studio:
     )
     install_error_pages(app)
     _add_login(app, project)
+
+    @app.middleware("http")
+    async def page_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for key, value in PAGE_HEADERS.items():
+            response.headers.setdefault(key, value)  # a stored report keeps its sandbox
+        return response
 
     @app.get(PLOTLY_URL, include_in_schema=False)
     async def plotly_js() -> Response:

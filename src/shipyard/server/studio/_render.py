@@ -16,8 +16,9 @@ from starlette.templating import Jinja2Templates
 
 from shipyard.htmlpage import fmt_num
 from shipyard.server.studio._auth import CSRF_FIELD, CSRF_HEADER, Viewer
+from shipyard.server.studio._charts import flatten
 
-__all__ = ["NAV", "PLOTLY_URL", "STATIC", "environment", "is_htmx", "render", "to_json"]
+__all__ = ["NAV", "PLOTLY_URL", "ROOM_OF", "STATIC", "environment", "is_htmx", "render", "to_json"]
 
 STATIC = "/static"
 PLOTLY_URL = f"{STATIC}/plotly.min.js"
@@ -35,6 +36,9 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Audit", "/audit"),
 )
 """The rooms in the navigation bar: (label, path)."""
+
+ROOM_OF: dict[str, str] = {"/runs": "/experiments"}
+"""Path prefixes that belong to another room's navigation entry than their own."""
 
 
 def to_json(value: Any) -> str:
@@ -70,7 +74,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=fmt_num, when=_when, tojson_safe=to_json)
+    env.filters.update(num=fmt_num, when=_when, tojson_safe=to_json, flat=flatten)
     env.globals.update(
         NAV=NAV,
         STATIC=STATIC,
@@ -102,7 +106,8 @@ def render(
     """``template`` rendered with ``context`` plus ``viewer``, ``can(action, env)``, the
     CSRF token, and the room the path belongs to (highlighted in the navigation)."""
     path = request.url.path
-    room = next((p for _, p in reversed(NAV) if p != "/" and path.startswith(p)), "/")
+    rooms = [*ROOM_OF.items(), *((p, p) for _, p in NAV if p != "/")]
+    room = next((room for prefix, room in rooms if path.startswith(prefix)), "/")
     page: dict[str, Any] = {
         "request": request,
         "viewer": viewer,
