@@ -79,7 +79,7 @@ def test_a_deployer_approves_the_pending_version(
     row = page.locator("tr", has=page.get_by_role("link", name="m:2"))
     assert "PendingManualApproval" in row.inner_text()
     row.get_by_role("link", name="m:2").click()
-    page.get_by_label("Comment").first.fill("checked the report")
+    page.get_by_label("Comment to approve").fill("checked the report")
     page.get_by_role("button", name="Approve").click()
     page.wait_for_url("**/models/m/2?done=approved")
     assert page.get_by_role("status").inner_text() == "Approved."
