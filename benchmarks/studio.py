@@ -108,17 +108,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     api = _api_benchmark()
-    with tempfile.TemporaryDirectory(prefix="shipyard-studio-") as tmp:
-        with init_project(Path(tmp)) as project:
-            started = time.perf_counter()
-            api.seed(project, args.runs, args.versions)
-            paths = pages(project)
-            compare = next(p for p in paths if p.startswith("/runs/compare"))
-            add_curves(project, [part[4:] for part in compare.split("?")[1].split("&")])
-            print(f"seeded {args.runs:,} runs and {args.versions:,} model versions in "
-                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-            token = create_token(project, "bench", role="admin", env="all").token
-            rows = measure(project, token, paths, args.repeat)
+    with (
+        tempfile.TemporaryDirectory(prefix="shipyard-studio-") as tmp,
+        init_project(Path(tmp)) as project,
+    ):
+        started = time.perf_counter()
+        api.seed(project, args.runs, args.versions)
+        paths = pages(project)
+        compare = next(p for p in paths if p.startswith("/runs/compare"))
+        add_curves(project, [part[4:] for part in compare.split("?")[1].split("&")])
+        print(f"seeded {args.runs:,} runs and {args.versions:,} model versions in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        token = create_token(project, "bench", role="admin", env="all").token
+        rows = measure(project, token, paths, args.repeat)
     print(
         f"\nStudio pages, server-side in process (guard, room functions, catalog, Jinja2); "
         f"{args.runs:,} runs, {args.versions:,} model versions, SQLite, 2 shared cores. "
