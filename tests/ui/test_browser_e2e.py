@@ -100,3 +100,21 @@ def test_a_monitors_drift_chart_when_studio_has_monitor_pages(
     page.get_by_role("link", name="watch").first.click()
     page.locator("[data-plotly][data-drawn]").first.wait_for(timeout=20_000)
     page.context.close()
+
+
+UNLABELLED = """Array.from(document.querySelectorAll('input:not([type=hidden]), select'))
+  .filter(e => !e.labels.length && !e.getAttribute('aria-label')).length"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_pages_fit_the_screen_and_label_their_controls(
+    chromium: Any, live_studio: str, tokens: dict[str, str], width: int
+) -> None:
+    page = open_page(chromium, live_studio, tokens["deployer-dev"], width=width)
+    for path in ("/", "/experiments", "/experiments/m", "/models", "/models/m", "/models/m/1"):
+        page.goto(f"{live_studio}{path}")
+        assert page.locator("h1").count() == 1, path
+        assert page.evaluate(UNLABELLED) == 0, path
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, (path, overflow)  # wide tables scroll inside their box
+    page.context.close()

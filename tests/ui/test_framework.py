@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from shipyard.serve import find_free_port, wait_until_ready
 from shipyard.server import ShipyardApi
 from tests.ui.conftest import browser, csrf_of
 
@@ -129,3 +137,52 @@ def test_the_navigation_names_every_room(studio_app: ShipyardApi, tokens: dict[s
                  "Monitors", "Pipelines", "Audit"):  # fmt: skip
         assert f">{room}</a>" in page.text
     assert 'aria-current="page">Home' in page.text
+
+
+def test_a_history_restore_gets_the_whole_page(
+    studio_app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(studio_app, tokens["viewer-dev"])
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    page = client.get("/experiments/m", headers=restore)
+    assert page.status_code == 200 and "<html" in page.text
+    assert page.headers["vary"] == "HX-Request"
+
+
+def test_pages_forbid_scripts_from_elsewhere(
+    studio_app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    page = browser(studio_app, tokens["viewer-dev"]).get("/")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy
+    assert "<script>" not in page.text  # no inline script: the policy would refuse it
+
+
+def test_the_report_fallback_swaps_inline_plotly_for_a_url() -> None:
+    from shipyard.htmlpage import _plotly_js
+    from shipyard.server.studio._report import _fallback
+
+    page = f"<html><head><script>{_plotly_js()}</script></head><body>x</body></html>"
+    assert _fallback(page, "/p.js") == (
+        '<html><head><script src="/p.js"></script></head><body>x</body></html>'
+    )
+    assert _fallback("<html>no charts</html>", "/p.js") == "<html>no charts</html>"
+
+
+def test_shipyard_server_no_studio_serves_the_api_alone(
+    studio_root: Path, tokens: dict[str, str]
+) -> None:
+    port = find_free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    command = [sys.executable, "-m", "shipyard", "server", "--port", str(port), "--no-studio"]
+    proc = subprocess.Popen(command, cwd=studio_root, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(proc, f"{url}/healthz", timeout=120)
+        bearer = {"Authorization": f"Bearer {tokens['viewer-dev']}"}
+        home = httpx.get(f"{url}/", headers=bearer)
+        assert home.status_code == 404 and home.json()["error"] == "NotFound"
+        assert httpx.get(f"{url}/login").status_code == 401  # no login page either
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

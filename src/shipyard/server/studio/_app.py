@@ -81,6 +81,7 @@ def create_studio(project: Project) -> Studio:
         response: Response = await call_next(request)
         for key, value in PAGE_HEADERS.items():
             response.headers.setdefault(key, value)  # a stored report keeps its sandbox
+        response.headers.setdefault("Vary", "HX-Request")  # a fragment is not the page
         return response
 
     @app.get(PLOTLY_URL, include_in_schema=False)

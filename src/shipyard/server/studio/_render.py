@@ -91,8 +91,12 @@ def _templates() -> Jinja2Templates:
 
 
 def is_htmx(request: Request) -> bool:
-    """Whether htmx asked (it wants a fragment, not the whole page)."""
-    return request.headers.get("hx-request") == "true"
+    """Whether htmx asked for a fragment (not the whole page; a history restore after a
+    cache miss wants the whole page too)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def render(
