@@ -185,3 +185,15 @@ def test_a_dev_deployer_may_not_promote_to_prod(
         "/models/m/1/promote", data={"csrf": csrf_of(page), "environment": "prod"}
     )
     assert answer.status_code == 403 and "scoped to dev" in answer.text
+
+
+def test_a_refused_promotion_shows_each_gate(
+    studio_app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    admin = browser(studio_app, tokens["admin-all"])
+    page = admin.get("/models/m/2")
+    assert "<option>prod</option>" in page.text
+    answer = admin.post("/models/m/2/promote", data={"csrf": csrf_of(page), "environment": "prod"})
+    assert answer.status_code == 409
+    assert '<th scope="col">Gate</th>' in answer.text and "failed" in answer.text
+    assert 'href="/models/m/1">m@prod</a>' in admin.get("/").text  # the alias did not move

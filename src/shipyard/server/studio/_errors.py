@@ -58,6 +58,7 @@ def error_page(
         status=status,
         message=message,
         roles=details.get("roles") or (roles_for(details["action"]) if "action" in details else []),
+        gates=details.get("gates") if isinstance(details.get("gates"), list) else [],
     )
 
 
