@@ -11,7 +11,7 @@ import httpx
 
 from shipyard.serve import find_free_port, wait_until_ready
 from shipyard.server import ShipyardApi
-from tests.ui.conftest import browser, csrf_of
+from tests.ui.conftest import browser, csrf_of, studio_server
 
 
 def test_a_page_without_login_goes_to_the_login_page(studio_app: ShipyardApi) -> None:
@@ -186,3 +186,20 @@ def test_shipyard_server_no_studio_serves_the_api_alone(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_only_a_presented_token_counts_as_a_failed_attempt(studio_root: Path) -> None:
+    app = studio_server(studio_root)
+    app.guard.limiter.max_failures = 2
+    try:
+        anonymous = browser(app)
+        for _ in range(5):  # a browser before login: redirects, never blocked
+            assert anonymous.get("/").status_code == 303
+        guesser = browser(app)
+        guesser.cookies.set("shipyard_studio", "sy_wrong.guess")
+        codes = [guesser.get("/").status_code for _ in range(4)]
+        assert codes[:2] == [303, 303] and codes[-1] == 429
+        blocked = guesser.get("/")
+        assert "text/html" in blocked.headers["content-type"] and "Too many" in blocked.text
+    finally:
+        app.project.close()
