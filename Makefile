@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py
+
+# PNGs of Studio's main pages (docs/screenshots/, shown in the README): a small demo project
+# served on loopback, driven by Debian's Chromium (apt-get install chromium).
+screenshots: $(STAMP)
+	$(VENV)/bin/python tools/screenshots.py --out docs/screenshots
 
 clean:
 	rm -rf .tools $(VENV) .pytest_cache .ruff_cache .mypy_cache
