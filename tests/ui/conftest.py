@@ -147,6 +147,7 @@ def open_page(chromium: Any, url: str, token: str, width: int = 1280) -> Any:
     """A fresh browser context (its own cookies) logged in to Studio at ``url`` with
     ``token``: the page is on Home."""
     context = chromium.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(90_000)  # a loaded 2-core machine, not a slow page
     page = context.new_page()
     page.goto(f"{url}/")
     page.get_by_label("API token").fill(token)
