@@ -20,8 +20,12 @@ def server(
     port: Annotated[
         int, typer.Option(help="Port to listen on, 1-65535; 0 picks a free one.")
     ] = 8000,
+    no_studio: Annotated[
+        bool, typer.Option("--no-studio", help="Serve the REST API only, without Studio at /.")
+    ] = False,
 ) -> None:
-    """Serve this project's REST API under /api/v1; tokens with a role are required."""
+    """Serve this project's REST API under /api/v1 and Studio, the web UI, at /; tokens with
+    a role are required (Studio asks for one on its login page)."""
     from shipyard.server import serve_api
 
     project = project_of(ctx, local=True)
@@ -29,5 +33,7 @@ def server(
 
     def ready(url: str) -> None:
         console.print(f"Shipyard API ({env}) on {url}/api/v1 (Ctrl-C to stop)")
+        if not no_studio:
+            console.print(f"Studio on {url}/")
 
-    serve_api(project, host=host, port=port, on_ready=ready)
+    serve_api(project, host=host, port=port, on_ready=ready, studio=not no_studio)

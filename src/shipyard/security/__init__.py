@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.security.asgi import AuthGuard, TooManyAttempts
+from shipyard.security.asgi import AuthGuard, BrowserLogin, TooManyAttempts
 from shipyard.security.audit import export_audit, verify_audit
 from shipyard.security.keys import rotate_encryption_key
 from shipyard.security.roles import ACTIONS, ENVIRONMENTS, MATRIX, ROLES, allowed
@@ -22,6 +22,7 @@ __all__ = [
     "ROLES",
     "AuthGuard",
     "Authorizer",
+    "BrowserLogin",
     "NewToken",
     "TooManyAttempts",
     "allowed",

@@ -5,6 +5,10 @@ Open paths pass untouched; every other path needs a token whose role and environ
 the route's action per :data:`shipyard.security.roles.MATRIX`. A denial answers 401 (no or a
 bad token) or 403 (a token that may not), is audited with the client's address, and counts
 as a failed attempt: past ``max_failures`` in a minute, the address gets 429 until it cools.
+
+A web UI behind the guard (:class:`BrowserLogin`) signs people in once: its pages read the
+token from an HttpOnly cookie instead of a header, and a refused page request is answered by
+the UI (a redirect to its login page, an HTML error) rather than with JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import fnmatch
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import anyio.to_thread
@@ -22,7 +28,7 @@ from shipyard.errors import PermissionDenied, ShipyardError, Unauthenticated
 from shipyard.security._ratelimit import FailureLimiter
 from shipyard.security.tokens import Authorizer
 
-__all__ = ["AuthGuard", "TooManyAttempts"]
+__all__ = ["AuthGuard", "BrowserLogin", "TooManyAttempts"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -30,6 +36,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AuditSink = Callable[[str, Actor, dict[str, Any]], None]
 ActionOf = Callable[[Scope], str | None]
+Refuse = Callable[[Scope, Receive, Send, ShipyardError], Awaitable[None]]
 
 log = logging.getLogger("shipyard.security")
 
@@ -38,6 +45,31 @@ class TooManyAttempts(ShipyardError):
     """Too many failed authentication attempts from one address; wait and try again."""
 
     status_code = 429
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """How a web UI behind the guard signs its users in.
+
+    Args:
+        cookie: The cookie that carries the token on the UI's pages (HttpOnly, SameSite=Strict,
+            set by the UI's login page).
+        api_prefix: Paths under it are the API's: the cookie is never read there (an API
+            caller sends ``Authorization``), so no other site can make a browser call the API.
+        open_prefixes: Paths served without a token: the login page, static assets.
+        refuse: Answers a page request the guard refused (401, 403, 429), in place of JSON.
+    """
+
+    cookie: str
+    api_prefix: str
+    open_prefixes: tuple[str, ...]
+    refuse: Refuse
+
+    def is_page(self, path: str) -> bool:
+        return path != self.api_prefix and not path.startswith(self.api_prefix + "/")
+
+    def is_open(self, path: str) -> bool:
+        return path.startswith(self.open_prefixes)
 
 
 class AuthGuard:
@@ -55,6 +87,8 @@ class AuthGuard:
         face: The face recorded in audit events (``serve``, ``api``).
         action_of: Asked first for a request's action (an app that routes by method and
             path templates knows it exactly); None (or its None) falls back to ``routes``.
+        browser: A web UI's pages behind this guard (None: there is none). A page request
+            without any token is sent to its login page without counting as a failure.
     """
 
     def __init__(
@@ -70,6 +104,7 @@ class AuthGuard:
         default_action: str = "read",
         face: str = "serve",
         action_of: ActionOf | None = None,
+        browser: BrowserLogin | None = None,
     ) -> None:
         self.app = app
         self.authorizer = authorizer
@@ -81,6 +116,7 @@ class AuthGuard:
         self.default_action = default_action
         self.face = face
         self.action_of = action_of
+        self.browser = browser
 
     def _pattern_action(self, path: str) -> str:
         """The action of a route with a path parameter (``/v1/features/*/push``)."""
@@ -98,6 +134,11 @@ class AuthGuard:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        browser = self.browser
+        page = browser is not None and browser.is_page(path)
+        if page and browser is not None and browser.is_open(path):
+            await self.app(scope, receive, send)
+            return
         action = (self.action_of and self.action_of(scope)) or (
             self.routes.get(path) or self._pattern_action(path)
         )
@@ -109,18 +150,39 @@ class AuthGuard:
                 f"Too many failed attempts from {address}; try again in {wait:.0f} s.",
                 details={"retry_after": round(wait)},
             )
-            await _answer(send, error, [(b"retry-after", str(max(1, round(wait))).encode())])
+            await self._refuse(scope, receive, send, error, page, wait=wait)
             return
+        token = _bearer(scope)
+        if token is None and page and browser is not None:
+            token = _cookie(scope, browser.cookie)
         try:
-            record = self.authorizer.authorize(_bearer(scope), action, self.env)
+            record = self.authorizer.authorize(token, action, self.env)
         except (Unauthenticated, PermissionDenied) as exc:
-            blocked = self.limiter.fail(address)
-            await self._audit_denial(exc, address, path, action, blocked)
-            headers = [(b"www-authenticate", b"Bearer")] if exc.status_code == 401 else []
-            await _answer(send, exc, headers)
+            if not (page and token is None):  # a page before login is no attempt at all
+                blocked = self.limiter.fail(address)
+                await self._audit_denial(exc, address, path, action, blocked)
+            await self._refuse(scope, receive, send, exc, page)
             return
         scope.setdefault("state", {})["token"] = record
         await self.app(scope, receive, send)
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        error: ShipyardError,
+        page: bool,
+        *,
+        wait: float = 0.0,
+    ) -> None:
+        if page and self.browser is not None:
+            await self.browser.refuse(scope, receive, send, error)
+            return
+        headers = [(b"www-authenticate", b"Bearer")] if error.status_code == 401 else []
+        if wait:
+            headers.append((b"retry-after", str(max(1, round(wait))).encode()))
+        await _answer(send, error, headers)
 
     async def _audit_denial(
         self, exc: ShipyardError, address: str, path: str, action: str, blocked: bool
@@ -142,6 +204,18 @@ class AuthGuard:
         except ShipyardError:
             # The denial stands even when the audit store is down; the log keeps the trace.
             log.exception("Could not audit a denied request to %s from %s", path, address)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            try:
+                jar = SimpleCookie(value.decode("latin-1"))
+            except CookieError:
+                return None
+            if name in jar:
+                return jar[name].value or None
+    return None
 
 
 def _bearer(scope: Scope) -> str | None:

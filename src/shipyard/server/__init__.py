@@ -11,6 +11,7 @@ Layout::
       _deps.py        the request's project (acting as the token's owner), paging, ETags
       api/            one router module per room: datasets, sql, features, runs, models,
                       monitors, audit; api.ROUTERS lists them
+      studio/         Studio, the web UI: Jinja2 pages per room, htmx, Plotly (see its docstring)
 
 **Adding a room's router** (approval, endpoints, pipelines, ...) is one module and one line:
 
@@ -29,10 +30,10 @@ walk (``tests/server/test_matrix.py``) and the fuzzing pick the new routes up by
 add its happy-path and bad-input cases to ``tests/server/``, which fails on a route without
 them.
 
-**Studio** mounts at ``/``: ``create_app(project, studio=studio_app)`` appends it after the
-API routes, behind the same guard (its pages need a token too: a browser sends it as a
-cookie, which the guard learns to read when Studio lands). ``/api/v1/...`` paths that no
-route serves still answer the API's JSON 404, never a Studio page.
+**Studio** mounts at ``/``: ``create_app(project, studio=create_studio(project))`` appends it
+after the API routes, behind the same guard (its pages need a token too: the browser sends it
+as an HttpOnly cookie, which the guard reads on page paths only, never under ``/api/v1``).
+``/api/v1/...`` paths that no route serves still answer the API's JSON 404, never a page.
 """
 
 from __future__ import annotations

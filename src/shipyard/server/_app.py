@@ -65,7 +65,9 @@ def create_app(
             and shared by every request (each acts as its token's owner).
         routers: The routers to include (default: :data:`shipyard.server.api.ROUTERS`).
         studio: An ASGI app mounted at ``/`` after the API (the web UI), behind the same
-            guard; unknown ``/api/v1/...`` paths still answer the API's 404.
+            guard; unknown ``/api/v1/...`` paths still answer the API's 404. Its
+            ``browser_login`` attribute (a :class:`~shipyard.security.BrowserLogin`), when
+            it has one, tells the guard how its pages sign in (a cookie, a login page).
 
     Raises:
         BackendUnavailable: The catalog or artifact store cannot be opened.
@@ -112,6 +114,7 @@ def create_app(
         max_failures=settings.auth_max_failures,
         face="api",
         action_of=lambda scope: (resolve(scope) or (None, ""))[0],
+        browser=getattr(studio, "browser_login", None),
     )
     return ShipyardApi(project, api, guard, routes)
 

@@ -18,10 +18,12 @@ def serve_api(
     port: int = 8000,
     log_level: str = "warning",
     on_ready: Callable[[str], None] | None = None,
+    studio: bool = True,
 ) -> None:
     """Serve the REST API over ``project`` until interrupted (Ctrl-C or SIGTERM).
 
-    Checks and binds the port, records a ``server.start`` audit event, then runs uvicorn in
+    Studio, the web UI, is mounted at ``/`` unless ``studio`` is False. Checks and binds the
+    port, records a ``server.start`` audit event, then runs uvicorn in
     this process, with read deadlines so a slow client cannot hold a connection forever.
 
     Raises:
@@ -31,7 +33,12 @@ def serve_api(
     """
 
     check_port(port)
-    app = create_app(project)
+    if studio:
+        from shipyard.server.studio import create_studio
+
+        app = create_app(project, studio=create_studio(project))
+    else:
+        app = create_app(project)
     settings = project.settings
     sock = bind_socket(host, port)
     port = int(sock.getsockname()[1])

@@ -1,0 +1,12 @@
+"""Studio's pages: one module per room, each a FastAPI router; :data:`PAGES` lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from shipyard.server.studio.pages import experiments, home, models
+
+__all__ = ["PAGES"]
+
+PAGES: list[APIRouter] = [home.router, experiments.router, models.router]
+"""Every room's page router, in navigation order."""

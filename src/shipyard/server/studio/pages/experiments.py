@@ -1,0 +1,7 @@
+"""Experiments: placeholder until its pages land."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
