@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shipyard.server.studio.pages import experiments, home, models
+from shipyard.server.studio.pages import experiments, home, models, monitors, pipelines
 
 __all__ = ["PAGES"]
 
-PAGES: list[APIRouter] = [home.router, experiments.router, models.router]
+PAGES: list[APIRouter] = [
+    home.router,
+    experiments.router,
+    models.router,
+    monitors.router,
+    pipelines.router,
+]
 """Every room's page router, in navigation order."""
