@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shipyard.server.studio.pages import experiments, home, models, monitors, pipelines
+from shipyard.server.studio.pages import (
+    datasets,
+    experiments,
+    home,
+    models,
+    monitors,
+    pipelines,
+)
 
 __all__ = ["PAGES"]
 
 PAGES: list[APIRouter] = [
     home.router,
+    datasets.router,
     experiments.router,
     models.router,
     monitors.router,
