@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from shipyard.server.studio.pages import (
     datasets,
+    endpoints,
     experiments,
     home,
     models,
@@ -20,6 +21,7 @@ PAGES: list[APIRouter] = [
     datasets.router,
     experiments.router,
     models.router,
+    endpoints.router,
     monitors.router,
     pipelines.router,
 ]
