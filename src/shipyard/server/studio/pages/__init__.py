@@ -8,6 +8,7 @@ from shipyard.server.studio.pages import (
     datasets,
     endpoints,
     experiments,
+    features,
     home,
     models,
     monitors,
@@ -19,6 +20,7 @@ __all__ = ["PAGES"]
 PAGES: list[APIRouter] = [
     home.router,
     datasets.router,
+    features.router,
     experiments.router,
     models.router,
     endpoints.router,
