@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from shipyard.server.studio.pages import (
+    audit,
     datasets,
     endpoints,
     experiments,
@@ -26,5 +27,6 @@ PAGES: list[APIRouter] = [
     endpoints.router,
     monitors.router,
     pipelines.router,
+    audit.router,
 ]
 """Every room's page router, in navigation order."""
