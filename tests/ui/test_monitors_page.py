@@ -136,3 +136,13 @@ def test_bad_input_gets_an_error_page(app: ShipyardApi, tokens: dict[str, str]) 
     admin = browser(app, tokens["admin-dev"])
     gone = admin.post("/monitors/watch/alerts/999999/ack", data={"csrf": csrf_of(admin.get("/"))})
     assert gone.status_code == 404 and "999999" in gone.text
+
+
+def test_the_next_page_of_alerts_comes_as_a_fragment_for_htmx(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    headers = {"HX-Request": "true", "HX-Target": "alerts"}
+    fragment = client.get("/monitors/watch?status=acked", headers=headers)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="alerts">') and "<html" not in fragment.text

@@ -80,3 +80,12 @@ def test_bad_input_gets_an_error_page(app: ShipyardApi, tokens: dict[str, str]) 
         f"/pipelines/flow/runs/{failed_run(app)}/resume", data={"csrf": csrf_of(client.get("/"))}
     )
     assert viewer.status_code == 403 and "data-scientist" in viewer.text
+
+
+def test_the_next_page_of_runs_comes_as_a_fragment_for_htmx(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    fragment = client.get("/pipelines/flow", headers={"HX-Request": "true", "HX-Target": "runs"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="runs">') and "<html" not in fragment.text
