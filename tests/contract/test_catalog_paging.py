@@ -283,3 +283,29 @@ def test_reports_are_listed_without_payloads(catalog: Catalog) -> None:
     found = catalog.list_reports("usage@1")
     assert [(r.kind, r.html_uri) for r in found] == [("check", None), ("profile", "file:///p.html")]
     assert catalog.list_reports("nothing@1") == []
+
+
+def test_pipeline_runs_page_newest_first_per_pipeline(catalog: Catalog) -> None:
+    definition = {"parameters": {}, "steps": [{"name": "a"}]}
+    for name in ("nightly", "hourly"):
+        catalog.register_pipeline(name, definition=definition, source=None, actor=ACTOR)
+    made = [
+        catalog.create_pipeline_run(
+            "nightly" if i % 2 else "hourly",
+            version=1,
+            params={},
+            steps=["a"],
+            trigger="manual",
+            resumed_from=None,
+            actor=ACTOR,
+        )
+        for i in range(7)
+    ]
+    catalog.finish_pipeline_run(made[1].id, status="failed", error="x", actor=ACTOR)
+    nightly = walk(catalog.page_pipeline_runs, filters={"pipeline": "nightly"}, limit=2)
+    assert [r.id for r in nightly] == [r.id for r in reversed(made) if r.pipeline == "nightly"]
+    failed = walk(catalog.page_pipeline_runs, filters={"status": "failed"})
+    assert [r.id for r in failed] == [made[1].id]
+    assert len(walk(catalog.page_pipeline_runs, descending=False, limit=3)) == 7
+    with pytest.raises(InvalidInput, match="'sort'"):
+        catalog.page_pipeline_runs(PageQuery(sort="status"))

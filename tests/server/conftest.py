@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from shipyard.analyze import profile_dataset
+from shipyard.deploy import create_endpoint
 from shipyard.ingest import ingest_path
 from shipyard.monitor import create_baseline, create_monitor
+from shipyard.pipelines import run_pipeline, wait_for_background_runs
 from shipyard.project import Project, init_project
 from shipyard.registry import approve_model, promote
 from shipyard.security import ROLES, create_token
@@ -34,13 +36,29 @@ GROUP = {
     "event_time": "ts",
     "features": [{"name": "amount", "column": "amount"}],
 }
+# A pipeline that profiles d@1 (reused: seconds) and stops when asked to: a failed run.
+FLOW = """
+name: flow
+parameters:
+  stop: {type: bool, default: false}
+steps:
+  - name: profile
+    kind: profile
+    config: {dataset: d@1}
+  - name: stop
+    kind: fail
+    when: params.stop
+    after: [profile]
+    config: {message: stopped on request}
+"""
 
 
 @pytest.fixture(scope="session")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeded project: dataset d@1 (profiled), model m:1 trained on it and promoted to
     prod, a monitor "watch" with one run and two open alerts, feature definitions, and a
-    token "<role>-<env>" for every role and environment (in tokens.json)."""
+    token "<role>-<env>" for every role and environment (in tokens.json), endpoint prod/scorer
+    serving m@prod, and pipeline "flow" with one failed run."""
     root = tmp_path_factory.mktemp("api-seed")
     project = init_project(root)
     serve_frame().to_parquet(root / "d.parquet")
@@ -72,6 +90,10 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         actor=project.actor,
     )
+    create_endpoint(project, "scorer", env="prod", variants=["m@prod"])
+    (root / "pipelines").mkdir()
+    (root / "pipelines" / "flow.yaml").write_text(FLOW)
+    assert not run_pipeline(project, "flow", {"stop": True}).ok
     tokens = {
         f"{role}-{env}": create_token(project, f"{role}-{env}", role=role, env=env).token
         for role, env in itertools.product(ROLES, ENVS)
@@ -107,6 +129,7 @@ def app(project_root: Path) -> Iterator[ShipyardApi]:
     api.guard.limiter.max_failures = 1_000_000
     api.guard.authorizer.cache_seconds = 0
     yield api
+    assert wait_for_background_runs(timeout=120)
     project.close()
 
 

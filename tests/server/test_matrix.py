@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shipyard.pipelines import wait_for_background_runs
 from shipyard.security import ROLES, allowed
 from shipyard.server import OPEN_PATHS, ShipyardApi, create_app
 from shipyard.server._routing import route_resolver
@@ -22,11 +23,13 @@ def prod_app(project_root: Path) -> Any:
     app = create_app(project)
     app.guard.limiter.max_failures = 1_000_000  # the walk's 403s must not turn into 429s
     yield app
+    assert wait_for_background_runs(timeout=120)
     project.close()
 
 
 def _cases(app: ShipyardApi) -> dict[str, tuple[str, str, Any]]:
-    """One good request per route (promotion aimed at prod, where this server acts)."""
+    """One good request per route (promotions and endpoint changes aimed at prod, where this
+    server acts)."""
     resolve = route_resolver(app.routes)
     out = {}
     for method, path, body, _, _ in HAPPY:
@@ -34,6 +37,7 @@ def _cases(app: ShipyardApi) -> dict[str, tuple[str, str, Any]]:
         assert found is not None
         if path.endswith("/promote"):
             body = {"environment": "prod"}
+        path = path.replace("/endpoints/dev", "/endpoints/prod")
         out.setdefault(f"{method} {found[1]}", (method, path, body))
     return out
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shipyard.pipelines import wait_for_background_runs
 from shipyard.server import ShipyardApi
 from shipyard.server._routing import route_resolver
 from tests.server.conftest import Api
@@ -118,9 +119,91 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
     ("GET", f"{M1}/history", None, 200, lambda b: b["approvals"][-1]["status"] == "Approved"),
     ("POST", f"{M1}/reject", {"comment": "not yet"}, 200, has(status="Rejected")),
     ("POST", f"{M1}/approve", {"comment": "looked again"}, 200, has(status="Approved")),
+    ("GET", f"{V1}/endpoints?env=prod", None, 200, lambda b: b[0]["name"] == "scorer"),
+    (
+        "GET",
+        f"{V1}/endpoints/prod/scorer",
+        None,
+        200,
+        lambda b: b["lanes"][0]["version"] == "m:1" and b["lanes"][0]["share"] == 100,
+    ),
+    (
+        "POST",
+        f"{V1}/endpoints/dev",
+        {"name": "fresh", "variants": ["m:1"], "capture": 5},
+        201,
+        has(name="fresh", revision=1, env="dev"),
+    ),
+    (
+        "PATCH",
+        f"{V1}/endpoints/dev/fresh",
+        {"capture": 20},
+        200,
+        lambda b: b["revision"] == 2 and b["config"]["capture"] == 20,
+    ),
+    (
+        "POST",
+        f"{V1}/endpoints/dev/fresh/rollback",
+        None,
+        200,
+        lambda b: b["action"] == "rollback" and b["config"]["capture"] == 5,
+    ),
+    ("DELETE", f"{V1}/endpoints/dev/fresh", None, 200, has(name="fresh")),
+    (
+        "GET",
+        f"{V1}/pipelines",
+        None,
+        200,
+        lambda b: b[0]["pipeline"]["name"] == "flow" and b[0]["last_run"]["status"] == "failed",
+    ),
+    ("GET", f"{V1}/pipelines/flow/runs?limit=1", None, 200, items(1, status="failed")),
+    (
+        "GET",
+        f"{V1}/pipeline-runs/{{prun}}",
+        None,
+        200,
+        lambda b: (
+            [(s["step"], s["status"]) for s in b["steps"]]
+            == [("profile", "finished"), ("stop", "failed")]
+            and b["steps"][0]["seconds"] is not None
+            and "profiled d@1" in b["steps"][0]["logs"]
+        ),
+    ),
+    (
+        "GET",
+        f"{V1}/pipeline-runs/{{prun}}/graph",
+        None,
+        200,
+        lambda b: (
+            b["edges"] == [{"source": "profile", "target": "stop"}]
+            and [(n["step"], n["layer"], n["status"]) for n in b["nodes"]]
+            == [("profile", 0, "finished"), ("stop", 1, "failed")]
+        ),
+    ),
+    (
+        "POST",
+        f"{V1}/pipelines/flow/runs",
+        {"params": {"stop": False}},
+        202,
+        lambda b: b["run"]["status"] == "running" and b["id"] == b["run"]["id"],
+    ),
+    (
+        "POST",
+        f"{V1}/pipeline-runs/{{prun}}/resume",
+        None,
+        202,
+        lambda b: b["run"]["trigger"] == "resume" and b["run"]["resumed_from"],
+    ),
     ("GET", f"{V1}/monitors", None, 200, lambda b: b["items"][0]["monitor"]["name"] == "watch"),
     ("GET", f"{V1}/monitors/watch", None, 200, has(open_alerts=2)),
     ("GET", f"{V1}/monitors/watch/runs", None, 200, items(1, status="violations")),
+    (
+        "GET",
+        f"{V1}/monitors/watch/series?windows=10",
+        None,
+        200,
+        lambda b: b["monitor"] == "watch" and len(b["windows"]) == 1 and b["drift"] == [],
+    ),
     (
         "POST",
         f"{V1}/monitors/watch/run",
@@ -184,9 +267,28 @@ BAD: list[tuple[str, str, Any, int, Check | None]] = [
     ("GET", f"{V1}/models/m/versions/9/history", None, 404, None),
     ("POST", f"{M1}/approve", {"comment": ""}, 422, says("'comment'")),
     ("POST", f"{M1}/reject", {}, 422, says("'comment'")),
+    ("GET", f"{V1}/endpoints?env=qa", None, 422, says("'env'")),
+    ("GET", f"{V1}/endpoints/prod/scorr", None, 404, says("Did you mean 'scorer'?")),
+    ("POST", f"{V1}/endpoints/dev", {"name": "x", "variants": []}, 422, says("'variants'")),
+    ("POST", f"{V1}/endpoints/dev", {"name": "x", "variants": ["nope:1"]}, 404, says("nope")),
+    ("PATCH", f"{V1}/endpoints/prod/scorer", {"capture": 101}, 422, says("'capture'")),
+    ("PATCH", f"{V1}/endpoints/prod/scorer", {}, 422, says("Nothing to change")),
+    ("POST", f"{V1}/endpoints/prod/scorer/rollback", None, 409, says("no earlier configuration")),
+    ("DELETE", f"{V1}/endpoints/staging/scorer", None, 404, says("scorer")),
+    ("DELETE", f"{V1}/endpoints/prod/scorer?", "viewer", 403, says("Roles that may: deployer")),
+    ("GET", f"{V1}/pipelines?", "predict", 403, says("Roles that may: viewer")),
+    ("GET", f"{V1}/pipelines/flw/runs", None, 404, says("Did you mean 'flow'?")),
+    ("GET", f"{V1}/pipeline-runs/xyz", None, 422, says("'run_id'")),
+    ("GET", f"{V1}/pipeline-runs/abcdef12/graph", None, 404, says("'abcdef12'")),
+    ("POST", f"{V1}/pipelines/flow/runs", {"params": {"stop": "maybe"}}, 422, says("stop")),
+    ("POST", f"{V1}/pipelines/flow/runs", {"params": {"nope": 1}}, 422, says("nope")),
+    ("POST", f"{V1}/pipelines/flow/runs?", "viewer", 403, says("Roles that may: data-scientist")),
+    ("POST", f"{V1}/pipeline-runs/{{pdone}}/resume", None, 409, says("nothing to resume")),
     ("GET", f"{V1}/monitors?sort=model", None, 422, says("'sort'")),
     ("GET", f"{V1}/monitors/wach", None, 404, says("Did you mean 'watch'?")),
     ("GET", f"{V1}/monitors/nope/runs", None, 404, says("'nope'")),
+    ("GET", f"{V1}/monitors/watch/series?windows=0", None, 422, says("'windows'")),
+    ("GET", f"{V1}/monitors/wach/series", None, 404, says("Did you mean 'watch'?")),
     ("POST", f"{V1}/monitors/watch/run", {"since": "2026-01-01T00:00"}, 422, says("'since'")),
     ("GET", f"{V1}/alerts?status=closed", None, 422, says("'status'")),
     ("POST", f"{V1}/alerts/999999/ack", {}, 404, says("999999")),
@@ -198,6 +300,13 @@ BAD: list[tuple[str, str, Any, int, Check | None]] = [
 def _fill(path: str, api: Api) -> str:
     if "{run}" in path:
         path = path.replace("{run}", api.get(f"{V1}/runs").json()["items"][0]["id"])
+    if "{prun}" in path:
+        runs = api.get(f"{V1}/pipelines/flow/runs?status=failed").json()["items"]
+        path = path.replace("{prun}", runs[-1]["id"])
+    if "{pdone}" in path:
+        wait_for_background_runs(timeout=120)
+        runs = api.get(f"{V1}/pipelines/flow/runs?status=finished").json()["items"]
+        path = path.replace("{pdone}", runs[0]["id"])
     if "{alert}" in path:
         open_ones = api.get(f"{V1}/alerts?status=open").json()["items"]
         path = path.replace("{alert}", str(open_ones[0]["id"]))
@@ -206,8 +315,11 @@ def _fill(path: str, api: Api) -> str:
 
 def _run(api: Api, tokens: dict[str, str], case: tuple[Any, ...]) -> None:
     method, path, body, status, check = case
-    caller = api.as_(tokens["viewer-all"]) if body == "viewer" else api
-    response = caller.call(method, _fill(path, api), json=None if body == "viewer" else body)
+    role = body if body in ("viewer", "predict") else None
+    caller = (
+        api.as_(tokens[f"{role}-only-all" if role == "predict" else f"{role}-all"]) if role else api
+    )
+    response = caller.call(method, _fill(path, api), json=None if role else body)
     assert response.status_code == status, response.text
     if response.headers["content-type"].startswith("application/json"):
         answer = response.json()

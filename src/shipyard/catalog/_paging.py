@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from shipyard.catalog._features import _from_row as feature_from_row
 from shipyard.catalog._keyset import Key, Spec, read_page
 from shipyard.catalog._monitors import _alert, _monitor, _run
+from shipyard.catalog._pipelines import _run as pipeline_run_from_row
 from shipyard.catalog._rows import (
     dataset_from_row,
     event_from_row,
@@ -34,6 +35,7 @@ from shipyard.catalog._tables import (
     model_versions,
     monitor_runs,
     monitors,
+    pipeline_runs,
     reports,
     runs,
 )
@@ -52,6 +54,7 @@ from shipyard.entities import (
     ModelVersion,
     Monitor,
     MonitorRun,
+    PipelineRun,
     Run,
 )
 from shipyard.errors import InvalidInput
@@ -266,6 +269,16 @@ def _events() -> Spec:
     )
 
 
+def _pipeline_runs() -> Spec:
+    t = pipeline_runs
+    return Spec(
+        sa.select(t),
+        {"started_at": [Key(t.c.started_at, "time"), Key(t.c.id, "str")]},
+        {"pipeline": _equals(t.c.pipeline), "status": _equals(t.c.status)},
+        lambda conn, rows: [pipeline_run_from_row(r) for r in rows],
+    )
+
+
 def _features(kind: str, latest: bool) -> Spec:
     t = _FEATURE_TABLES[kind]
     return Spec(
@@ -344,6 +357,10 @@ class PagingMixin:
         listing = ("feature_groups" if kind == "group" else "feature_entities") if latest else None
         resolved = query.resolved(listing or "feature_versions")
         page: Page[FeatureDefinition] = self._page(_features(kind, latest), resolved)
+        return page
+
+    def page_pipeline_runs(self, query: PageQuery) -> Page[PipelineRun]:
+        page: Page[PipelineRun] = self._page(_pipeline_runs(), query.resolved("pipeline_runs"))
         return page
 
     def list_reports(self, subject: str) -> list[ReportSummary]:

@@ -14,6 +14,7 @@ from shipyard.entities import (
     ModelVersion,
     Monitor,
     MonitorRun,
+    PipelineRun,
     Run,
 )
 
@@ -134,6 +135,16 @@ class PagingPort(abc.ABC):
 
         Raises:
             InvalidInput: An unknown kind, or as every listing.
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def page_pipeline_runs(self, query: PageQuery) -> Page[PipelineRun]:
+        """Pipeline runs, newest first, of one pipeline with the ``pipeline`` filter
+        (``pipeline_runs``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
             BackendUnavailable: The database cannot be reached or failed.
         """
 

@@ -96,6 +96,7 @@ LISTINGS: Mapping[str, Listing] = {
     "feature_groups": Listing(("name", "created_at"), False, ("prefix",)),
     "feature_entities": Listing(("name", "created_at"), False, ("prefix",)),
     "feature_versions": Listing(("version", "created_at"), True, ("kind", "name")),
+    "pipeline_runs": Listing(("started_at",), True, ("pipeline", "status")),
 }
 """Listing name -> its sorts and filters."""
 

@@ -22,6 +22,7 @@ from shipyard.deploy.endpoints import (
 from shipyard.deploy.export import EXPORT_FORMATS, ExportResult, export_model
 from shipyard.deploy.recommend import Recommendation, load_recommendation, recommend
 from shipyard.deploy.rollout import TrafficPlan, advance_rollout, plan_traffic, score_baseline
+from shipyard.deploy.traffic import EndpointTraffic, TrafficBucket, endpoint_traffic
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -29,16 +30,19 @@ __all__ = [
     "ROLLBACK_LIMITS",
     "CanaryStats",
     "EndpointStatus",
+    "EndpointTraffic",
     "ExportResult",
     "Lane",
     "ProbeSetup",
     "Recommendation",
     "ScoreBins",
+    "TrafficBucket",
     "TrafficPlan",
     "advance_rollout",
     "batch_transform",
     "create_endpoint",
     "delete_endpoint",
+    "endpoint_traffic",
     "export_model",
     "list_endpoints",
     "load_recommendation",

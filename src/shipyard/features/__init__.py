@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shipyard.features._expr import Expression, parse_expression
+from shipyard.features._freshness import Freshness, group_freshness
 from shipyard.features._log import append_log, log_dir, log_files
 from shipyard.features._logwriter import EventLogWriter
 from shipyard.features._materialize import MaterializeReport, materialize
@@ -50,6 +51,7 @@ __all__ = [
     "Feature",
     "FeatureGroup",
     "FeatureSet",
+    "Freshness",
     "MaterializeReport",
     "OnlineFeatures",
     "PushReport",
@@ -64,6 +66,7 @@ __all__ = [
     "get_entity",
     "get_group",
     "get_online_features",
+    "group_freshness",
     "historical_features",
     "list_groups",
     "load_definitions",

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         monitors_page,
         show_monitor,
     )
+    from shipyard.monitor.series import MonitorSeries, Point, Series, monitor_series
 
 _EXPORTS = {
     "DriftInput": "._source",
@@ -67,6 +68,10 @@ _EXPORTS = {
     "monitor_history": ".monitors",
     "monitors_page": ".monitors",
     "show_monitor": ".monitors",
+    "MonitorSeries": ".series",
+    "Point": ".series",
+    "Series": ".series",
+    "monitor_series": ".series",
 }
 
 __all__ = [
@@ -77,8 +82,11 @@ __all__ = [
     "DriftInput",
     "DriftReport",
     "MonitorResult",
+    "MonitorSeries",
     "MonitorStatus",
     "MultivariateDrift",
+    "Point",
+    "Series",
     "StoredBaseline",
     "WindowResult",
     "ack_alert",
@@ -91,6 +99,7 @@ __all__ = [
     "list_monitors",
     "load_baseline",
     "monitor_history",
+    "monitor_series",
     "monitors_page",
     "render_drift_html",
     "run_monitor",

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from shipyard.pipelines._python import pipeline, step, use
     from shipyard.pipelines._runner import StepEvent
     from shipyard.pipelines._validate import Plan
+    from shipyard.pipelines.background import (
+        resume_in_background,
+        start_in_background,
+        wait_for_background_runs,
+    )
     from shipyard.pipelines.runs import (
         PipelineSummary,
         RunResult,
@@ -38,6 +43,13 @@ if TYPE_CHECKING:
         list_schedules,
         remove_schedule,
         schedule_pipeline,
+    )
+    from shipyard.pipelines.views import (
+        GraphEdge,
+        GraphNode,
+        RunGraph,
+        pipeline_runs_page,
+        run_graph,
     )
 
 _EXPORTS = {
@@ -64,6 +76,14 @@ _EXPORTS = {
     "resume_pipeline": ".runs",
     "run_pipeline": ".runs",
     "show_pipeline_run": ".runs",
+    "resume_in_background": ".background",
+    "start_in_background": ".background",
+    "wait_for_background_runs": ".background",
+    "GraphEdge": ".views",
+    "GraphNode": ".views",
+    "RunGraph": ".views",
+    "pipeline_runs_page": ".views",
+    "run_graph": ".views",
     "Scheduler": ".schedules",
     "list_schedules": ".schedules",
     "remove_schedule": ".schedules",
@@ -74,10 +94,13 @@ __all__ = [
     "BUILTIN",
     "Arg",
     "Dataset",
+    "GraphEdge",
+    "GraphNode",
     "Model",
     "PipelineSummary",
     "Plan",
     "Report",
+    "RunGraph",
     "RunResult",
     "Scheduler",
     "StepContext",
@@ -91,13 +114,18 @@ __all__ = [
     "load_pipeline",
     "pipeline",
     "pipeline_runs",
+    "pipeline_runs_page",
     "remove_schedule",
+    "resume_in_background",
     "resume_pipeline",
+    "run_graph",
     "run_pipeline",
     "schedule_pipeline",
     "show_pipeline_run",
+    "start_in_background",
     "step",
     "use",
+    "wait_for_background_runs",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

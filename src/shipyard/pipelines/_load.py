@@ -13,7 +13,7 @@ from shipyard.pipelines._spec import PipelineSpec
 from shipyard.pipelines._yaml import load_yaml
 from shipyard.project import Project
 
-__all__ = ["BUILTIN_DIR", "builtin_names", "load_spec"]
+__all__ = ["BUILTIN_DIR", "builtin_names", "load_named", "load_spec"]
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 _SUFFIXES = (".yaml", ".yml", ".py")
@@ -39,6 +39,17 @@ def load_spec(project: Project, target: str) -> PipelineSpec:
         if not path.is_absolute() and not path.exists() and (project.root / path).exists():
             path = project.root / path
         return load_file_spec(path, None)
+    return load_named(project, target)
+
+
+def load_named(project: Project, target: str) -> PipelineSpec:
+    """The pipeline called ``target``, never a file a caller names: ``pipelines/NAME`` in
+    the project, the file it was last registered from, or one shipped with Shipyard.
+
+    Raises:
+        NotFound: No pipeline has that name (a close one is suggested).
+        InvalidInput: Its file is not a valid pipeline.
+    """
     for candidate in _by_name(project, target):
         if candidate.is_file():
             spec = load_file_spec(candidate, target if candidate.suffix == ".py" else None)

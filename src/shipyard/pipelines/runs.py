@@ -23,10 +23,14 @@ from shipyard.tracking import dead_reason
 __all__ = [
     "PipelineSummary",
     "RunResult",
+    "Started",
+    "carry_out",
     "fail_dead_pipeline_runs",
     "list_pipelines",
     "load_pipeline",
     "pipeline_runs",
+    "prepare_resume",
+    "prepare_run",
     "resume_pipeline",
     "run_pipeline",
     "show_pipeline_run",
@@ -112,16 +116,10 @@ def run_pipeline(
         BackendUnavailable: Ray was asked for and is missing or unreachable.
     """
     check_backend(backend)
-    checked = load_pipeline(project, target)
-    values = bind_params(checked.spec, params or {}, as_text=params_as_text)
-    definition = project.catalog.register_pipeline(
-        checked.name, definition=checked.spec.to_json(), source=checked.spec.source,
-        actor=project.actor,
-    )  # fmt: skip
-    return _start(
-        project, checked, definition.version, values, trigger, None, {},
-        no_cache=no_cache, backend=backend, ray_address=ray_address, workers=workers,
-        on_event=on_event, sleep=sleep,
+    started = prepare_run(project, target, params, params_as_text=params_as_text, trigger=trigger)
+    return carry_out(
+        project, started, no_cache=no_cache, backend=backend, ray_address=ray_address,
+        workers=workers, on_event=on_event, sleep=sleep,
     )  # fmt: skip
 
 
@@ -145,13 +143,54 @@ def resume_pipeline(
         InvalidInput: The pipeline is not valid now.
     """
     check_backend(backend)
+    started = prepare_resume(project, run_id)
+    return carry_out(
+        project, started, backend=backend, ray_address=ray_address, workers=workers,
+        on_event=on_event, sleep=sleep,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Started:
+    """A run recorded as running, its steps pending, ready for :func:`carry_out`: its
+    checked pipeline and the steps it reuses from the run it resumes."""
+
+    run: PipelineRun
+    plan: Plan
+    reuse: dict[str, PipelineStep]
+
+
+def prepare_run(
+    project: Project,
+    target: Target,
+    params: Mapping[str, Any] | None = None,
+    *,
+    params_as_text: bool = False,
+    trigger: str = "manual",
+) -> Started:
+    """Validate a pipeline and its parameters, register its definition, and record a new
+    run (see :func:`run_pipeline` for what it raises); nothing runs yet."""
+    checked = load_pipeline(project, target)
+    values = bind_params(checked.spec, params or {}, as_text=params_as_text)
+    definition = project.catalog.register_pipeline(
+        checked.name, definition=checked.spec.to_json(), source=checked.spec.source,
+        actor=project.actor,
+    )  # fmt: skip
+    run = _begin(project, checked, definition.version, values, trigger, None)
+    return Started(run, checked, {})
+
+
+def prepare_resume(project: Project, run_id: str) -> Started:
+    """Check that failed run ``run_id`` can resume and record the run that resumes it (see
+    :func:`resume_pipeline` for what it raises); nothing runs yet."""
     fail_dead_pipeline_runs(project)
     failed = project.catalog.get_pipeline_run(run_id)
     if failed.status != "failed":
         what = "is still running" if failed.status == "running" else "finished: nothing to resume"
         raise Conflict(
             f"Pipeline run {failed.id[:12]} of {failed.pipeline} {what}. Resume takes a failed "
-            "run (see `shipyard pipelines runs`)."
+            "run (see `shipyard pipelines runs`).",
+            details={"run": failed.id, "status": failed.status},
         )
     checked = load_pipeline(project, failed.pipeline)
     values = bind_params(checked.spec, failed.params)
@@ -164,36 +203,18 @@ def resume_pipeline(
         checked.name, definition=checked.spec.to_json(), source=checked.spec.source,
         actor=project.actor,
     )  # fmt: skip
-    return _start(
-        project, checked, definition.version, values, "resume", failed.id, done,
-        no_cache=False, backend=backend, ray_address=ray_address, workers=workers,
-        on_event=on_event, sleep=sleep,
-    )  # fmt: skip
+    run = _begin(project, checked, definition.version, values, "resume", failed.id)
+    return Started(run, checked, done)
 
 
-def _start(
+def _begin(
     project: Project,
     checked: Plan,
     version: int,
     values: dict[str, Any],
     trigger: str,
     resumed_from: str | None,
-    reuse: dict[str, PipelineStep],
-    *,
-    no_cache: bool,
-    backend: str,
-    ray_address: str | None,
-    workers: int,
-    on_event: OnEvent | None,
-    sleep: Callable[[float], None],
-) -> RunResult:
-    executor: Executor
-    if backend == "ray":
-        from shipyard.pipelines._ray import RayExecutor
-
-        executor = RayExecutor(project, ray_address)
-    else:
-        executor = LocalExecutor(project, workers, sleep)
+) -> PipelineRun:
     project.catalog, project.lake, project.artifacts  # noqa: B018 - opened before the threads
     run = project.catalog.create_pipeline_run(
         checked.name, version=version, params=values, steps=list(checked.steps),
@@ -201,15 +222,38 @@ def _start(
     )  # fmt: skip
     if trigger == "schedule":  # the scheduler's check that its last run has ended reads this
         project.catalog.record_schedule_run(checked.name, run.id, run.started_at)
+    return run
+
+
+def carry_out(
+    project: Project,
+    started: Started,
+    *,
+    no_cache: bool = False,
+    backend: str = "local",
+    ray_address: str | None = None,
+    workers: int = WORKERS,
+    on_event: OnEvent | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunResult:
+    """Run the steps of a run :func:`prepare_run` or :func:`prepare_resume` recorded, to
+    its end; a failed run is returned, not raised."""
+    executor: Executor
+    if backend == "ray":
+        from shipyard.pipelines._ray import RayExecutor
+
+        executor = RayExecutor(project, ray_address)
+    else:
+        executor = LocalExecutor(project, workers, sleep)
     try:
         with capturing():
-            ended = execute(project, checked, run, executor, reuse=reuse, no_cache=no_cache,
-                            on_event=on_event)  # fmt: skip
+            ended = execute(project, started.plan, started.run, executor, reuse=started.reuse,
+                            no_cache=no_cache, on_event=on_event)  # fmt: skip
     except BaseException:  # interrupted: the run is marked failed; do not wait for its steps
         executor.close(wait=False)
         raise
     executor.close()
-    return RunResult(ended, project.catalog.list_pipeline_steps(run.id))
+    return RunResult(ended, project.catalog.list_pipeline_steps(ended.id))
 
 
 def fail_dead_pipeline_runs(project: Project, *, now: datetime | None = None) -> list[PipelineRun]:

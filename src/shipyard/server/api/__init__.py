@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shipyard.server.api import audit, datasets, features, models, monitors, runs, sql
+from shipyard.server.api import (
+    audit,
+    datasets,
+    endpoints,
+    features,
+    models,
+    monitors,
+    pipelines,
+    runs,
+    sql,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -20,7 +30,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     features.router,
     runs.router,
     models.router,
+    endpoints.router,
     monitors.router,
+    pipelines.router,
     audit.router,
 )
 """Every room's router, in the order the OpenAPI document lists them."""

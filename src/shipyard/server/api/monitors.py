@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from shipyard.entities import Alert, Monitor, MonitorRun
-from shipyard.monitor import MonitorStatus, WindowResult
+from shipyard.monitor import MonitorSeries, MonitorStatus, WindowResult
 from shipyard.server._deps import NAME, PageOut, PageParams, ProjectDep, paging
 from shipyard.server._routing import needs
 
@@ -67,6 +67,22 @@ def list_monitor_runs(
     project.catalog.get_monitor(name)  # an unknown name is a 404 with a suggestion, not []
     found = project.catalog.page_monitor_runs(page.query(monitor=name, status=status))
     return PageOut(items=found.items, next_cursor=found.next_cursor)
+
+
+@router.get("/monitors/{name}/series", **needs("read"))
+def get_monitor_series(
+    project: ProjectDep,
+    name: Name,
+    windows: Annotated[
+        int, Query(ge=1, le=1000, description="How many of the latest windows.")
+    ] = 100,
+) -> MonitorSeries:
+    """Drift per feature and model quality per metric over the latest windows, oldest
+    first, as series a chart draws (quality: measured with a 95 % interval once labels
+    arrive, estimated by CBPE before; the share of rows labelled so far)."""
+    from shipyard.monitor import monitor_series
+
+    return monitor_series(project, name, windows=windows)
 
 
 @router.post("/monitors/{name}/run", **needs("monitor"))

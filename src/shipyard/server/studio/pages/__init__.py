@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shipyard.server.studio.pages import experiments, home, models
+from shipyard.server.studio.pages import (
+    audit,
+    datasets,
+    endpoints,
+    experiments,
+    features,
+    home,
+    models,
+    monitors,
+    pipelines,
+)
 
 __all__ = ["PAGES"]
 
-PAGES: list[APIRouter] = [home.router, experiments.router, models.router]
+PAGES: list[APIRouter] = [
+    home.router,
+    datasets.router,
+    features.router,
+    experiments.router,
+    models.router,
+    endpoints.router,
+    monitors.router,
+    pipelines.router,
+    audit.router,
+]
 """Every room's page router, in navigation order."""

@@ -1,0 +1,91 @@
+"""Studio's Pipelines pages: pipelines, a pipeline's runs a page at a time, a run's DAG drawn
+with each step's status, its steps' logs, and resuming a failed run."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shipyard.pipelines import wait_for_background_runs
+from shipyard.server import ShipyardApi
+from tests.ui.conftest import browser, csrf_of, studio_server
+
+
+@pytest.fixture(scope="module")
+def app(studio_root: Path) -> Iterator[ShipyardApi]:
+    app = studio_server(studio_root)
+    yield app
+    assert wait_for_background_runs(timeout=120)
+    app.project.close()
+
+
+def failed_run(app: ShipyardApi) -> str:
+    runs = app.project.catalog.list_pipeline_runs("flow", status="failed")
+    return runs[-1].id
+
+
+def test_pipelines_and_their_runs_are_listed(app: ShipyardApi, tokens: dict[str, str]) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    listed = client.get("/pipelines")
+    assert listed.status_code == 200 and '<a href="/pipelines/flow">flow</a>' in listed.text
+    runs = client.get("/pipelines/flow?status=failed")
+    assert runs.status_code == 200 and f"/pipelines/flow/runs/{failed_run(app)}" in runs.text
+    assert "Stopped by step" in runs.text
+    assert "No run with status running" in client.get("/pipelines/flow?status=running").text
+
+
+def test_a_run_draws_its_dag_with_each_steps_status_and_logs(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    page = browser(app, tokens["viewer-dev"]).get(f"/pipelines/flow/runs/{failed_run(app)}").text
+    boxes = re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', page)
+    assert boxes == [("profile", "finished"), ("stop", "failed")]
+    assert page.count('marker-end="url(#arrow)"') == 1 and "<title>profile → stop</title>" in page
+    assert 'fill="#fff1f1" stroke="#b3131b"' in page  # the failed step is drawn red
+    assert "profiled d@1" in page and "Stopped by step &#39;stop&#39;" in page
+    assert "Resume from the failed step" not in page  # a viewer may not
+
+
+def test_a_data_scientist_resumes_a_failed_run(app: ShipyardApi, tokens: dict[str, str]) -> None:
+    client = browser(app, tokens["data-scientist-dev"])
+    run_id = failed_run(app)
+    page = client.get(f"/pipelines/flow/runs/{run_id}")
+    assert "Resume from the failed step" in page.text
+    answer = client.post(f"/pipelines/flow/runs/{run_id}/resume", data={"csrf": csrf_of(page)})
+    assert answer.status_code == 303
+    new = answer.headers["location"]
+    assert new.startswith("/pipelines/flow/runs/") and not new.endswith(run_id)
+    assert wait_for_background_runs(timeout=120)
+    resumed = client.get(new).text
+    assert f'href="/pipelines/flow/runs/{run_id}">{run_id[:12]}' in resumed  # what it resumes
+    assert re.findall(r'data-step="([^"]+)" data-status="([^"]+)"', resumed) == [
+        ("profile", "cached"),
+        ("stop", "failed"),
+    ]
+
+
+def test_bad_input_gets_an_error_page(app: ShipyardApi, tokens: dict[str, str]) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    missing = client.get("/pipelines/flw")
+    assert missing.status_code == 404 and "Did you mean &#39;flow&#39;?" in missing.text
+    assert client.get("/pipelines/flow?status=done").status_code == 422
+    assert client.get("/pipelines/flow/runs/xyz").status_code == 422
+    assert client.get("/pipelines/flow/runs/abcdef12").status_code == 404
+    elsewhere = client.get(f"/pipelines/other/runs/{failed_run(app)}")
+    assert elsewhere.status_code == 404 and "is a run of flow" in elsewhere.text
+    viewer = client.post(
+        f"/pipelines/flow/runs/{failed_run(app)}/resume", data={"csrf": csrf_of(client.get("/"))}
+    )
+    assert viewer.status_code == 403 and "data-scientist" in viewer.text
+
+
+def test_the_next_page_of_runs_comes_as_a_fragment_for_htmx(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    fragment = client.get("/pipelines/flow", headers={"HX-Request": "true", "HX-Target": "runs"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="runs">') and "<html" not in fragment.text
