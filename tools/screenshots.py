@@ -60,6 +60,15 @@ def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
         ("models", "/models"),
         ("model-versions", f"/models/{model.name}"),
         ("model-version", f"/models/{model.name}/{version}"),
+        # the demo's own names: its training table, feature group, monitor and pipeline
+        ("datasets", "/datasets"),
+        ("dataset-version", "/datasets/training/1"),
+        ("features", "/features/roaming_usage"),
+        ("endpoints", "/endpoints"),
+        ("monitors", "/monitors"),
+        ("monitor", "/monitors/fraud-watch"),
+        ("pipelines", "/pipelines/roaming"),
+        ("audit", "/audit"),
     ]
     return token, pages
 

@@ -282,7 +282,7 @@ BAD: list[tuple[str, str, Any, int, Check | None]] = [
     ("GET", f"{V1}/pipeline-runs/abcdef12/graph", None, 404, says("'abcdef12'")),
     ("POST", f"{V1}/pipelines/flow/runs", {"params": {"stop": "maybe"}}, 422, says("stop")),
     ("POST", f"{V1}/pipelines/flow/runs", {"params": {"nope": 1}}, 422, says("nope")),
-    ("POST", f"{V1}/pipelines/flow/runs?", "viewer", 403, says("Roles that may: data-scientist")),
+    ("POST", f"{V1}/pipelines/flow/runs?", "viewer", 403, says("Roles that may: deployer")),
     ("POST", f"{V1}/pipeline-runs/{{pdone}}/resume", None, 409, says("nothing to resume")),
     ("GET", f"{V1}/monitors?sort=model", None, 422, says("'sort'")),
     ("GET", f"{V1}/monitors/wach", None, 404, says("Did you mean 'watch'?")),

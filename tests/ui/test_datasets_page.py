@@ -43,7 +43,7 @@ def test_a_report_is_shown_inside_studio_in_a_sandboxed_frame(
     inner = client.get("/datasets/d/1/reports/profile/page")
     assert inner.status_code == 200
     assert inner.headers["content-security-policy"] == "sandbox allow-scripts"
-    assert '<script src="/static/plotly.min.js"></script>' in inner.text  # not inlined again
+    assert 'src="/static/plotly.min.js"' in inner.text  # not inlined again
     assert len(inner.content) < 2_000_000
 
 

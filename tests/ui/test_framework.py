@@ -158,17 +158,6 @@ def test_pages_forbid_scripts_from_elsewhere(
     assert "<script>" not in page.text  # no inline script: the policy would refuse it
 
 
-def test_the_report_fallback_swaps_inline_plotly_for_a_url() -> None:
-    from shipyard.htmlpage import _plotly_js
-    from shipyard.server.studio._report import _fallback
-
-    page = f"<html><head><script>{_plotly_js()}</script></head><body>x</body></html>"
-    assert _fallback(page, "/p.js") == (
-        '<html><head><script src="/p.js"></script></head><body>x</body></html>'
-    )
-    assert _fallback("<html>no charts</html>", "/p.js") == "<html>no charts</html>"
-
-
 def test_shipyard_server_no_studio_serves_the_api_alone(
     studio_root: Path, tokens: dict[str, str]
 ) -> None:

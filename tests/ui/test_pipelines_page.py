@@ -49,8 +49,8 @@ def test_a_run_draws_its_dag_with_each_steps_status_and_logs(
     assert "Resume from the failed step" not in page  # a viewer may not
 
 
-def test_a_data_scientist_resumes_a_failed_run(app: ShipyardApi, tokens: dict[str, str]) -> None:
-    client = browser(app, tokens["data-scientist-dev"])
+def test_a_deployer_resumes_a_failed_run(app: ShipyardApi, tokens: dict[str, str]) -> None:
+    client = browser(app, tokens["deployer-dev"])
     run_id = failed_run(app)
     page = client.get(f"/pipelines/flow/runs/{run_id}")
     assert "Resume from the failed step" in page.text
@@ -79,7 +79,7 @@ def test_bad_input_gets_an_error_page(app: ShipyardApi, tokens: dict[str, str]) 
     viewer = client.post(
         f"/pipelines/flow/runs/{failed_run(app)}/resume", data={"csrf": csrf_of(client.get("/"))}
     )
-    assert viewer.status_code == 403 and "data-scientist" in viewer.text
+    assert viewer.status_code == 403 and "deployer" in viewer.text
 
 
 def test_the_next_page_of_runs_comes_as_a_fragment_for_htmx(

@@ -36,9 +36,9 @@ MATRIX: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "approve": frozenset({"deployer", "admin"}),
         # create, change or delete an endpoint
         "deploy": frozenset({"deployer", "admin"}),
-        # start a pipeline run, resume a failed one (its steps act with the server's rights,
-        # through the same gates as anyone's)
-        "pipeline": frozenset({"data-scientist", "deployer", "admin"}),
+        # start a pipeline run, resume a failed one (its steps act with the server's rights, so a
+        # pipeline that promotes is a deployer's act, through the same gates as anyone's)
+        "pipeline": frozenset({"deployer", "admin"}),
         # run a monitor now, acknowledge its alerts
         "monitor": frozenset({"data-scientist", "deployer", "admin"}),
         # read the audit trail (who changed what, from where) and check its chain
