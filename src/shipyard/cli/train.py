@@ -191,23 +191,25 @@ def train(
             progress=lambda msg: status.update(msg + "..."),
         )
     if as_json:
-        emit_json(
-            {
-                "model": result.model_version.ref,
-                "run": result.run.id,
-                "problem_type": result.problem.type,
-                "metrics": result.metrics,
-                "split": result.split,
-                "dropped_columns": result.dropped_columns,
-                "leaderboard": result.leaderboard,
-                "diagnostics": result.diagnostics,
-                "findings": result.findings,
-                "search": result.search,
-                "evaluation": result.evaluation.location if result.evaluation else None,
-            }
-        )
+        emit_json(_result_json(result))
         return
     _print_result(result)
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    return {
+        "model": result.model_version.ref,
+        "run": result.run.id,
+        "problem_type": result.problem.type,
+        "metrics": result.metrics,
+        "split": result.split,
+        "dropped_columns": result.dropped_columns,
+        "leaderboard": result.leaderboard,
+        "diagnostics": result.diagnostics,
+        "findings": result.findings,
+        "search": result.search,
+        "evaluation": result.evaluation.location if result.evaluation else None,
+    }
 
 
 def _options(flags: dict[str, Any]) -> dict[str, Any]:

@@ -120,7 +120,11 @@ def _make(kind: str, params: Mapping[str, Any], seed: int, threads: int, rows: i
 
     try:
         if kind == "isolation_forest":
-            chosen = {"n_estimators": 200, "max_samples": min(256, max(rows, 1)), **params}
+            chosen = {"n_estimators": 200, "max_samples": 256, **params}
+            if isinstance(chosen["max_samples"], int) and not isinstance(
+                chosen["max_samples"], bool
+            ):  # more than the rows: all of them, without scikit-learn's warning
+                chosen["max_samples"] = max(1, min(chosen["max_samples"], rows))
             return IsolationForest(random_state=seed, n_jobs=threads or None, **chosen)
         if kind == "lof":
             chosen = {"n_neighbors": min(20, max(rows - 1, 1)), **params}

@@ -1,11 +1,12 @@
 """Training an anomaly model (``problem_type="anomaly"``): no target needed.
 
 The detector learns from every row's features. A label column, when given, is never a
-feature: it chooses among the candidate detectors (PR AUC on validation), chooses the
-contamination (the share of validation rows flagged at the best-F1 threshold) unless one
-is given, and evaluates the model on the test rows (ROC AUC, PR AUC, precision at k and the
-evaluation room's report). The threshold is the ``1 - contamination`` quantile of the
-training rows' scores, so ``contamination`` of them are anomalies.
+feature: it chooses among the candidate detectors (PR AUC on validation) and the
+threshold, and evaluates the model on the test rows (ROC AUC, PR AUC, precision at k and
+the evaluation room's report). Given ``contamination`` (or without a label), the threshold is
+the ``1 - contamination`` quantile of the training rows' scores; with a label, it is the
+best-F1 cut on validation, and ``contamination`` records the share of training rows it
+flags.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ __all__ = ["CANDIDATES", "DEFAULT_CONTAMINATION", "train_anomaly"]
 DEFAULT_CONTAMINATION = 0.01
 """The share of training rows flagged when neither a label nor ``contamination`` says."""
 
-CANDIDATES: tuple[dict[str, Any], ...] = (
+CANDIDATES: tuple[dict[str, Any], ...] = (  # the leaderboard's "valid_score" is PR AUC
     {"kind": "isolation_forest"},
     {"kind": "isolation_forest", "max_samples": 1024, "max_features": 0.5},
     {"kind": "lof", "n_neighbors": 35},
@@ -103,8 +104,13 @@ def train_anomaly(
     run = project.catalog.create_run(
         experiment=name,
         name=f"anomaly-{int(time.time())}",
-        params={"seed": spec.seed, "split": data.split.summary(), "family": "anomaly",
-                "contamination": spec.contamination, **(spec.search.params or {})},
+        params={
+            "seed": spec.seed,
+            "split": data.split.summary(),
+            "family": "anomaly",
+            "contamination": spec.contamination,
+            **(spec.search.params or {}),
+        },
         tags={"problem_type": "anomaly", "kind": "single", "labelled": label is not None},
         inputs={"dataset": version.ref, "fingerprint": version.fingerprint, "target": label},
         actor=project.actor,
@@ -138,7 +144,7 @@ def train_anomaly(
         metrics,
         data.split.summary(),
         data.dropped,
-        leaderboard=leaderboard,
+        leaderboard=[r for r in leaderboard if "valid_score" in r],
         seconds=time.monotonic() - started,
         evaluation=evaluation,
     )
@@ -166,18 +172,21 @@ def _check_spec(spec: TrainSpec) -> None:
 def _prepare(project: Project, version: Any, label: str | None, spec: TrainSpec) -> _Data:
     """Read, split and encode the table; the label (if any) as 1/0/NaN, never a feature."""
     frame = project.lake.read_frame(version)
-    require_columns([*([label] if label else []), *spec.exclude, *spec.keep_columns],
-                    list(frame.columns))
+    require_columns(
+        [*([label] if label else []), *spec.exclude, *spec.keep_columns], list(frame.columns)
+    )
     binary: Problem | None = None
     y = np.full(len(frame), np.nan)
     if label is not None:
         known = frame[label].notna().to_numpy()
-        binary = infer_problem(frame.loc[known, label], positive=spec.positive,
-                               problem_type="binary")
+        binary = infer_problem(
+            frame.loc[known, label], positive=spec.positive, problem_type="binary"
+        )
         y[known] = (frame.loc[known, label] == binary.positive).to_numpy(dtype=np.float64)
     chosen = [c for c in [label, *spec.exclude, *spec.split.used_columns] if c]
-    left = left_out(frame, read_written(project.lake.files(version)), excluded=chosen,
-                    keep=spec.keep_columns)
+    left = left_out(
+        frame, read_written(project.lake.files(version)), excluded=chosen, keep=spec.keep_columns
+    )
     split = _split(frame, y, label, spec, [*spec.exclude, *left])
     excluded = [*chosen, *left, _NO_LABEL]
     hashed = _pii_hashes(project, version, spec, frame.columns, excluded)
@@ -187,7 +196,22 @@ def _prepare(project: Project, version: Any, label: str | None, spec: TrainSpec)
         part: encoder.encode_frame(frame.iloc[rows]).matrix
         for part, rows in (("train", split.train), ("valid", split.valid), ("test", split.test))
     }
+    _check_variation(x["train"], encoder.feature_names_)
     return _Data(frame, label, y, binary, split, encoder, x, {**left, **encoder.dropped_})
+
+
+def _check_variation(x: np.ndarray, names: list[str]) -> None:
+    """Refuse features that are all constant or missing: no row can stand out in them."""
+    with np.errstate(invalid="ignore"):
+        varying = [
+            n for n, col in zip(names, x.T, strict=True) if len(np.unique(col[~np.isnan(col)])) > 1
+        ]
+    if not varying:
+        raise InvalidInput(
+            f"No feature varies in the training rows ({', '.join(names)} are constant or "
+            "missing), so no row can stand out. Give a table with numeric, boolean or "
+            "categorical columns whose values vary, or --keep-column a column left out."
+        )
 
 
 def _split(
@@ -211,7 +235,8 @@ def _split(
     )
     if split.severe and not spec.split.allow_leakage:
         raise InvalidInput(
-            "The split leaks: " + " ".join(f["message"] for f in split.severe)
+            "The split leaks: "
+            + " ".join(f["message"] for f in split.severe)
             + " Fix the data or the split, or pass --allow-leakage.",
             details={"findings": split.findings},
         )
@@ -238,47 +263,51 @@ def _fit(data: _Data, spec: TrainSpec) -> tuple[AnomalyModel, list[dict[str, Any
     fits = []
     for params in candidates:
         fit = family.fit(_fit_data(data), dict(params), spec.seed)
+        started = time.perf_counter()
+        scores = family.predict(fit.estimator, data.x["valid"])
         row: dict[str, Any] = {
-            "family": "anomaly",
+            "family": fit.params["kind"],
             "params": fit.params,
             "fit_seconds": fit.fit_seconds,
+            "predict_ms_per_row": 1000 * (time.perf_counter() - started) / max(len(scores), 1),
         }
         if labelled:
-            scores = family.predict(fit.estimator, data.x["valid"])
             known = ~np.isnan(y_valid)
             row["validation"] = _label_metrics(y_valid[known], scores[known])
-            row["score"] = row["validation"]["pr_auc"]
+            row["valid_score"] = row["validation"]["pr_auc"]
         board.append(row)
         fits.append(fit)
-    best = max(range(len(board)), key=lambda i: board[i].get("score", 0.0)) if labelled else 0
+    best = max(range(len(board)), key=lambda i: board[i].get("valid_score", 0.0)) if labelled else 0
     estimator = fits[best].estimator
-    contamination, rule = _contamination(data, family, estimator, spec, labelled)
-    seen = family.predict(estimator, data.x["train"])
-    threshold = float(np.quantile(seen, 1.0 - contamination))
+    threshold, contamination, rule = _threshold(data, family, estimator, spec, labelled)
     problem = Problem("anomaly", data.label or "", (False, True), True)
     decision = {"rule": rule, "contamination": contamination, "detector": estimator.kind}
-    model = AnomalyModel(
-        data.encoder, family, estimator, problem, threshold, decision=decision
-    )
-    board.sort(key=lambda r: -r.get("score", 0.0))
+    model = AnomalyModel(data.encoder, family, estimator, problem, threshold, decision=decision)
+    board.sort(key=lambda r: -r.get("valid_score", 0.0))
+    for rank, row in enumerate(board, start=1):
+        row["rank"] = rank
     return model, board
 
 
-def _contamination(
+def _threshold(
     data: _Data, family: AnomalyFamily, estimator: Any, spec: TrainSpec, labelled: bool
-) -> tuple[float, str]:
-    """The contamination asked for; else, with labels, the share of validation rows past the
-    best-F1 threshold of the chosen detector; else the default."""
-    if spec.contamination is not None:
-        return float(spec.contamination), "contamination"
-    if not labelled:
-        return DEFAULT_CONTAMINATION, "default_contamination"
+) -> tuple[float, float, str]:
+    """The threshold, the share of training rows it flags, and what chose it: the
+    contamination asked for (or the default) as a quantile of the training scores; else,
+    with labels, the best-F1 cut on validation, moved halfway to the next lower score so
+    that a clean separation keeps a margin on new rows."""
+    seen = family.predict(estimator, data.x["train"])
+    if spec.contamination is not None or not labelled:
+        rule = "contamination" if spec.contamination is not None else "default_contamination"
+        contamination = float(spec.contamination or DEFAULT_CONTAMINATION)
+        return float(np.quantile(seen, 1.0 - contamination)), contamination, rule
     scores = family.predict(estimator, data.x["valid"])
     y_valid = data.y[data.split.valid]
     known = ~np.isnan(y_valid)
     cut = best_f1_threshold(y_valid[known], scores[known])
-    share = float(np.mean(scores >= cut))
-    return min(max(share, 1.0 / max(len(scores), 1)), 0.5), "label_f1"
+    below = scores[scores < cut]
+    threshold = (cut + float(below.max())) / 2 if len(below) else cut
+    return threshold, float(np.mean(seen >= threshold)), "label_f1"
 
 
 def _fit_data(data: _Data) -> FitData:
@@ -341,8 +370,16 @@ def _publish(
     say("Registering the model")
     test = data.split.test
     held_out, lineage["held_out"] = held_out_files(np.asarray(test), lineage["dataset"])
-    mv = register_model(project, name, model, run_id=run.id, metrics=metrics, lineage=lineage,
-                        extra_files=held_out, pending=True)
+    mv = register_model(
+        project,
+        name,
+        model,
+        run_id=run.id,
+        metrics=metrics,
+        lineage=lineage,
+        extra_files=held_out,
+        pending=True,
+    )
     evaluation = None
     y = data.y[test]
     known = ~np.isnan(y)
@@ -351,15 +388,23 @@ def _publish(
         rows = data.frame.iloc[test][known]
         options = check_evaluation_options(rows, data.binary, slice_by=spec.report.slice_by)
         evaluation = write_evaluation(
-            project, mv, data.binary, test_rows=rows[options.columns], y=y[known],
-            scores=model.predict_scores(data.x["test"][known]), threshold=model.threshold,
-            decision=model.decision, options=options, seed=spec.seed,
+            project,
+            mv,
+            data.binary,
+            test_rows=rows[options.columns],
+            y=y[known],
+            scores=model.predict_scores(data.x["test"][known]),
+            threshold=model.threshold,
+            decision=model.decision,
+            options=options,
+            seed=spec.seed,
         )
     say("Writing the monitoring baseline")
     payload = evaluation.payload if evaluation else {}
     write_baseline(project, mv, model, data.frame.iloc[test], payload, spec.seed)
     ready = publish_model(
-        project, mv,
+        project,
+        mv,
         run_metrics={f"{p}.{k}": v for p, values in metrics.items() for k, v in values.items()},
         run_outputs={"model": mv.ref, "detectors": to_json(lineage["detectors"])},
     )

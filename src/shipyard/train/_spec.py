@@ -294,11 +294,7 @@ def _check_contamination(value: Any, problem_type: str | None) -> None:
             "'contamination' sets the share of rows an anomaly model flags; give "
             "problem_type='anomaly' (--problem anomaly) with it."
         )
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0 < value <= 0.5
-    ):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 0.5:
         raise InvalidInput(
             "The 'contamination' parameter of train must be a share of rows in (0, 0.5]. "
             f"Got {value!r} instead."
