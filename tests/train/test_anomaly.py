@@ -208,3 +208,36 @@ def test_a_served_explanation_names_the_odd_feature(trained: tuple[Project, Trai
     assert explanation["space"] == "anomaly score" and explanation["exact"] is False
     assert explanation["contributions"][0]["feature"] == "minutes"
     assert len(explanation["contributions"]) == 2
+
+
+def test_the_openapi_document_describes_an_anomaly_score(
+    trained: tuple[Project, TrainResult],
+) -> None:
+    from shipyard.serve import create_app
+    from tests.serve.test_serve_routes import Client
+
+    client = Client(create_app(load_model(trained[0], "odd:1"), max_body_bytes=4096, max_rows=9))
+    document = client.get("/openapi.json").json()
+    prediction = document["components"]["schemas"]["Prediction"]["properties"]
+    assert "anomaly score in [0, 1]" in prediction["score"]["description"]
+
+
+def test_the_champion_gate_judges_anomaly_models_on_their_label(
+    trained: tuple[Project, TrainResult],
+) -> None:
+    from shipyard.registry import PromotionRefused, approve_model, promote
+
+    project, _ = trained
+    train(project, "d", "fraud", problem_type="anomaly", model_name="odd", seed=1)
+    train(project, "d", None, problem_type="anomaly", exclude=["fraud"], model_name="odd")
+    approve_model(project, "odd:1", comment="champion")
+    promote(project, "odd:1", "prod")
+    for version in (2, 3):
+        approve_model(project, f"odd:{version}", comment="candidate")
+    with pytest.raises(PromotionRefused) as refused:
+        promote(project, "odd:2", "prod")
+    (gate,) = [g for g in refused.value.gates if g.gate == "champion"]
+    assert gate.summary.startswith("pr_auc ") and "vs odd:1" in gate.summary
+    assert gate.evidence["rows"] > 0
+    with pytest.raises(PromotionRefused, match="trained without a label"):
+        promote(project, "odd:3", "prod")

@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput
+from shipyard.model.encoder import FeatureEncoder
 from shipyard.model.families._base import Family, FitData, FitResult, IterationHook
+from shipyard.model.problem import Problem
 from shipyard.model.tabular import TabularModel
 from shipyard.types import ProblemType
 
@@ -177,8 +179,24 @@ class AnomalyModel(TabularModel):
     """A deployed anomaly model: scores in [0, 1], ``decision`` true past ``threshold``.
 
     ``problem`` is an ``anomaly`` problem whose classes are (False, True); its ``target`` is
-    the label column used to evaluate, or "" when there was none.
+    the label column used to evaluate, or "" when there was none. ``label`` is that column
+    as a binary problem (its positive class is the anomaly), what a champion is judged on.
     """
+
+    label: Problem | None = None
+
+    def __init__(
+        self,
+        encoder: FeatureEncoder,
+        family: Family,
+        estimator: AnomalyDetector,
+        problem: Problem,
+        threshold: float,
+        decision: dict[str, Any],
+        label: Problem | None = None,
+    ) -> None:
+        super().__init__(encoder, family, estimator, problem, threshold, decision=decision)
+        self.label = label
 
     @property
     def signature(self) -> dict[str, Any]:

@@ -282,7 +282,9 @@ def _fit(data: _Data, spec: TrainSpec) -> tuple[AnomalyModel, list[dict[str, Any
     threshold, contamination, rule = _threshold(data, family, estimator, spec, labelled)
     problem = Problem("anomaly", data.label or "", (False, True), True)
     decision = {"rule": rule, "contamination": contamination, "detector": estimator.kind}
-    model = AnomalyModel(data.encoder, family, estimator, problem, threshold, decision=decision)
+    model = AnomalyModel(
+        data.encoder, family, estimator, problem, threshold, decision, label=data.binary
+    )
     board.sort(key=lambda r: -r.get("valid_score", 0.0))
     for rank, row in enumerate(board, start=1):
         row["rank"] = rank
