@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.serve.test_serve_routes import Client
 
+from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
 from shipyard.ingest import ingest_path
 from shipyard.project import Project, init_project
-from shipyard.registry import load_model
+from shipyard.registry import PromotionRefused, approve_model, load_model, promote
+from shipyard.serve import create_app
 from shipyard.train import TrainResult, TrainSpec, train
 
 
@@ -135,10 +138,6 @@ def test_a_table_without_usable_features_is_refused(project: Project, tmp_path: 
 def test_serve_and_batch_score_the_same_rows_alike(
     trained: tuple[Project, TrainResult],
 ) -> None:
-    from tests.serve.test_serve_routes import Client
-
-    from shipyard.deploy import batch_transform
-    from shipyard.serve import create_app
 
     project, _ = trained
     rows = anomaly_frame().drop(columns=["fraud"]).iloc[:40]
@@ -193,9 +192,6 @@ def test_serve_and_batch_score_the_same_rows_alike(
 
 
 def test_a_served_explanation_names_the_odd_feature(trained: tuple[Project, TrainResult]) -> None:
-    from tests.serve.test_serve_routes import Client
-
-    from shipyard.serve import create_app
 
     project, _ = trained
     client = Client(create_app(load_model(project, "odd:1"), max_body_bytes=1 << 20, max_rows=100))
@@ -213,9 +209,6 @@ def test_a_served_explanation_names_the_odd_feature(trained: tuple[Project, Trai
 def test_the_openapi_document_describes_an_anomaly_score(
     trained: tuple[Project, TrainResult],
 ) -> None:
-    from shipyard.serve import create_app
-    from tests.serve.test_serve_routes import Client
-
     client = Client(create_app(load_model(trained[0], "odd:1"), max_body_bytes=4096, max_rows=9))
     document = client.get("/openapi.json").json()
     prediction = document["components"]["schemas"]["Prediction"]["properties"]
@@ -225,8 +218,6 @@ def test_the_openapi_document_describes_an_anomaly_score(
 def test_the_champion_gate_judges_anomaly_models_on_their_label(
     trained: tuple[Project, TrainResult],
 ) -> None:
-    from shipyard.registry import PromotionRefused, approve_model, promote
-
     project, _ = trained
     train(project, "d", "fraud", problem_type="anomaly", model_name="odd", seed=1)
     train(project, "d", None, problem_type="anomaly", exclude=["fraud"], model_name="odd")

@@ -20,7 +20,7 @@ from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
 from shipyard.ingest import ingest_sql
 from shipyard.project import Project
-from shipyard.train import train
+from shipyard.train import SplitSpec, TrainSpec, train
 
 __all__ = ["AnomalyFeature", "add_anomaly_score"]
 
@@ -67,18 +67,16 @@ def add_anomaly_score(
             f"{version.ref} already has a column '{column}'; name the anomaly score "
             "otherwise (column=...)."
         )
-    split = {"split": "time", "time_column": time_column} if time_column else {}
-    result = train(
-        project,
-        version.ref,
-        None,
+    split = SplitSpec("time", time_column=time_column) if time_column else SplitSpec("random")
+    spec = TrainSpec(
+        split=split,
         problem_type="anomaly",
-        exclude=[label, *exclude],
+        exclude=(label, *exclude),
         model_name=model_name,
         contamination=contamination,
         seed=seed,
-        **split,
     )
+    result = train(project, version.ref, None, spec)
     model = result.model_version.ref
     scored = batch_transform(project, model, version.ref, f"{output_name}_scored").version
     published = ingest_sql(
