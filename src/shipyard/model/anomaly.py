@@ -211,6 +211,7 @@ class AnomalyModel(TabularModel):
             calibration="none",
             score="anomaly score in [0, 1], higher is more anomalous",
             detector=self.estimator.kind,
+            label_positive=self.label.positive if self.label is not None else None,
         )
         return out
 
