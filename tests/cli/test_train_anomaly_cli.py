@@ -107,3 +107,15 @@ def test_bad_input_is_a_message_without_a_traceback(
     done = shipyard(root, "train", *args)
     assert done.returncode == 1, done.stdout + done.stderr
     assert message in done.stderr and "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unlabelled_model_explains_why_it_has_no_report(shipyard: Run, root: Path) -> None:
+    assert shipyard(root, "train", "d", "--problem", "anomaly", "-m", "blind").returncode == 0
+    done = shipyard(root, "models", "report", "blind:1")
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "--problem anomaly --target LABEL" in done.stderr
+    pitfalls = shipyard(root, "pitfalls", "blind:1", "--json")
+    assert pitfalls.returncode == 0, pitfalls.stderr
+    status = {c["check"]: c["status"] for c in json.loads(pitfalls.stdout)["checks"]}
+    recorded = ("identifier_feature", "date_feature", "model_output_feature", "pii_feature")
+    assert {status[c] for c in recorded} == {"ok"}

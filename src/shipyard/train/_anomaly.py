@@ -43,7 +43,7 @@ from shipyard.model import (
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat, fail_own_runs
-from shipyard.train._pitfalls import left_out
+from shipyard.train._pitfalls import left_out, why_left_out
 from shipyard.train._prepare import _pii_hashes
 from shipyard.train._records import held_out_files, write_baseline
 from shipyard.train._spec import TrainSpec
@@ -75,7 +75,13 @@ class _Data:
     split: Split
     encoder: FeatureEncoder
     x: dict[str, np.ndarray]
-    dropped: dict[str, str]
+    left_out: dict[str, str]  # left out by default (dates, identifiers, Shipyard's outputs)
+    kept: dict[str, str]  # would have been, but --keep-column asked for them
+
+    @property
+    def dropped(self) -> dict[str, str]:
+        """Every column that is not a feature although nobody excluded it, and why."""
+        return {**self.left_out, **self.encoder.dropped_}
 
 
 def train_anomaly(
@@ -128,6 +134,12 @@ def train_anomaly(
             "split": data.split.summary(),
             "decision": to_json(model.decision),
             "detectors": to_json(leaderboard),
+            "pitfalls": {  # what `shipyard pitfalls MODEL` reads (no learning curve here)
+                "left_out": data.left_out,
+                "kept": data.kept,
+                "findings": [],
+                "pii": {"allowed": list(spec.allow_pii), "hashed": list(spec.hash_pii)},
+            },
         }
         mv, evaluation = _publish(project, name, run, data, model, metrics, lineage, spec, say)
     except BaseException as exc:
@@ -184,9 +196,8 @@ def _prepare(project: Project, version: Any, label: str | None, spec: TrainSpec)
         )
         y[known] = (frame.loc[known, label] == binary.positive).to_numpy(dtype=np.float64)
     chosen = [c for c in [label, *spec.exclude, *spec.split.used_columns] if c]
-    left = left_out(
-        frame, read_written(project.lake.files(version)), excluded=chosen, keep=spec.keep_columns
-    )
+    written = read_written(project.lake.files(version))
+    left = left_out(frame, written, excluded=chosen, keep=spec.keep_columns)
     split = _split(frame, y, label, spec, [*spec.exclude, *left])
     excluded = [*chosen, *left, _NO_LABEL]
     hashed = _pii_hashes(project, version, spec, frame.columns, excluded)
@@ -197,7 +208,8 @@ def _prepare(project: Project, version: Any, label: str | None, spec: TrainSpec)
         for part, rows in (("train", split.train), ("valid", split.valid), ("test", split.test))
     }
     _check_variation(x["train"], encoder.feature_names_)
-    return _Data(frame, label, y, binary, split, encoder, x, {**left, **encoder.dropped_})
+    kept = why_left_out(frame, written, spec.keep_columns)
+    return _Data(frame, label, y, binary, split, encoder, x, left, kept)
 
 
 def _check_variation(x: np.ndarray, names: list[str]) -> None:
