@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=45)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=float, default=None)
+    parser.add_argument("--detector", default="isolation_forest", help="isolation_forest or lof")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-anomaly-") as folder:
         project = init_project(Path(folder) / "proj")
@@ -79,13 +80,15 @@ def main() -> None:
         rows = project.catalog.get_dataset_version("training").num_rows
         print(f"training table: {rows:,} subscriber-days ({time.perf_counter() - started:.0f} s)")
         labelled = train(project, "training", "is_fraud", problem_type="anomaly", **_SPLIT)
-        feature = add_anomaly_score(project, "training", "training_anomaly")
+        feature = add_anomaly_score(
+            project, "training", "training_anomaly", detector={"kind": args.detector}
+        )
         plain = _supervised(project, "training", args.seeds, args.budget)
         with_score = _supervised(project, feature.dataset, args.seeds, args.budget)
         unlabelled = _scored_test(project, feature.dataset, labelled.split["rows"]["test"])
         project.close()
     lines = [
-        ("anomaly, unlabelled", [unlabelled], "isolation_forest"),
+        ("anomaly, unlabelled", [unlabelled], args.detector),
         ("anomaly, labelled", [labelled.metrics["test"]],
          labelled.model_version.signature["detector"]),
         ("supervised", plain, None),

@@ -59,3 +59,13 @@ def test_occlusion_names_the_feature_an_outlier_is_odd_in(
 def test_an_unknown_detector_is_refused(rng: np.random.Generator) -> None:
     with pytest.raises(InvalidInput, match=r"Unknown anomaly detector 'svm'.*isolation_forest"):
         AnomalyDetector("svm").fit(rng.normal(size=(50, 2)))
+
+
+def test_lof_measures_distance_in_comparable_units(rng: np.random.Generator) -> None:
+    x, y, _ = planted(rng, column=0)
+    x[:, 1] *= 1e4  # a large-unit column that carries no anomaly must not drown column 0
+    detector = AnomalyDetector("lof").fit(x[:700])
+    assert roc_auc_score(y[700:], detector.score(x[700:])) > 0.97
+    row = np.zeros((1, 4))
+    row[0, 0] = 8.0
+    assert int(np.argmax(detector.occlusion(row)[0])) == 0

@@ -12,15 +12,16 @@ it pays on the demo's data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
 from shipyard.ingest import ingest_sql
 from shipyard.project import Project
-from shipyard.train import SplitSpec, TrainSpec, train
+from shipyard.train import SearchSpec, SplitSpec, TrainSpec, train
 
 __all__ = ["AnomalyFeature", "add_anomaly_score"]
 
@@ -45,6 +46,7 @@ def add_anomaly_score(
     model_name: str = "fraud-anomaly",
     column: str = "anomaly_score",
     contamination: float = 0.01,
+    detector: Mapping[str, Any] | None = None,
     seed: int = 0,
 ) -> AnomalyFeature:
     """Train an unlabelled anomaly model on ``dataset`` and publish it again as
@@ -55,6 +57,8 @@ def add_anomaly_score(
         exclude: Other columns that must not be the anomaly model's features.
         time_column: Split by time on it, as the supervised model does, so the anomaly model
             learns only from the earliest rows (None: a random split).
+        detector: The detector and its parameters, e.g. ``{"kind": "lof"}`` (default:
+            IsolationForest).
 
     Raises:
         NotFound: The dataset or a named column does not exist.
@@ -70,6 +74,7 @@ def add_anomaly_score(
     split = SplitSpec("time", time_column=time_column) if time_column else SplitSpec("random")
     spec = TrainSpec(
         split=split,
+        search=SearchSpec(params=dict(detector) if detector else None),
         problem_type="anomaly",
         exclude=(label, *exclude),
         model_name=model_name,

@@ -6,8 +6,10 @@ The score is in [0, 1] and higher is more anomalous, whatever the detector:
   ``2 ** (-E[path length] / c(n))``; about 0.5 for ordinary rows, towards 1 for rows that a
   few random cuts isolate (SageMaker's Random Cut Forest scores the same idea on another
   scale).
-* ``lof`` (LocalOutlierFactor with ``novelty=True``): ``1 - 1 / max(LOF, 1)``; 0 for rows as
-  dense as their neighbours, towards 1 for rows far sparser.
+* ``lof`` (LocalOutlierFactor with ``novelty=True``, on robust z-scores: median and
+  interquartile range, from at most :data:`LOF_MAX_ROWS` training rows):
+  ``1 - 1 / max(LOF, 1)``; 0 for rows as dense as their neighbours, towards 1 for rows far
+  sparser.
 
 A row is an anomaly (``decision`` true) when its score reaches the model's threshold, the
 ``1 - contamination`` quantile of the training rows' scores.
@@ -34,11 +36,14 @@ from shipyard.model.problem import Problem
 from shipyard.model.tabular import TabularModel
 from shipyard.types import ProblemType
 
-__all__ = ["DETECTORS", "AnomalyDetector", "AnomalyFamily", "AnomalyModel"]
+__all__ = ["DETECTORS", "LOF_MAX_ROWS", "AnomalyDetector", "AnomalyFamily", "AnomalyModel"]
 
 DETECTORS = ("isolation_forest", "lof")
 _BACKGROUND = 32  # ordinary rows that stand in for a feature when it is occluded
-_EXPLAIN_ROWS = 200  # rows the global attribution averages over
+_EXPLAIN_ROWS = {"isolation_forest": 200, "lof": 25}  # rows the global attribution averages
+LOF_MAX_ROWS = 20_000
+"""LOF learns from at most this many training rows (a seeded sample): its neighbour search
+costs grow with the rows it keeps, at fit and at every score."""
 _GRID_ROWS = 100_000  # occluded rows scored at once, to bound memory
 
 
@@ -76,11 +81,19 @@ class AnomalyDetector:
         fill = np.where(np.isfinite(fill), fill, 0.0)
         fill[self.categorical] = -1.0
         self.fill_ = fill
-        filled = self._filled(x)
-        self.estimator_ = _make(self.kind, self.params, self.seed, threads, len(x)).fit(filled)
+        if self.kind == "lof" and len(x) > LOF_MAX_ROWS:
+            keep = np.random.default_rng(self.seed).choice(len(x), LOF_MAX_ROWS, replace=False)
+            x = x[np.sort(keep)]
+        raw = self._filled(x, scaled=False)
+        # Distances need comparable units: LOF sees robust z-scores (median, IQR); the
+        # forest's random cuts do not care.
+        self.center_, self.scale_ = _robust_units(raw)
+        self.estimator_ = _make(self.kind, self.params, self.seed, threads, len(x)).fit(
+            self._filled(raw)
+        )
         rng = np.random.default_rng(self.seed)
         picked = rng.choice(len(x), size=min(_BACKGROUND, len(x)), replace=False)
-        self.background_ = filled[np.sort(picked)]
+        self.background_ = raw[np.sort(picked)]  # in the input's units, as occlusion uses
         return self
 
     def score(self, x: np.ndarray) -> np.ndarray:
@@ -93,7 +106,7 @@ class AnomalyDetector:
     def occlusion(self, x: np.ndarray) -> np.ndarray:
         """Per row and feature, the score minus its mean with that feature replaced by the
         background rows' values: (n, features)."""
-        x = self._filled(x)
+        x = self._filled(x, scaled=False)
         n, d = x.shape
         k = len(self.background_)
         step = max(1, _GRID_ROWS // max(d * k, 1))
@@ -108,12 +121,26 @@ class AnomalyDetector:
             out[start : start + step] = self.score(rows)[:, None] - occluded
         return out
 
-    def _filled(self, x: np.ndarray) -> np.ndarray:
+    def _filled(self, x: np.ndarray, *, scaled: bool = True) -> np.ndarray:
+        """``x`` with missing values filled, in the units the detector learned."""
         x = np.asarray(x, dtype=np.float64)
         missing = np.isnan(x)
-        if not missing.any():
+        if missing.any():
+            x = np.where(missing, self.fill_[None, :], x)
+        center = getattr(self, "center_", None)
+        if not scaled or center is None or self.kind != "lof":
             return x
-        return np.where(missing, self.fill_[None, :], x)
+        return (x - center) / self.scale_
+
+
+def _robust_units(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column the median and the interquartile range (the standard deviation where
+    that is 0, else 1)."""
+    if not len(x):
+        return np.zeros(x.shape[1]), np.ones(x.shape[1])
+    q1, center, q3 = np.percentile(x, [25, 50, 75], axis=0)
+    spread = np.where(q3 - q1 > 0, q3 - q1, x.std(axis=0))
+    return center, np.where(spread > 0, spread, 1.0)
 
 
 def _make(kind: str, params: Mapping[str, Any], seed: int, threads: int, rows: int) -> Any:
@@ -259,10 +286,10 @@ class AnomalyModel(TabularModel):
 
     def mean_abs_contributions(self, frame: pd.DataFrame) -> dict[str, float] | None:
         """Global attribution: the mean |occlusion contribution| of each feature over (at most
-        200 of) the rows of ``frame``, largest first."""
+        200, or 25 for LOF, of) the rows of ``frame``, largest first."""
         if len(frame) == 0:
             return None
-        sample = frame.iloc[:_EXPLAIN_ROWS]
+        sample = frame.iloc[: _EXPLAIN_ROWS.get(self.estimator.kind, 25)]
         contrib = self.estimator.occlusion(self.encoder.encode_frame(sample).matrix)
         means = np.abs(contrib).mean(axis=0)
         order = np.argsort(-means, kind="stable")

@@ -62,7 +62,6 @@ CANDIDATES: tuple[dict[str, Any], ...] = (  # the leaderboard's "valid_score" is
 """What a labelled job compares (the best PR AUC on validation wins); without a label the
 first is used. ``params`` in the spec fits that one detector instead."""
 
-_LOF_MAX_ROWS = 20_000  # LOF's neighbour search grows with rows x rows: above, it is skipped
 _NO_LABEL = "__shipyard_no_label__"
 
 
@@ -266,9 +265,7 @@ def _fit(data: _Data, spec: TrainSpec) -> tuple[AnomalyModel, list[dict[str, Any
     if given is not None:
         candidates = [given]
     elif labelled:
-        candidates = [
-            c for c in CANDIDATES if c["kind"] != "lof" or len(data.split.train) <= _LOF_MAX_ROWS
-        ]
+        candidates = list(CANDIDATES)
     else:
         candidates = [CANDIDATES[0]]
     board: list[dict[str, Any]] = []
