@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from shipyard.train._prepare import _pii_hashes
 from shipyard.train._records import held_out_files, write_baseline
 from shipyard.train._spec import TrainSpec
 from shipyard.train._split import Split, split_frame
+
+if TYPE_CHECKING:
+    from shipyard.train._job import TrainResult
 
 __all__ = ["CANDIDATES", "DEFAULT_CONTAMINATION", "train_anomaly"]
 
@@ -89,15 +92,15 @@ def train_anomaly(
     label: str | None,
     spec: TrainSpec,
     say: Callable[[str], None],
-) -> Any:
-    """Fit, choose, evaluate (with a label) and register an anomaly model; a TrainResult.
+) -> TrainResult:
+    """Fit, choose, evaluate (with a label) and register an anomaly model.
 
     Raises:
         NotFound: The dataset or a named column does not exist.
         InvalidInput: No usable feature column, a label that is not two classes, an option
             that only a supervised model takes, or a detector's bad parameters.
     """
-    from shipyard.train._job import TrainResult
+    from shipyard.train._job import TrainResult  # the job module imports this one
 
     started = time.monotonic()
     _check_spec(spec)
