@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=45)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=float, default=None)
-    parser.add_argument("--detector", default="isolation_forest", help="isolation_forest or lof")
+    parser.add_argument("--detector", default="lof", help="lof or isolation_forest")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-anomaly-") as folder:
         project = init_project(Path(folder) / "proj")
