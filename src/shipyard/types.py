@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeAlias
 JSON: TypeAlias = dict[str, Any]
 """A JSON-serializable mapping."""
 
-ProblemType: TypeAlias = Literal["binary", "multiclass", "regression"]
+ProblemType: TypeAlias = Literal["binary", "multiclass", "regression", "anomaly"]
 Environment: TypeAlias = Literal["dev", "staging", "prod"]
 
 ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")

@@ -117,3 +117,25 @@ def test_approve_wait_passes_an_approved_version_and_stops_on_rejection(
     reject_model(project, "m:1", comment="changed my mind")
     rejected = run_pipeline(project, str(path))
     assert "m:1 was rejected" in (rejected.run.error or "")
+
+
+def test_a_train_step_fits_an_anomaly_model_without_a_target(
+    project: Project, tmp_path: Path
+) -> None:
+    make_frame(400).to_parquet(tmp_path / "tx.parquet")
+    doc = {
+        "name": "anomaly",
+        "parameters": {"data": str(tmp_path / "tx.parquet")},
+        "steps": [
+            LIFECYCLE["steps"][0],
+            {"name": "train", "kind": "train", "inputs": {"dataset": "ingest"},
+             "config": {"model_name": "odd", "exclude": ["label"],
+                        "options": {"problem_type": "anomaly", "contamination": 0.05}}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "anomaly.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = run_pipeline(project, str(path))
+    assert result.ok, result.run.error
+    assert result.outputs("train")["model"] == "odd:1"
+    assert project.catalog.get_model_version("odd", 1).problem_type == "anomaly"

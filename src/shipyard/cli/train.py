@@ -27,6 +27,8 @@ _SHOWN_METRICS = (
     "rmse",
     "mae",
     "r2",
+    "precision_at_k",
+    "anomaly_rate",
     "rows",
 )
 
@@ -43,6 +45,10 @@ def _opt(text: str, *names: str) -> Any:
 # Options, declared once so that `train` and `split` share them and the command reads short.
 Dataset = Annotated[str, typer.Argument(help="NAME or NAME@VERSION of the training table.")]
 Target = Annotated[str, _opt("The column to predict.", "--target", "-t")]
+OptionalTarget = Annotated[
+    str | None,
+    _opt("The column to predict (an anomaly model: a label to evaluate it).", "--target", "-t"),
+]
 ModelName = Annotated[
     str | None, _opt("Register as (default: the dataset name).", "--model-name", "-m")
 ]
@@ -53,7 +59,17 @@ SplitColumn = Annotated[str | None, _opt("For a column split: each row's part (t
 Exclude = Annotated[list[str] | None, _opt("Columns not to use as features (repeatable).")]
 Positive = Annotated[str | None, _opt("The positive class of a binary target.")]
 ProblemType = Annotated[
-    str | None, _opt("binary, multiclass or regression (default: from the target).")
+    str | None,
+    _opt(
+        "binary, multiclass or regression (default: from the target), or anomaly: an "
+        "unsupervised detector, --target optional and only used to evaluate it.",
+        "--problem-type",
+        "--problem",
+    ),
+]
+Contamination = Annotated[
+    float | None,
+    _opt("Anomaly: the share of training rows flagged (default: from the label, else 0.01)."),
 ]
 Seed = Annotated[int, _opt("Seed of the split and the model.")]
 AllowLeakage = Annotated[
@@ -114,7 +130,7 @@ RayAddress = Annotated[
 def train(
     ctx: typer.Context,
     dataset: Dataset,
-    target: Target,
+    target: OptionalTarget = None,
     model_name: ModelName = None,
     split: Strategy = "stratified",
     time_column: TimeColumn = None,
@@ -123,6 +139,7 @@ def train(
     exclude: Exclude = None,
     positive: Positive = None,
     problem_type: ProblemType = None,
+    contamination: Contamination = None,
     seed: Seed = 0,
     allow_leakage: AllowLeakage = False,
     allow_pii: AllowPii = None,
@@ -174,23 +191,25 @@ def train(
             progress=lambda msg: status.update(msg + "..."),
         )
     if as_json:
-        emit_json(
-            {
-                "model": result.model_version.ref,
-                "run": result.run.id,
-                "problem_type": result.problem.type,
-                "metrics": result.metrics,
-                "split": result.split,
-                "dropped_columns": result.dropped_columns,
-                "leaderboard": result.leaderboard,
-                "diagnostics": result.diagnostics,
-                "findings": result.findings,
-                "search": result.search,
-                "evaluation": result.evaluation.location if result.evaluation else None,
-            }
-        )
+        emit_json(_result_json(result))
         return
     _print_result(result)
+
+
+def _result_json(result: Any) -> dict[str, Any]:
+    return {
+        "model": result.model_version.ref,
+        "run": result.run.id,
+        "problem_type": result.problem.type,
+        "metrics": result.metrics,
+        "split": result.split,
+        "dropped_columns": result.dropped_columns,
+        "leaderboard": result.leaderboard,
+        "diagnostics": result.diagnostics,
+        "findings": result.findings,
+        "search": result.search,
+        "evaluation": result.evaluation.location if result.evaluation else None,
+    }
 
 
 def _options(flags: dict[str, Any]) -> dict[str, Any]:

@@ -245,6 +245,14 @@ def load_evaluation(project: Project, ref: str) -> StoredEvaluation:
     except NotFound:
         lineage = version.lineage
         dataset, target = lineage.get("dataset", "DATASET"), lineage.get("target", "TARGET")
+        if version.problem_type == "anomaly":
+            raise NotFound(
+                f"Model version {version.ref} has no evaluation report: an anomaly model is "
+                "evaluated against a label, and it was trained without one (or its test rows "
+                f"had only one class). Train it with one: `shipyard train {dataset} --problem "
+                f"anomaly --target LABEL -m {version.name}`.",
+                details={"model": version.ref},
+            ) from None
         raise NotFound(
             f"Model version {version.ref} has no evaluation report: it was trained before "
             "training wrote one. Train it again to get one, e.g. `shipyard train "

@@ -9,6 +9,7 @@ format (``model.pkl`` names these classes), so they are public and stay put.
 
 from __future__ import annotations
 
+from shipyard.model.anomaly import DETECTORS, AnomalyDetector, AnomalyFamily, AnomalyModel
 from shipyard.model.calibration import CALIBRATIONS, Calibrator, fit_calibrator
 from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
@@ -19,7 +20,11 @@ from shipyard.model.tabular import TabularModel
 
 __all__ = [
     "CALIBRATIONS",
+    "DETECTORS",
     "FAMILIES",
+    "AnomalyDetector",
+    "AnomalyFamily",
+    "AnomalyModel",
     "Calibrator",
     "ColumnSpec",
     "Encoded",

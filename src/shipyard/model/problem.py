@@ -28,7 +28,12 @@ class Problem:
 
     @property
     def default_metric(self) -> str:
-        return {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[self.type]
+        return {
+            "binary": "roc_auc",
+            "multiclass": "log_loss",
+            "regression": "rmse",
+            "anomaly": "pr_auc",
+        }[self.type]
 
     def encode(self, y: pd.Series) -> np.ndarray:
         """Targets as the numbers the estimators fit: 0/1, class indices, or floats."""

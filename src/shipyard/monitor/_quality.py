@@ -80,6 +80,14 @@ def model_quality(window: Window, labelled: Labelled | None) -> dict[str, Any]:
 def _measured(window: Window, labelled: Labelled) -> tuple[dict[str, Any], list[dict]]:
     base = window.baseline
     problem = base["problem_type"]
+    if problem == "anomaly":  # judged as a binary model of its label, anomaly = positive
+        if base.get("positive") is None:
+            raise InvalidInput(
+                f"{base.get('model')} is an anomaly model trained without a label, so which "
+                "label value is an anomaly is unknown; train it with --target LABEL to measure "
+                "its quality, or monitor it with drift and data-quality."
+            )
+        problem = "binary"
     frame = labelled.frame
     y = encode_labels(frame["_label"], problem, base.get("positive"), _classes(window))
     keep = np.isfinite(y)

@@ -116,7 +116,8 @@ def build_baseline(
         "dataset": dataset,
         "inputs": version.signature.get("inputs", []),
         "threshold": version.signature.get("threshold"),
-        "positive": version.signature.get("positive"),
+        # An anomaly model is judged on its label: the label's positive class is the anomaly.
+        "positive": version.signature.get("label_positive", version.signature.get("positive")),
         "calibration": version.signature.get("calibration"),
         "statistics": statistics,
         "constraints": constraints,

@@ -70,10 +70,14 @@ def _compare(context: GateContext, champion: ModelVersion, config: ChampionGate)
 
     mine = context.loaded.model
     theirs = load_version(context.target, champion)
-    _check_same_problem(context.candidate, mine.problem, champion, theirs)
+    problem = _judged(mine, context.candidate.ref)
+    _check_same_problem(context.candidate, problem, champion, _judged(theirs.model, champion.ref))
     frame = context.held_out
-    y = mine.problem.encode(frame[mine.problem.target])
-    candidate = context.scores
+    # An anomaly model's held-out rows may lack the label it is judged on.
+    labelled = frame[problem.target].notna().to_numpy()
+    frame = frame[labelled]
+    y = problem.encode(frame[problem.target])
+    candidate = context.scores[labelled]
     try:
         champion_scores = np.asarray(theirs.model.predict_frame(frame).scores)
     except InvalidInput as exc:
@@ -85,7 +89,7 @@ def _compare(context: GateContext, champion: ModelVersion, config: ChampionGate)
         champion_scores = champion_scores[:, order]
     metric = config.metric or mine.problem.default_metric
     result = paired_difference(
-        mine.problem.type,
+        problem.type,
         y,
         candidate,
         champion_scores,
@@ -104,10 +108,24 @@ def _compare(context: GateContext, champion: ModelVersion, config: ChampionGate)
     return result
 
 
+def _judged(model: Any, ref: str) -> Any:
+    """The problem a model is judged on: its own, or an anomaly model's label (its positive
+    class is the anomaly), so an anomaly model meets a champion trained on that label too."""
+    if model.problem.type != "anomaly":
+        return model.problem
+    label = getattr(model, "label", None)
+    if label is None:
+        raise InvalidInput(
+            f"{ref} is an anomaly model trained without a label, so no metric can judge it "
+            "against another model; train it with --target LABEL, or turn the champion gate "
+            "off for this environment"
+        )
+    return label
+
+
 def _check_same_problem(
-    candidate: ModelVersion, problem: Any, champion: ModelVersion, theirs: LoadedModel
+    candidate: ModelVersion, problem: Any, champion: ModelVersion, other: Any
 ) -> None:
-    other = theirs.model.problem
     same = (
         other.type == problem.type
         and other.target == problem.target

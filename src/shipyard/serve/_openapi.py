@@ -100,6 +100,11 @@ def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]
         }
     elif problem == "binary":
         score = {"type": "number", "description": "P(positive class)."}
+    elif problem == "anomaly":
+        score = {
+            "type": "number",
+            "description": "The anomaly score in [0, 1]; higher is more anomalous.",
+        }
     else:
         score = {"type": "number", "description": "The predicted value."}
     return {
@@ -118,8 +123,9 @@ def _model_schemas(inputs: list[dict[str, Any]], problem: str) -> dict[str, Any]
             "properties": {
                 "score": score,
                 "decision": {
-                    "description": "The label at the model's threshold (binary) or the likeliest "
-                    "class (multiclass); regression models answer no decision."
+                    "description": "The label at the model's threshold (binary), the likeliest "
+                    "class (multiclass) or whether the row is an anomaly (true at the "
+                    "threshold, anomaly); regression models answer no decision."
                 },
                 "explanation": _ref("Explanation"),
             },

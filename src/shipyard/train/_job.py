@@ -26,6 +26,7 @@ from shipyard.model import FAMILIES, Problem, get_family
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat, fail_own_runs
+from shipyard.train._anomaly import train_anomaly
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
 from shipyard.train._baseline import baseline_seconds
 from shipyard.train._fitting import Fitted, Options, auto_threads, fit_single
@@ -69,7 +70,7 @@ class TrainResult:
 def train(
     project: Project,
     dataset: str,
-    target: str,
+    target: str | None,
     spec: TrainSpec | None = None,
     *,
     progress: Progress | None = None,
@@ -86,21 +87,18 @@ def train(
         on_trial: Called after every AutoML trial with a :class:`SearchProgress`.
         clock: Monotonic seconds for the budget (tests inject one).
 
+    ``problem_type="anomaly"`` fits an unsupervised detector; ``target`` is then an optional
+    label that only evaluates it (:func:`shipyard.train._anomaly.train_anomaly`).
+
     Raises:
         NotFound: The dataset or a named column does not exist.
-        InvalidInput: An invalid spec or option, a target that cannot be learned (one class,
-            an unsupported type), a split that leaks (unless ``allow_leakage``), or a budget
-            too small for the data.
+        InvalidInput: An invalid spec or option, no target (supervised), a target that
+            cannot be learned (one class, an unsupported type), a split that leaks (unless
+            ``allow_leakage``), or a budget too small for the data.
         BackendUnavailable: ``backend="ray"`` and Ray is not installed (the message gives
             the install command) or its cluster cannot be reached.
     """
-    if spec is None:
-        spec = TrainSpec.of(**options)
-    elif options:
-        raise InvalidInput(
-            f"Give train() either a spec or keyword options, not both. Got a spec and "
-            f"{', '.join(sorted(options))}."
-        )
+    spec = _spec_of(spec, options)
     search = spec.search
     budget = (
         Budget(search.time_budget, clock or time.monotonic)
@@ -109,6 +107,9 @@ def train(
     )
     started = budget.started if budget else time.monotonic()
     say = progress or (lambda _msg: None)
+    if spec.problem_type == "anomaly":
+        return train_anomaly(project, dataset, target, spec, say)
+    target = _supervised_target(target)
     if search.backend == "ray":
         require_ray()  # before reading any data: without Ray, say so at once
     warn_if_too_small(project, dataset, target, spec)
@@ -145,6 +146,26 @@ def train(
         evaluation=evaluation,
         findings=data.findings,
     )
+
+
+def _spec_of(spec: TrainSpec | None, options: dict[str, Any]) -> TrainSpec:
+    if spec is None:
+        return TrainSpec.of(**options)
+    if options:
+        raise InvalidInput(
+            f"Give train() either a spec or keyword options, not both. Got a spec and "
+            f"{', '.join(sorted(options))}."
+        )
+    return spec
+
+
+def _supervised_target(target: str | None) -> str:
+    if not target:
+        raise InvalidInput(
+            "train needs a target column to predict (--target COLUMN); for data without "
+            "labels, train an anomaly model (--problem anomaly)."
+        )
+    return target
 
 
 def _start_run(project: Project, spec: TrainSpec, data: Prepared) -> Run:

@@ -23,7 +23,7 @@ from shipyard.train._threshold import check_decision
 
 __all__ = ["DecisionSpec", "ReportSpec", "SearchSpec", "SplitSpec", "TrainSpec"]
 
-_PROBLEM_TYPES = ("binary", "multiclass", "regression")
+_PROBLEM_TYPES = ("binary", "multiclass", "regression", "anomaly")
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -201,7 +201,10 @@ class TrainSpec:
         model_name: The registered model's name (default: the dataset's name).
         exclude: Columns that must not become features.
         positive: The positive class of a binary target (default: 1, True or the minority).
-        problem_type: binary, multiclass or regression (default: inferred from the target).
+        problem_type: binary, multiclass or regression (default: inferred from the target),
+            or anomaly: an unsupervised detector, the target (optional) only evaluates it.
+        contamination: The share of training rows an anomaly model flags (0 < c <= 0.5;
+            default: chosen on the label, else 0.01).
         seed: Seeds the split, the search and every fit.
         allow_pii: Columns tagged as personal data that may become features as they are.
         hash_pii: Columns tagged as personal data that become features through a keyed hash
@@ -227,6 +230,7 @@ class TrainSpec:
     allow_pii: tuple[str, ...] = ()
     hash_pii: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
+    contamination: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", _names(self.exclude))
@@ -241,6 +245,8 @@ class TrainSpec:
             )
         if self.model_name is not None:
             parse_model_ref(self.model_name)
+        if self.contamination is not None:
+            _check_contamination(self.contamination, self.problem_type)
 
     @classmethod
     def of(cls, **options: Any) -> TrainSpec:
@@ -278,6 +284,19 @@ def _check_int(name: str, value: Any, *, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise InvalidInput(
             f"The '{name}' parameter of train must be an integer of at least {low}. "
+            f"Got {value!r} instead."
+        )
+
+
+def _check_contamination(value: Any, problem_type: str | None) -> None:
+    if problem_type != "anomaly":
+        raise InvalidInput(
+            "'contamination' sets the share of rows an anomaly model flags; give "
+            "problem_type='anomaly' (--problem anomaly) with it."
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 0.5:
+        raise InvalidInput(
+            "The 'contamination' parameter of train must be a share of rows in (0, 0.5]. "
             f"Got {value!r} instead."
         )
 

@@ -1,7 +1,8 @@
 """``train``: split, fit (or AutoML with ``time_budget``), evaluate and register a model
 version (:func:`shipyard.train.train`). ``options`` takes any other option of the SDK's
 ``train`` (``TrainSpec.of``). A ``time_budget`` of 0 means one fit, no search (so a
-pipeline parameter, which is never null, can ask for either)."""
+pipeline parameter, which is never null, can ask for either). ``options: {problem_type:
+anomaly}`` trains an anomaly model, ``target`` then optional."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def run(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
     options.update(args.get("options") or {})
     if args.get("model_name"):
         options["model_name"] = args["model_name"]
-    result = train(ctx.project, args["dataset"], args["target"], progress=ctx.log, **options)
+    result = train(ctx.project, args["dataset"], args.get("target"), progress=ctx.log, **options)
     version = result.model_version
     test = result.metrics.get("test", {})
     ctx.log(f"registered {version.ref} from run {result.run.id[:12]}; test {test}")
@@ -39,7 +40,11 @@ KIND = StepKind(
     version="1",
     args={
         "dataset": Arg("dataset", doc="The training table."),
-        "target": Arg("str", doc="The column to predict."),
+        "target": Arg(
+            "str",
+            required=False,
+            doc="The column to predict (optional for problem_type: anomaly, in options).",
+        ),
         "model_name": Arg("str", required=False, doc="Register as (default: the dataset name)."),
         **{k: Arg(t, required=False) for k, t in _NAMED.items()},
         "options": Arg("json", required=False, doc="Any other option of train()."),
