@@ -24,6 +24,7 @@ from shipyard.automl._metrics import higher_is_better
 from shipyard.automl._notes import FamilyTally, family_notes
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._result import Candidate, SearchProgress, SearchResult
+from shipyard.automl._stacking import choose_stack
 from shipyard.automl._stopping import Convergence, Earlier, TriedParams
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.errors import InvalidInput, did_you_mean
@@ -343,6 +344,11 @@ class SearchRun:
             result.ensemble_note = "not built: only one model finished"
         else:
             result.ensemble_note = choose_ensemble(result, self.data, self.higher)
+        result.stack_note = (
+            choose_stack(result, self.data, self.higher)
+            if ensemble and len(self.candidates) >= 2
+            else "not built: " + result.ensemble_note.removeprefix("not built: ")
+        )
         return result
 
     def _ranked(self) -> list[Candidate]:

@@ -15,6 +15,7 @@ from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
 from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem, infer_problem
+from shipyard.model.stacking import StackedEstimator, StackedFamily
 from shipyard.model.tabular import TabularModel
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "IterationHook",
     "Predictions",
     "Problem",
+    "StackedEstimator",
+    "StackedFamily",
     "TabularModel",
     "fit_calibrator",
     "get_family",
