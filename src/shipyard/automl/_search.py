@@ -1,7 +1,7 @@
 """The AutoML search: Optuna TPE over families and their parameters, inside a time budget.
 
-Each family's default configuration runs first, so a short budget still yields a good model;
-then TPE (multivariate, grouped by family) proposes the rest. Boosters early-stop on
+The warm-start portfolio's configurations (learned offline on other tables) and each
+family's defaults run first, so a short budget still yields a good model; then TPE (multivariate, grouped by family) proposes the rest. Boosters early-stop on
 validation and every family reports its validation loss as it grows, so Optuna can prune a
 trial that trails its family's median and the budget can cut one that runs late. Time for
 the final refit and registration is reserved from the start and re-estimated after every
@@ -22,6 +22,7 @@ from shipyard.automl._budget import Budget
 from shipyard.automl._ensemble import choose_ensemble
 from shipyard.automl._metrics import higher_is_better
 from shipyard.automl._notes import FamilyTally, family_notes
+from shipyard.automl._portfolio import enqueue_warm_start
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._result import Candidate, SearchProgress, SearchResult
 from shipyard.automl._stacking import choose_stack
@@ -153,8 +154,9 @@ class SearchRun:
         self.duplicates = 0
 
     def study(self, seed: int, **kwargs: Any) -> optuna.Study:
-        """A new study (TPE, family median pruning) whose first trials are each family's
-        defaults; ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
+        """A new study (TPE, family median pruning) whose first trials are the warm-start
+        portfolio's configurations and each family's defaults (:mod:`._portfolio`);
+        ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
         with warnings.catch_warnings():
             # multivariate + group TPE is marked experimental; it is what conditional spaces
             # need
@@ -168,8 +170,7 @@ class SearchRun:
             pruner=FamilyMedianPruner(),
             **kwargs,
         )
-        for name in self.families:
-            study.enqueue_trial({"family": name}, user_attrs={"default": True})
+        enqueue_warm_start(study, self.families, self.data.problem, len(self.data.y_train))
         return study
 
     def reserve(self) -> float:

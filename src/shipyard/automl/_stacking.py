@@ -7,7 +7,8 @@ them; to judge it without letting it grade its own homework, the validation rows
 in folds and every fold is scored by a stacker fit on the other folds. The model the search
 would otherwise ship (the Caruana ensemble, or the best single model) is judged on the same
 folds, the ensemble re-selected on each fold's other rows. The stack is kept when it wins
-on the pooled out-of-fold score and on most folds.
+on the pooled out-of-fold score, by more than the sampling noise (on 90% of bootstrap
+resamples of the rows).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ __all__ = ["StackChoice", "choose_stack", "fit_stacker", "stack_members", "wins_
 _MAX_MEMBERS = 3  # families in the stack (each adds its latency to a prediction)
 _LATENCY_MS = 1.5  # members' summed single-row latency, under the 2 ms target
 _FOLDS = 5
-_MIN_FOLD_WINS = 4  # folds (of _FOLDS) on which the stack must beat the alternative
-_OOF_ROWS = 20_000  # validation rows the out-of-fold comparison runs on at most
+_BOOTSTRAPS = 100
+_SURE = 0.9  # share of bootstrap resamples of the rows on which the stack's gain must hold
+_OOF_ROWS = 10_000  # validation rows the out-of-fold comparison runs on at most
 _L2 = 1e-3  # ridge on the level-1 weights
 
 
@@ -130,17 +132,33 @@ def wins_out_of_fold(
     features = [link_features(problem, p) for p in stack]
     oof_stack = np.zeros_like(np.asarray(stack[0], dtype=np.float64))
     oof_rival = np.zeros_like(oof_stack)
-    wins = 0
     for held in folds:
         fit = np.setdiff1d(np.arange(len(y)), held)
         weights, bias = fit_stacker(problem, [f[fit] for f in features], y[fit])
         oof_stack[held] = stack_scores(problem, [f[held] for f in features], weights, bias)
         oof_rival[held] = _rival(pool, y, fit, held, metric, sign, ensemble)
-        gain = sign * (metric(y[held], oof_stack[held]) - metric(y[held], oof_rival[held]))
-        wins += bool(gain > 1e-12)
     stacked, rival = metric(y, oof_stack), metric(y, oof_rival)
-    won = sign * (stacked - rival) > 1e-12 and wins >= _MIN_FOLD_WINS
+    won = sign * (stacked - rival) > 1e-12 and _sure(y, oof_stack, oof_rival, metric, sign, seed)
     return won, stacked, rival
+
+
+def _sure(
+    y: np.ndarray,
+    stacked: np.ndarray,
+    rival: np.ndarray,
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    sign: float,
+    seed: int,
+) -> bool:
+    """Whether the stack's out-of-fold gain holds on bootstrap resamples of the rows (in
+    at least _SURE of them): a gain the size of the sampling noise is no win."""
+    rng = np.random.default_rng(seed)
+    gains = 0
+    for _ in range(_BOOTSTRAPS):
+        rows = rng.integers(0, len(y), len(y))
+        gain = sign * (metric(y[rows], stacked[rows]) - metric(y[rows], rival[rows]))
+        gains += bool(gain > 0)  # NaN (a resample with one class) counts as no gain
+    return gains >= _SURE * _BOOTSTRAPS
 
 
 def _rival(
@@ -190,7 +208,7 @@ def choose_stack(result: SearchResult, data: SearchData, higher: bool, seed: int
     if not won:
         return (
             f"not built: out of fold it scored {stacked:.6g} against {rival_score:.6g} for "
-            f"{rival}, not a win on the pooled score and on {_MIN_FOLD_WINS} of {_FOLDS} folds"
+            f"{rival}: no gain beyond the sampling noise"
         )
     weights, bias = fit_stacker(data.problem, [link_features(data.problem, p) for p in stack], y)
     result.stack = StackChoice(members, weights, bias, stacked, rival_score, rival)
