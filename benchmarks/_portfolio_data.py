@@ -107,7 +107,9 @@ def _tidy(frame: pd.DataFrame, target: str) -> pd.DataFrame:
             if name == target and pd.api.types.is_float_dtype(col.dtype):
                 continue
             frame[name] = (
-                col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+                col.astype(object)
+                .where(col.notna(), None)
+                .map(lambda v: v if v is None else str(v))
             )
     return frame
 

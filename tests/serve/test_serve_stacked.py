@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_serve_routes import *  # noqa: F403 (the route tests, collected again here)
 from test_serve_routes import Client
+from tests.conftest import serve_frame
 
 from shipyard.automl import _stacking
 from shipyard.deploy import batch_transform
@@ -18,7 +19,6 @@ from shipyard.model import StackedEstimator, StackedFamily
 from shipyard.project import Project, init_project
 from shipyard.registry import LoadedModel, approve_model, load_model, promote
 from shipyard.train import train
-from tests.conftest import serve_frame
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,7 @@ def test_the_stacked_bundle_round_trips_and_predicts_one_row_fast(
     assert {f.name for f, _, _ in model.estimator.members} >= {"lightgbm", "linear"}
     again = load_model(served_project, "m:1").model
     frame = serve_frame(50, seed=1).drop(columns=["y", "tier", "spend"])
-    np.testing.assert_allclose(
-        again.predict_frame(frame).scores, model.predict_frame(frame).scores
-    )
+    np.testing.assert_allclose(again.predict_frame(frame).scores, model.predict_frame(frame).scores)
     for _ in range(20):
         model.predict_records([row])
     times = []

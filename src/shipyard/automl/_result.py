@@ -138,7 +138,9 @@ class SearchResult:
             "trial": None,
             "family": "stack",
             "params": {
-                "members": {c.trial: round(float(w), 4) for c, w in zip(members, stack.weights)},
+                "members": {
+                    c.trial: round(float(w), 4) for c, w in zip(members, stack.weights, strict=True)
+                },
                 "bias": [round(float(b), 4) for b in stack.bias],
             },
             "valid_score": stack.oof_score,

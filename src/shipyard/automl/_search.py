@@ -1,8 +1,9 @@
 """The AutoML search: Optuna TPE over families and their parameters, inside a time budget.
 
 The warm-start portfolio's configurations (learned offline on other tables) and each
-family's defaults run first, so a short budget still yields a good model; then TPE (multivariate, grouped by family) proposes the rest. Boosters early-stop on
-validation and every family reports its validation loss as it grows, so Optuna can prune a
+family's defaults run first, so a short budget still yields a good model; then TPE
+(multivariate, grouped by family) proposes the rest. Boosters early-stop on validation and
+every family reports its validation loss as it grows, so Optuna can prune a
 trial that trails its family's median and the budget can cut one that runs late. Time for
 the final refit and registration is reserved from the start and re-estimated after every
 trial.
@@ -25,7 +26,7 @@ from shipyard.automl._notes import FamilyTally, family_notes
 from shipyard.automl._portfolio import enqueue_warm_start
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._result import Candidate, SearchProgress, SearchResult
-from shipyard.automl._stacking import choose_stack
+from shipyard.automl._stacking import choose_stack, stacking_seconds
 from shipyard.automl._stopping import Convergence, Earlier, TriedParams
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.errors import InvalidInput, did_you_mean
@@ -188,7 +189,13 @@ class SearchRun:
         scoring = 1.3 * sum(c.predict_seconds for c in top) * self.data.score_rows / n_valid
         # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
         # catalog) and ensemble selection run after its deadline.
-        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit + scoring
+        return (
+            1.5 * self.budget.overhead()
+            + _MARGIN * self.budget.seconds
+            + refit
+            + scoring
+            + stacking_seconds(n_valid, len(self.families))
+        )
 
     def slot(self) -> float | None:
         """Seconds a trial starting now may take, or None when the budget has no room."""
