@@ -187,3 +187,22 @@ def test_a_stack_with_a_forest_is_explained_by_its_heaviest_explaining_member(fr
 def test_a_stack_cannot_be_fit_directly() -> None:
     with pytest.raises(InvalidInput, match="assembled by AutoML"):
         StackedFamily().fit(None)  # type: ignore[arg-type]
+
+
+def test_a_search_on_a_linear_truth_keeps_no_stack_and_says_why() -> None:
+    # y follows a logistic model of x: the linear family is the truth, and a stack over it
+    # and a booster has nothing to add out of fold.
+    from shipyard.automl import Budget, SearchData, search
+    from shipyard.evaluation.console import search_notes
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1200, 4))
+    y = (rng.random(1200) < _sigmoid(x @ np.array([1.5, -1.0, 0.5, 0.0]))).astype(np.int64)
+    data = SearchData("binary", 2, x[:700], y[:700], x[700:], y[700:], [])
+    result = search(data, metric="roc_auc", families=["linear", "lightgbm"], budget=Budget(30),
+                    max_trials=4)  # fmt: skip
+    assert result.stack is None
+    assert result.stack_note.startswith("not built: out of fold")
+    assert result.leaderboard()[0]["family"] != "stack"
+    lines = search_notes({"stack_note": result.stack_note})
+    assert lines[-1].startswith("  stack: not built")
