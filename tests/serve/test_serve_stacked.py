@@ -97,3 +97,11 @@ def test_the_stacked_model_answers_invocations(client: Client, row: dict[str, ob
     response = client.post("/invocations", json={"instances": [row]})
     assert response.status_code == 200, response.text
     assert 0.0 <= response.json()["predictions"][0]["score"] <= 1.0
+
+
+def test_onnx_export_refuses_a_stack_with_a_clear_error(loaded: LoadedModel) -> None:
+    from shipyard.deploy._onnx import onnx_graph
+    from shipyard.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="stacked model cannot be exported to ONNX"):
+        onnx_graph(loaded.model, name="m")
