@@ -87,7 +87,7 @@ def test_the_search_enqueues_the_portfolio_first_then_missing_defaults() -> None
         for f in families
         if rank < len(starts[f])
     ] + [{"family": f} for f in families if {} not in starts[f]]
-    assert [t.params for t in waiting] == expected
+    assert [t.system_attrs["fixed_params"] for t in waiting] == expected
     assert enqueue_warm_start(optuna.create_study(), families, "binary", 140) == len(expected)
 
 
