@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
@@ -206,3 +207,22 @@ def test_a_search_on_a_linear_truth_keeps_no_stack_and_says_why() -> None:
     assert result.leaderboard()[0]["family"] != "stack"
     lines = search_notes({"stack_note": result.stack_note})
     assert lines[-1].startswith("  stack: not built")
+
+
+def test_members_are_the_best_of_each_family_within_the_latency_limit() -> None:
+    from types import SimpleNamespace
+
+    def candidate(family: str, latency: float, scores: bool = True) -> Any:
+        return SimpleNamespace(family=SimpleNamespace(name=family), latency_ms=latency,
+                               valid_scores=np.zeros(3) if scores else None)  # fmt: skip
+
+    ranked = [
+        candidate("lightgbm", 0.4),
+        candidate("lightgbm", 0.1),  # same family: only its best counts
+        candidate("xgboost", 0.2, scores=False),  # its predictions were dropped
+        candidate("catboost", 1.3),  # would pass the limit with the first
+        candidate("linear", 0.1),
+        candidate("extra_trees", 0.5),
+        candidate("random_forest", 0.1),  # a fourth family: past the size limit
+    ]
+    assert _stacking.stack_members(ranked) == [0, 4, 5]  # type: ignore[arg-type]

@@ -195,7 +195,13 @@ def choose_stack(result: SearchResult, data: SearchData, higher: bool, seed: int
     """Set the stack on ``result`` when it wins out of fold; say what became of it."""
     members = stack_members(result.candidates)
     if len(members) < 2:
-        return "not built: fewer than two families have a finished model"
+        families = {c.family.name for c in result.candidates if c.valid_scores is not None}
+        if len(families) < 2:
+            return "not built: fewer than two families have a finished model"
+        return (
+            f"not built: the best models of two families predict one row in more than "
+            f"{_LATENCY_MS:g} ms together (the stack's latency limit)"
+        )
     y = data.y_valid
     rows = _sample(len(y), seed)
     pool = [c.valid_scores for c in result.candidates if c.valid_scores is not None][:_POOL]
