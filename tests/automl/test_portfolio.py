@@ -9,7 +9,12 @@ import optuna
 import pytest
 
 from shipyard.automl import Budget, SearchData, search
-from shipyard.automl._portfolio import enqueue_warm_start, load_portfolio, warm_start
+from shipyard.automl._portfolio import (
+    enqueue_warm_start,
+    fits_space,
+    load_portfolio,
+    warm_start,
+)
 from shipyard.automl._search import SearchRun
 from shipyard.model import FAMILIES, get_family
 
@@ -99,6 +104,7 @@ def test_a_search_runs_the_portfolio_configurations_as_its_first_trials() -> Non
     families = ["linear", "lightgbm"]
     result = search(data, metric="roc_auc", families=families, budget=Budget(30),
                     max_trials=2, ensemble=False)  # fmt: skip
+    assert result.trials == 2  # the warm-start trials never reached are not counted
     ran = {c.trial: (c.family.name, c.fit.params) for c in result.candidates}
     for number, family in enumerate(families):
         name, params = ran[number]
@@ -108,3 +114,19 @@ def test_a_search_runs_the_portfolio_configurations_as_its_first_trials() -> Non
             first else get_family(family).defaults  # fmt: skip
         for key, value in expected.items():
             assert params.get(key) == value, (family, key)
+
+
+def test_a_configuration_the_search_space_no_longer_holds_is_not_enqueued(monkeypatch) -> None:
+    linear = type(get_family("linear"))
+
+    def narrower(self: Any, trial: Any, problem: str) -> dict[str, Any]:
+        return {"C": trial.suggest_float("linear.C", 50.0, 100.0)}
+
+    assert fits_space("linear", "binary", {"linear.C": 0.5, "linear.balanced": True})
+    monkeypatch.setattr(linear, "suggest", narrower)
+    assert not fits_space("linear", "binary", {"linear.C": 0.5})
+    assert not fits_space("linear", "binary", {"linear.C": 60.0, "linear.balanced": True})
+    study = optuna.create_study()
+    enqueue_warm_start(study, ["linear"], "binary", 100)
+    fixed = [t.system_attrs["fixed_params"] for t in study.get_trials(deepcopy=False)]
+    assert fixed == [{"family": "linear"}]  # only the defaults are left

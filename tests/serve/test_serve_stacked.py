@@ -30,10 +30,12 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
     serve_frame().to_parquet(data)
     ingest_path(project, data, "d")
     with pytest.MonkeyPatch.context() as patch:
+        # The stack wins, and the members' latency (measured on a busy machine) passes.
         patch.setattr(_stacking, "wins_out_of_fold", lambda *a, **k: (True, 0.99, 0.98))
+        patch.setattr(_stacking, "_LATENCY_MS", 1e6)
         train(
             project, "d", "y", model_name="m", exclude=["tier", "spend"], time_budget=10,
-            families=["lightgbm", "linear", "xgboost"], seed=0,
+            families=["lightgbm", "linear"], max_trials=6, seed=0,
         )  # fmt: skip
     approve_model(project, "m:1", comment="test fixture")
     promote(project, "m:1", "prod")
@@ -47,7 +49,7 @@ def test_the_stacked_bundle_round_trips_and_predicts_one_row_fast(
     model = loaded.model
     assert isinstance(model.family, StackedFamily)
     assert isinstance(model.estimator, StackedEstimator)
-    assert {f.name for f, _, _ in model.estimator.members} >= {"lightgbm", "linear"}
+    assert {f.name for f, _, _ in model.estimator.members} == {"lightgbm", "linear"}
     again = load_model(served_project, "m:1").model
     frame = serve_frame(50, seed=1).drop(columns=["y", "tier", "spend"])
     np.testing.assert_allclose(again.predict_frame(frame).scores, model.predict_frame(frame).scores)

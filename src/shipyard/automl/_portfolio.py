@@ -18,15 +18,17 @@ from __future__ import annotations
 import functools
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 import optuna
 
+from shipyard.model import get_family
 from shipyard.types import ProblemType
 
-__all__ = ["enqueue_warm_start", "load_portfolio", "warm_start"]
+__all__ = ["enqueue_warm_start", "fits_space", "load_portfolio", "warm_start"]
 
 _FILE = "portfolio.json"
 _SIZES = ((50_000, 3), (500_000, 2))  # at most this many training rows: this many configs
@@ -63,7 +65,10 @@ def enqueue_warm_start(
 ) -> int:
     """Enqueue the portfolio's configurations, strongest of every family first, then every
     family's defaults not among them; returns how many trials were enqueued."""
-    starts = {name: warm_start(name, problem, n_rows) for name in families}
+    starts = {
+        name: [p for p in warm_start(name, problem, n_rows) if fits_space(name, problem, p)]
+        for name in families
+    }
     enqueued = 0
     for rank in range(max((len(s) for s in starts.values()), default=0)):
         for name in families:
@@ -77,3 +82,25 @@ def enqueue_warm_start(
             study.enqueue_trial({"family": name}, user_attrs={"default": True})
             enqueued += 1
     return enqueued
+
+
+def fits_space(family: str, problem: ProblemType, params: dict[str, Any]) -> bool:
+    """Whether ``params`` are exactly what ``family`` samples for ``problem``, each in its
+    range: a portfolio learned before a search space changed must not enqueue values the
+    space no longer holds (Optuna would warn and use them anyway)."""
+    if not params:
+        return True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an out-of-range fixed value: judged below
+        study = optuna.create_study()
+        study.enqueue_trial(params)
+        trial = study.ask()
+        try:
+            get_family(family).suggest(trial, problem)
+        except Exception:
+            return False
+    return trial.params == params and all(
+        d._contains(d.to_internal_repr(trial.params[name]))
+        for name, d in trial.distributions.items()
+    )
+

@@ -452,7 +452,9 @@ def search(
         # Only a failure already recorded on its run is swallowed; anything else (the
         # catalog refusing a run, a progress callback raising) ends the search.
         study.optimize(objective, catch=(TrialFailed,), gc_after_trial=False)
-    return run.result(len(study.trials), ensemble)
+    # Warm-start trials the budget never reached stay enqueued (WAITING): not trials run.
+    waiting = optuna.trial.TrialState.WAITING
+    return run.result(sum(t.state != waiting for t in study.trials), ensemble)
 
 
 def _repeat(earlier: Earlier) -> float:
