@@ -103,4 +103,3 @@ def fits_space(family: str, problem: ProblemType, params: dict[str, Any]) -> boo
         d._contains(d.to_internal_repr(trial.params[name]))
         for name, d in trial.distributions.items()
     )
-
