@@ -1,8 +1,8 @@
 """The deployable model: what a bundle holds and all that serving needs.
 
 The problem, the feature encoder, calibration, the model families' fitted estimators with
-their predict and explain code, the ensemble, and :class:`TabularModel`, which scores the same
-way in training, batch and the server. It imports no room: ``shipyard serve`` loads a model
+their predict and explain code, the ensemble and the stack, and :class:`TabularModel`, which
+scores the same way in training, batch and the server. It imports no room: ``shipyard serve`` loads a model
 without the training, AutoML or evaluation code. The module paths here are part of the bundle
 format (``model.pkl`` names these classes), so they are public and stay put.
 """
