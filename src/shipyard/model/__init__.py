@@ -2,9 +2,9 @@
 
 The problem, the feature encoder, calibration, the model families' fitted estimators with
 their predict and explain code, the ensemble and the stack, and :class:`TabularModel`, which
-scores the same way in training, batch and the server. It imports no room: ``shipyard serve`` loads a model
-without the training, AutoML or evaluation code. The module paths here are part of the bundle
-format (``model.pkl`` names these classes), so they are public and stay put.
+scores the same way in training, batch and the server. It imports no room: ``shipyard serve``
+loads a model without the training, AutoML or evaluation code. The module paths here are part
+of the bundle format (``model.pkl`` names these classes), so they are public and stay put.
 """
 
 from __future__ import annotations
