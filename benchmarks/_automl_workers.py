@@ -117,6 +117,8 @@ class Shipyard(Runner):
                     "ensemble",
                     "refit",
                     "refit_members",
+                    "ensemble_note",
+                    "stack_note",
                 )
             },
             leaderboard=[

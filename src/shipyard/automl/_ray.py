@@ -156,7 +156,8 @@ def search_on_ray(
             _run_trials(tasks, study, run)
         finally:
             del data_ref, tasks  # the data leaves the object store
-        trials = len(study.trials)  # before the storage closes
+        # before the storage closes; warm-start trials never reached stay WAITING
+        trials = sum(t.state != optuna.trial.TrialState.WAITING for t in study.trials)
     result = run.result(trials, ensemble)
     result.execution = {
         "backend": "ray",

@@ -9,7 +9,7 @@ import numpy as np
 
 from shipyard.model import Family, FitResult
 
-__all__ = ["Candidate", "SearchProgress", "SearchResult"]
+__all__ = ["Candidate", "SearchProgress", "SearchResult", "StackChoice"]
 
 
 @dataclass
@@ -41,6 +41,19 @@ class Candidate:
             "cut_by_deadline": self.cut_by_deadline,
             "run_id": self.run_id,
         }
+
+
+@dataclass
+class StackChoice:
+    """The stack a search chose: its members (indices into the candidates), their weights
+    and the bias per class, and its out-of-fold score against the alternative's."""
+
+    members: list[int]
+    weights: np.ndarray
+    bias: np.ndarray
+    oof_score: float
+    rival_oof_score: float
+    rival: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,10 @@ class SearchResult:
     """Per requested family: its trial counts and why it was never or only partly tried."""
     ensemble_note: str = ""
     """Whether an ensemble was built and, if not, why."""
+    stack: StackChoice | None = None
+    """The stacking layer, when it won out of fold (it is then the model shipped)."""
+    stack_note: str = ""
+    """Whether a stack was built and, if not, why."""
     execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
     """Where the trials ran: the backend and, on Ray, its parallelism and study."""
 
@@ -108,6 +125,25 @@ class SearchResult:
                     ),
                 },
             )
+        if self.stack is not None:
+            rows.insert(0, self._stack_row(self.stack))
         for rank, row in enumerate(rows, start=1):
             row["rank"] = rank
         return rows
+
+    def _stack_row(self, stack: StackChoice) -> dict[str, Any]:
+        """The stack's leaderboard row; its score is out of fold (the honest one)."""
+        members = [self.candidates[i] for i in stack.members]
+        return {
+            "trial": None,
+            "family": "stack",
+            "params": {
+                "members": {
+                    c.trial: round(float(w), 4) for c, w in zip(members, stack.weights, strict=True)
+                },
+                "bias": [round(float(b), 4) for b in stack.bias],
+            },
+            "valid_score": stack.oof_score,
+            "fit_seconds": round(sum(c.fit.fit_seconds for c in members), 4),
+            "predict_ms_per_row": round(sum(c.latency_ms for c in members), 4),
+        }

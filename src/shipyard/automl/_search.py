@@ -1,8 +1,9 @@
 """The AutoML search: Optuna TPE over families and their parameters, inside a time budget.
 
-Each family's default configuration runs first, so a short budget still yields a good model;
-then TPE (multivariate, grouped by family) proposes the rest. Boosters early-stop on
-validation and every family reports its validation loss as it grows, so Optuna can prune a
+The warm-start portfolio's configurations (learned offline on other tables) and each
+family's defaults run first, so a short budget still yields a good model; then TPE
+(multivariate, grouped by family) proposes the rest. Boosters early-stop on validation and
+every family reports its validation loss as it grows, so Optuna can prune a
 trial that trails its family's median and the budget can cut one that runs late. Time for
 the final refit and registration is reserved from the start and re-estimated after every
 trial.
@@ -22,8 +23,10 @@ from shipyard.automl._budget import Budget
 from shipyard.automl._ensemble import choose_ensemble
 from shipyard.automl._metrics import higher_is_better
 from shipyard.automl._notes import FamilyTally, family_notes
+from shipyard.automl._portfolio import enqueue_warm_start
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._result import Candidate, SearchProgress, SearchResult
+from shipyard.automl._stacking import choose_stack, stacking_seconds
 from shipyard.automl._stopping import Convergence, Earlier, TriedParams
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.errors import InvalidInput, did_you_mean
@@ -152,8 +155,9 @@ class SearchRun:
         self.duplicates = 0
 
     def study(self, seed: int, **kwargs: Any) -> optuna.Study:
-        """A new study (TPE, family median pruning) whose first trials are each family's
-        defaults; ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
+        """A new study (TPE, family median pruning) whose first trials are the warm-start
+        portfolio's configurations and each family's defaults (:mod:`._portfolio`);
+        ``kwargs`` go to :func:`optuna.create_study` (storage, study_name)."""
         with warnings.catch_warnings():
             # multivariate + group TPE is marked experimental; it is what conditional spaces
             # need
@@ -167,8 +171,7 @@ class SearchRun:
             pruner=FamilyMedianPruner(),
             **kwargs,
         )
-        for name in self.families:
-            study.enqueue_trial({"family": name}, user_attrs={"default": True})
+        enqueue_warm_start(study, self.families, self.data.problem, len(self.data.y_train))
         return study
 
     def reserve(self) -> float:
@@ -186,7 +189,13 @@ class SearchRun:
         scoring = 1.3 * sum(c.predict_seconds for c in top) * self.data.score_rows / n_valid
         # Extra overhead: the last trial's bookkeeping (scoring validation, latency, the
         # catalog) and ensemble selection run after its deadline.
-        return 1.5 * self.budget.overhead() + _MARGIN * self.budget.seconds + refit + scoring
+        return (
+            1.5 * self.budget.overhead()
+            + _MARGIN * self.budget.seconds
+            + refit
+            + scoring
+            + stacking_seconds(n_valid, len(self.families))
+        )
 
     def slot(self) -> float | None:
         """Seconds a trial starting now may take, or None when the budget has no room."""
@@ -343,6 +352,11 @@ class SearchRun:
             result.ensemble_note = "not built: only one model finished"
         else:
             result.ensemble_note = choose_ensemble(result, self.data, self.higher)
+        result.stack_note = (
+            choose_stack(result, self.data, self.higher)
+            if ensemble and len(self.candidates) >= 2
+            else "not built: " + result.ensemble_note.removeprefix("not built: ")
+        )
         return result
 
     def _ranked(self) -> list[Candidate]:
@@ -438,7 +452,9 @@ def search(
         # Only a failure already recorded on its run is swallowed; anything else (the
         # catalog refusing a run, a progress callback raising) ends the search.
         study.optimize(objective, catch=(TrialFailed,), gc_after_trial=False)
-    return run.result(len(study.trials), ensemble)
+    # Warm-start trials the budget never reached stay enqueued (WAITING): not trials run.
+    waiting = optuna.trial.TrialState.WAITING
+    return run.result(sum(t.state != waiting for t in study.trials), ensemble)
 
 
 def _repeat(earlier: Earlier) -> float:

@@ -216,6 +216,12 @@ def _scores(
     features: str,
 ) -> str:
     """Shipyard's scores as float64: P(positive) (n,), probabilities (n, k), or values (n,)."""
+    if family.name == "stack":
+        raise InvalidInput(
+            "A stacked model cannot be exported to ONNX yet. Export it with --format mlflow "
+            "instead, or train with ensemble=False for a single exportable model.",
+            details={"family": "stack"},
+        )
     from onnx import TensorProto
 
     members = getattr(estimator, "members", None)

@@ -44,6 +44,8 @@ def search_notes(search: dict[str, Any]) -> list[str]:
             lines.append(f"  [yellow]{name}:[/] {tried['note']}")
     if search.get("ensemble_note"):
         lines.append(f"  ensemble: {search['ensemble_note']}")
+    if search.get("stack_note"):
+        lines.append(f"  stack: {search['stack_note']}")
     if search.get("converged_after"):
         lines.append(
             f"  search: converged after {search['converged_after']:,} trials: the best "

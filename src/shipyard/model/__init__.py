@@ -1,10 +1,10 @@
 """The deployable model: what a bundle holds and all that serving needs.
 
 The problem, the feature encoder, calibration, the model families' fitted estimators with
-their predict and explain code, the ensemble, and :class:`TabularModel`, which scores the same
-way in training, batch and the server. It imports no room: ``shipyard serve`` loads a model
-without the training, AutoML or evaluation code. The module paths here are part of the bundle
-format (``model.pkl`` names these classes), so they are public and stay put.
+their predict and explain code, the ensemble and the stack, and :class:`TabularModel`, which
+scores the same way in training, batch and the server. It imports no room: ``shipyard serve``
+loads a model without the training, AutoML or evaluation code. The module paths here are part
+of the bundle format (``model.pkl`` names these classes), so they are public and stay put.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
 from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem, infer_problem
+from shipyard.model.stacking import StackedEstimator, StackedFamily
 from shipyard.model.tabular import TabularModel
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "IterationHook",
     "Predictions",
     "Problem",
+    "StackedEstimator",
+    "StackedFamily",
     "TabularModel",
     "fit_calibrator",
     "get_family",

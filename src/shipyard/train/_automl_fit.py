@@ -31,8 +31,11 @@ from shipyard.model import (
     FitData,
     FitResult,
     Problem,
+    StackedEstimator,
+    StackedFamily,
     fit_calibrator,
 )
+from shipyard.model.stacking import link_features, stack_scores
 from shipyard.train._fitting import Fitted, Options, Parts, combine, finish, model_diagnostics
 from shipyard.train._threshold import choose_threshold
 
@@ -76,22 +79,17 @@ def fit_automl(
         log=log,
         on_progress=on_trial,
     )
-    if result.ensemble:
-        chosen = [(result.candidates[i], w) for i, w in result.ensemble.items()]
-    else:
-        chosen = [(result.best, 1.0)]
-    valid_raw = np.asarray(
-        np.sum([w * np.asarray(c.valid_scores) for c, w in chosen], axis=0), dtype=np.float64
-    )
-    family_before, estimator_before = combine(
-        [(c.family, c.fit.estimator, w) for c, w in chosen], problem
+    chosen = _chosen(result)
+    valid_raw = _valid_raw(chosen, problem, result)
+    family_before, estimator_before = _assemble(
+        [(c.family, c.fit.estimator, w) for c, w in chosen], problem, result
     )
     best = result.best
     found = model_diagnostics(
         problem, parts, family_before, best.fit, estimator_before, valid_raw, True
     )
     members = _refit(chosen, problem, parts, options, budget, say)
-    family_after, estimator_after = combine(members, problem)
+    family_after, estimator_after = _assemble(members, problem, result)
     fitted = finish(
         encoder,
         problem,
@@ -117,12 +115,48 @@ def fit_automl(
         "finished": float(len(result.candidates)),
         "pruned": float(result.pruned),
         "failed": float(result.failed),
-        f"best_valid_{metric}": float(
-            result.ensemble_score if result.ensemble_score is not None else best.score
-        ),
+        f"best_valid_{metric}": float(_best_valid(result)),
         "refit": float(refit == len(chosen)),
     }
     return fitted
+
+
+def _chosen(result: SearchResult) -> list[tuple[Candidate, float]]:
+    """The models the search chose and their weights: the stack's members, the
+    ensemble's, or the best model alone."""
+    if result.stack is not None:
+        pairs = zip(result.stack.members, result.stack.weights, strict=True)
+        return [(result.candidates[i], float(w)) for i, w in pairs]
+    if result.ensemble:
+        return [(result.candidates[i], w) for i, w in result.ensemble.items()]
+    return [(result.best, 1.0)]
+
+
+def _valid_raw(
+    chosen: list[tuple[Candidate, float]], problem: Problem, result: SearchResult
+) -> np.ndarray:
+    """The chosen model's validation scores, from its members' (fit on train)."""
+    scores = [np.asarray(c.valid_scores, dtype=np.float64) for c, _ in chosen]
+    if result.stack is not None:
+        features = [link_features(problem.type, s) for s in scores]
+        return stack_scores(problem.type, features, result.stack.weights, result.stack.bias)
+    return np.asarray(np.sum([w * s for s, (_, w) in zip(scores, chosen, strict=True)], axis=0))
+
+
+def _assemble(
+    members: list[tuple[Family, Any, float]], problem: Problem, result: SearchResult
+) -> tuple[Family, Any]:
+    """One model from the chosen members: the stack, the ensemble, or the single model."""
+    if result.stack is not None:
+        return StackedFamily(), StackedEstimator(members, result.stack.bias, problem.type)
+    return combine(members, problem)
+
+
+def _best_valid(result: SearchResult) -> float:
+    """The chosen model's validation score (out of fold for a stack)."""
+    if result.stack is not None:
+        return result.stack.oof_score
+    return result.ensemble_score if result.ensemble_score is not None else result.best.score
 
 
 def _search(data: SearchData, ray: RaySearch | None, **arguments: Any) -> SearchResult:
@@ -196,6 +230,7 @@ def _summary(
         "duplicates": result.duplicates,
         "family_trials": result.families,
         "ensemble_note": result.ensemble_note,
+        "stack_note": result.stack_note,
         "chosen": fitted.leaderboard[0]["family"],
         "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
         "refit": refit == chosen,
