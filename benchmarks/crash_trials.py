@@ -7,7 +7,10 @@ dataset), ``train-search`` (AutoML over linear, random forest and LightGBM with 
 killed at a random moment of the whole job), ``train-register`` (a single fit, killed at a
 random moment after its bundle starts to appear in the artifact store), ``materialize``
 (``shipyard features materialize`` of 60,000 events over 6,000 entities) and ``promote``
-(``shipyard models promote`` of a random version to a random environment).
+(``shipyard models promote`` of a random version to a random environment) and
+``pipeline-step`` (``shipyard pipelines run`` of ingest, a Python step, a fit and a promotion;
+each interrupted run must be marked failed and ``shipyard pipelines resume`` must finish it,
+reusing the steps that succeeded).
 
 After each trial the project is checked (``tests/reliability/_consistency.py``: dataset files
 against fingerprints, bundles against manifests, aliases to ready versions, no pending version
@@ -48,7 +51,7 @@ def _row(s: Summary, flush: bool = False) -> None:
     print(
         f"{s.scenario}: {s.trials} trials, {s.killed} killed, {s.completed} completed, "
         f"{len(s.inconsistencies)} inconsistencies, {len(s.lost_writes)} lost writes, "
-        f"{s.seconds:.0f} s",
+        f"{s.recovered} resumed, {s.seconds:.0f} s",
         flush=flush,
     )
     for problem in [*s.inconsistencies, *s.lost_writes][:20]:
