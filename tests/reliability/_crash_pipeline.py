@@ -25,7 +25,7 @@ __all__ = ["PipelineStep"]
 
 PIPELINE = "crashy"
 
-STEPS_PY = '''
+STEPS_PY = """
 from shipyard.pipelines import Dataset, step
 
 
@@ -33,7 +33,7 @@ from shipyard.pipelines import Dataset, step
 def clean(raw: Dataset) -> Dataset:
     frame = raw.to_pandas()
     return frame[frame["a"] > -2.5].reset_index(drop=True)
-'''
+"""
 
 DEFINITION = {
     "name": PIPELINE,
