@@ -36,11 +36,20 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50, help="Kills per scenario.")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="Scenarios, comma-separated.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--search-budget",
+        type=float,
+        default=6.0,
+        help="AutoML seconds of train-search (more on a loaded machine: its data preparation "
+        "must leave time to search).",
+    )
     args = parser.parse_args()
     summaries = []
     for kind in args.only.split(","):
         with tempfile.TemporaryDirectory(prefix=f"shipyard-crash-{kind}-") as tmp:
-            summary = run_trials(kind, args.trials, Path(tmp) / "p", seed=args.seed)
+            summary = run_trials(
+                kind, args.trials, Path(tmp) / "p", seed=args.seed, search_budget=args.search_budget
+            )
         summaries.append(summary)
         _row(summary, flush=True)
     print_table(summaries)
