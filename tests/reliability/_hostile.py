@@ -1,6 +1,6 @@
-"""What the hostile-client tests share, for any Shipyard HTTP server run as a real process
-(``shipyard serve``, ``shipyard server``): starting it with short read deadlines, a 1 GB
-body sent raw, slow clients that dribble, deeply nested JSON."""
+"""What the hostile-client (and fuzzing) tests share, for any Shipyard HTTP server run as a
+real process (``shipyard serve``, ``shipyard server``): starting it with short read
+deadlines, a 1 GB body sent raw, slow clients that dribble, deeply nested JSON."""
 
 from __future__ import annotations
 
@@ -38,13 +38,21 @@ NESTED = {
 
 
 @contextmanager
-def running(root: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[int]:
-    """``shipyard ARGS --port P`` in ``root`` with 1-second read deadlines (so slow clients
-    are cut off quickly), until the block ends; yields the port. Fails the test if the
-    server died on the way."""
+def running(
+    root: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    deadline: float | None = 1.0,
+    ready: str = "/ping",
+) -> Iterator[int]:
+    """``shipyard ARGS --port P`` in ``root`` until the block ends; yields the port. With
+    ``deadline``, clients have that many seconds to send a request's head and its body (so
+    slow ones are cut off quickly). ``env`` replaces the environment's ``SHIPYARD_*``
+    variables. Fails the test if the server died on the way."""
     port = find_free_port()
-    full = {**os.environ, "SHIPYARD_SERVE_HEADER_TIMEOUT": "1", "SHIPYARD_SERVE_BODY_TIMEOUT": "1"}
-    full.pop("SHIPYARD_HOME", None)
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    if deadline is not None:
+        full["SHIPYARD_SERVE_HEADER_TIMEOUT"] = full["SHIPYARD_SERVE_BODY_TIMEOUT"] = f"{deadline}"
     full.update(env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "shipyard", *args, "--port", str(port)],
@@ -54,7 +62,7 @@ def running(root: Path, *args: str, env: dict[str, str] | None = None) -> Iterat
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_ready(proc, f"http://127.0.0.1:{port}/ping", timeout=180)
+        wait_until_ready(proc, f"http://127.0.0.1:{port}{ready}", timeout=180)
         yield port
         assert proc.poll() is None, "the server died"
     finally:
