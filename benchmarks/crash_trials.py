@@ -7,7 +7,10 @@ dataset), ``train-search`` (AutoML over linear, random forest and LightGBM with 
 killed at a random moment of the whole job), ``train-register`` (a single fit, killed at a
 random moment after its bundle starts to appear in the artifact store), ``materialize``
 (``shipyard features materialize`` of 60,000 events over 6,000 entities) and ``promote``
-(``shipyard models promote`` of a random version to a random environment).
+(``shipyard models promote`` of a random version to a random environment) and
+``pipeline-step`` (``shipyard pipelines run`` of ingest, a Python step, a fit and a promotion;
+each interrupted run must be marked failed and ``shipyard pipelines resume`` must finish it,
+reusing the steps that succeeded).
 
 After each trial the project is checked (``tests/reliability/_consistency.py``: dataset files
 against fingerprints, bundles against manifests, aliases to ready versions, no pending version
@@ -33,11 +36,20 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50, help="Kills per scenario.")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="Scenarios, comma-separated.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--search-budget",
+        type=float,
+        default=6.0,
+        help="AutoML seconds of train-search (more on a loaded machine: its data preparation "
+        "must leave time to search).",
+    )
     args = parser.parse_args()
     summaries = []
     for kind in args.only.split(","):
         with tempfile.TemporaryDirectory(prefix=f"shipyard-crash-{kind}-") as tmp:
-            summary = run_trials(kind, args.trials, Path(tmp) / "p", seed=args.seed)
+            summary = run_trials(
+                kind, args.trials, Path(tmp) / "p", seed=args.seed, search_budget=args.search_budget
+            )
         summaries.append(summary)
         _row(summary, flush=True)
     print_table(summaries)
@@ -48,7 +60,7 @@ def _row(s: Summary, flush: bool = False) -> None:
     print(
         f"{s.scenario}: {s.trials} trials, {s.killed} killed, {s.completed} completed, "
         f"{len(s.inconsistencies)} inconsistencies, {len(s.lost_writes)} lost writes, "
-        f"{s.seconds:.0f} s",
+        f"{s.recovered} resumed, {s.seconds:.0f} s",
         flush=flush,
     )
     for problem in [*s.inconsistencies, *s.lost_writes][:20]:

@@ -25,12 +25,15 @@ def workdir(tmp_path: Path) -> Path:
 
 def test_an_intact_trail_verifies_and_exports_as_json_lines(workdir: Path) -> None:
     proc = shipyard(workdir, "audit", "verify")
-    assert "Audit chain intact: 3 events" in proc.stdout
+    assert "Audit chain intact: 6 events" in proc.stdout  # each change, and each CLI call
     shipyard(workdir, "audit", "export", "--out", "trail.jsonl")
     lines = [json.loads(x) for x in (workdir / "trail.jsonl").read_text().splitlines()]
-    assert [e["action"] for e in lines] == ["project.init", "dataset.create", "dataset.create"]
+    assert [e["action"] for e in lines] == [
+        "project.init", "cli.call", "dataset.create", "cli.call", "dataset.create", "cli.call"
+    ]  # fmt: skip
+    assert [e["object_id"] for e in lines if e["action"] == "cli.call"] == ["init", *["ingest"] * 2]
     assert lines[1]["prev_hash"] == lines[0]["hash"]
-    assert json.loads(shipyard(workdir, "audit", "--json", "--limit", "1").stdout)[0]["id"] == 3
+    assert json.loads(shipyard(workdir, "audit", "--json", "--limit", "1").stdout)[0]["id"] == 6
 
 
 @pytest.mark.parametrize(
@@ -38,7 +41,7 @@ def test_an_intact_trail_verifies_and_exports_as_json_lines(workdir: Path) -> No
     [
         ("UPDATE audit_events SET actor = 'mallory' WHERE id = 2", "at event 2 (position 2)"),
         ("DELETE FROM audit_events WHERE id = 2", "an event before it was deleted"),
-        ("DELETE FROM audit_events WHERE id = 3", "cut off the end"),
+        ("DELETE FROM audit_events WHERE id = 6", "cut off the end"),
     ],
     ids=["edited", "deleted", "truncated"],
 )

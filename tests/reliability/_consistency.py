@@ -7,7 +7,8 @@ between the catalog, the lake, the artifact store and the online store:
 - a dataset version whose files are missing or do not match its fingerprint;
 - a ready model version whose bundle is missing or does not match its manifest;
 - an alias that names no ready version;
-- a pending version still visible, or a run still ``running`` once its process is dead;
+- a pending version still visible, or a run (training or pipeline) still ``running`` once
+  its process is dead;
 - a version number used twice or skipped backwards;
 - a broken audit chain, or a SQLite file that fails ``PRAGMA integrity_check``.
 
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from shipyard.artifacts import verify_bundle
 from shipyard.errors import NotFound, ShipyardError
 from shipyard.lake import verify_datasets
+from shipyard.pipelines import fail_dead_pipeline_runs
 from shipyard.project import Project
 from shipyard.tracking import fail_dead_runs
 
@@ -32,7 +34,8 @@ __all__ = ["check_project", "lost_writes"]
 
 def check_project(project: Project) -> list[str]:
     """Every inconsistency found, as a sentence each; empty when the project is sound."""
-    fail_dead_runs(project.catalog, project.actor)  # the repair every face runs
+    fail_dead_runs(project.catalog, project.actor)  # the repairs every face runs
+    fail_dead_pipeline_runs(project)
     problems = _sqlite_files(project)
     problems += [
         f"dataset {c.ref} is {c.status}: {c.detail}" for c in verify_datasets(project) if not c.ok
@@ -41,6 +44,10 @@ def check_project(project: Project) -> list[str]:
     problems += _numbering(project)
     problems += [
         f"run {r.id} is still running" for r in project.catalog.list_runs(status="running")
+    ]
+    problems += [
+        f"pipeline run {r.id} of {r.pipeline} is still running"
+        for r in project.catalog.list_pipeline_runs(status="running", limit=1000)
     ]
     chain = project.catalog.verify_audit_chain()
     problems += [f"audit chain breaks: {b}" for b in chain.breaks]

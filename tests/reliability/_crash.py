@@ -61,6 +61,7 @@ class Summary:
     inconsistencies: list[str] = field(default_factory=list)
     lost_writes: list[str] = field(default_factory=list)
     collected: int = 0  # items gc removed after the kills
+    recovered: int = 0  # interrupted jobs finished afterwards (a pipeline run resumed)
     seconds: float = 0.0
 
 
@@ -110,6 +111,7 @@ class Scenario:
 
     name = ""
     trigger_based = False
+    recovered = 0  # what recover() finished
 
     def setup(self, root: Path, project: Project) -> None:
         """Make what the command needs (in-process, before any trial)."""
@@ -119,6 +121,11 @@ class Scenario:
 
     def trigger(self, root: Path) -> Callable[[], bool] | None:
         return None
+
+    def recover(self, root: Path, project: Project, outcome: Outcome) -> list[str]:
+        """Check and finish what the kill interrupted the way a user would (after the
+        consistency check); return the problems found."""
+        return []
 
     def settle(self, project: Project, outcome: Outcome, args: list[str]) -> list[str]:
         """Record what this run wrote in the ledger; return the writes found lost."""
@@ -313,12 +320,19 @@ class Promote(Scenario):
         return lost
 
 
+def _pipeline_step() -> Scenario:
+    from tests.reliability._crash_pipeline import PipelineStep  # it builds on this module
+
+    return PipelineStep()
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "ingest": Ingest,
     "train-search": TrainSearch,
     "train-register": TrainRegister,
     "materialize": Materialize,
     "promote": Promote,
+    "pipeline-step": _pipeline_step,
 }
 
 
@@ -366,6 +380,9 @@ def run_trials(
             )
         with open_project(root) as project:
             found = check_project(project)
+            if type(scenario).recover is not Scenario.recover:
+                found += scenario.recover(root, project, outcome)
+                found += [f"after recovery: {p}" for p in check_project(project)]
             summary.lost_writes += [
                 f"trial {trial}: {w}" for w in scenario.settle(project, outcome, args)
             ]
@@ -377,5 +394,6 @@ def run_trials(
                 f"trial {trial}, after gc: {w}" for w in scenario.settle(project, outcome, args)
             ]
         summary.inconsistencies += [f"trial {trial}: {p}" for p in found]
+    summary.recovered = scenario.recovered
     summary.seconds = time.monotonic() - started
     return summary

@@ -10,29 +10,23 @@ derandomized, and a failure prints the curl command that reproduces it.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
-import subprocess
-import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from shipyard.serve import find_free_port, wait_until_ready
+from tests.reliability._fuzz import Fuzzer, fuzzed_server
 from tests.server.conftest import seed  # noqa: F401 - the seeded project, made once a session
 
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("SHIPYARD_FUZZ_EXAMPLES", "8"))  # per operation and mode
-STATUSES: Counter[int] = Counter()
 HEADERS: dict[str, str] = {}
 
 
@@ -42,27 +36,11 @@ def base_url(seed: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     shutil.copytree(seed, root)
     admin = json.loads((root / "tokens.json").read_text())["admin-all"]
     HEADERS["Authorization"] = f"Bearer {admin}"
-    port = find_free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     # The checks send requests without the token on purpose (401 each); they must not turn
     # the fuzzer's address into a blocked one (429).
-    env["SHIPYARD_AUTH_MAX_FAILURES"] = "1000000"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(proc, f"{url}/healthz", timeout=120)
+    env = {"SHIPYARD_AUTH_MAX_FAILURES": "1000000"}
+    with fuzzed_server(root, "server", ready="/healthz", env=env) as url:
         yield url
-        assert proc.poll() is None, "the server died under fuzzing"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="module")
@@ -73,22 +51,12 @@ def api_schema(base_url: str) -> OpenApiSchema:
 def test_no_generated_request_gets_a_5xx_or_breaks_the_document(
     api_schema: OpenApiSchema,
 ) -> None:
-    operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 40
-    modes = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
-    for operation, mode in itertools.product(operations, modes):
-        fuzz = given(case=operation.as_strategy(mode))(_call)
-        settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )(fuzz)()
-    assert STATUSES.total() >= len(operations) * EXAMPLES
-    print(f"schemathesis: {STATUSES.total()} requests, statuses {dict(sorted(STATUSES.items()))}")
-    assert not [status for status in STATUSES if status >= 500]
-    assert STATUSES[200] >= len(operations) and STATUSES[429] == 0
+    fuzzer = Fuzzer(EXAMPLES)
+    operations = fuzzer.run(api_schema, _call)
+    assert operations >= 40
+    assert fuzzer.statuses.total() >= operations * EXAMPLES
+    assert not fuzzer.server_errors()
+    assert fuzzer.statuses[200] >= operations and fuzzer.statuses[429] == 0
 
 
 # Routes whose schema-valid input may still be refused for what it means, which no static
@@ -102,7 +70,7 @@ _SEMANTIC = (
 )
 
 
-def _call(case: schemathesis.Case) -> None:
+def _call(case: schemathesis.Case) -> object:
     changes_endpoint = "/endpoints/" in case.path and case.method.upper() != "GET"
     loose = case.path.endswith(_SEMANTIC) or changes_endpoint or "cursor" in (case.query or {})
     excluded = [positive_data_acceptance] if loose else []
@@ -110,4 +78,4 @@ def _call(case: schemathesis.Case) -> None:
     if response.status_code == 413:  # a body past the server's limit is refused unread: right
         excluded.append(negative_data_rejection)
     case.validate_response(response, headers=HEADERS, excluded_checks=excluded)
-    STATUSES[response.status_code] += 1
+    return response

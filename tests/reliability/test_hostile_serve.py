@@ -10,14 +10,8 @@ default.
 
 from __future__ import annotations
 
-import os
 import pickle
-import select
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,36 +19,26 @@ import httpx
 import pytest
 
 from shipyard.project import Project
-from shipyard.serve import find_free_port, wait_until_ready
 from tests.e2e.cli import shipyard
+from tests.reliability._hostile import (
+    GB,
+    NESTED,
+    closed_by_server,
+    huge_body,
+    running,
+    slow_sockets,
+)
 
 pytestmark = pytest.mark.e2e
 
-GB = 1024**3
 LIMIT = 10 * 1024 * 1024  # serve_max_body_bytes' default
-CHUNK = b"\0" * (256 * 1024)
 ROW = {"amount": 120.5, "calls": 3, "country": "fr", "roaming": True}
 
 
 @pytest.fixture(scope="module")
 def port(served_project: Project) -> Iterator[int]:
-    port = find_free_port()
-    env = {**os.environ, "SHIPYARD_SERVE_HEADER_TIMEOUT": "1", "SHIPYARD_SERVE_BODY_TIMEOUT": "1"}
-    env.pop("SHIPYARD_HOME", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "serve", "m@prod", "--port", str(port)],
-        cwd=served_project.root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_ready(proc, f"http://127.0.0.1:{port}/ping", timeout=180)
+    with running(served_project.root, "serve", "m@prod") as port:
         yield port
-        assert proc.poll() is None, "the server died"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _still_serves(port: int) -> None:
@@ -64,69 +48,12 @@ def _still_serves(port: int) -> None:
         assert answer.status_code == 200, answer.text
 
 
-def _send_until_answered(sock: socket.socket, budget: int) -> tuple[bytes, int]:
-    """Send zero bytes in chunks until the server answers (or closes); returns the start of
-    its answer and how many body bytes went out."""
-    sent = 0
-    while sent < budget:
-        readable, _, _ = select.select([sock], [], [], 0)
-        if readable:
-            break
-        try:
-            sock.sendall(CHUNK)
-        except (BrokenPipeError, ConnectionResetError):
-            break
-        sent += len(CHUNK)
-    try:
-        return sock.recv(4096), sent
-    except ConnectionResetError:
-        return b"", sent
-
-
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_a_1_gb_body_is_refused_early_with_413(port: int, framing: str) -> None:
-    head = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-    head += (
-        f"Content-Length: {GB}\r\n\r\n"
-        if framing == "content-length"
-        else ("Transfer-Encoding: chunked\r\n\r\n")
-    )
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(head.encode())
-        if framing == "chunked":  # one endless chunk, announced as 1 GB
-            sock.sendall(f"{GB:x}\r\n".encode())
-        answer, sent = _send_until_answered(sock, GB)
+    answer, sent = huge_body(port, "/v1/predict", framing)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert sent < 8 * LIMIT  # the server stopped reading long before 1 GB
+    assert sent < 8 * LIMIT < GB  # the server stopped reading long before 1 GB
     _still_serves(port)
-
-
-def _slow_sockets(port: int, n: int, head: bytes) -> list[socket.socket]:
-    socks = []
-    for _ in range(n):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        sock.sendall(head)
-        socks.append(sock)
-    return socks
-
-
-def _closed_by_server(sock: socket.socket, dribble: bytes, wait: float = 60) -> bool:
-    """Send a byte now and then until the server closes the connection (or ``wait`` ends)."""
-    end = time.monotonic() + wait
-    while time.monotonic() < end:
-        readable, _, _ = select.select([sock], [], [], 0.2)
-        if readable:
-            try:
-                data = sock.recv(4096)
-            except ConnectionResetError:
-                return True
-            if data == b"" or data.startswith(b"HTTP/1.1 4"):
-                return True
-        try:
-            sock.sendall(dribble)
-        except (BrokenPipeError, ConnectionResetError):
-            return True
-    return False
 
 
 @pytest.mark.parametrize(
@@ -139,30 +66,24 @@ def _closed_by_server(sock: socket.socket, dribble: bytes, wait: float = 60) -> 
 def test_slow_clients_are_cut_off_and_others_still_served(
     port: int, part: str, head: bytes
 ) -> None:
-    socks = _slow_sockets(port, 64, head)
+    socks = slow_sockets(port, 64, head)
     try:
         _still_serves(port)  # 64 slow connections open: everyone else is still answered
         dribble = b"X-a: b\r\n" if part == "head" else b" "
-        assert all(_closed_by_server(sock, dribble) for sock in socks)
+        assert all(closed_by_server(sock, dribble) for sock in socks)
     finally:
         for sock in socks:
             sock.close()
     _still_serves(port)
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b'{"rows": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
-        b'{"rows": [' + b'{"a":' * 100_000 + b"1" + b"}" * 100_000 + b"]}",
-        b'{"instances": [' + b"[" * 5_000 + b"]" * 5_000 + b"]}",
-    ],
-    ids=["arrays", "objects", "invocations"],
-)
-def test_deeply_nested_json_is_a_4xx(port: int, body: bytes) -> None:
-    path = "/invocations" if body.startswith(b'{"instances"') else "/v1/predict"
+@pytest.mark.parametrize("kind", list(NESTED))
+def test_deeply_nested_json_is_a_4xx(port: int, kind: str) -> None:
+    path = "/invocations" if kind == "invocations" else "/v1/predict"
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+        answer = client.post(
+            path, content=NESTED[kind], headers={"content-type": "application/json"}
+        )
     assert answer.status_code in (400, 422), answer.text[:300]
     assert answer.json()["error"]
     _still_serves(port)

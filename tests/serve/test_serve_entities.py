@@ -257,3 +257,24 @@ def test_capture_records_the_looked_up_features_as_inputs(
     row = rel.to_arrow_table().to_pylist()[0]
     assert row["count_7d"] == got["features"][0]["count_7d"] > 0
     assert row["amount"] == EVENT["amount"]
+
+
+def test_pushes_are_audited_with_their_outcome(fs_project: Project, fs_loaded: LoadedModel) -> None:
+    from shipyard.serve._auth import protect
+
+    app = create_app(fs_loaded, max_body_bytes=1 << 20, max_rows=100, project=fs_project)
+    client = Client(protect(app, fs_project, "fs", "none"))
+    row = {"subscriber_id": "S000041", "ts": (_after_all() + timedelta(hours=6)).isoformat(),
+           "amount": 2.0, "kind": "sms", "premium": False}  # fmt: skip
+    try:
+        assert client.post("/v1/features/usage/push", json={"rows": [row]}).status_code == 200
+        assert client.post("/v1/features/usage/push", json={"rows": []}).status_code == 422
+        assert client.post("/v1/features/online", json={}).status_code == 422  # a read
+    finally:
+        app.close()
+    calls = [e for e in fs_project.catalog.list_events(20) if e.action == "serve.call"][:2]
+    assert [e.details["outcome"] for e in calls] == ["InvalidInput", "ok"]
+    for event in calls:
+        assert event.face == "serve" and event.actor == "anonymous"
+        assert event.object_id == "POST /v1/features/{group}/push"
+        assert event.details["path"] == "/v1/features/usage/push"

@@ -33,6 +33,7 @@ from shipyard.cli import (
     server,
     train,
 )
+from shipyard.cli._audit import AuditedGroup
 from shipyard.cli._output import err_console
 from shipyard.errors import ShipyardError, ShipyardWarning
 
@@ -45,6 +46,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=AuditedGroup,  # each command that may change the project is audited, failures too
 )
 
 

@@ -45,7 +45,10 @@ def project_of(ctx: typer.Context, *, local: bool = False) -> Project:
         )
     if "project" not in obj:
         path = obj.get("project_path")
+        from shipyard.cli._audit import cli_actor
+
         project = open_project(path if isinstance(path, Path) else None, face="cli")
+        project.actor = cli_actor(project.actor)  # recorded with this host as its address
         obj["project"] = project
         ctx.find_root().call_on_close(project.close)
     opened: Project = obj["project"]  # type: ignore[assignment]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shipyard.security.asgi import AuthGuard, BrowserLogin, TooManyAttempts
 from shipyard.security.audit import export_audit, verify_audit
+from shipyard.security.calls import AuditCalls
 from shipyard.security.keys import rotate_encryption_key
 from shipyard.security.roles import ACTIONS, ENVIRONMENTS, MATRIX, ROLES, allowed
 from shipyard.security.tokens import (
@@ -20,6 +21,7 @@ __all__ = [
     "ENVIRONMENTS",
     "MATRIX",
     "ROLES",
+    "AuditCalls",
     "AuthGuard",
     "Authorizer",
     "BrowserLogin",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.catalog.refs import parse_model_ref
 from shipyard.errors import InvalidInput
-from shipyard.security import AuthGuard, Authorizer
+from shipyard.security import AuditCalls, AuthGuard, Authorizer
 from shipyard.security.roles import ENVIRONMENTS
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ __all__ = [
     "guard",
     "protect",
     "serving_env",
+    "watch",
 ]
 
 AUTH_MODES = ("none", "required")
@@ -94,11 +95,33 @@ def guard(app: Any, project: Project, env: str) -> AuthGuard:
     )
 
 
+def _changing_route(scope: Any) -> tuple[str, str] | None:
+    """The calls of the inference server that change something: a push of feature events."""
+    from shipyard.serve._features import PUSH_ROUTE, push_group
+
+    if scope["method"] == "POST" and push_group(scope["path"]):
+        return ROUTE_ACTIONS["/v1/features/*/push"], PUSH_ROUTE
+    return None
+
+
+def watch(app: Any, project: Project) -> AuditCalls:
+    """``app`` with each call that changes something (see :func:`_changing_route`) audited
+    in ``project``'s catalog as ``serve.call``, with its outcome; goes inside the guard, which
+    audits denials itself."""
+
+    def record(action: str, actor: Actor, object_id: str, details: dict[str, Any]) -> None:
+        project.catalog.record_event(action, "route", object_id, actor=actor, details=details)
+
+    return AuditCalls(app, _changing_route, record, face="serve")
+
+
 def protect(app: Any, project: Project, ref: str, auth: str) -> Any:
-    """``app`` as ``serve --auth`` asks: guarded (``required``) or as it is (``none``).
+    """``app`` as ``serve --auth`` asks: guarded (``required``) or not (``none``); its calls
+    that change something audited either way.
 
     Raises:
         InvalidInput: ``auth`` is neither.
     """
     check_auth_mode(auth)
-    return guard(app, project, serving_env(project, ref)) if auth == "required" else app
+    watched = watch(app, project)
+    return guard(watched, project, serving_env(project, ref)) if auth == "required" else watched

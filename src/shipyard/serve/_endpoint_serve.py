@@ -7,7 +7,7 @@ from collections.abc import Callable
 from shipyard.deploy._endpoint_spec import check_endpoint_name
 from shipyard.environments import environment_project
 from shipyard.project import Project
-from shipyard.serve._auth import check_auth_mode, guard
+from shipyard.serve._auth import check_auth_mode, guard, watch
 from shipyard.serve._endpoint import EndpointApp
 from shipyard.serve.server import _run, check_port
 
@@ -47,7 +47,8 @@ def serve_endpoint(
     home = environment_project(project, env)
     app = EndpointApp(project, name, env=env)
     try:
-        served = guard(app, project, env) if auth == "required" else app
+        watched = watch(app, project)
+        served = guard(watched, project, env) if auth == "required" else watched
         details = {"endpoint": name, "env": env, "revision": app.routing.plan.revision}
         details.update(host=host, auth=auth)
         _run(home, served, f"{env}/{name}", details, host, port, log_level, on_ready,

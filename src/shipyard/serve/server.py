@@ -18,7 +18,7 @@ from shipyard.errors import BackendUnavailable, Conflict, InvalidInput, NotFound
 from shipyard.project import Project
 from shipyard.registry import MODEL_FILE, LoadedModel, load_model, resolve_model
 from shipyard.serve._app import ShipyardServeApp, create_app
-from shipyard.serve._auth import check_auth_mode, guard, protect
+from shipyard.serve._auth import check_auth_mode, guard, protect, watch
 from shipyard.serve._multi import DEFAULT_ALIAS_TTL
 
 if TYPE_CHECKING:
@@ -236,7 +236,8 @@ def serve_models(
         project, max_models=max_models, memory_cap=memory_cap, capture=percent, alias_ttl=alias_ttl
     )
     cap = app.pool.memory_cap
-    served = guard(app, project, settings.env) if auth == "required" else app
+    watched = watch(app, project)
+    served = guard(watched, project, settings.env) if auth == "required" else watched
     details = {
         "multi": True,
         "host": host,

@@ -6,7 +6,7 @@ Layout::
       _app.py         create_app(): guard -> audit -> body limit -> FastAPI (+ Studio at /)
       _run.py         serve_api(): uvicorn with the inference server's read deadlines
       _errors.py      the one error body; validation, unknown routes, unexpected failures
-      _middleware.py  BodyLimit (413) and AuditCalls (every non-read call, with its outcome)
+      _middleware.py  BodyLimit (413); the audit of calls is shipyard.security.AuditCalls
       _routing.py     needs(ACTION) on each route; the resolver the guard and audit use
       _deps.py        the request's project (acting as the token's owner), paging, ETags
       api/            one router module per room: datasets, sql, features, runs, models,

@@ -14,9 +14,9 @@ import shipyard
 from shipyard.entities import Actor
 from shipyard.errors import NotFound, ShipyardError
 from shipyard.project import Project
-from shipyard.security import AuthGuard, Authorizer
+from shipyard.security import AuditCalls, AuthGuard, Authorizer
 from shipyard.server._errors import error_response, install_error_handlers
-from shipyard.server._middleware import AuditCalls, BodyLimit
+from shipyard.server._middleware import BodyLimit
 from shipyard.server._routing import RouteInfo, describe_routes, route_resolver
 
 __all__ = ["API_PREFIX", "OPEN_PATHS", "ShipyardApi", "create_app"]
