@@ -217,6 +217,7 @@ def _panel_text(summary: DemoSummary) -> str:
             "features online roaming_usage --entity S0000123",
             "features check-skew roaming_usage --sample 1000",
             f"models show {MODEL}@prod",
+            "pipelines runs roaming",
             f"monitors show {MONITOR}",
             f"monitors history {MONITOR}",
             "alerts list --open",

@@ -69,7 +69,7 @@ def run_demo(
     time_budget: float | None = 45.0,
     replay_days: int = 2,
     http_requests: int = 2000,
-    retrain_budget: float | None = None,
+    retrain_budget: float = 0.0,
     console: Console | None = None,
 ) -> DemoSummary:
     """Generate and ingest; build the training table through the feature store; profile,
@@ -77,7 +77,8 @@ def run_demo(
     monitor it as labels arrive; serve over HTTP with capture on; retrain on the later
     period with the labels known by then as the monitor's alerts ask, and promote the new
     model if it beats the champion on the recent labelled window. ``retrain_budget`` is the
-    retraining's AutoML seconds (default: a third of ``time_budget``; 0: one fit)."""
+    retraining's AutoML seconds (default 0: one LightGBM fit, which no slow read of the
+    data on a loaded machine can leave without time)."""
     out = console or Console()
     started = time.perf_counter()
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="shipyard-demo-"))
@@ -99,9 +100,8 @@ def run_demo(
             served = exercise_server(project, f"{MODEL}@prod", until, out, count=http_requests)
             summary.serving = dict(served.__dict__)
         if summary.monitor:
-            budget = retrain_budget if retrain_budget is not None else (time_budget or 0) / 3
             _retrain(project, summary, step, subscribers=subscribers, days=days, seed=seed,
-                     time_budget=budget)  # fmt: skip
+                     time_budget=retrain_budget)  # fmt: skip
         step.done()
     summary.seconds = time.perf_counter() - started
     print_summary(summary, out)
