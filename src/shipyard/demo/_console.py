@@ -139,7 +139,9 @@ def print_retrain(found: Retrained, out: Console) -> None:
     if found.gate:
         verdict = "[green]passed[/]" if found.gate.get("passed") else "[red]refused[/]"
         out.print(f"  gate on the window: {verdict}: {found.gate.get('reason', '')}")
-    if found.quality:
+    if "error" in found.quality:
+        out.print(f"  [yellow]before/after not measured[/]: {found.quality['error']['message']}")
+    elif found.quality:
         table = Table(title="Before and after, on the recent labelled window", title_justify="left")
         for column in ("model", "PR AUC", "recall", f"{found.quality['champion']['variant']} "
                        "PR AUC", "recall"):  # fmt: skip
@@ -236,7 +238,7 @@ def _retrain_line(found: dict[str, Any]) -> str:
         else f"{found['champion']} kept"
     )  # fmt: skip
     reading = ""
-    if before and after:
+    if before.get("model") and after.get("model"):
         reading = (
             f"; {before['variant']} recall {_num(before['variant_recall'])} -> "
             f"{_num(after['variant_recall'])}, PR AUC {_num(before['variant_pr_auc'])} -> "

@@ -96,8 +96,11 @@ def _read(project: Project, done: Pipelined, found: Retrained) -> None:
     if "train" in finished:
         found.candidate = result.outputs("train")["model"]
         holdout = result.outputs("recent-window")["holdout"]
-        for role, ref in (("champion", found.champion), ("candidate", found.candidate)):
-            found.quality[role] = variant_quality(project, holdout, ref)
+        try:
+            for role, ref in (("champion", found.champion), ("candidate", found.candidate)):
+                found.quality[role] = variant_quality(project, holdout, ref)
+        except ShipyardError as exc:  # reported, as the decision is: the demo goes on
+            found.quality = {"error": {"message": exc.message}}
     found.promoted = resolve_model(project, "fraud@prod").ref != found.champion
     found.decision = "promoted" if found.promoted else "kept"
     failed = done.failed
