@@ -14,6 +14,7 @@ from rich.console import Console
 from shipyard.demo._pipeline import Pipelined, roaming_run, run_roaming, write_config
 from shipyard.demo._retrain import Retrained, retrain
 from shipyard.demo._watch import MATURITY
+from shipyard.features import FEATURES_KEY
 from shipyard.lake import connect_views
 from shipyard.project import Project, init_project, open_project
 
@@ -69,10 +70,13 @@ def test_the_retraining_is_gated_on_the_recent_window_and_its_decision_recorded(
 
         prod = resolve_model(project, "fraud@prod").ref
         run = project.catalog.get_pipeline_run(found.run)
+        served = resolve_model(project, "fraud:2").lineage.get(FEATURES_KEY) or {}
     assert prod == ("fraud:2" if found.promoted else "fraud:1")
     assert run.trigger == "monitor:fraud-drift"
     assert run.params["known_by"] == KNOWN_BY.isoformat()
     assert run.params["alert"]["monitor"] == MONITOR
+    # Trained on the training set with a split column, it is served from the same groups.
+    assert {g["group"] for g in served.get("groups", [])} == {"subscriber_profile", "roaming_usage"}
 
 
 def test_before_and_after_are_measured_on_the_window_and_the_new_variant(loop) -> None:

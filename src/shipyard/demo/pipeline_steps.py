@@ -144,6 +144,7 @@ def recent_window(context: StepContext, data: Dataset, days: int) -> Window:
         InvalidInput: ``days`` is below 1, or the window holds no fraud, or no row is
             left to train on.
     """
+    from shipyard.features import inherit_lineage
     from shipyard.ingest import ingest_sql
 
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
@@ -164,6 +165,7 @@ def recent_window(context: StepContext, data: Dataset, days: int) -> Window:
         f"THEN 'valid' ELSE 'train' END AS part FROM {table}",
         f"{data.version.name}_parts",
     ).version
+    inherit_lineage(context.project, data.ref, parts.ref)  # served from the same groups
     held = ingest_sql(
         context.project, f"SELECT * FROM {table} WHERE event_time >= {at}", "recent_window"
     ).version
