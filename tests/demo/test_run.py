@@ -86,6 +86,19 @@ def test_the_lifecycle_runs_as_the_roaming_pipeline_and_its_rerun_is_reused(demo
     with open_project(summary.project) as project:
         from shipyard.registry import resolve_model
 
-        assert resolve_model(project, "fraud@prod").ref == "fraud:1"
+        prod = "fraud:2" if summary.retrain["promoted"] else "fraud:1"  # the loop's decision
+        assert resolve_model(project, "fraud@prod").ref == prod
         assert project.catalog.get_pipeline_run(pipeline["rerun"]).status == "finished"
     assert "gate champion: pass" in text and "cacheable steps reused from run" in text
+
+
+def test_the_monitor_alerts_start_a_retraining_whose_decision_is_reported(demo) -> None:
+    summary, text = demo
+    retrain = summary.retrain
+    assert retrain["trigger"] == "monitor:fraud-watch" and retrain["candidate"] == "fraud:2"
+    assert retrain["decision"] in ("promoted", "kept") and retrain["gate"]
+    before, after = retrain["quality"]["champion"], retrain["quality"]["candidate"]
+    assert before["model"] == "fraud:1" and after["model"] == "fraud:2"
+    assert before["variant_rows"] == after["variant_rows"] > 0
+    assert "Before and after, on the recent labelled window" in text
+    assert ("promoted: fraud@prod -> fraud:2" in text) == retrain["promoted"]

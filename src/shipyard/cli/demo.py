@@ -31,10 +31,15 @@ def demo(
     http_requests: Annotated[
         int, typer.Option(help="Requests timed against the inference server (0: skip).")
     ] = 2000,
+    retrain_budget: Annotated[
+        float, typer.Option(help="The retraining's AutoML seconds; 0 for one LightGBM fit.")
+    ] = 0.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the roaming-fraud lifecycle end to end and in real time: feature store, train,
-    promote, replay the drifted period as a stream, monitor it as labels arrive, serve."""
+    promote, replay the drifted period as a stream, monitor it as labels arrive, serve, and
+    retrain on the later period as the monitor's alerts ask, promoting the new model if it
+    beats the champion on the most recent labelled window."""
     from shipyard.demo import run_demo
 
     out = err_console if as_json else console
@@ -46,6 +51,7 @@ def demo(
         time_budget=time_budget or None,
         replay_days=replay_days,
         http_requests=http_requests,
+        retrain_budget=retrain_budget,
         console=out,
     )
     if as_json:

@@ -17,6 +17,7 @@ from shipyard.demo._watch import MONITOR
 
 if TYPE_CHECKING:
     from shipyard.demo._replay import Replay
+    from shipyard.demo._retrain import Retrained
     from shipyard.demo._watch import Watch
     from shipyard.demo.run import DemoSummary
     from shipyard.features import SkewReport
@@ -27,6 +28,7 @@ __all__ = [
     "print_analysis",
     "print_evaluation",
     "print_replay",
+    "print_retrain",
     "print_summary",
     "print_watch",
     "shipyard_command",
@@ -126,6 +128,50 @@ def print_watch(project: Project, found: Watch, out: Console) -> None:
         out.print(f"  report: {project.artifacts.key_of(found.reports[-1])}")
 
 
+def print_retrain(found: Retrained, out: Console) -> None:
+    """The retraining's window, its gate and decision, and the quality before and after."""
+    window = found.window
+    if window:
+        out.print(
+            f"  recent labelled window: {window['days']} day(s) from {window['since']}, "
+            f"{window['rows']:,} rows, {window['fraud']:,} fraud"
+        )
+    if found.gate:
+        verdict = "[green]passed[/]" if found.gate.get("passed") else "[red]refused[/]"
+        out.print(f"  gate on the window: {verdict}: {found.gate.get('reason', '')}")
+    if "error" in found.quality:
+        out.print(f"  [yellow]before/after not measured[/]: {found.quality['error']['message']}")
+    elif found.quality:
+        table = Table(title="Before and after, on the recent labelled window", title_justify="left")
+        for column in ("model", "PR AUC", "recall", f"{found.quality['champion']['variant']} "
+                       "PR AUC", "recall"):  # fmt: skip
+            table.add_column(column, justify="right")
+        for role, q in found.quality.items():
+            table.add_row(
+                f"{role} {q['model']}",
+                *(_num(q[k]) for k in ("all_pr_auc", "all_recall", "variant_pr_auc",
+                                        "variant_recall")),
+            )  # fmt: skip
+        out.print(table)
+        q = found.quality["champion"]
+        out.print(
+            f"  ({q['variant_rows']:,} rows of the new variant, {q['variant']}; recall at each "
+            "model's own operating threshold)"
+        )
+    if found.promoted:
+        out.print(f"  [green]promoted[/]: {MODEL}@prod -> {found.candidate} (was {found.champion})")
+    else:
+        out.print(
+            f"  [yellow]champion kept[/]: {MODEL}@prod stays {found.champion}; {found.reason}"
+        )
+    if found.run:
+        out.print(f"  run {found.run[:12]} ({found.trigger}) in {found.seconds:.1f} s")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def print_summary(summary: DemoSummary, out: Console) -> None:
     metrics = Table(title=f"Model {summary.model} (is_fraud)", title_justify="left")
     metrics.add_column("metric")
@@ -162,6 +208,8 @@ def _panel_text(summary: DemoSummary) -> str:
         )
     if summary.monitor:
         lines.append(f"Monitor    {len(summary.monitor.get('alerts', []))} alert(s) raised")
+    if summary.retrain:
+        lines.append(_retrain_line(summary.retrain))
     lines += [f"Finished in {summary.seconds:.0f} s ({times}).  Look further:", f"  cd {root}"]
     lines += [
         f"  {cmd} {c}"
@@ -171,6 +219,7 @@ def _panel_text(summary: DemoSummary) -> str:
             "features online roaming_usage --entity S0000123",
             "features check-skew roaming_usage --sample 1000",
             f"models show {MODEL}@prod",
+            "pipelines runs roaming",
             f"monitors show {MONITOR}",
             f"monitors history {MONITOR}",
             "alerts list --open",
@@ -179,6 +228,23 @@ def _panel_text(summary: DemoSummary) -> str:
         )
     ]
     return "\n".join(lines)
+
+
+def _retrain_line(found: dict[str, Any]) -> str:
+    quality = found.get("quality") or {}
+    before, after = quality.get("champion", {}), quality.get("candidate", {})
+    how = (
+        f"{found['candidate']} promoted" if found.get("promoted")
+        else f"{found['champion']} kept"
+    )  # fmt: skip
+    reading = ""
+    if before.get("model") and after.get("model"):
+        reading = (
+            f"; {before['variant']} recall {_num(before['variant_recall'])} -> "
+            f"{_num(after['variant_recall'])}, PR AUC {_num(before['variant_pr_auc'])} -> "
+            f"{_num(after['variant_pr_auc'])}"
+        )
+    return f"Retrain    {how}{reading}"
 
 
 def shipyard_command() -> str:

@@ -14,10 +14,19 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from shipyard.demo.run import DemoSummary
+    from shipyard.entities import PipelineStep
     from shipyard.pipelines import RunResult, StepEvent
     from shipyard.project import Project
 
-__all__ = ["CONFIG", "PIPELINE", "Pipelined", "read_back", "run_roaming", "write_config"]
+__all__ = [
+    "CONFIG",
+    "PIPELINE",
+    "Pipelined",
+    "read_back",
+    "roaming_run",
+    "run_roaming",
+    "write_config",
+]
 
 PIPELINE = "roaming"
 """The built-in pipeline the demo runs."""
@@ -63,6 +72,11 @@ class Pipelined:
     """The steps the pipeline never caches (they act on the registry or the monitors)."""
 
     @property
+    def failed(self) -> PipelineStep | None:
+        """The step that failed, if one did."""
+        return next((s for s in self.result.steps if s.status == "failed"), None)
+
+    @property
     def reused(self) -> list[str]:
         return [s.step for s in self.result.steps if s.status == "cached"]
 
@@ -98,24 +112,19 @@ class _Progress:
         self.out.print(f"  {mark} {event.step}{took}{note}")
 
 
-def run_roaming(project: Project, params: dict[str, Any], out: Console) -> Pipelined:
+def run_roaming(
+    project: Project, params: dict[str, Any], out: Console, *, trigger: str = "manual"
+) -> Pipelined:
     """Run the roaming pipeline with ``params``, printing each step as it ends.
 
     Raises:
         ShipyardError: The run failed; the message names the step and its error, and how
             to look at the run and resume it.
     """
-    from shipyard.pipelines import load_pipeline, run_pipeline
-
-    uncached = frozenset(
-        n for n, p in load_pipeline(project, PIPELINE).steps.items() if not p.cache
-    )
-    started = time.perf_counter()
-    given = {"monitor": STANDING_MONITOR, **params}
-    result = run_pipeline(project, PIPELINE, given, on_event=_Progress(out))
-    seconds = time.perf_counter() - started
+    done = roaming_run(project, params, out, trigger=trigger)
+    result = done.result
     if not result.ok:
-        failed = next((s for s in result.steps if s.status == "failed"), None)
+        failed = done.failed
         where = f" at step '{failed.step}'" if failed else ""
         logs = (failed.logs if failed else "").strip().splitlines()[-5:]
         raise ShipyardError(
@@ -124,7 +133,24 @@ def run_roaming(project: Project, params: dict[str, Any], out: Console) -> Pipel
             + f"See `shipyard pipelines show {result.run.id[:12]}`, fix the cause and "
             f"`shipyard pipelines resume {result.run.id[:12]}`."
         )
-    return Pipelined(result, seconds, uncached)
+    return done
+
+
+def roaming_run(
+    project: Project, params: dict[str, Any], out: Console, *, trigger: str = "manual"
+) -> Pipelined:
+    """Run the roaming pipeline with ``params``, printing each step as it ends, and return
+    the run, failed or not; ``trigger`` is what started it, for the record (``monitor:NAME``
+    when a monitor's alert did)."""
+    from shipyard.pipelines import load_pipeline, run_pipeline
+
+    uncached = frozenset(
+        n for n, p in load_pipeline(project, PIPELINE).steps.items() if not p.cache
+    )
+    started = time.perf_counter()
+    given = {"monitor": STANDING_MONITOR, **params}
+    result = run_pipeline(project, PIPELINE, given, trigger=trigger, on_event=_Progress(out))
+    return Pipelined(result, time.perf_counter() - started, uncached)
 
 
 def log_lines(result: RunResult, step: str, prefix: str = "") -> list[str]:

@@ -28,10 +28,11 @@ PROFILE_SQL = (
 """The profile as events: a subscriber's attributes are known from their activation."""
 
 SPINE_SQL = (
-    "SELECT subscriber_id, event_time, CAST(event_time AS DATE) AS day FROM usage "
+    "SELECT subscriber_id, event_time, CAST(event_time AS DATE) AS day FROM {usage} "
     "WHERE event_time < TIMESTAMP '{until}' ORDER BY event_time, subscriber_id"
 )
-"""One spine row per usage record before the training cut-off, with the day labels key on."""
+"""One spine row per usage record (of the ``usage`` version given) before the training
+cut-off, with the day labels key on."""
 
 _CURRENT = (
     "record_type",

@@ -38,6 +38,7 @@ class DemoSummary:
     serving: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
     pipeline: dict[str, Any] = field(default_factory=dict)
+    retrain: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -68,11 +69,16 @@ def run_demo(
     time_budget: float | None = 45.0,
     replay_days: int = 2,
     http_requests: int = 2000,
+    retrain_budget: float = 0.0,
     console: Console | None = None,
 ) -> DemoSummary:
     """Generate and ingest; build the training table through the feature store; profile,
     train, promote; replay the later period as a stream scored from online features;
-    monitor it as labels arrive; serve over HTTP with capture on."""
+    monitor it as labels arrive; serve over HTTP with capture on; retrain on the later
+    period with the labels known by then as the monitor's alerts ask, and promote the new
+    model if it beats the champion on the recent labelled window. ``retrain_budget`` is the
+    retraining's AutoML seconds (default 0: one LightGBM fit, which no slow read of the
+    data on a loaded machine can leave without time)."""
     out = console or Console()
     started = time.perf_counter()
     root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="shipyard-demo-"))
@@ -93,6 +99,9 @@ def run_demo(
 
             served = exercise_server(project, f"{MODEL}@prod", until, out, count=http_requests)
             summary.serving = dict(served.__dict__)
+        if summary.monitor:
+            _retrain(project, summary, step, subscribers=subscribers, days=days, seed=seed,
+                     time_budget=retrain_budget)  # fmt: skip
         step.done()
     summary.seconds = time.perf_counter() - started
     print_summary(summary, out)
@@ -184,6 +193,37 @@ def _online(
         "skew_entities": skew.entities, "skew_mismatches": skew.mismatch_count,
     }  # fmt: skip
     return replayed
+
+
+def _retrain(
+    project: Project,
+    summary: DemoSummary,
+    step: _Steps,
+    *,
+    subscribers: int,
+    days: int,
+    seed: int,
+    time_budget: float,
+) -> None:
+    """The loop closed: the monitor's alerts start the roaming pipeline again once the later
+    period's labels are known; the new model replaces the champion only if it wins."""
+    from shipyard.demo._console import print_retrain
+    from shipyard.demo._retrain import retrain
+    from shipyard.demo._watch import MATURITY, MONITOR
+
+    end = datetime.fromisoformat(_START) + timedelta(days=days)
+    known_by = end + MATURITY
+    step(
+        "retrain",
+        f"Retraining as {MONITOR}'s alerts ask (pipeline:roaming): the later period has "
+        f"arrived; the labels known by {known_by:%Y-%m-%d}; "
+        + (f"AutoML ({time_budget:.0f} s budget)" if time_budget else "one LightGBM fit")
+        + f"; gated against {MODEL}@prod on the most recent labelled window",
+    )
+    params = {"subscribers": subscribers, "days": days, "seed": seed, "time_budget": time_budget}
+    found = retrain(project, params, known_by, MONITOR, step.out)
+    print_retrain(found, step.out)
+    summary.retrain = dict(found.__dict__)
 
 
 def _watch(

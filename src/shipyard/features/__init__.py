@@ -32,7 +32,7 @@ from shipyard.features._spec import (
 )
 from shipyard.features._store import ApplyResult, apply, get_entity, get_group, list_groups
 from shipyard.features._stream import ConsumeReport, consume
-from shipyard.features._training import TrainingSet, training_set
+from shipyard.features._training import TrainingSet, inherit_lineage, training_set
 from shipyard.features._yaml import load_definitions
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "get_online_features",
     "group_freshness",
     "historical_features",
+    "inherit_lineage",
     "list_groups",
     "load_definitions",
     "log_dir",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from shipyard.project import Project
 
-__all__ = ["LINEAGE_REPORT", "TrainingSet", "training_set"]
+__all__ = ["LINEAGE_REPORT", "TrainingSet", "inherit_lineage", "training_set"]
 
 LINEAGE_REPORT = "features.lineage"
 """The report kind, about the output dataset version, that holds a training set's lineage."""
@@ -177,6 +177,24 @@ def training_set(
     return TrainingSet(
         version, published.unchanged, version.num_rows, used, unknown, dropped, lineage
     )
+
+
+def inherit_lineage(project: Project, source: str, target: str) -> None:
+    """Give dataset version ``target``, derived from training set ``source`` with its
+    feature columns unchanged (a column added, rows filtered), the lineage of ``source``:
+    a model trained on ``target`` is then served from the same feature groups.
+
+    Raises:
+        NotFound: ``source`` is not a training set (it has no lineage), or no ``target``.
+    """
+    from shipyard.catalog.refs import parse_dataset_ref
+
+    ref = parse_dataset_ref(target)
+    version = project.catalog.get_dataset_version(ref.name, ref.version)
+    lineage = dict(project.catalog.get_report(source, LINEAGE_REPORT).payload)
+    lineage["derived_from"] = source
+    project.catalog.put_report(version.ref, LINEAGE_REPORT, lineage, html_uri=None,
+                               actor=project.actor)  # fmt: skip
 
 
 def _lineage(
