@@ -112,7 +112,7 @@ class _Objective:
         except BaseException as exc:  # interrupted: the trial's run ends failed, the job too
             with self.lock:
                 self.running -= 1
-                run.fail(started.proposal, started.run_id, exc)
+                run.fail(trial.number, started.proposal, started.run_id, exc)
             if isinstance(exc, Exception):
                 raise TrialFailed(str(exc)) from exc
             raise

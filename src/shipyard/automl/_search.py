@@ -226,6 +226,8 @@ class SearchRun:
         if earlier is not None:
             trial.set_user_attr("duplicate_of", earlier.number)
             return Started(proposal, None, earlier)
+        # Running: a proposal that repeats it while it fits (parallel trials) is pruned.
+        self.tried.add(proposal.family, proposal.params, trial.number, None)
         return Started(proposal, self.start(trial.number, proposal), None)
 
     def start(self, number: int, proposal: Proposal) -> str | None:
@@ -264,7 +266,7 @@ class SearchRun:
             if self.log:
                 self.log.finish(run_id, candidate, outcome.fit, status)
         except Exception as exc:
-            self.fail(proposal, run_id, exc)
+            self.fail(number, proposal, run_id, exc)
             return False
         tally = self.tallies[proposal.family]
         if candidate is None:
@@ -281,8 +283,11 @@ class SearchRun:
         self._notify(proposal.family, status)
         return True
 
-    def fail(self, proposal: Proposal, run_id: str | None, error: BaseException) -> None:
+    def fail(
+        self, number: int, proposal: Proposal, run_id: str | None, error: BaseException
+    ) -> None:
         """Record a trial whose fit (or its recording) raised."""
+        self.tried.discard(proposal.family, proposal.params, number)
         self.counts["failed"] += 1
         self.failures.append(f"{proposal.family}: {error}")
         tally = self.tallies[proposal.family]
