@@ -205,18 +205,22 @@ def _final_members(
     """The final model's members, and how many of the chosen were refit on all rows.
 
     After a holdout search each member is refit when time allows. After a cross-validated
-    one the bag of fold models stays when it predicts a row within :data:`BAG_MAX_MS`
-    (bagging measured better than a refit on small data); a slower bag is refit, time
-    allowing, and stays otherwise.
+    one a member's bag of fold models stays when it predicts a row within its share of
+    :data:`BAG_MAX_MS` (bagging measured better than a refit on small data); a slower
+    one is refit, time allowing, else its first fold's model stands in (1/k of the
+    latency).
     """
     if data.folds is None:
-        return _refit(chosen, problem, parts, options, budget, say, data, _train_fit)
-    latency = sum(c.latency_ms for c, _ in chosen)
-    if latency <= BAG_MAX_MS:
-        say(f"Keeping the bag of fold models ({latency:.2f} ms a row)")
-        return _flat([_bag(c, w) for c, w in chosen]), 0
-    say(f"The bag of fold models takes {latency:.1f} ms a row: refitting instead")
-    return _refit(chosen, problem, parts, options, budget, say, data, _bag)
+        return _refit(chosen, problem, parts, options, budget, say, data)
+    share = BAG_MAX_MS / len(chosen)
+    slow = [(c, w) for c, w in chosen if c.latency_ms > share]
+    if slow:
+        names = ", ".join(c.family.name for c, _ in slow)
+        say(f"The bag of fold models of {names} predicts a row too slowly: refitting")
+    refit_members, refit = _refit(slow, problem, parts, options, budget, say, data)
+    replaced = iter(refit_members)
+    members = [_bag(c, w) if c.latency_ms <= share else next(replaced) for c, w in chosen]
+    return _flat(members), refit
 
 
 def _refit(
@@ -227,14 +231,13 @@ def _refit(
     budget: Budget,
     say: Callable[[str], None],
     data: SearchData,
-    keep: Callable[[Candidate, float], Member],
 ) -> tuple[list[Member], int]:
     """The chosen members (flat), each refit on train + validation when its estimated time
     fits, and how many were.
 
-    The heaviest-weighted members go first; a member that does not fit is kept as
-    ``keep`` gives it (its fit on train, or its bag: the weights came from validation, so
-    both are honest).
+    The heaviest-weighted members go first; a member that does not fit keeps its trial's
+    fit (on train, or on its first fold; the weights came from validation, so both are
+    honest).
     """
     n_fit, n_all = data.refit_rows()
     everything = FitData(
@@ -257,7 +260,7 @@ def _refit(
             refit += 1
         else:
             say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
-            members[k] = keep(c, w)
+            members[k] = _train_fit(c, w)
     return _flat([members[k] for k in range(len(chosen))]), refit
 
 
