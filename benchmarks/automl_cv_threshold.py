@@ -140,7 +140,7 @@ def main() -> None:
     global CATEGORICAL
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--datasets", default="adult,default")
-    ap.add_argument("--sizes", default="500,2000,8000,20000")
+    ap.add_argument("--sizes", default="500,2000,5000,10000,20000")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--candidates", type=int, default=8)
     args = ap.parse_args()
