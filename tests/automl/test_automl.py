@@ -71,11 +71,11 @@ def test_automl_records_trials_leaderboard_and_a_loadable_model(project, ingest,
         ref,
         "label",
         model_name="churn",
-        time_budget=8,
+        time_budget=15,  # 500 rows are cross-validated: each trial fits 5 to 10 folds
         families=["lightgbm", "linear", "random_forest"],
         on_trial=seen.append,
     )
-    assert time.monotonic() - started <= 8 * 1.10
+    assert time.monotonic() - started <= 15 * 1.10
     assert seen and seen[-1].metric == "roc_auc" and seen[-1].best_score > 0.8
     board = result.leaderboard
     assert result.search["failed"] == 0
