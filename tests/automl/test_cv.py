@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -143,6 +144,8 @@ def test_the_bag_of_fold_models_round_trips_through_a_bundle(project, ingest, fr
         max_trials=2,
     )
     assert result.search["validation"].startswith("5-fold")
+    # small data: one trial per core (threads left to the search)
+    assert result.search["parallel_trials"] == (os.cpu_count() or 1)
     assert "fold_mean" in result.leaderboard[0] and "fold_std" in result.leaderboard[0]
     loaded = load_model(project, result.model_version.ref)
     model = loaded.model

@@ -61,13 +61,15 @@ def fit_automl(
     on_trial: Callable[[SearchProgress], None] | None,
     say: Callable[[str], None],
     ray: RaySearch | None = None,
+    cores: int = 0,
 ) -> Fitted:
     """Search (in this process, or with its trials on Ray), pick the best model or
     ensemble, refit it on train + valid when time allows.
 
     Small data is cross-validated (see :mod:`shipyard.automl._cv`): its out-of-fold scores
     then stand in for validation scores, and the final model is the bag of fold models, or
-    a refit of the chosen configuration when the bag predicts a row too slowly."""
+    a refit of the chosen configuration when the bag predicts a row too slowly. ``cores``
+    (0: all) is what a search here may use: on small data, one trial per core."""
     data = cross_validated(parts.search_data(problem), seed=options.seed)
     judged = parts if data.folds is None else _pooled(parts)
     budget.reserve(after_search_seconds(problem, judged, options))
@@ -82,7 +84,8 @@ def fit_automl(
         seed=options.seed,
         ensemble=ensemble,
         max_trials=max_trials,
-        threads=options.threads,
+        # Ray reserves each trial's CPUs itself; here the search shares out the cores.
+        threads=options.threads if ray else cores,
         log=log,
         on_progress=on_trial,
     )
