@@ -46,10 +46,11 @@ REPEAT_MAX_ROWS = 2_000
 
 CV_FOLDS = 5
 
-BAG_MAX_MS = 2.0
-"""Single-row milliseconds up to which a cross-validated search keeps the bag of fold
-models as the final model; a slower bag is refit on all rows instead (one model, 1/k of
-the latency)."""
+BAG_MAX_MS = 1.5
+"""Single-row milliseconds (the members' predict, as the trials measured it) up to which a
+cross-validated search keeps the bags of fold models in the final model; a slower bag is
+refit on all rows instead (one model, 1/k of the latency). Encoding the row and
+calibrating take about half a millisecond more: the target is 2 ms a row in all."""
 
 
 @dataclass(frozen=True)
