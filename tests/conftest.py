@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,6 +120,17 @@ def write_parquet(tmp_path: Path) -> Callable[..., list[str]]:
     return write
 
 
+def fixture_training() -> dict[str, Any]:
+    """Extra train() arguments for the models the serve and batch fixtures build.
+
+    ``SHIPYARD_TEST_MODEL=cv`` builds them by AutoML on the cross-validated path (a bag
+    of fold models), so those suites can be run against one: the default is a single fit.
+    """
+    if os.environ.get("SHIPYARD_TEST_MODEL") == "cv":
+        return {"time_budget": 20, "families": ["lightgbm", "linear"], "max_trials": 4}
+    return {}
+
+
 # The serve tests' model: trained once per module, promoted to prod.
 def serve_frame(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -146,7 +159,7 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     data = root / "d.parquet"
     serve_frame().to_parquet(data)
     ingest_path(project, data, "d")
-    train(project, "d", "y", model_name="m", exclude=["tier", "spend"])
+    train(project, "d", "y", model_name="m", exclude=["tier", "spend"], **fixture_training())
     approve_model(project, "m:1", comment="test fixture")
     promote(project, "m:1", "prod")
     yield project

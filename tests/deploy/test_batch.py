@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import fixture_training
 
 from shipyard.deploy import batch_transform
 from shipyard.errors import InvalidInput
@@ -16,7 +17,7 @@ from shipyard.train import train
 @pytest.fixture
 def served(project: Project, parquet_file: Path) -> Project:
     ingest_path(project, parquet_file, "t")
-    train(project, "t", "label", model_name="fraud")
+    train(project, "t", "label", model_name="fraud", **fixture_training())
     approve_model(project, "fraud:1", comment="test fixture")
     promote(project, "fraud:1", "prod")
     return project

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from shipyard.automl._budget import MAX_BUDGET, MIN_BUDGET, Budget, Clock
+from shipyard.automl._cv import BAG_MAX_MS, CV_MAX_ROWS, Folds, cross_validated, make_folds
 from shipyard.automl._ensemble import caruana_select, holds_out
+from shipyard.automl._local import parallel_trials, search
 from shipyard.automl._metrics import METRICS, choose_metric, score
 from shipyard.automl._pruner import FamilyMedianPruner
 from shipyard.automl._ray import RaySearch, search_on_ray
@@ -15,11 +17,12 @@ from shipyard.automl._search import (
     TrialLog,
     check_families,
     refit_seconds,
-    search,
 )
 from shipyard.automl._study import StudyStorage, study_storage
 
 __all__ = [
+    "BAG_MAX_MS",
+    "CV_MAX_ROWS",
     "MAX_BUDGET",
     "METRICS",
     "MIN_BUDGET",
@@ -27,6 +30,7 @@ __all__ = [
     "Candidate",
     "Clock",
     "FamilyMedianPruner",
+    "Folds",
     "RaySearch",
     "SearchData",
     "SearchProgress",
@@ -36,7 +40,10 @@ __all__ = [
     "caruana_select",
     "check_families",
     "choose_metric",
+    "cross_validated",
     "holds_out",
+    "make_folds",
+    "parallel_trials",
     "refit_seconds",
     "score",
     "search",

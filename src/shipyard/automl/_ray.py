@@ -279,7 +279,7 @@ def _cancel_late(
 
 
 def _fail(study: optuna.Study, run: SearchRun, entry: _Running, error: BaseException) -> None:
-    run.fail(entry.proposal, entry.run_id, error)
+    run.fail(entry.trial.number, entry.proposal, entry.run_id, error)
     study.tell(entry.trial, state=TrialState.FAIL)
 
 

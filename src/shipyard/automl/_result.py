@@ -27,9 +27,13 @@ class Candidate:
     cut_by_deadline: bool = False
     predict_seconds: float = 0.0
     """Seconds it took to predict the validation rows."""
+    fold_estimators: list[Any] | None = None
+    """Cross-validated: the fold models of the first repeat, which a bag averages."""
+    fold_scores: list[float] | None = None
+    """Cross-validated: the validation score of every fold; ``score`` is their mean."""
 
     def row(self) -> dict[str, Any]:
-        return {
+        row = {
             "trial": self.trial,
             "family": self.family.name,
             "params": self.fit.params,
@@ -41,6 +45,13 @@ class Candidate:
             "cut_by_deadline": self.cut_by_deadline,
             "run_id": self.run_id,
         }
+        if self.fold_scores:
+            row |= {
+                "folds": len(self.fold_scores),
+                "fold_mean": float(np.mean(self.fold_scores)),
+                "fold_std": float(np.std(self.fold_scores, ddof=1)),
+            }
+        return row
 
 
 @dataclass
@@ -100,6 +111,8 @@ class SearchResult:
     """Whether a stack was built and, if not, why."""
     execution: dict[str, Any] = field(default_factory=lambda: {"backend": "local"})
     """Where the trials ran: the backend and, on Ray, its parallelism and study."""
+    validation: str = "holdout"
+    """How trials were scored: on the holdout, or by k-fold cross-validation."""
 
     @property
     def best(self) -> Candidate:

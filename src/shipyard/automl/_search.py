@@ -47,7 +47,6 @@ __all__ = [
     "quiet_optuna",
     "refit_seconds",
     "run_trial",
-    "search",
 ]
 
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
@@ -178,10 +177,11 @@ class SearchRun:
         """Seconds kept at the end of the budget for what follows the search."""
         # Room to refit the best model and most of the next two (an ensemble has up to
         # three); a member whose refit still does not fit keeps its fit on train.
-        n_train, n_valid = len(self.data.y_train), len(self.data.y_valid)
+        n_fit, n_all = self.data.refit_rows()
+        n_valid = len(self.data.y_valid)
         top = self._ranked()[:3]
         refit = sum(
-            share * refit_seconds([c], n_train, n_train + n_valid)
+            share * refit_seconds([c], n_fit, n_all)
             for share, c in zip((1.0, 0.75, 0.5), top, strict=False)
         )
         # Every member of an ensemble scores the test rows and the diagnostics sample, at
@@ -194,7 +194,7 @@ class SearchRun:
             + _MARGIN * self.budget.seconds
             + refit
             + scoring
-            + stacking_seconds(n_valid, len(self.families))
+            + (stacking_seconds(n_valid, len(self.families)) if self.data.folds is None else 0.0)
         )
 
     def slot(self) -> float | None:
@@ -235,6 +235,8 @@ class SearchRun:
         if earlier is not None:
             trial.set_user_attr("duplicate_of", earlier.number)
             return Started(proposal, None, earlier)
+        # Running: a proposal that repeats it while it fits (parallel trials) is pruned.
+        self.tried.add(proposal.family, proposal.params, trial.number, None)
         return Started(proposal, self.start(trial.number, proposal), None)
 
     def start(self, number: int, proposal: Proposal) -> str | None:
@@ -264,6 +266,8 @@ class SearchRun:
                 default=proposal.default,
                 cut_by_deadline=outcome.cut_by_deadline,
                 predict_seconds=outcome.predict_seconds,
+                fold_estimators=outcome.fold_estimators,
+                fold_scores=outcome.fold_scores,
             )
         status = "pruned" if candidate is None else "finished"
         try:
@@ -271,7 +275,7 @@ class SearchRun:
             if self.log:
                 self.log.finish(run_id, candidate, outcome.fit, status)
         except Exception as exc:
-            self.fail(proposal, run_id, exc)
+            self.fail(number, proposal, run_id, exc)
             return False
         tally = self.tallies[proposal.family]
         if candidate is None:
@@ -288,8 +292,11 @@ class SearchRun:
         self._notify(proposal.family, status)
         return True
 
-    def fail(self, proposal: Proposal, run_id: str | None, error: BaseException) -> None:
+    def fail(
+        self, number: int, proposal: Proposal, run_id: str | None, error: BaseException
+    ) -> None:
         """Record a trial whose fit (or its recording) raised."""
+        self.tried.discard(proposal.family, proposal.params, number)
         self.counts["failed"] += 1
         self.failures.append(f"{proposal.family}: {error}")
         tally = self.tallies[proposal.family]
@@ -345,6 +352,7 @@ class SearchRun:
             converged_after=(self.convergence.trials if self.stopped_by == "converged" else None),
             unimproved=self.convergence.trials - self.convergence.at_best,
             families=family_notes(self.tallies, self.families, self.stopped_by),
+            validation="holdout" if self.data.folds is None else self.data.folds.describe(),
         )
         if not ensemble:
             result.ensemble_note = "not built: ensembling was turned off"
@@ -352,11 +360,12 @@ class SearchRun:
             result.ensemble_note = "not built: only one model finished"
         else:
             result.ensemble_note = choose_ensemble(result, self.data, self.higher)
-        result.stack_note = (
-            choose_stack(result, self.data, self.higher)
-            if ensemble and len(self.candidates) >= 2
-            else "not built: " + result.ensemble_note.removeprefix("not built: ")
-        )
+        if self.data.folds is not None:  # each candidate is a bag of fold models already
+            result.stack_note = "not built: cross-validated candidates are bagged instead"
+        elif ensemble and len(self.candidates) >= 2:
+            result.stack_note = choose_stack(result, self.data, self.higher)
+        else:
+            result.stack_note = "not built: " + result.ensemble_note.removeprefix("not built: ")
         return result
 
     def _ranked(self) -> list[Candidate]:
@@ -381,89 +390,6 @@ class SearchRun:
         )
 
 
-def search(
-    data: SearchData,
-    *,
-    metric: str,
-    families: Sequence[str],
-    budget: Budget,
-    seed: int = 0,
-    ensemble: bool = True,
-    max_trials: int | None = None,
-    threads: int = 0,
-    log: TrialLog | None = None,
-    on_progress: Callable[[SearchProgress], None] | None = None,
-) -> SearchResult:
-    """Search families and parameters in this process until the budget (minus refit
-    reserve) is spent.
-
-    Raises:
-        InvalidInput: No trial finished (every one failed, or the budget was too short for
-            even one); the message carries the first error.
-    """
-    run = SearchRun(
-        data,
-        metric=metric,
-        families=families,
-        budget=budget,
-        max_trials=max_trials,
-        log=log,
-        on_progress=on_progress,
-    )
-
-    def objective(trial: optuna.Trial) -> float:
-        seconds = run.slot()
-        if seconds is None:
-            trial.study.stop()
-            raise optuna.TrialPruned("out of time")
-        started = run.begin(trial, seconds)
-        proposal, run_id = started.proposal, started.run_id
-        if started.earlier is not None:
-            if run.should_stop():
-                trial.study.stop()
-            return _repeat(started.earlier)
-        try:
-            outcome = run_trial(
-                data,
-                trial,
-                proposal,
-                metric=metric,
-                seed=seed,
-                threads=threads,
-                clock=budget.clock,
-            )
-        except Exception as exc:
-            run.fail(proposal, run_id, exc)
-            raise TrialFailed(str(exc)) from exc
-        except BaseException as exc:  # interrupted: the trial's run ends failed, the job too
-            run.fail(proposal, run_id, exc)
-            raise
-        recorded = run.finish(trial.number, proposal, run_id, outcome)
-        if run.should_stop():
-            trial.study.stop()
-        if not recorded:
-            raise TrialFailed(run.failures[-1])
-        if outcome.pruned:
-            raise optuna.TrialPruned()
-        return outcome.score
-
-    with quiet_optuna():
-        study = run.study(seed)
-        # Only a failure already recorded on its run is swallowed; anything else (the
-        # catalog refusing a run, a progress callback raising) ends the search.
-        study.optimize(objective, catch=(TrialFailed,), gc_after_trial=False)
-    # Warm-start trials the budget never reached stay enqueued (WAITING): not trials run.
-    waiting = optuna.trial.TrialState.WAITING
-    return run.result(sum(t.state != waiting for t in study.trials), ensemble)
-
-
-def _repeat(earlier: Earlier) -> float:
-    """Tell the study a duplicate's outcome: the earlier trial's score, or pruned."""
-    if earlier.score is None:
-        raise optuna.TrialPruned(f"same parameters as trial {earlier.number}")
-    return earlier.score
-
-
 @contextmanager
 def quiet_optuna() -> Iterator[None]:
     """Silence Optuna's per-trial logging: progress goes to ``on_progress``."""
@@ -481,3 +407,4 @@ def _drop_weak(candidates: list[Candidate], higher: bool) -> None:
     for c in ranked[_KEEP:]:
         c.valid_scores = None
         c.fit.estimator = None
+        c.fold_estimators = None

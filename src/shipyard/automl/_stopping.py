@@ -98,8 +98,18 @@ class TriedParams:
         return self._seen.get(_key(family, params))
 
     def add(self, family: str, params: dict[str, Any], number: int, score: float | None) -> None:
-        """Remember a finished (``score``) or pruned (None) trial; the first one stays."""
-        self._seen.setdefault(_key(family, params), Earlier(number, score))
+        """Remember a finished (``score``) or pruned or running (None) trial; the first
+        one stays (updated with its score when it finishes)."""
+        key = _key(family, params)
+        earlier = self._seen.get(key)
+        if earlier is None or earlier.number == number:
+            self._seen[key] = Earlier(number, score)
+
+    def discard(self, family: str, params: dict[str, Any], number: int) -> None:
+        """Forget trial ``number`` (it failed: its parameters may be tried again)."""
+        key = _key(family, params)
+        if key in self._seen and self._seen[key].number == number:
+            del self._seen[key]
 
 
 def _key(family: str, params: dict[str, Any]) -> str:

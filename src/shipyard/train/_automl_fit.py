@@ -12,12 +12,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from shipyard.automl import (
+    BAG_MAX_MS,
     Budget,
     Candidate,
     RaySearch,
     SearchData,
     SearchProgress,
     SearchResult,
+    cross_validated,
     refit_seconds,
     search,
     search_on_ray,
@@ -26,6 +28,8 @@ from shipyard.catalog import Catalog
 from shipyard.entities import Actor
 from shipyard.evaluation import evaluate, evaluate_test
 from shipyard.model import (
+    EnsembleEstimator,
+    EnsembleFamily,
     Family,
     FeatureEncoder,
     FitData,
@@ -44,6 +48,8 @@ __all__ = ["CatalogTrialLog", "after_search_seconds", "fit_automl"]
 _PROBE_ROWS = 2_000  # rows the work after the search is timed on, before the search
 _BOOTSTRAP_ROWS = 10_000  # the report bootstraps at most this many rows (evaluate_test)
 
+Member = tuple[Family, Any, float]
+
 
 def fit_automl(
     encoder: FeatureEncoder,
@@ -60,14 +66,22 @@ def fit_automl(
     on_trial: Callable[[SearchProgress], None] | None,
     say: Callable[[str], None],
     ray: RaySearch | None = None,
+    cores: int = 0,
 ) -> Fitted:
     """Search (in this process, or with its trials on Ray), pick the best model or
-    ensemble, refit it on train + valid when time allows."""
-    budget.reserve(after_search_seconds(problem, parts, options))
+    ensemble, refit it on train + valid when time allows.
+
+    Small data is cross-validated (see :mod:`shipyard.automl._cv`): its out-of-fold scores
+    then stand in for validation scores, and the final model is the bag of fold models, or
+    a refit of the chosen configuration when the bag predicts a row too slowly. ``cores``
+    (0: all) is what a search here may use: on small data, one trial per core."""
+    data = cross_validated(parts.search_data(problem), seed=options.seed)
+    judged = parts if data.folds is None else _pooled(parts)
+    budget.reserve(after_search_seconds(problem, judged, options))
     if log is not None:
-        log.bind(problem, parts)
+        log.bind(problem, judged)
     result = _search(
-        parts.search_data(problem),
+        data,
         ray,
         metric=metric,
         families=families,
@@ -75,25 +89,27 @@ def fit_automl(
         seed=options.seed,
         ensemble=ensemble,
         max_trials=max_trials,
-        threads=options.threads,
+        # Ray reserves each trial's CPUs itself; here the search shares out the cores.
+        threads=options.threads if ray else cores,
         log=log,
         on_progress=on_trial,
     )
     chosen = _chosen(result)
     valid_raw = _valid_raw(chosen, problem, result)
+    keep = _train_fit if data.folds is None else _bag
     family_before, estimator_before = _assemble(
-        [(c.family, c.fit.estimator, w) for c, w in chosen], problem, result
+        _flat([keep(c, w) for c, w in chosen]), problem, result
     )
     best = result.best
     found = model_diagnostics(
-        problem, parts, family_before, best.fit, estimator_before, valid_raw, True
+        problem, judged, family_before, best.fit, estimator_before, valid_raw, True
     )
-    members = _refit(chosen, problem, parts, options, budget, say)
+    members, refit = _final_members(chosen, problem, parts, options, budget, say, data)
     family_after, estimator_after = _assemble(members, problem, result)
     fitted = finish(
         encoder,
         problem,
-        parts,
+        judged,
         options,
         family_before,
         estimator_before,
@@ -104,21 +120,34 @@ def fit_automl(
     fitted.diagnostics = found
     fitted.curves = best.fit.curves
     fitted.leaderboard = result.leaderboard()
-    refit = sum(m[1] is not c.fit.estimator for m, (c, _) in zip(members, chosen, strict=True))
     fitted.summary = _summary(result, fitted, metric, families, budget, refit, len(chosen))
     fitted.metrics["fit"] = {
         "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),
         "best_iteration": float(best.fit.best_iteration or 0),
     }
-    fitted.metrics["search"] = {
+    fitted.metrics["search"] = _search_metrics(result, metric, refit == len(chosen))
+    return fitted
+
+
+def _search_metrics(result: SearchResult, metric: str, refit: bool) -> dict[str, float]:
+    """The search's figures as run metrics (with the best model's fold mean and spread
+    when it was cross-validated)."""
+    best = result.best
+    out = {
         "trials": float(result.trials),
         "finished": float(len(result.candidates)),
         "pruned": float(result.pruned),
         "failed": float(result.failed),
         f"best_valid_{metric}": float(_best_valid(result)),
-        "refit": float(refit == len(chosen)),
+        "refit": float(refit),
     }
-    return fitted
+    row = best.row()
+    if "fold_mean" in row:
+        out |= {
+            f"best_fold_mean_{metric}": row["fold_mean"],
+            f"best_fold_std_{metric}": row["fold_std"],
+        }
+    return out
 
 
 def _chosen(result: SearchResult) -> list[tuple[Candidate, float]]:
@@ -135,7 +164,8 @@ def _chosen(result: SearchResult) -> list[tuple[Candidate, float]]:
 def _valid_raw(
     chosen: list[tuple[Candidate, float]], problem: Problem, result: SearchResult
 ) -> np.ndarray:
-    """The chosen model's validation scores, from its members' (fit on train)."""
+    """The chosen model's validation scores (out of fold after cross-validation), from its
+    members'."""
     scores = [np.asarray(c.valid_scores, dtype=np.float64) for c, _ in chosen]
     if result.stack is not None:
         features = [link_features(problem.type, s) for s in scores]
@@ -143,10 +173,9 @@ def _valid_raw(
     return np.asarray(np.sum([w * s for s, (_, w) in zip(scores, chosen, strict=True)], axis=0))
 
 
-def _assemble(
-    members: list[tuple[Family, Any, float]], problem: Problem, result: SearchResult
-) -> tuple[Family, Any]:
-    """One model from the chosen members: the stack, the ensemble, or the single model."""
+def _assemble(members: list[Member], problem: Problem, result: SearchResult) -> tuple[Family, Any]:
+    """One model from the chosen members: the stack (built on holdout searches only, so its
+    members are single fits), the ensemble, or the single model."""
     if result.stack is not None:
         return StackedFamily(), StackedEstimator(members, result.stack.bias, problem.type)
     return combine(members, problem)
@@ -170,6 +199,68 @@ def _search(data: SearchData, ray: RaySearch | None, **arguments: Any) -> Search
         ray.cluster.close()
 
 
+def _pooled(parts: Parts) -> Parts:
+    """``parts`` with train + validation as the validation part: the rows a
+    cross-validated search has out-of-fold scores for (calibration, threshold, metrics)."""
+    x = {**parts.x, "valid": np.vstack([parts.x["train"], parts.x["valid"]])}
+    y = {**parts.y, "valid": np.concatenate([parts.y["train"], parts.y["valid"]])}
+    return Parts(x, y, parts.categorical, parts.feature_names)
+
+
+def _train_fit(c: Candidate, weight: float) -> Member:
+    """The candidate as its trial fit it (on train)."""
+    return c.family, c.fit.estimator, weight
+
+
+def _bag(c: Candidate, weight: float) -> Member:
+    """The candidate's fold models, averaged (a cross-validated trial)."""
+    models = c.fold_estimators or [c.fit.estimator]
+    bag = EnsembleEstimator([(c.family, m, 1.0 / len(models)) for m in models])
+    return EnsembleFamily(), bag, weight
+
+
+def _flat(members: list[Member]) -> list[Member]:
+    """Bags spread into their fold models, each weighted by its share: one flat ensemble,
+    whose explanations stay exact (an ensemble explains members of other families)."""
+    out: list[Member] = []
+    for family, estimator, weight in members:
+        if isinstance(family, EnsembleFamily):
+            out.extend((f, m, weight * w) for f, m, w in estimator.members)
+        else:
+            out.append((family, estimator, weight))
+    return out
+
+
+def _final_members(
+    chosen: list[tuple[Candidate, float]],
+    problem: Problem,
+    parts: Parts,
+    options: Options,
+    budget: Budget,
+    say: Callable[[str], None],
+    data: SearchData,
+) -> tuple[list[Member], int]:
+    """The final model's members, and how many of the chosen were refit on all rows.
+
+    After a holdout search each member is refit when time allows. After a cross-validated
+    one a member's bag of fold models stays when it predicts a row within its share of
+    :data:`BAG_MAX_MS` (bagging measured better than a refit on small data); a slower
+    one is refit, time allowing, else its first fold's model stands in (1/k of the
+    latency).
+    """
+    if data.folds is None:
+        return _refit(chosen, problem, parts, options, budget, say, data)
+    share = BAG_MAX_MS / len(chosen)
+    slow = [(c, w) for c, w in chosen if c.latency_ms > share]
+    if slow:
+        names = ", ".join(c.family.name for c, _ in slow)
+        say(f"The bag of fold models of {names} predicts a row too slowly: refitting")
+    refit_members, refit = _refit(slow, problem, parts, options, budget, say, data)
+    replaced = iter(refit_members)
+    members = [_bag(c, w) if c.latency_ms <= share else next(replaced) for c, w in chosen]
+    return _flat(members), refit
+
+
 def _refit(
     chosen: list[tuple[Candidate, float]],
     problem: Problem,
@@ -177,13 +268,16 @@ def _refit(
     options: Options,
     budget: Budget,
     say: Callable[[str], None],
-) -> list[tuple[Family, Any, float]]:
-    """The chosen members, each refit on train + validation when its estimated time fits.
+    data: SearchData,
+) -> tuple[list[Member], int]:
+    """The chosen members (flat), each refit on train + validation when its estimated time
+    fits, and how many were.
 
-    The heaviest-weighted members go first; a member that does not fit keeps its fit on
-    train (the weights came from validation, so both are honest).
+    The heaviest-weighted members go first; a member that does not fit keeps its trial's
+    fit (on train, or on its first fold; the weights came from validation, so both are
+    honest).
     """
-    n_train, n_all = len(parts.y["train"]), len(parts.y["train"]) + len(parts.y["valid"])
+    n_fit, n_all = data.refit_rows()
     everything = FitData(
         problem.type,
         len(problem.classes),
@@ -193,18 +287,19 @@ def _refit(
         None,
         parts.categorical,
     )
-    members: dict[int, tuple[Family, Any, float]] = {}
+    members: dict[int, Member] = {}
+    refit = 0
     for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
-        estimator = c.fit.estimator
-        if budget.left() - budget.overhead() >= refit_seconds([c], n_train, n_all):
+        if budget.left() - budget.overhead() >= refit_seconds([c], n_fit, n_all):
             say(f"Refitting {c.family.name} on train + validation")
             params = c.family.refit_params(c.fit)
-            estimator = c.family.fit(everything, params, options.seed, threads=options.threads)
-            estimator = estimator.estimator
+            fit = c.family.fit(everything, params, options.seed, threads=options.threads)
+            members[k] = (c.family, fit.estimator, w)
+            refit += 1
         else:
             say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
-        members[k] = (c.family, estimator, w)
-    return [members[k] for k in range(len(chosen))]
+            members[k] = _train_fit(c, w)
+    return _flat([members[k] for k in range(len(chosen))]), refit
 
 
 def _summary(
@@ -231,6 +326,7 @@ def _summary(
         "family_trials": result.families,
         "ensemble_note": result.ensemble_note,
         "stack_note": result.stack_note,
+        "validation": result.validation,
         "chosen": fitted.leaderboard[0]["family"],
         "ensemble": {result.candidates[i].trial: w for i, w in (result.ensemble or {}).items()},
         "refit": refit == chosen,

@@ -254,6 +254,7 @@ def _fit(
         on_trial=on_trial,
         say=say,
         ray=on_ray,
+        cores=search.threads,
     )
 
 
