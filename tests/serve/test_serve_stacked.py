@@ -12,7 +12,7 @@ from test_serve_routes import *  # noqa: F403 (the route tests, collected again 
 from test_serve_routes import Client
 from tests.conftest import serve_frame
 
-from shipyard.automl import _stacking
+from shipyard.automl import _cv, _stacking
 from shipyard.deploy import batch_transform
 from shipyard.ingest import ingest_path
 from shipyard.model import StackedEstimator, StackedFamily
@@ -33,6 +33,7 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
         # The stack wins, and the members' latency (measured on a busy machine) passes.
         patch.setattr(_stacking, "wins_out_of_fold", lambda *a, **k: (True, 0.99, 0.98))
         patch.setattr(_stacking, "_LATENCY_MS", 1e6)
+        patch.setattr(_cv, "CV_MAX_ROWS", 0)  # a stack is built on holdout searches only
         train(
             project, "d", "y", model_name="m", exclude=["tier", "spend"], time_budget=10,
             families=["lightgbm", "linear"], max_trials=6, seed=0,
