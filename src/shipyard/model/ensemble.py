@@ -22,11 +22,12 @@ class EnsembleEstimator:
     problem: ProblemType | None = None  # None in bundles made before explanations
 
 
-class EnsembleFamily(Family):
-    """A weighted average of fitted models of other families (built by AutoML, not fit)."""
+class AssembledFamily(Family):
+    """A family whose models AutoML assembles from fitted models of other families: it is
+    never fit, and has no search space of its own."""
 
-    name = "ensemble"
     defaults: ClassVar[dict[str, Any]] = {}
+    called: ClassVar[str] = "An assembled model"  # how messages name it
 
     def fit(
         self,
@@ -38,12 +39,19 @@ class EnsembleFamily(Family):
         threads: int = 0,
     ) -> FitResult:
         raise InvalidInput(
-            "An ensemble is assembled by AutoML from fitted models; it cannot be fit directly. "
-            "Pass time_budget to train() to get one."
+            f"{self.called} is assembled by AutoML from fitted models; it cannot be fit "
+            "directly. Pass time_budget to train() to get one."
         )
 
     def suggest(self, trial: Any, problem: ProblemType) -> dict[str, Any]:
-        raise InvalidInput("An ensemble has no search space of its own.")
+        raise InvalidInput(f"{self.called} has no search space of its own.")
+
+
+class EnsembleFamily(AssembledFamily):
+    """A weighted average of fitted models of other families (built by AutoML, not fit)."""
+
+    name = "ensemble"
+    called: ClassVar[str] = "An ensemble"
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         out: np.ndarray | None = None

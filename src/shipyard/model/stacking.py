@@ -16,9 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from shipyard.errors import InvalidInput
-from shipyard.model.ensemble import _to_probability
-from shipyard.model.families import Family, FitData, FitResult, IterationHook
+from shipyard.model.ensemble import AssembledFamily, _to_probability
+from shipyard.model.families import Family
 from shipyard.types import ProblemType
 
 __all__ = ["EPS", "StackedEstimator", "StackedFamily", "link_features", "stack_scores"]
@@ -64,28 +63,11 @@ class StackedEstimator:
     problem: ProblemType
 
 
-class StackedFamily(Family):
+class StackedFamily(AssembledFamily):
     """A linear stack over fitted models of other families (built by AutoML, not fit)."""
 
     name = "stack"
-    defaults: ClassVar[dict[str, Any]] = {}
-
-    def fit(
-        self,
-        data: FitData,
-        params: dict[str, Any] | None = None,
-        seed: int = 0,
-        *,
-        on_iteration: IterationHook | None = None,
-        threads: int = 0,
-    ) -> FitResult:
-        raise InvalidInput(
-            "A stacked model is assembled by AutoML from fitted models; it cannot be fit "
-            "directly. Pass time_budget to train() to get one."
-        )
-
-    def suggest(self, trial: Any, problem: ProblemType) -> dict[str, Any]:
-        raise InvalidInput("A stacked model has no search space of its own.")
+    called: ClassVar[str] = "A stacked model"
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         features = [
