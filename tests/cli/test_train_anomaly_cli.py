@@ -81,6 +81,14 @@ def test_train_anomaly_without_a_target(shipyard: Run, root: Path) -> None:
     assert answer["metrics"]["test"]["anomaly_rate"] == pytest.approx(0.02, abs=0.03)
 
 
+def test_train_with_the_anomaly_feature(shipyard: Run, root: Path) -> None:
+    done = shipyard(root, "train", "d", "-t", "fraud", "--anomaly-feature", "lof", "-m", "af")
+    assert done.returncode == 0, done.stderr
+    shown = shipyard(root, "models", "show", "af:1", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert '"anomaly_score"' in shown.stdout
+
+
 def test_train_anomaly_with_a_label_prints_its_metrics(shipyard: Run, root: Path) -> None:
     done = shipyard(root, "train", "d", "--problem", "anomaly", "--target", "fraud", "-m", "x")
     assert done.returncode == 0, done.stderr
@@ -98,8 +106,13 @@ def test_train_anomaly_with_a_label_prints_its_metrics(shipyard: Run, root: Path
         (["ids", "--problem", "anomaly"], "No feature varies"),
         (["d", "--problem", "anomaly", "--params", '{"kind": "svm"}'], "Unknown anomaly"),
         (["d", "--problem", "anomaly", "--params", '{"bogus": 1}'], "isolation_forest"),
+        (["d", "-t", "fraud", "--anomaly-feature", "svm"], "'anomaly_feature'"),
+        (["d", "--problem", "anomaly", "--anomaly-feature", "lof"], "is that score already"),
     ],
-    ids=["contamination", "not-anomaly", "no-target", "no-label", "no-features", "kind", "param"],
+    ids=[
+        "contamination", "not-anomaly", "no-target", "no-label", "no-features", "kind", "param",
+        "feature-kind", "feature-of-anomaly",
+    ],  # fmt: skip
 )
 def test_bad_input_is_a_message_without_a_traceback(
     shipyard: Run, root: Path, args: list[str], message: str

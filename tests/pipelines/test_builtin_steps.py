@@ -139,3 +139,27 @@ def test_a_train_step_fits_an_anomaly_model_without_a_target(
     assert result.ok, result.run.error
     assert result.outputs("train")["model"] == "odd:1"
     assert project.catalog.get_model_version("odd", 1).problem_type == "anomaly"
+
+
+@pytest.mark.parametrize(("feature", "derived"), [("lof", True), ("none", False)])
+def test_a_train_step_adds_the_anomaly_feature_when_asked(
+    project: Project, tmp_path: Path, feature: str, derived: bool
+) -> None:
+    make_frame(400).to_parquet(tmp_path / "tx.parquet")
+    doc = {
+        "name": "featured",
+        "parameters": {"data": str(tmp_path / "tx.parquet"), "anomaly_feature": feature},
+        "steps": [
+            LIFECYCLE["steps"][0],
+            {"name": "train", "kind": "train",
+             "inputs": {"dataset": "ingest", "anomaly_feature": "params.anomaly_feature"},
+             "config": {"target": "label", "model_name": "m", "family": "linear"}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "featured.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = run_pipeline(project, str(path))
+    assert result.ok, result.run.error
+    signature = project.catalog.get_model_version("m", 1).signature
+    assert ("derived" in signature) is derived
+    assert "anomaly_score" not in {c["name"] for c in signature["inputs"]}

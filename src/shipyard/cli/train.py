@@ -71,6 +71,13 @@ Contamination = Annotated[
     float | None,
     _opt("Anomaly: the share of training rows flagged (default: from the label, else 0.01)."),
 ]
+AnomalyFeature = Annotated[
+    str | None,
+    _opt(
+        "lof or isolation_forest: add that detector's score as the feature anomaly_score, "
+        "fitted on the train part, computed inside the model from the raw row."
+    ),
+]
 Seed = Annotated[int, _opt("Seed of the split and the model.")]
 AllowLeakage = Annotated[
     bool, _opt("Train even when the split leaks (recorded).", "--allow-leakage")
@@ -140,6 +147,7 @@ def train(
     positive: Positive = None,
     problem_type: ProblemType = None,
     contamination: Contamination = None,
+    anomaly_feature: AnomalyFeature = None,
     seed: Seed = 0,
     allow_leakage: AllowLeakage = False,
     allow_pii: AllowPii = None,

@@ -147,6 +147,13 @@ def onnx_graph(model: TabularModel, *, name: str) -> Any:
 
 
 def _check_inputs(model: TabularModel) -> None:
+    derived = model.encoder.signature.get("derived") or []
+    if derived:
+        raise InvalidInput(
+            f"This model cannot be exported to ONNX: it computes '{derived[0]['name']}' "
+            f"with an anomaly detector ({derived[0]['from']}), which has no ONNX form here. "
+            "Export it with --format mlflow instead."
+        )
     hashed = getattr(model.encoder, "hashed", {})
     for spec in model.encoder.columns_:
         why = None

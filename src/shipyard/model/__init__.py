@@ -10,6 +10,7 @@ of the bundle format (``model.pkl`` names these classes), so they are public and
 from __future__ import annotations
 
 from shipyard.model.anomaly import DETECTORS, AnomalyDetector, AnomalyFamily, AnomalyModel
+from shipyard.model.anomaly_feature import ANOMALY_FEATURE, AnomalyFeatureEncoder
 from shipyard.model.calibration import CALIBRATIONS, Calibrator, fit_calibrator
 from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
@@ -20,11 +21,13 @@ from shipyard.model.stacking import StackedEstimator, StackedFamily
 from shipyard.model.tabular import TabularModel
 
 __all__ = [
+    "ANOMALY_FEATURE",
     "CALIBRATIONS",
     "DETECTORS",
     "FAMILIES",
     "AnomalyDetector",
     "AnomalyFamily",
+    "AnomalyFeatureEncoder",
     "AnomalyModel",
     "Calibrator",
     "ColumnSpec",

@@ -21,7 +21,7 @@ from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, require_columns
 from shipyard.evaluation import EvaluationOptions, check_evaluation_options
 from shipyard.lake import read_written
-from shipyard.model import FeatureEncoder, Problem, infer_problem
+from shipyard.model import AnomalyFeatureEncoder, FeatureEncoder, Problem, infer_problem
 from shipyard.project import Project
 from shipyard.security.pii import check_pii_features, column_hash_key, pii_columns
 from shipyard.train._fitting import Parts
@@ -115,9 +115,14 @@ def prepare(
         else None
     )
     excluded = [*chosen, *left]
-    encoder = FeatureEncoder(
-        exclude=excluded, hashed=_pii_hashes(project, version, spec, labelled.columns, excluded)
-    ).fit(labelled.iloc[split.train])
+    encoder = _encoder(
+        spec, excluded, _pii_hashes(project, version, spec, labelled.columns, excluded)
+    )
+    if spec.anomaly_feature:
+        say(f"Fitting the {spec.anomaly_feature} anomaly feature on {len(split.train):,} rows")
+    # Fitted on the train part alone: the anomaly feature's detector with it, so it never
+    # learns from a validation or test row.
+    encoder.fit(labelled.iloc[split.train])
     rows = {"train": split.train, "valid": split.valid, "test": split.test}
     parts = Parts(
         x={part: encoder.encode_frame(labelled.iloc[r]).matrix for part, r in rows.items()},
@@ -144,6 +149,15 @@ def prepare(
         why_left_out(labelled, written, spec.keep_columns),
         curve,
         findings,
+    )
+
+
+def _encoder(spec: TrainSpec, excluded: list[str], hashed: dict[str, str]) -> FeatureEncoder:
+    """The job's encoder, unfitted: with the anomaly feature's detector when asked."""
+    if spec.anomaly_feature is None:
+        return FeatureEncoder(exclude=excluded, hashed=hashed)
+    return AnomalyFeatureEncoder(
+        exclude=excluded, hashed=hashed, detector=spec.anomaly_feature, seed=spec.seed
     )
 
 

@@ -18,6 +18,7 @@ from shipyard.catalog.refs import parse_model_ref
 from shipyard.compute import check_backend
 from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.model import CALIBRATIONS, get_family
+from shipyard.model.anomaly_feature import check_detector
 from shipyard.train._split import STRATEGIES
 from shipyard.train._threshold import check_decision
 
@@ -211,6 +212,10 @@ class TrainSpec:
             (HMAC-SHA256 with the project's key), compiled into the model.
         keep_columns: Columns left out of the features by default (dates and times,
             identifiers, columns Shipyard wrote such as a model's scores) to use anyway.
+        anomaly_feature: ``lof`` or ``isolation_forest``: a detector of that kind, fitted on
+            the train part's encoded features only, whose score becomes one more feature
+            (``anomaly_score``) computed inside the model from the raw row (supervised
+            models only; default: none).
 
     Example:
         >>> spec = TrainSpec(search=SearchSpec(time_budget=60), model_name="fraud")
@@ -231,6 +236,7 @@ class TrainSpec:
     hash_pii: tuple[str, ...] = ()
     keep_columns: tuple[str, ...] = ()
     contamination: float | None = None
+    anomaly_feature: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exclude", _names(self.exclude))
@@ -247,6 +253,13 @@ class TrainSpec:
             parse_model_ref(self.model_name)
         if self.contamination is not None:
             _check_contamination(self.contamination, self.problem_type)
+        if self.anomaly_feature is not None:
+            check_detector(self.anomaly_feature)
+            if self.problem_type == "anomaly":
+                raise InvalidInput(
+                    "'anomaly_feature' adds an anomaly score to the features of a supervised "
+                    "model; an anomaly model is that score already. Drop one of them."
+                )
 
     @classmethod
     def of(cls, **options: Any) -> TrainSpec:

@@ -1,7 +1,8 @@
 """``train``: split, fit (or AutoML with ``time_budget``), evaluate and register a model
 version (:func:`shipyard.train.train`). ``options`` takes any other option of the SDK's
 ``train`` (``TrainSpec.of``). A ``time_budget`` of 0 means one fit, no search (so a
-pipeline parameter, which is never null, can ask for either). ``options: {problem_type:
+pipeline parameter, which is never null, can ask for either); so does an ``anomaly_feature``
+of ``none`` or "" (no anomaly feature). ``options: {problem_type:
 anomaly}`` trains an anomaly model, ``target`` then optional."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ _NAMED = {
     "split": "str", "time_column": "str", "group_column": "str", "exclude": "json",
     "family": "str", "params": "json", "time_budget": "float", "families": "json",
     "metric": "str", "seed": "int", "calibration": "str", "slice_by": "json", "facet": "str",
-    "facet_values": "json", "positive": "json",
+    "facet_values": "json", "positive": "json", "anomaly_feature": "str",
 }  # fmt: skip
 """The options a step names directly (the others go in ``options``), with their types."""
 
@@ -25,6 +26,8 @@ def run(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
     options = {k: args[k] for k in _NAMED if args.get(k) is not None}
     if options.get("time_budget") == 0:  # as `shipyard demo --time-budget 0`: one fit
         del options["time_budget"]
+    if options.get("anomaly_feature") in ("", "none"):  # a parameter's way to say "off"
+        del options["anomaly_feature"]
     options.update(args.get("options") or {})
     if args.get("model_name"):
         options["model_name"] = args["model_name"]
