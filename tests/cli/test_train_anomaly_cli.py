@@ -110,9 +110,16 @@ def test_train_anomaly_with_a_label_prints_its_metrics(shipyard: Run, root: Path
         (["d", "--problem", "anomaly", "--anomaly-feature", "lof"], "is that score already"),
     ],
     ids=[
-        "contamination", "not-anomaly", "no-target", "no-label", "no-features", "kind", "param",
-        "feature-kind", "feature-of-anomaly",
-    ],  # fmt: skip
+        "contamination",
+        "not-anomaly",
+        "no-target",
+        "no-label",
+        "no-features",
+        "kind",
+        "param",
+        "feature-kind",
+        "feature-of-anomaly",
+    ],
 )
 def test_bad_input_is_a_message_without_a_traceback(
     shipyard: Run, root: Path, args: list[str], message: str
