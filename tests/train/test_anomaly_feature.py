@@ -173,3 +173,18 @@ def test_automl_searches_over_the_augmented_features(tmp_path: Path) -> None:
         assert [c["name"] for c in model.signature["inputs"]] == INPUTS
         scores = model.predict_records(records(anomaly_frame(600)[:5])).scores
         assert np.isfinite(scores).all()
+
+
+def test_onnx_refuses_the_model_and_mlflow_reproduces_it(
+    trained: tuple[Project, TrainResult, list[int]], tmp_path: Path
+) -> None:
+    pytest.importorskip("onnx")
+    pytest.importorskip("mlflow")
+    from shipyard.deploy import export_model
+
+    project, _, _ = trained
+    with pytest.raises(InvalidInput, match="computes 'anomaly_score'.*--format mlflow"):
+        export_model(project, "f:1", "onnx", tmp_path / "onnx")
+    assert not (tmp_path / "onnx").exists()
+    exported = export_model(project, "f:1", "mlflow", tmp_path / "mlflow")
+    assert exported.check["max_error"] <= 1e-9

@@ -1,13 +1,16 @@
-"""The roaming demo's optional anomaly feature: an anomaly score per subscriber-day, added to
-the training table as a column the supervised model may use. Off by default.
+"""The roaming demo's anomaly score per subscriber-day as a column of the table, to look at.
+
+To make it a feature of the fraud model, train with ``anomaly_feature="lof"`` (``shipyard
+train --anomaly-feature lof``, the roaming pipeline's ``-p anomaly_feature=lof``): the
+detector is then fitted on the train part and compiled into the model, so a request carries
+only the raw columns. This module publishes the score as a column instead, for analysis.
 
 :func:`add_anomaly_score` trains an anomaly model without the label (it never sees
 ``is_fraud``) on the rows the supervised model will train on (the same time split), scores
 every row with it through batch transform, and publishes the table again with the score as
-``anomaly_score``. Train the fraud model on that table to use it. A model trained so needs
-``anomaly_score`` in every request: score the row with the anomaly model first (its own
-endpoint, or ``shipyard batch``). ``benchmarks/roaming_anomaly_feature.py`` measures whether
-it pays on the demo's data.
+``anomaly_score``. A model trained on that table would need ``anomaly_score`` in every
+request; train with ``anomaly_feature`` instead. ``benchmarks/roaming_anomaly_feature.py``
+measures whether the feature pays on the demo's data.
 """
 
 from __future__ import annotations
