@@ -183,6 +183,8 @@ def _start_run(project: Project, spec: TrainSpec, data: Prepared) -> Run:
     else:
         params.update(family=search.family, **(search.params or {}))
     params["backend"] = search.backend
+    if spec.anomaly_feature is not None:
+        params["anomaly_feature"] = spec.anomaly_feature
     if search.backend == "ray":
         params["ray_address"] = search.ray_address or project.settings.ray_address
     params["decision"] = {

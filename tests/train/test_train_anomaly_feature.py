@@ -62,6 +62,7 @@ def test_the_detector_learns_from_the_train_part_only(
     project, result, fitted_rows = trained
     rows = result.split["rows"]
     assert fitted_rows == [rows["train"]]
+    assert result.run.params["anomaly_feature"] == "lof"
     assert rows["train"] < rows["train"] + rows["valid"] + rows["test"] == 1200
     encoder = load_model(project, "f:1").model.encoder
     assert isinstance(encoder, AnomalyFeatureEncoder) and encoder.fitted_rows_ == rows["train"]
