@@ -184,8 +184,18 @@ def test_onnx_refuses_the_model_and_mlflow_reproduces_it(
     from shipyard.deploy import export_model
 
     project, _, _ = trained
-    with pytest.raises(InvalidInput, match="computes 'anomaly_score'.*--format mlflow"):
+    with pytest.raises(InvalidInput, match=r"computes 'anomaly_score'.*--format mlflow"):
         export_model(project, "f:1", "onnx", tmp_path / "onnx")
     assert not (tmp_path / "onnx").exists()
     exported = export_model(project, "f:1", "mlflow", tmp_path / "mlflow")
     assert exported.check["max_error"] <= 1e-9
+
+
+def test_lof_scores_its_training_rows_as_it_scores_new_ones() -> None:
+    rng = np.random.default_rng(0)
+    rows, new = rng.normal(size=(800, 20)), rng.normal(size=(2000, 20))
+    detector = AnomalyDetector("lof", {"n_neighbors": 35})
+    as_new = detector.fit_score(rows).mean()
+    in_sample, served = detector.score(rows).mean(), detector.score(new).mean()
+    # Scored as its own neighbour, a training row looks more ordinary than a new one.
+    assert in_sample < as_new < served

@@ -83,9 +83,7 @@ class AnomalyDetector:
         fill = np.where(np.isfinite(fill), fill, 0.0)
         fill[self.categorical] = -1.0
         self.fill_ = fill
-        if self.kind == "lof" and len(x) > LOF_MAX_ROWS:
-            keep = np.random.default_rng(self.seed).choice(len(x), LOF_MAX_ROWS, replace=False)
-            x = x[np.sort(keep)]
+        x = x[self._learnt_rows(len(x))]
         raw = self._filled(x, scaled=False)
         # Distances need comparable units: LOF sees robust z-scores (median, IQR); the
         # forest's random cuts do not care.
@@ -97,6 +95,24 @@ class AnomalyDetector:
         picked = rng.choice(len(x), size=min(_BACKGROUND, len(x)), replace=False)
         self.background_ = raw[np.sort(picked)]  # in the input's units, as occlusion uses
         return self
+
+    def fit_score(self, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
+        """Fit on ``x`` and score its rows as :meth:`score` scores new ones: LOF scores the
+        rows it learnt from without themselves among their neighbours (its own score of a
+        training row would count the row as its nearest neighbour, lowering it)."""
+        self.fit(x, threads=threads)
+        scores = self.score(x)
+        if self.kind == "lof":
+            outlier_factor = -self.estimator_.negative_outlier_factor_
+            scores[self._learnt_rows(len(x))] = 1.0 - 1.0 / np.maximum(outlier_factor, 1.0)
+        return scores
+
+    def _learnt_rows(self, rows: int) -> np.ndarray:
+        """The positions of the rows :meth:`fit` learns from (LOF: a seeded sample)."""
+        if self.kind == "lof" and rows > LOF_MAX_ROWS:
+            keep = np.random.default_rng(self.seed).choice(rows, LOF_MAX_ROWS, replace=False)
+            return np.sort(keep)
+        return np.arange(rows)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """Anomaly scores in [0, 1], higher is more anomalous (see the module's doc)."""

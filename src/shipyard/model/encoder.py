@@ -119,6 +119,10 @@ class FeatureEncoder:
         }
         return self
 
+    def fit_encode(self, frame: pd.DataFrame) -> Encoded:
+        """Fit on ``frame`` and encode it (what a training job does with its train part)."""
+        return self.fit(frame).encode_frame(frame)
+
     @property
     def signature(self) -> dict[str, Any]:
         """The input signature: the columns a request must carry and their types."""

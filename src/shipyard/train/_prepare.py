@@ -122,10 +122,12 @@ def prepare(
         say(f"Fitting the {spec.anomaly_feature} anomaly feature on {len(split.train):,} rows")
     # Fitted on the train part alone: the anomaly feature's detector with it, so it never
     # learns from a validation or test row.
-    encoder.fit(labelled.iloc[split.train])
+    x = {"train": encoder.fit_encode(labelled.iloc[split.train]).matrix}
+    for part, r in (("valid", split.valid), ("test", split.test)):
+        x[part] = encoder.encode_frame(labelled.iloc[r]).matrix
     rows = {"train": split.train, "valid": split.valid, "test": split.test}
     parts = Parts(
-        x={part: encoder.encode_frame(labelled.iloc[r]).matrix for part, r in rows.items()},
+        x=x,
         y={part: y[r] for part, r in rows.items()},
         categorical=list(encoder.categorical_indices_),
         feature_names=list(encoder.feature_names_),
