@@ -199,3 +199,16 @@ def test_lof_scores_its_training_rows_as_it_scores_new_ones() -> None:
     in_sample, served = detector.score(rows).mean(), detector.score(new).mean()
     # Scored as its own neighbour, a training row looks more ordinary than a new one.
     assert in_sample < as_new < served
+
+
+@pytest.mark.parametrize("detector", ["lof", "isolation_forest"])
+def test_the_encoder_gives_its_training_rows_their_scores_as_new_rows(detector: str) -> None:
+    frame = anomaly_frame(500).drop(columns=["fraud"])
+    encoder = AnomalyFeatureEncoder(detector=detector)
+    trained_on = encoder.fit_encode(frame).matrix
+    served = encoder.encode_frame(frame).matrix
+    assert trained_on[:, :-1] == pytest.approx(served[:, :-1], nan_ok=True)
+    if detector == "lof":  # scored as their own neighbour, they would look more ordinary
+        assert trained_on[:, -1].mean() > served[:, -1].mean()
+    else:  # a forest's random cuts need no such care
+        assert trained_on[:, -1] == pytest.approx(served[:, -1])

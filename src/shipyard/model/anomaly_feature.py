@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput
 from shipyard.model.anomaly import DETECTORS, AnomalyDetector
-from shipyard.model.encoder import Encoded, FeatureEncoder
+from shipyard.model.encoder import _MAX_LEVELS, Encoded, FeatureEncoder
 
 __all__ = ["ANOMALY_FEATURE", "DETECTOR_DEFAULTS", "AnomalyFeatureEncoder", "check_detector"]
 
@@ -60,7 +61,7 @@ class AnomalyFeatureEncoder(FeatureEncoder):
     def __init__(
         self,
         exclude: Sequence[str] = (),
-        max_levels: int = 1000,
+        max_levels: int = _MAX_LEVELS,
         hashed: Mapping[str, str] | None = None,
         *,
         detector: str = "lof",
@@ -81,6 +82,17 @@ class AnomalyFeatureEncoder(FeatureEncoder):
             InvalidInput: An unknown detector or bad parameters, or a feature already named
                 like the score.
         """
+        self.fit_encode(frame)
+        return self
+
+    def fit_encode(self, frame: pd.DataFrame) -> Encoded:
+        """Fit on ``frame`` and encode it, each row's score as the detector would give it
+        were the row new (see :meth:`AnomalyDetector.fit_score`): the model learns from the
+        scores it will meet in serving, not from its detector's own training rows' lower ones.
+
+        Raises:
+            InvalidInput: As :meth:`fit`.
+        """
         kind = check_detector(self.detector)
         super().fit(frame)
         if self.column in self.feature_names_:
@@ -88,14 +100,13 @@ class AnomalyFeatureEncoder(FeatureEncoder):
                 f"The table already has a feature '{self.column}', the name of the anomaly "
                 "feature. Exclude or rename that column, or train without --anomaly-feature."
             )
-        matrix = super()._encode({s.name: frame[s.name] for s in self.columns_}, len(frame))
+        base = super()._encode({s.name: frame[s.name] for s in self.columns_}, len(frame))
         params = DETECTOR_DEFAULTS[kind] if self.params is None else self.params
-        self.detector_ = AnomalyDetector(kind, params, self.categorical_indices_, self.seed).fit(
-            matrix.matrix, threads=1
-        )
+        self.detector_ = AnomalyDetector(kind, params, self.categorical_indices_, self.seed)
+        scores = self.detector_.fit_score(base.matrix, threads=1)
         self.fitted_rows_ = len(frame)
         self.feature_names_ = [*self.feature_names_, self.column]
-        return self
+        return Encoded(np.column_stack([base.matrix, scores]), base.unseen)
 
     @property
     def signature(self) -> dict[str, Any]:
