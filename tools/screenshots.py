@@ -28,12 +28,27 @@ CHROMIUM = "/usr/bin/chromium"
 
 def ensure_project(root: Path) -> None:
     """A project at ``root``: the demo's, small, when there is none yet."""
-    if (root / ".shipyard").exists():
-        return
-    from shipyard.demo.run import run_demo
+    if not (root / ".shipyard").exists():
+        from shipyard.demo.run import run_demo
 
-    print(f"No project at {root}: running a small demo there first (a few minutes).")
-    run_demo(root, subscribers=3000, days=30, time_budget=120, replay_days=1, http_requests=0)
+        print(f"No project at {root}: running a small demo there first (a few minutes).")
+        run_demo(root, subscribers=3000, days=30, time_budget=120, replay_days=1, http_requests=0)
+    _ensure_endpoint(root)
+
+
+def _ensure_endpoint(root: Path) -> None:
+    """The demo scores from a stream and registers no endpoint: give the Endpoints page a
+    real one, prod's ``fraud-scorer`` serving the prod alias with a tenth captured."""
+    from shipyard.deploy import create_endpoint
+    from shipyard.errors import AlreadyExists
+
+    with Project(root) as project:
+        try:
+            create_endpoint(
+                project, "fraud-scorer", env="prod", variants=["fraud@prod"], capture=0.1
+            )
+        except AlreadyExists:
+            pass
 
 
 def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:

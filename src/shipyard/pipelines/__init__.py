@@ -47,8 +47,10 @@ if TYPE_CHECKING:
     from shipyard.pipelines.views import (
         GraphEdge,
         GraphNode,
+        RunForm,
         RunGraph,
         pipeline_runs_page,
+        run_form,
         run_graph,
     )
 
@@ -81,8 +83,10 @@ _EXPORTS = {
     "wait_for_background_runs": ".background",
     "GraphEdge": ".views",
     "GraphNode": ".views",
+    "RunForm": ".views",
     "RunGraph": ".views",
     "pipeline_runs_page": ".views",
+    "run_form": ".views",
     "run_graph": ".views",
     "Scheduler": ".schedules",
     "list_schedules": ".schedules",

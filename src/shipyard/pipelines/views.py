@@ -10,11 +10,21 @@ from typing import Any
 
 from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import PipelineRun, PipelineStep
-from shipyard.pipelines._spec import parse_reference
+from shipyard.errors import InvalidInput
+from shipyard.pipelines._load import load_named
+from shipyard.pipelines._spec import Parameter, parse_reference
 from shipyard.pipelines.runs import fail_dead_pipeline_runs
 from shipyard.project import Project
 
-__all__ = ["GraphEdge", "GraphNode", "RunGraph", "pipeline_runs_page", "run_graph"]
+__all__ = [
+    "GraphEdge",
+    "GraphNode",
+    "RunForm",
+    "RunGraph",
+    "pipeline_runs_page",
+    "run_form",
+    "run_graph",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,31 @@ class RunGraph:
     run: PipelineRun
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
+
+
+@dataclass(frozen=True)
+class RunForm:
+    """What starting a run of a pipeline asks for: its parameters (name, type, default,
+    required) as the pipeline is written now, or why it cannot start (``problem``)."""
+
+    pipeline: str
+    parameters: tuple[Parameter, ...]
+    problem: str | None = None
+
+
+def run_form(project: Project, name: str) -> RunForm:
+    """The parameters a new run of pipeline ``name`` takes (what
+    :func:`~shipyard.pipelines.start_in_background` checks them against); an invalid
+    pipeline file gives its problem instead of raising, so a page can still show its runs.
+
+    Raises:
+        NotFound: No pipeline has that name (a close one is suggested).
+    """
+    try:
+        spec = load_named(project, name)
+    except InvalidInput as exc:
+        return RunForm(name, (), exc.message)
+    return RunForm(spec.name, spec.parameters)
 
 
 def pipeline_runs_page(project: Project, name: str, query: PageQuery) -> Page[PipelineRun]:

@@ -1,5 +1,6 @@
-"""Pipelines: each pipeline's runs (a page at a time), a run's DAG drawn with each step's
-status (inline SVG, no script), its steps' timing and logs, and resuming a failed run."""
+"""Pipelines: each pipeline's runs (a page at a time), starting a run with its parameters, a
+run's DAG drawn with each step's status (inline SVG, no script), its steps' timing and logs,
+and resuming a failed run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from shipyard.catalog.paging import PageQuery
+from shipyard.errors import InvalidInput
 from shipyard.pipelines import RunGraph
 from shipyard.server.studio._auth import Viewer, viewer
 from shipyard.server.studio._render import render
@@ -85,20 +87,63 @@ def pipeline_runs(
     status: Annotated[str | None, Query(pattern=r"^(running|finished|failed)$")] = None,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response:
-    from shipyard.pipelines import pipeline_runs_page
+    return _runs_page(request, who, name, status, cursor)
+
+
+@router.post("/pipelines/{name}/runs", include_in_schema=False)
+async def start_run(request: Request, who: Who, name: Name) -> Response:
+    """Start a run with the form's parameter values (``param.NAME`` fields; a blank one takes
+    the default), as ``POST /api/v1/pipelines/{name}/runs`` does; a bad value shows the
+    form again with the pipelines room's message and the values as typed."""
+    from shipyard.pipelines import start_in_background
+
+    who.require("pipeline")
+    form = await request.form()
+    typed = {
+        key.removeprefix("param."): value.strip()
+        for key, value in form.multi_items()
+        if key.startswith("param.") and isinstance(value, str)
+    }
+    given = {k: v for k, v in typed.items() if v}
+    try:
+        run = start_in_background(who.project, name, given, params_as_text=True, trigger="ui")
+    except InvalidInput as exc:
+        return _runs_page(request, who, name, None, None, problem=exc.message, typed=typed)
+    return RedirectResponse(f"/pipelines/{name}/runs/{run.id}", status_code=303)
+
+
+def _runs_page(
+    request: Request,
+    who: Viewer,
+    name: str,
+    status: str | None,
+    cursor: str | None,
+    *,
+    problem: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    from shipyard.pipelines import pipeline_runs_page, run_form
 
     query = PageQuery(limit=PAGE, cursor=cursor, filters={"status": status})
     found = pipeline_runs_page(who.project, name, query)
     base = f"/pipelines/{name}?status={status or ''}"
-    fragment = request.headers.get("hx-target") == "runs"
+    next_url = f"{base}&cursor={found.next_cursor}" if found.next_cursor else None
+    if request.headers.get("hx-target") == "runs":
+        return render(
+            request, "pipelines/_runs.html", who, runs=found.items, status=status, next_url=next_url
+        )
     return render(
         request,
-        "pipelines/_runs.html" if fragment else "pipelines/runs.html",
+        "pipelines/runs.html",
         who,
         name=name,
         runs=found.items,
         status=status,
-        next_url=f"{base}&cursor={found.next_cursor}" if found.next_cursor else None,
+        next_url=next_url,
+        form=run_form(who.project, name) if who.can("pipeline") else None,
+        problem=problem,
+        typed=typed or {},
+        status_code=422 if problem else 200,
     )
 
 
