@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         RunForm,
         RunGraph,
         pipeline_runs_page,
+        pipelines_page,
         run_form,
         run_graph,
     )
@@ -86,6 +87,7 @@ _EXPORTS = {
     "RunForm": ".views",
     "RunGraph": ".views",
     "pipeline_runs_page": ".views",
+    "pipelines_page": ".views",
     "run_form": ".views",
     "run_graph": ".views",
     "Scheduler": ".schedules",

@@ -13,7 +13,7 @@ from shipyard.entities import PipelineRun, PipelineStep
 from shipyard.errors import InvalidInput
 from shipyard.pipelines._load import load_named
 from shipyard.pipelines._spec import Parameter, parse_reference
-from shipyard.pipelines.runs import fail_dead_pipeline_runs
+from shipyard.pipelines.runs import PipelineSummary, fail_dead_pipeline_runs
 from shipyard.project import Project
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "RunForm",
     "RunGraph",
     "pipeline_runs_page",
+    "pipelines_page",
     "run_form",
     "run_graph",
 ]
@@ -87,15 +88,36 @@ def run_form(project: Project, name: str) -> RunForm:
     return RunForm(spec.name, spec.parameters)
 
 
-def pipeline_runs_page(project: Project, name: str, query: PageQuery) -> Page[PipelineRun]:
-    """One page of the runs of pipeline ``name``, newest first (``pipeline_runs`` in
-    :data:`~shipyard.catalog.paging.LISTINGS`; its ``status`` filter applies).
+def pipelines_page(project: Project, query: PageQuery) -> Page[PipelineSummary]:
+    """One page of the registered pipelines (listing ``pipelines``: the latest version of
+    each, by name), each with its latest run and its schedule."""
+    fail_dead_pipeline_runs(project)
+    found = project.catalog.page_pipelines(query)
+    names = {d.name for d in found.items}
+    schedules = {s.pipeline: s for s in project.catalog.list_schedules() if s.pipeline in names}
+    items = []
+    for definition in found.items:
+        runs = project.catalog.list_pipeline_runs(definition.name, limit=1)
+        items.append(
+            PipelineSummary(definition, runs[0] if runs else None, schedules.get(definition.name))
+        )
+    return Page(items, found.next_cursor)
+
+
+def pipeline_runs_page(
+    project: Project, name: str | None, query: PageQuery
+) -> Page[PipelineRun]:
+    """One page of the runs of pipeline ``name`` (of every pipeline when None), newest first
+    (``pipeline_runs`` in :data:`~shipyard.catalog.paging.LISTINGS`; its ``status`` filter
+    applies).
 
     Raises:
         NotFound: No pipeline has that name (a close one is suggested).
         InvalidInput: A bad sort, filter, limit or cursor.
     """
     fail_dead_pipeline_runs(project)
+    if name is None:
+        return project.catalog.page_pipeline_runs(query)
     project.catalog.get_pipeline(name)
     filters = {**query.filters, "pipeline": name}
     return project.catalog.page_pipeline_runs(

@@ -8,6 +8,7 @@ from typing import Any
 
 from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import ModelVersion
+from shipyard.environments import environment_project
 from shipyard.errors import NotFound
 from shipyard.project import Project
 from shipyard.tracking import fail_dead_runs
@@ -15,17 +16,22 @@ from shipyard.tracking import fail_dead_runs
 __all__ = ["Lineage", "LineageEdge", "LineageNode", "lineage_graph", "versions_page"]
 
 
-def versions_page(project: Project, query: PageQuery) -> Page[ModelVersion]:
+def versions_page(
+    project: Project, query: PageQuery, *, environment: str | None = None
+) -> Page[ModelVersion]:
     """One page of model versions (sorts and filters: ``model_versions`` in
-    :data:`~shipyard.catalog.paging.LISTINGS`); with ``include_pending``, runs whose process
-    died are failed first, so what their job left shows as ``abandoned``.
+    :data:`~shipyard.catalog.paging.LISTINGS`), read from ``environment``'s catalog when one
+    is named (where its aliases live: ``{"alias": "prod"}`` lists what prod serves); with
+    ``include_pending``, runs whose process died are failed first, so what their job left
+    shows as ``abandoned``.
 
     Raises:
-        InvalidInput: A bad sort, filter, limit or cursor.
+        InvalidInput: A bad sort, filter, limit or cursor, or an unknown environment.
     """
+    home = project if environment is None else environment_project(project, environment)
     if query.filters.get("include_pending"):
-        fail_dead_runs(project.catalog, project.actor)
-    return project.catalog.page_model_versions(query)
+        fail_dead_runs(home.catalog, home.actor)
+    return home.catalog.page_model_versions(query)
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,14 @@ class Drawing:
 
 
 @router.get("/pipelines", include_in_schema=False)
-def pipelines(request: Request, who: Who) -> Response:
-    from shipyard.pipelines import list_pipelines
+def pipelines(
+    request: Request, who: Who, cursor: Annotated[str | None, Query(max_length=4096)] = None
+) -> Response:
+    from shipyard.pipelines import pipelines_page
 
-    return render(request, "pipelines/index.html", who, pipelines=list_pipelines(who.project))
+    found = pipelines_page(who.project, PageQuery(limit=PAGE, cursor=cursor))
+    next_url = f"/pipelines?cursor={found.next_cursor}" if found.next_cursor else None
+    return render(request, "pipelines/index.html", who, pipelines=found.items, next_url=next_url)
 
 
 @router.get("/pipelines/{name}", include_in_schema=False)
