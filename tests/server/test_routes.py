@@ -102,7 +102,10 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
         f"{M1}/lineage",
         None,
         200,
-        lambda b: [n["type"] for n in b["nodes"]] == ["dataset", "run", "model", "environment"],
+        lambda b: [n["type"] for n in b["nodes"]]
+        == ["dataset", "run", "model", "environment", "endpoint"]
+        and {"source": "alias:m@prod", "target": "endpoint:prod/scorer"} in b["edges"]
+        and b["nodes"][-1]["details"] == {"env": "prod", "name": "scorer", "role": "variant"},
     ),
     ("GET", f"{M1}/evaluation", None, 200, has(model="m:1")),
     ("GET", f"{M1}/evaluation/html", None, 200, None),
