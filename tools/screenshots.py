@@ -5,8 +5,9 @@
 Serves ``DIR`` (a Shipyard project; made with a small run of the demo when it holds none)
 with ``shipyard server`` on a loopback port, logs in with a fresh admin token, and drives
 Debian's Chromium (Playwright) through Home, Experiments, a leaderboard, a run, a comparison,
-Models, a model's versions and the prod version, at 1280 px wide (Home also at 390 px, a
-phone). ``make screenshots`` runs it.
+Models, a model's versions, the prod version, Datasets, a dataset version, a feature group,
+Endpoints, Monitors, a monitor, a pipeline's runs and the audit trail, at 1280 px wide (Home
+and the version also at 390 px, a phone); a page that answers an error stops it. ``make screenshots`` runs it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from shipyard.project import Project
 from shipyard.serve import find_free_port, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
+PHONE = ("home", "model-version")
+"""The pages also taken at 390 px wide, a phone."""
 
 
 def ensure_project(root: Path) -> None:
@@ -112,8 +115,11 @@ def shoot(url: str, token: str, pages: list[tuple[str, str]], out: Path) -> None
             page.get_by_label("API token").fill(token)
             page.get_by_role("button", name="Log in").click()
             page.wait_for_url(f"{url}/")
-            for name, path in pages if not suffix else pages[:1] + pages[-1:]:
-                page.goto(f"{url}{path}")
+            for name, path in pages if not suffix else [p for p in pages if p[0] in PHONE]:
+                answer = page.goto(f"{url}{path}")
+                if answer is None or answer.status != 200:  # an error page is no screenshot
+                    status = answer.status if answer else "no answer"
+                    raise SystemExit(f"{path} answered {status}: {page.inner_text('main')[:500]}")
                 page.wait_for_load_state("networkidle")
                 _settle(page)
                 target = out / f"{name}{suffix}.png"

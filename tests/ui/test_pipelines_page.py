@@ -133,3 +133,16 @@ def test_a_viewer_sees_no_start_form_and_may_not_start(
     assert "Start a run" not in page.text and 'name="param.stop"' not in page.text
     refused = client.post("/pipelines/flow/runs", data={"csrf": csrf_of(client.get("/"))})
     assert refused.status_code == 403 and "deployer" in refused.text
+
+
+def test_a_pipeline_no_file_defines_shows_its_runs_and_why_it_cannot_start(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    definition = {"name": "ghost", "parameters": {}, "steps": [{"name": "a", "kind": "fail"}]}
+    app.project.catalog.register_pipeline(
+        "ghost", definition=definition, source=None, actor=app.project.actor
+    )
+    page = browser(app, tokens["deployer-dev"]).get("/pipelines/ghost")
+    assert page.status_code == 200 and "No run." in page.text
+    assert "cannot start as written now" in page.text and "no file defines it now" in page.text
+    assert 'action="/pipelines/ghost/runs"' not in page.text

@@ -18,6 +18,7 @@ from shipyard.staging import staging_dir
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only read_frame needs it
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["Lake", "TableFacts"]
 
@@ -72,6 +73,17 @@ class Lake:
             ).df()
         finally:
             con.close()
+
+    def head(self, version: DatasetVersion, rows: int) -> pa.Table:
+        """The first ``rows`` rows of a dataset version, reading no more of its files than
+        that takes (a page's sample; not a SQL connection with a view per dataset).
+
+        Raises:
+            IntegrityError: The version's folder is gone or empty.
+        """
+        import pyarrow.dataset as ds
+
+        return ds.dataset(self.files(version), format="parquet").head(max(rows, 0))
 
     def glob(self, version: DatasetVersion) -> str:
         """A DuckDB glob that reads every Parquet file of ``version``."""

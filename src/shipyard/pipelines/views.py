@@ -10,7 +10,7 @@ from typing import Any
 
 from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import PipelineRun, PipelineStep
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.pipelines._load import load_named
 from shipyard.pipelines._spec import Parameter, parse_reference
 from shipyard.pipelines.runs import PipelineSummary, fail_dead_pipeline_runs
@@ -75,15 +75,12 @@ class RunForm:
 
 def run_form(project: Project, name: str) -> RunForm:
     """The parameters a new run of pipeline ``name`` takes (what
-    :func:`~shipyard.pipelines.start_in_background` checks them against); an invalid
-    pipeline file gives its problem instead of raising, so a page can still show its runs.
-
-    Raises:
-        NotFound: No pipeline has that name (a close one is suggested).
-    """
+    :func:`~shipyard.pipelines.start_in_background` checks them against); a pipeline that
+    cannot start (its file is gone or invalid) gives why as ``problem`` instead of raising,
+    so a page can still show its runs."""
     try:
         spec = load_named(project, name)
-    except InvalidInput as exc:
+    except (InvalidInput, NotFound) as exc:
         return RunForm(name, (), exc.message)
     return RunForm(spec.name, spec.parameters)
 
