@@ -81,9 +81,24 @@ class Lake:
         Raises:
             IntegrityError: The version's folder is gone or empty.
         """
-        import pyarrow.dataset as ds
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        return ds.dataset(self.files(version), format="parquet").head(max(rows, 0))
+        files = self.files(version)
+        batches: list[pa.RecordBatch] = []
+        left = max(rows, 0)
+        for path in files:
+            if left == 0:
+                break
+            with pq.ParquetFile(path) as parquet:
+                for batch in parquet.iter_batches(batch_size=left):
+                    batches.append(batch.slice(0, left))
+                    left -= min(left, batch.num_rows)
+                    if left == 0:
+                        break
+        if not batches:
+            return pq.read_schema(files[0]).empty_table()
+        return pa.Table.from_batches(batches)
 
     def glob(self, version: DatasetVersion) -> str:
         """A DuckDB glob that reads every Parquet file of ``version``."""
