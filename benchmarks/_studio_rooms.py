@@ -58,7 +58,7 @@ def _endpoints(project: Project) -> None:
         model = f"model-{i % 100}@prod"
         config = {
             "variants": [{"name": model, "model": model, "weight": 100}], "shadow": None,
-            "capture": 0.1, "sticky_key": None, "guardrail": None, "rollback_on": {},
+            "capture": 10.0, "sticky_key": None, "guardrail": None, "rollback_on": {},
         }  # fmt: skip
         env = "prod" if i % 5 else "dev"
         project.catalog.create_endpoint(

@@ -6,17 +6,20 @@ Serves ``DIR`` (a Shipyard project; made with a small run of the demo when it ho
 with ``shipyard server`` on a loopback port, logs in with a fresh admin token, and drives
 Debian's Chromium (Playwright) through Home, Experiments, a leaderboard, a run, a comparison,
 Models, a model's versions, the prod version, Datasets, a dataset version, a feature group,
-Endpoints, Monitors, a monitor, a pipeline's runs and the audit trail, at 1280 px wide (Home
-and the version also at 390 px, a phone); a page that answers an error stops it. ``make screenshots`` runs it.
+Endpoints, Monitors, a monitor, a pipeline's runs and one run, and the audit trail, at 1280
+px wide (Home and the version also at 390 px, a phone); a page that answers an error stops
+it. ``make screenshots`` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,9 @@ from shipyard.serve import find_free_port, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = ("home", "model-version")
+TALLEST = 2400
+"""A long page (a monitor's alerts, the audit trail) is shot down to here: the top is what a
+README reader looks at."""
 """The pages also taken at 390 px wide, a phone."""
 
 
@@ -41,17 +47,12 @@ def ensure_project(root: Path) -> None:
 
 def _ensure_endpoint(root: Path) -> None:
     """The demo scores from a stream and registers no endpoint: give the Endpoints page a
-    real one, prod's ``fraud-scorer`` serving the prod alias with a tenth captured."""
+    real one, prod's ``fraud-scorer`` serving the prod alias with 10 % of requests captured."""
     from shipyard.deploy import create_endpoint
     from shipyard.errors import AlreadyExists
 
-    with Project(root) as project:
-        try:
-            create_endpoint(
-                project, "fraud-scorer", env="prod", variants=["fraud@prod"], capture=0.1
-            )
-        except AlreadyExists:
-            pass
+    with Project(root) as project, contextlib.suppress(AlreadyExists):
+        create_endpoint(project, "fraud-scorer", env="prod", variants=["fraud@prod"], capture=10)
 
 
 def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -59,9 +60,12 @@ def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
     from shipyard.security import create_token
 
     with Project(root) as project:
-        token = create_token(project, "screenshots", role="admin", env="all").token
+        # a name of its own each time: the tool runs again over a project it made before
+        name = f"screenshots-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        token = create_token(project, name, role="admin", env="all").token
         model = project.catalog.page_models(PageQuery(limit=1)).items[0]
         version = _prod_or_latest(project, model.name) or model.version
+        pipeline_run = project.catalog.list_pipeline_runs("roaming", limit=1)[0].id
         board = (
             project.catalog.page_runs(
                 PageQuery("metrics.valid_score", True, 3, None, {"experiment": model.name})
@@ -86,6 +90,7 @@ def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
         ("monitors", "/monitors"),
         ("monitor", "/monitors/fraud-watch"),
         ("pipelines", "/pipelines/roaming"),
+        ("pipeline-run", f"/pipelines/roaming/runs/{pipeline_run}"),
         ("audit", "/audit"),
     ]
     return token, pages
@@ -123,7 +128,9 @@ def shoot(url: str, token: str, pages: list[tuple[str, str]], out: Path) -> None
                 page.wait_for_load_state("networkidle")
                 _settle(page)
                 target = out / f"{name}{suffix}.png"
-                page.screenshot(path=str(target), full_page=True)
+                height = min(page.evaluate("document.documentElement.scrollHeight"), TALLEST)
+                clip = {"x": 0, "y": 0, "width": width, "height": height}
+                page.screenshot(path=str(target), full_page=True, clip=clip)
                 print(f"wrote {target}")
             context.close()
         browser.close()

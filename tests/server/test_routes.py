@@ -102,10 +102,12 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
         f"{M1}/lineage",
         None,
         200,
-        lambda b: [n["type"] for n in b["nodes"]]
-        == ["dataset", "run", "model", "environment", "endpoint"]
-        and {"source": "alias:m@prod", "target": "endpoint:prod/scorer"} in b["edges"]
-        and b["nodes"][-1]["details"] == {"env": "prod", "name": "scorer", "role": "variant"},
+        lambda b: (
+            [n["type"] for n in b["nodes"]]
+            == ["dataset", "run", "model", "environment", "endpoint"]
+            and {"source": "alias:m@prod", "target": "endpoint:prod/scorer"} in b["edges"]
+            and b["nodes"][-1]["details"] == {"env": "prod", "name": "scorer", "role": "variant"}
+        ),
     ),
     ("GET", f"{M1}/evaluation", None, 200, has(model="m:1")),
     ("GET", f"{M1}/evaluation/html", None, 200, None),
@@ -157,9 +159,11 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
         f"{V1}/pipelines?limit=1&prefix=fl",
         None,
         200,
-        lambda b: b["items"][0]["pipeline"]["name"] == "flow"
-        and b["items"][0]["last_run"]["status"] == "failed"
-        and b["next_cursor"] is None,
+        lambda b: (
+            b["items"][0]["pipeline"]["name"] == "flow"
+            and b["items"][0]["last_run"]["status"] == "failed"
+            and b["next_cursor"] is None
+        ),
     ),
     ("GET", f"{V1}/pipelines/flow/runs?limit=1", None, 200, items(1, status="failed")),
     (

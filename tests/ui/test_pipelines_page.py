@@ -96,7 +96,7 @@ def test_a_deployer_starts_a_run_with_its_parameters(
 ) -> None:
     client = browser(app, tokens["deployer-dev"])
     page = client.get("/pipelines/flow")
-    assert 'name="param.stop"' in page.text and "stop <span class=\"muted\">(bool)" in page.text
+    assert 'name="param.stop"' in page.text and 'stop <span class="muted">(bool)' in page.text
     assert '<option value="false" selected>' in page.text  # the default
     answer = client.post(
         "/pipelines/flow/runs", data={"csrf": csrf_of(page), "param.stop": "false"}

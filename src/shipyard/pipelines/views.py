@@ -101,9 +101,7 @@ def pipelines_page(project: Project, query: PageQuery) -> Page[PipelineSummary]:
     return Page(items, found.next_cursor)
 
 
-def pipeline_runs_page(
-    project: Project, name: str | None, query: PageQuery
-) -> Page[PipelineRun]:
+def pipeline_runs_page(project: Project, name: str | None, query: PageQuery) -> Page[PipelineRun]:
     """One page of the runs of pipeline ``name`` (of every pipeline when None), newest first
     (``pipeline_runs`` in :data:`~shipyard.catalog.paging.LISTINGS`; its ``status`` filter
     applies).

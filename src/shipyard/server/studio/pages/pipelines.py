@@ -26,8 +26,8 @@ Who = Annotated[Viewer, Depends(viewer)]
 Name = Annotated[str, Path(pattern=NAME)]
 RunId = Annotated[str, Path(pattern=RUN_ID)]
 
-_W, _H, _DX, _DY, _PAD = 180, 46, 240, 66, 12
-"""A step's box, the distance between layers and between steps of a layer, the margin."""
+_W, _H, _DX, _DY, _PAD = 210, 46, 226, 76, 12
+"""A step's box, the distance between steps of a layer and between layers, the margin."""
 _COLOURS = {
     "finished": ("#e3f9ee", "#17714f"),
     "cached": ("#e6f0fa", "#0b5cad"),
@@ -176,26 +176,32 @@ def resume(who: Who, name: Name, run_id: RunId) -> Response:
 
 
 def draw(graph: RunGraph) -> Drawing:
-    """Lay the DAG out left to right, one column per layer, each edge a curve from the
-    right side of a step to the left side of the one that waits for it."""
-    rows: dict[int, int] = {}
+    """Lay the DAG out top to bottom, one row per layer (centred), each edge a curve from
+    the bottom of a step to the top of the one that waits for it: pipelines are deeper than
+    they are wide, so the drawing fits a page's width."""
+    counts: dict[int, int] = {}
+    for node in graph.nodes:
+        counts[node.layer] = counts.get(node.layer, 0) + 1
+    widest = max(counts.values(), default=1)
+    placed: dict[int, int] = {}
     boxes = {}
     for node in graph.nodes:
-        row = rows.get(node.layer, 0)
-        rows[node.layer] = row + 1
+        column = placed.get(node.layer, 0)
+        placed[node.layer] = column + 1
+        indent = (widest - counts[node.layer]) * _DX // 2
         boxes[node.step] = Box(
-            node.step, node.kind, node.status, _PAD + node.layer * _DX, _PAD + row * _DY,
-            node.seconds,
+            node.step, node.kind, node.status, _PAD + indent + column * _DX,
+            _PAD + node.layer * _DY, node.seconds,
         )  # fmt: skip
     paths = []
     for edge in graph.edges:
         a, b = boxes.get(edge.source), boxes.get(edge.target)
         if a is None or b is None:
             continue
-        x1, y1, x2, y2 = a.x + _W, a.y + _H // 2, b.x, b.y + _H // 2
-        bend = (x2 - x1) // 2
-        path = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+        x1, y1, x2, y2 = a.x + _W // 2, a.y + _H, b.x + _W // 2, b.y
+        bend = (y2 - y1) // 2
+        path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
         paths.append((edge.source, edge.target, path))
-    width = _PAD * 2 + (max(rows, default=0)) * _DX + _W
-    height = _PAD * 2 + max(rows.values(), default=1) * _DY
+    width = _PAD * 2 + (widest - 1) * _DX + _W
+    height = _PAD * 2 + max(counts, default=0) * _DY + _H
     return Drawing(tuple(boxes.values()), tuple(paths), width, height)
