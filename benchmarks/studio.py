@@ -4,7 +4,9 @@
 
 Seeds a fresh project's catalog as ``benchmarks/api.py`` does (runs in 20 experiments shaped
 like AutoML trials with learning curves for a few, model versions over 100 models with
-aliases, alerts, audit events), then requests each Studio page in process through the whole
+aliases, alerts, audit events) plus what the other rooms' pages show
+(``benchmarks/_studio_rooms.py``: a profiled 100,000-row dataset, feature groups, endpoints,
+monitor runs, pipelines and their runs), then requests each Studio page in process through the whole
 ASGI stack (the guard reading the session cookie, routing, the room functions, the catalog
 queries, Jinja2): the first view of each page (templates compiled, caches cold) and the
 median of ``--repeat`` views after it. Target: under 300 ms for a first view. Not a test.
@@ -33,6 +35,14 @@ from shipyard.server.studio import create_studio
 TARGET_MS = 300.0
 
 
+def _rooms_seed() -> Any:
+    """benchmarks/_studio_rooms.py's ``seed_rooms`` (this folder is no package)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _studio_rooms import seed_rooms
+
+    return seed_rooms
+
+
 def _api_benchmark() -> Any:
     """benchmarks/api.py as a module: its ``seed`` makes the same catalog."""
     path = Path(__file__).with_name("api.py")
@@ -54,7 +64,7 @@ def add_curves(project: Project, run_ids: list[str], steps: int = 200) -> None:
             )
 
 
-def pages(project: Project) -> list[str]:
+def pages(project: Project, pipeline_run: str) -> list[str]:
     runs = project.catalog.page_runs(PageQuery(limit=3, filters={"experiment": "model-7"}))
     ids = [r.id for r in runs.items]
     compare = "&".join(f"ids={i}" for i in ids)
@@ -69,6 +79,22 @@ def pages(project: Project) -> list[str]:
         "/models",
         "/models/model-7",
         "/models/model-7/10",
+        "/datasets",
+        "/datasets/table-3",
+        "/datasets/real/1",
+        "/datasets/real/1/reports/profile",
+        "/features",
+        "/features/usage-7",
+        "/endpoints",
+        "/endpoints?env=prod",
+        "/endpoints/prod/scorer-7",
+        "/monitors",
+        "/monitors/fraud-watch",
+        "/pipelines",
+        "/pipelines/flow-7",
+        f"/pipelines/flow-7/runs/{pipeline_run}",
+        "/audit",
+        "/audit?action=model.",
         "/login",
     ]
 
@@ -108,13 +134,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     api = _api_benchmark()
+    seed_rooms = _rooms_seed()
     with (
         tempfile.TemporaryDirectory(prefix="shipyard-studio-") as tmp,
         init_project(Path(tmp)) as project,
     ):
         started = time.perf_counter()
         api.seed(project, args.runs, args.versions)
-        paths = pages(project)
+        seeded = seed_rooms(project, Path(tmp))
+        paths = pages(project, seeded["pipeline_run"])
         compare = next(p for p in paths if p.startswith("/runs/compare"))
         add_curves(project, [part[4:] for part in compare.split("?")[1].split("&")])
         print(f"seeded {args.runs:,} runs and {args.versions:,} model versions in "

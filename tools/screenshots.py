@@ -5,17 +5,21 @@
 Serves ``DIR`` (a Shipyard project; made with a small run of the demo when it holds none)
 with ``shipyard server`` on a loopback port, logs in with a fresh admin token, and drives
 Debian's Chromium (Playwright) through Home, Experiments, a leaderboard, a run, a comparison,
-Models, a model's versions and the prod version, at 1280 px wide (Home also at 390 px, a
-phone). ``make screenshots`` runs it.
+Models, a model's versions, the prod version, Datasets, a dataset version, a feature group,
+Endpoints, Monitors, a monitor, a pipeline's runs and one run, and the audit trail, at 1280
+px wide (Home and the version also at 390 px, a phone); a page that answers an error stops
+it. ``make screenshots`` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +28,31 @@ from shipyard.project import Project
 from shipyard.serve import find_free_port, wait_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
+PHONE = ("home", "model-version")
+TALLEST = 2400
+"""A long page (a monitor's alerts, the audit trail) is shot down to here: the top is what a
+README reader looks at."""
+"""The pages also taken at 390 px wide, a phone."""
 
 
 def ensure_project(root: Path) -> None:
     """A project at ``root``: the demo's, small, when there is none yet."""
-    if (root / ".shipyard").exists():
-        return
-    from shipyard.demo.run import run_demo
+    if not (root / ".shipyard").exists():
+        from shipyard.demo.run import run_demo
 
-    print(f"No project at {root}: running a small demo there first (a few minutes).")
-    run_demo(root, subscribers=3000, days=30, time_budget=120, replay_days=1, http_requests=0)
+        print(f"No project at {root}: running a small demo there first (a few minutes).")
+        run_demo(root, subscribers=3000, days=30, time_budget=120, replay_days=1, http_requests=0)
+    _ensure_endpoint(root)
+
+
+def _ensure_endpoint(root: Path) -> None:
+    """The demo scores from a stream and registers no endpoint: give the Endpoints page a
+    real one, prod's ``fraud-scorer`` serving the prod alias with 10 % of requests captured."""
+    from shipyard.deploy import create_endpoint
+    from shipyard.errors import AlreadyExists
+
+    with Project(root) as project, contextlib.suppress(AlreadyExists):
+        create_endpoint(project, "fraud-scorer", env="prod", variants=["fraud@prod"], capture=10)
 
 
 def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -41,9 +60,12 @@ def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
     from shipyard.security import create_token
 
     with Project(root) as project:
-        token = create_token(project, "screenshots", role="admin", env="all").token
+        # a name of its own each time: the tool runs again over a project it made before
+        name = f"screenshots-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        token = create_token(project, name, role="admin", env="all").token
         model = project.catalog.page_models(PageQuery(limit=1)).items[0]
         version = _prod_or_latest(project, model.name) or model.version
+        pipeline_run = project.catalog.list_pipeline_runs("roaming", limit=1)[0].id
         board = (
             project.catalog.page_runs(
                 PageQuery("metrics.valid_score", True, 3, None, {"experiment": model.name})
@@ -68,6 +90,7 @@ def targets(root: Path) -> tuple[str, list[tuple[str, str]]]:
         ("monitors", "/monitors"),
         ("monitor", "/monitors/fraud-watch"),
         ("pipelines", "/pipelines/roaming"),
+        ("pipeline-run", f"/pipelines/roaming/runs/{pipeline_run}"),
         ("audit", "/audit"),
     ]
     return token, pages
@@ -97,12 +120,17 @@ def shoot(url: str, token: str, pages: list[tuple[str, str]], out: Path) -> None
             page.get_by_label("API token").fill(token)
             page.get_by_role("button", name="Log in").click()
             page.wait_for_url(f"{url}/")
-            for name, path in pages if not suffix else pages[:1] + pages[-1:]:
-                page.goto(f"{url}{path}")
+            for name, path in pages if not suffix else [p for p in pages if p[0] in PHONE]:
+                answer = page.goto(f"{url}{path}")
+                if answer is None or answer.status != 200:  # an error page is no screenshot
+                    status = answer.status if answer else "no answer"
+                    raise SystemExit(f"{path} answered {status}: {page.inner_text('main')[:500]}")
                 page.wait_for_load_state("networkidle")
                 _settle(page)
                 target = out / f"{name}{suffix}.png"
-                page.screenshot(path=str(target), full_page=True)
+                height = min(page.evaluate("document.documentElement.scrollHeight"), TALLEST)
+                clip = {"x": 0, "y": 0, "width": width, "height": height}
+                page.screenshot(path=str(target), full_page=True, clip=clip)
                 print(f"wrote {target}")
             context.close()
         browser.close()

@@ -309,3 +309,33 @@ def test_pipeline_runs_page_newest_first_per_pipeline(catalog: Catalog) -> None:
     assert len(walk(catalog.page_pipeline_runs, descending=False, limit=3)) == 7
     with pytest.raises(InvalidInput, match="'sort'"):
         catalog.page_pipeline_runs(PageQuery(sort="status"))
+
+
+def test_pipelines_page_the_latest_version_of_each_by_name(catalog: Catalog) -> None:
+    for i, name in enumerate(["b", "a", "c", "a", "d", "ab"]):
+        definition = {"parameters": {}, "steps": [{"name": f"s{i}"}]}
+        catalog.register_pipeline(name, definition=definition, source=None, actor=ACTOR)
+    listed = walk(catalog.page_pipelines, limit=2)
+    assert [p.ref for p in listed] == ["a:2", "ab:1", "b:1", "c:1", "d:1"]
+    assert [p.name for p in walk(catalog.page_pipelines, filters={"prefix": "a"})] == ["a", "ab"]
+    newest = walk(catalog.page_pipelines, sort="created_at", descending=True, limit=4)
+    assert [p.name for p in newest] == ["ab", "d", "a", "c", "b"]
+    with pytest.raises(InvalidInput, match="'sort'"):
+        catalog.page_pipelines(PageQuery(sort="version"))
+
+
+def test_endpoints_page_per_environment_at_their_current_revision(catalog: Catalog) -> None:
+    for env, name in [("prod", "b"), ("dev", "b"), ("prod", "a"), ("prod", "c"), ("dev", "a")]:
+        catalog.create_endpoint(env, name, config={"v": 1}, state={}, actor=ACTOR)
+    catalog.revise_endpoint("prod", "a", config={"v": 2}, state={}, action="update", actor=ACTOR)
+    prod = walk(catalog.page_endpoints, filters={"env": "prod"}, limit=2)
+    assert [(e.name, e.revision, e.config) for e in prod] == [
+        ("a", 2, {"v": 2}),
+        ("b", 1, {"v": 1}),
+        ("c", 1, {"v": 1}),
+    ]
+    every = walk(catalog.page_endpoints, limit=1)
+    assert [(e.env, e.name) for e in every] == [
+        ("dev", "a"), ("prod", "a"), ("dev", "b"), ("prod", "b"), ("prod", "c"),
+    ]  # fmt: skip
+    assert walk(catalog.page_endpoints, filters={"env": "staging"}) == []

@@ -64,3 +64,18 @@ def test_parallel_reads_of_a_wide_table_return_its_true_content(
         got = query(project, "SELECT * FROM wide")
         assert got.num_rows == n
         assert pc.sum(got["k"]).as_py() == n * (n - 1) // 2
+
+
+def test_head_reads_the_first_rows_of_one_version_only(
+    project: Project, frame, tmp_path: Path
+) -> None:
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    ingest_path(project, tmp_path / "a.parquet", "events")
+    version = project.catalog.get_dataset_version("events", 1)
+    head = project.lake.head(version, 7)
+    expected = pa.Table.from_pandas(frame.head(7), preserve_index=False)
+    assert head.num_rows == 7 and head.column_names == expected.column_names
+    assert head.column(0).to_pylist() == expected.column(0).to_pylist()
+    assert project.lake.head(version, 0).num_rows == 0
+    assert project.lake.head(version, 0).column_names == expected.column_names
+    assert project.lake.head(version, len(frame) + 5).num_rows == len(frame)

@@ -102,7 +102,12 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
         f"{M1}/lineage",
         None,
         200,
-        lambda b: [n["type"] for n in b["nodes"]] == ["dataset", "run", "model", "environment"],
+        lambda b: (
+            [n["type"] for n in b["nodes"]]
+            == ["dataset", "run", "model", "environment", "endpoint"]
+            and {"source": "alias:m@prod", "target": "endpoint:prod/scorer"} in b["edges"]
+            and b["nodes"][-1]["details"] == {"env": "prod", "name": "scorer", "role": "variant"}
+        ),
     ),
     ("GET", f"{M1}/evaluation", None, 200, has(model="m:1")),
     ("GET", f"{M1}/evaluation/html", None, 200, None),
@@ -151,10 +156,14 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
     ("DELETE", f"{V1}/endpoints/dev/fresh", None, 200, has(name="fresh")),
     (
         "GET",
-        f"{V1}/pipelines",
+        f"{V1}/pipelines?limit=1&prefix=fl",
         None,
         200,
-        lambda b: b[0]["pipeline"]["name"] == "flow" and b[0]["last_run"]["status"] == "failed",
+        lambda b: (
+            b["items"][0]["pipeline"]["name"] == "flow"
+            and b["items"][0]["last_run"]["status"] == "failed"
+            and b["next_cursor"] is None
+        ),
     ),
     ("GET", f"{V1}/pipelines/flow/runs?limit=1", None, 200, items(1, status="failed")),
     (
@@ -278,6 +287,7 @@ BAD: list[tuple[str, str, Any, int, Check | None]] = [
     ("DELETE", f"{V1}/endpoints/prod/scorer?", "viewer", 403, says("Roles that may: deployer")),
     ("GET", f"{V1}/pipelines?", "predict", 403, says("Roles that may: viewer")),
     ("GET", f"{V1}/pipelines/flw/runs", None, 404, says("Did you mean 'flow'?")),
+    ("GET", f"{V1}/pipelines?sort=version", None, 422, None),
     ("GET", f"{V1}/pipeline-runs/xyz", None, 422, says("'run_id'")),
     ("GET", f"{V1}/pipeline-runs/abcdef12/graph", None, 404, says("'abcdef12'")),
     ("POST", f"{V1}/pipelines/flow/runs", {"params": {"stop": "maybe"}}, 422, says("stop")),

@@ -30,7 +30,7 @@ def test_datasets_versions_and_a_version_with_its_schema_and_rows(
     assert versions.status_code == 200 and '<a href="/datasets/d/1">d@1</a>' in versions.text
     page = client.get("/datasets/d/1").text
     assert '<td>amount</td><td class="mono">DOUBLE</td>' in page
-    assert "20 rows, cut at 20" in page  # the first rows, never the whole table
+    assert "The first 20 of 600 rows" in page  # the first rows, never the whole table
     assert '<a href="/datasets/d/1/reports/profile">profile</a>' in page
 
 

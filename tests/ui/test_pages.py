@@ -125,8 +125,9 @@ def test_the_version_page_shows_lineage_gates_and_the_report(viewer_b: Browser) 
     page = viewer_b.get("/models/m/1")
     assert page.status_code == 200
     assert '<svg class="lineage"' in page.text
-    for kind in ("dataset", "run", "model", "environment"):
+    for kind in ("dataset", "run", "model", "environment", "endpoint"):
         assert f'class="node n-{kind}"' in page.text
+    assert 'href="/endpoints/prod/scorer"' in page.text  # the endpoint serving m@prod
     assert "Gate results" in page.text and "promoted" in page.text
     assert 'src="/models/m/1/evaluation"' in page.text
     assert "Open the baseline report" in page.text

@@ -89,3 +89,60 @@ def test_the_next_page_of_runs_comes_as_a_fragment_for_htmx(
     fragment = client.get("/pipelines/flow", headers={"HX-Request": "true", "HX-Target": "runs"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="runs">') and "<html" not in fragment.text
+
+
+def test_a_deployer_starts_a_run_with_its_parameters(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["deployer-dev"])
+    page = client.get("/pipelines/flow")
+    assert 'name="param.stop"' in page.text and 'stop <span class="muted">(bool)' in page.text
+    assert '<option value="false" selected>' in page.text  # the default
+    answer = client.post(
+        "/pipelines/flow/runs", data={"csrf": csrf_of(page), "param.stop": "false"}
+    )
+    assert answer.status_code == 303, answer.text
+    run_id = answer.headers["location"].rsplit("/", 1)[1]
+    run = app.project.catalog.get_pipeline_run(run_id)
+    assert run.trigger == "ui" and run.params == {"stop": False}
+    assert wait_for_background_runs(timeout=120)
+    assert app.project.catalog.get_pipeline_run(run_id).status == "finished"
+
+
+def test_a_bad_parameter_shows_the_form_again_with_the_rooms_message(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["admin-dev"])
+    csrf = csrf_of(client.get("/pipelines/flow"))
+    before = len(app.project.catalog.list_pipeline_runs("flow", limit=100))
+    bad = client.post("/pipelines/flow/runs", data={"csrf": csrf, "param.stop": "maybe"})
+    assert bad.status_code == 422 and "must be true or false" in bad.text
+    assert 'name="param.stop"' in bad.text  # the form is there to correct
+    unknown = client.post("/pipelines/flow/runs", data={"csrf": csrf, "param.stp": "1"})
+    assert unknown.status_code == 422 and "has no parameter &#39;stp&#39;" in unknown.text
+    missing = client.post("/pipelines/flw/runs", data={"csrf": csrf})
+    assert missing.status_code == 404 and "Did you mean &#39;flow&#39;?" in missing.text
+    assert len(app.project.catalog.list_pipeline_runs("flow", limit=100)) == before
+
+
+def test_a_viewer_sees_no_start_form_and_may_not_start(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    client = browser(app, tokens["viewer-dev"])
+    page = client.get("/pipelines/flow")
+    assert "Start a run" not in page.text and 'name="param.stop"' not in page.text
+    refused = client.post("/pipelines/flow/runs", data={"csrf": csrf_of(client.get("/"))})
+    assert refused.status_code == 403 and "deployer" in refused.text
+
+
+def test_a_pipeline_no_file_defines_shows_its_runs_and_why_it_cannot_start(
+    app: ShipyardApi, tokens: dict[str, str]
+) -> None:
+    definition = {"name": "ghost", "parameters": {}, "steps": [{"name": "a", "kind": "fail"}]}
+    app.project.catalog.register_pipeline(
+        "ghost", definition=definition, source=None, actor=app.project.actor
+    )
+    page = browser(app, tokens["deployer-dev"]).get("/pipelines/ghost")
+    assert page.status_code == 200 and "No run." in page.text
+    assert "cannot start as written now" in page.text and "no file defines it now" in page.text
+    assert 'action="/pipelines/ghost/runs"' not in page.text

@@ -14,9 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from shipyard.catalog._endpoints import _COLUMNS as ENDPOINT_COLUMNS
+from shipyard.catalog._endpoints import _endpoint as endpoint_from_row
 from shipyard.catalog._features import _from_row as feature_from_row
 from shipyard.catalog._keyset import Key, Spec, read_page
 from shipyard.catalog._monitors import _alert, _monitor, _run
+from shipyard.catalog._pipelines import _definition as pipeline_from_row
 from shipyard.catalog._pipelines import _run as pipeline_run_from_row
 from shipyard.catalog._rows import (
     dataset_from_row,
@@ -29,6 +32,8 @@ from shipyard.catalog._tables import (
     alerts,
     audit_events,
     dataset_versions,
+    endpoint_revisions,
+    endpoints,
     feature_entities,
     feature_groups,
     model_aliases,
@@ -36,6 +41,7 @@ from shipyard.catalog._tables import (
     monitor_runs,
     monitors,
     pipeline_runs,
+    pipelines,
     reports,
     runs,
 )
@@ -50,10 +56,12 @@ from shipyard.entities import (
     Alert,
     AuditEvent,
     DatasetVersion,
+    Endpoint,
     FeatureDefinition,
     ModelVersion,
     Monitor,
     MonitorRun,
+    PipelineDefinition,
     PipelineRun,
     Run,
 )
@@ -279,6 +287,30 @@ def _pipeline_runs() -> Spec:
     )
 
 
+def _pipelines() -> Spec:
+    t = pipelines
+    return Spec(
+        _latest(t),
+        _by_name(t),
+        {"prefix": _prefix(t.c.name)},
+        lambda conn, rows: [pipeline_from_row(r) for r in rows],
+    )
+
+
+def _endpoints() -> Spec:
+    t, r = endpoints, endpoint_revisions
+    on = (r.c.env == t.c.env) & (r.c.name == t.c.name) & (r.c.revision == t.c.revision)
+    return Spec(
+        sa.select(*ENDPOINT_COLUMNS).select_from(t.join(r, on)),
+        {
+            "name": [Key(t.c.name, "str"), Key(t.c.env, "str")],
+            "created_at": [Key(t.c.created_at, "time"), Key(t.c.env, "str"), Key(t.c.name, "str")],
+        },
+        {"env": _equals(t.c.env), "prefix": _prefix(t.c.name)},
+        lambda conn, rows: [endpoint_from_row(row) for row in rows],
+    )
+
+
 def _features(kind: str, latest: bool) -> Spec:
     t = _FEATURE_TABLES[kind]
     return Spec(
@@ -361,6 +393,14 @@ class PagingMixin:
 
     def page_pipeline_runs(self, query: PageQuery) -> Page[PipelineRun]:
         page: Page[PipelineRun] = self._page(_pipeline_runs(), query.resolved("pipeline_runs"))
+        return page
+
+    def page_pipelines(self, query: PageQuery) -> Page[PipelineDefinition]:
+        page: Page[PipelineDefinition] = self._page(_pipelines(), query.resolved("pipelines"))
+        return page
+
+    def page_endpoints(self, query: PageQuery) -> Page[Endpoint]:
+        page: Page[Endpoint] = self._page(_endpoints(), query.resolved("endpoints"))
         return page
 
     def list_reports(self, subject: str) -> list[ReportSummary]:

@@ -10,10 +10,12 @@ from shipyard.entities import (
     Alert,
     AuditEvent,
     DatasetVersion,
+    Endpoint,
     FeatureDefinition,
     ModelVersion,
     Monitor,
     MonitorRun,
+    PipelineDefinition,
     PipelineRun,
     Run,
 )
@@ -142,6 +144,25 @@ class PagingPort(abc.ABC):
     def page_pipeline_runs(self, query: PageQuery) -> Page[PipelineRun]:
         """Pipeline runs, newest first, of one pipeline with the ``pipeline`` filter
         (``pipeline_runs``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def page_pipelines(self, query: PageQuery) -> Page[PipelineDefinition]:
+        """The latest version of each pipeline (``pipelines``).
+
+        Raises:
+            InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).
+            BackendUnavailable: The database cannot be reached or failed.
+        """
+
+    @abc.abstractmethod
+    def page_endpoints(self, query: PageQuery) -> Page[Endpoint]:
+        """Endpoints at their current revision, of one environment with the ``env`` filter
+        (``endpoints``; the ``name`` sort breaks ties by environment).
 
         Raises:
             InvalidInput: See :class:`PagingPort` (sort, filter, limit, cursor).

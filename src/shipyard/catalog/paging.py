@@ -97,6 +97,10 @@ LISTINGS: Mapping[str, Listing] = {
     "feature_entities": Listing(("name", "created_at"), False, ("prefix",)),
     "feature_versions": Listing(("version", "created_at"), True, ("kind", "name")),
     "pipeline_runs": Listing(("started_at",), True, ("pipeline", "status")),
+    # the latest version of each pipeline
+    "pipelines": Listing(("name", "created_at"), False, ("prefix",)),
+    # endpoints at their current revision, of one environment with the ``env`` filter
+    "endpoints": Listing(("name", "created_at"), False, ("env", "prefix")),
 }
 """Listing name -> its sorts and filters."""
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shipyard.catalog.paging import Page, PageQuery
 from shipyard.deploy._endpoint_spec import (
     check_endpoint_name,
     check_sticky_key,
@@ -47,6 +48,7 @@ __all__ = [
     "Lane",
     "create_endpoint",
     "delete_endpoint",
+    "endpoints_page",
     "list_endpoints",
     "rollback_endpoint",
     "show_endpoint",
@@ -265,6 +267,24 @@ def list_endpoints(project: Project, *, env: str | None = None) -> list[Endpoint
     for each in envs:
         out += environment_project(project, each).catalog.list_endpoints(each)
     return out
+
+
+def endpoints_page(project: Project, env: str, query: PageQuery) -> Page[Endpoint]:
+    """One page of ``env``'s endpoints at their current revision, by name (listing
+    ``endpoints`` of :data:`~shipyard.catalog.paging.LISTINGS`), read from the catalog that
+    environment keeps them in.
+
+    Raises:
+        InvalidInput: ``env`` is not an environment, or a bad sort, filter or cursor.
+    """
+    if env not in ENVIRONMENTS:
+        raise InvalidInput(
+            f"An environment is one of {', '.join(ENVIRONMENTS)}. Got {env!r} instead."
+        )
+    scoped = PageQuery(
+        query.sort, query.descending, query.limit, query.cursor, {**query.filters, "env": env}
+    )
+    return environment_project(project, env).catalog.page_endpoints(scoped)
 
 
 def delete_endpoint(project: Project, name: str, *, env: str) -> Endpoint:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from shipyard.evaluation._intervals import metric_intervals
 from shipyard.evaluation._metrics import HIGHER_IS_BETTER, best_f1_threshold, evaluate
 from shipyard.evaluation._paired import paired_difference
+from shipyard.evaluation._ranking import RunOrder, best_first
 from shipyard.evaluation._report import EVALUATION_VERSION, evaluate_test
 from shipyard.evaluation._stored import (
     EvaluationOptions,
@@ -26,8 +27,10 @@ __all__ = [
     "EVALUATION_VERSION",
     "HIGHER_IS_BETTER",
     "EvaluationOptions",
+    "RunOrder",
     "StoredEvaluation",
     "best_f1_threshold",
+    "best_first",
     "check_evaluation_options",
     "evaluate",
     "evaluate_test",

@@ -18,6 +18,7 @@ from shipyard.staging import staging_dir
 
 if TYPE_CHECKING:  # pandas costs ~0.3 s to import; only read_frame needs it
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["Lake", "TableFacts"]
 
@@ -72,6 +73,32 @@ class Lake:
             ).df()
         finally:
             con.close()
+
+    def head(self, version: DatasetVersion, rows: int) -> pa.Table:
+        """The first ``rows`` rows of a dataset version, reading no more of its files than
+        that takes (a page's sample; not a SQL connection with a view per dataset).
+
+        Raises:
+            IntegrityError: The version's folder is gone or empty.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        files = self.files(version)
+        batches: list[pa.RecordBatch] = []
+        left = max(rows, 0)
+        for path in files:
+            if left == 0:
+                break
+            with pq.ParquetFile(path) as parquet:
+                for batch in parquet.iter_batches(batch_size=left):
+                    batches.append(batch.slice(0, left))
+                    left -= min(left, batch.num_rows)
+                    if left == 0:
+                        break
+        if not batches:
+            return pq.read_schema(files[0]).empty_table()
+        return pa.Table.from_batches(batches)
 
     def glob(self, version: DatasetVersion) -> str:
         """A DuckDB glob that reads every Parquet file of ``version``."""

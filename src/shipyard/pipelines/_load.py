@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shipyard.entities import PipelineDefinition
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.pipelines._modules import load_file
 from shipyard.pipelines._python import PipelineFunction
@@ -55,6 +56,14 @@ def load_named(project: Project, target: str) -> PipelineSpec:
             spec = load_file_spec(candidate, target if candidate.suffix == ".py" else None)
             if spec.name == target:
                 return spec
+    registered = _registered(project, target)
+    if registered is not None:
+        where = f"from {registered.source}, which is gone" if registered.source else "from Python"
+        raise NotFound(
+            f"Pipeline {target!r} is registered (v{registered.version}, {where}), but no file "
+            f"defines it now: put it in {project.root / 'pipelines'} or run it from its file.",
+            details={"pipeline": target, "source": registered.source},
+        )
     known = [*_project_names(project), *builtin_names()]
     known += [p.name for p in project.catalog.list_pipelines()]
     raise NotFound(
@@ -94,15 +103,19 @@ def load_file_spec(path: Path, name: str | None) -> PipelineSpec:
     )
 
 
+def _registered(project: Project, name: str) -> PipelineDefinition | None:
+    try:
+        return project.catalog.get_pipeline(name)
+    except NotFound:
+        return None
+
+
 def _by_name(project: Project, name: str) -> list[Path]:
     folder = project.root / "pipelines"
     found = [folder / f"{name}{suffix}" for suffix in _SUFFIXES]
-    try:
-        source = project.catalog.get_pipeline(name).source
-    except NotFound:
-        source = None
-    if source:
-        found.append(Path(source))
+    registered = _registered(project, name)
+    if registered is not None and registered.source:
+        found.append(Path(registered.source))
     found.append(BUILTIN_DIR / f"{name}.yaml")
     return found
 

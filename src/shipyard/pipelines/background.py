@@ -31,10 +31,17 @@ _LOCK = threading.Lock()
 
 
 def start_in_background(
-    project: Project, name: str, params: Mapping[str, Any] | None = None, *, trigger: str = "api"
+    project: Project,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    params_as_text: bool = False,
+    trigger: str = "api",
 ) -> PipelineRun:
     """Start a run of the pipeline called ``name`` (a name only, never a file path) with
-    ``params``; returns the run as recorded (``running``) while its steps run in a thread.
+    ``params`` (text to parse by each parameter's type when ``params_as_text``, as a web
+    form sends them); returns the run as recorded (``running``) while its steps run in a
+    thread.
 
     Raises:
         NotFound: No pipeline has that name (a close one is suggested).
@@ -47,8 +54,10 @@ def start_in_background(
             f"(up to 128). Got {name!r} instead.",
             details={"pipeline": name},
         )
+    spec = load_named(project, name)
     return _launch(
-        project, prepare_run(project, load_named(project, name), params, trigger=trigger)
+        project,
+        prepare_run(project, spec, params, params_as_text=params_as_text, trigger=trigger),
     )
 
 

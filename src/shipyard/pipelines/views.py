@@ -10,11 +10,22 @@ from typing import Any
 
 from shipyard.catalog.paging import Page, PageQuery
 from shipyard.entities import PipelineRun, PipelineStep
-from shipyard.pipelines._spec import parse_reference
-from shipyard.pipelines.runs import fail_dead_pipeline_runs
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.pipelines._load import load_named
+from shipyard.pipelines._spec import Parameter, parse_reference
+from shipyard.pipelines.runs import PipelineSummary, fail_dead_pipeline_runs
 from shipyard.project import Project
 
-__all__ = ["GraphEdge", "GraphNode", "RunGraph", "pipeline_runs_page", "run_graph"]
+__all__ = [
+    "GraphEdge",
+    "GraphNode",
+    "RunForm",
+    "RunGraph",
+    "pipeline_runs_page",
+    "pipelines_page",
+    "run_form",
+    "run_graph",
+]
 
 
 @dataclass(frozen=True)
@@ -52,15 +63,56 @@ class RunGraph:
     edges: tuple[GraphEdge, ...]
 
 
-def pipeline_runs_page(project: Project, name: str, query: PageQuery) -> Page[PipelineRun]:
-    """One page of the runs of pipeline ``name``, newest first (``pipeline_runs`` in
-    :data:`~shipyard.catalog.paging.LISTINGS`; its ``status`` filter applies).
+@dataclass(frozen=True)
+class RunForm:
+    """What starting a run of a pipeline asks for: its parameters (name, type, default,
+    required) as the pipeline is written now, or why it cannot start (``problem``)."""
+
+    pipeline: str
+    parameters: tuple[Parameter, ...]
+    problem: str | None = None
+
+
+def run_form(project: Project, name: str) -> RunForm:
+    """The parameters a new run of pipeline ``name`` takes (what
+    :func:`~shipyard.pipelines.start_in_background` checks them against); a pipeline that
+    cannot start (its file is gone or invalid) gives why as ``problem`` instead of raising,
+    so a page can still show its runs."""
+    try:
+        spec = load_named(project, name)
+    except (InvalidInput, NotFound) as exc:
+        return RunForm(name, (), exc.message)
+    return RunForm(spec.name, spec.parameters)
+
+
+def pipelines_page(project: Project, query: PageQuery) -> Page[PipelineSummary]:
+    """One page of the registered pipelines (listing ``pipelines``: the latest version of
+    each, by name), each with its latest run and its schedule."""
+    fail_dead_pipeline_runs(project)
+    found = project.catalog.page_pipelines(query)
+    names = {d.name for d in found.items}
+    schedules = {s.pipeline: s for s in project.catalog.list_schedules() if s.pipeline in names}
+    items = []
+    for definition in found.items:
+        runs = project.catalog.list_pipeline_runs(definition.name, limit=1)
+        items.append(
+            PipelineSummary(definition, runs[0] if runs else None, schedules.get(definition.name))
+        )
+    return Page(items, found.next_cursor)
+
+
+def pipeline_runs_page(project: Project, name: str | None, query: PageQuery) -> Page[PipelineRun]:
+    """One page of the runs of pipeline ``name`` (of every pipeline when None), newest first
+    (``pipeline_runs`` in :data:`~shipyard.catalog.paging.LISTINGS`; its ``status`` filter
+    applies).
 
     Raises:
         NotFound: No pipeline has that name (a close one is suggested).
         InvalidInput: A bad sort, filter, limit or cursor.
     """
     fail_dead_pipeline_runs(project)
+    if name is None:
+        return project.catalog.page_pipeline_runs(query)
     project.catalog.get_pipeline(name)
     filters = {**query.filters, "pipeline": name}
     return project.catalog.page_pipeline_runs(

@@ -3,29 +3,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shipyard.catalog.paging import Page, PageQuery
-from shipyard.entities import ModelVersion
+from shipyard.entities import Endpoint, ModelVersion
+from shipyard.environments import environment_project
 from shipyard.errors import NotFound
 from shipyard.project import Project
 from shipyard.tracking import fail_dead_runs
+from shipyard.types import ENVIRONMENTS
 
 __all__ = ["Lineage", "LineageEdge", "LineageNode", "lineage_graph", "versions_page"]
 
+_ENDPOINTS_PAGE = 200
 
-def versions_page(project: Project, query: PageQuery) -> Page[ModelVersion]:
+
+def versions_page(
+    project: Project, query: PageQuery, *, environment: str | None = None
+) -> Page[ModelVersion]:
     """One page of model versions (sorts and filters: ``model_versions`` in
-    :data:`~shipyard.catalog.paging.LISTINGS`); with ``include_pending``, runs whose process
-    died are failed first, so what their job left shows as ``abandoned``.
+    :data:`~shipyard.catalog.paging.LISTINGS`), read from ``environment``'s catalog when one
+    is named (where its aliases live: ``{"alias": "prod"}`` lists what prod serves); with
+    ``include_pending``, runs whose process died are failed first, so what their job left
+    shows as ``abandoned``.
 
     Raises:
-        InvalidInput: A bad sort, filter, limit or cursor.
+        InvalidInput: A bad sort, filter, limit or cursor, or an unknown environment.
     """
+    home = project if environment is None else environment_project(project, environment)
     if query.filters.get("include_pending"):
-        fail_dead_runs(project.catalog, project.actor)
-    return project.catalog.page_model_versions(query)
+        fail_dead_runs(home.catalog, home.actor)
+    return home.catalog.page_model_versions(query)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,8 @@ class Lineage:
 
 def lineage_graph(project: Project, version: ModelVersion) -> Lineage:
     """The lineage of ``version``: feature groups -> training dataset version -> run ->
-    model version -> the environments whose alias points at it."""
+    model version -> the environments whose alias points at it -> the endpoints (of every
+    environment) whose variants or shadow name the version or one of those aliases."""
     nodes: list[LineageNode] = []
     edges: list[LineageEdge] = []
     model_id = f"model:{version.ref}"
@@ -89,7 +100,46 @@ def lineage_graph(project: Project, version: ModelVersion) -> Lineage:
         ref = f"{version.name}@{alias}"
         nodes.append(LineageNode(f"alias:{ref}", "environment", alias, ref))
         edges.append(LineageEdge(model_id, f"alias:{ref}"))
+    _add_endpoints(project, version, nodes, edges)
     return Lineage(version.ref, nodes, edges)
+
+
+def _add_endpoints(
+    project: Project, version: ModelVersion, nodes: list[LineageNode], edges: list[LineageEdge]
+) -> None:
+    """The endpoints serving ``version`` (by its ref or an alias of it), each an edge from
+    the node of what it names."""
+    serving = {version.ref} | {f"{version.name}@{a}" for a in version.aliases}
+    for endpoint in _endpoints(project):
+        named = _models_named(endpoint.config)
+        for ref in sorted(named.keys() & serving):
+            node = f"endpoint:{endpoint.ref}"
+            details = {"env": endpoint.env, "name": endpoint.name, "role": named[ref]}
+            nodes.append(LineageNode(node, "endpoint", endpoint.ref, endpoint.ref, details))
+            edges.append(LineageEdge(f"alias:{ref}" if "@" in ref else f"model:{ref}", node))
+
+
+def _endpoints(project: Project) -> Iterator[Endpoint]:
+    """Every environment's endpoints, read a page at a time from the catalog it keeps them in."""
+    for env in ENVIRONMENTS:
+        catalog = environment_project(project, env).catalog
+        cursor = None
+        while True:
+            query = PageQuery(limit=_ENDPOINTS_PAGE, cursor=cursor, filters={"env": env})
+            page = catalog.page_endpoints(query)
+            yield from page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+
+
+def _models_named(config: Mapping[str, Any]) -> dict[str, str]:
+    """The model refs an endpoint's configuration names: each variant's, and its shadow's."""
+    named = {str(v.get("model")): "variant" for v in config.get("variants", []) if v.get("model")}
+    shadow = config.get("shadow") or {}
+    if isinstance(shadow, Mapping) and shadow.get("model"):
+        named.setdefault(str(shadow["model"]), "shadow")
+    return named
 
 
 def _run_node(project: Project, run_id: str) -> LineageNode:

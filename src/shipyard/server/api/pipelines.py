@@ -67,11 +67,17 @@ class Started(BaseModel):
 
 
 @router.get("/pipelines", **needs("read"))
-def list_pipelines(project: ProjectDep) -> list[PipelineSummary]:
-    """Every registered pipeline with its latest version, latest run and schedule."""
-    from shipyard.pipelines import list_pipelines as listed
+def list_pipelines(
+    project: ProjectDep,
+    page: Annotated[PageParams, paging("pipelines")],
+    prefix: Annotated[str | None, Query(max_length=128)] = None,
+) -> PageOut[PipelineSummary]:
+    """Registered pipelines, a page at a time, by name: each with its latest version, latest
+    run and schedule."""
+    from shipyard.pipelines import pipelines_page
 
-    return listed(project)
+    found = pipelines_page(project, page.query(prefix=prefix))
+    return PageOut(items=found.items, next_cursor=found.next_cursor)
 
 
 @router.get("/pipelines/{name}/runs", **needs("read"))

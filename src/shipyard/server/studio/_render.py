@@ -60,6 +60,16 @@ def to_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _seconds(value: Any) -> str:
+    """A number of seconds in the largest whole unit (``604800`` -> ``7d``); else as given."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return str(value)
+    for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
+        if value % size == 0:
+            return f"{int(value // size)}{unit}"
+    return f"{value:g}s"
+
+
 def _when(value: datetime | None) -> str:
     return "—" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
@@ -74,7 +84,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=fmt_num, when=_when, tojson_safe=to_json, flat=flatten)
+    env.filters.update(num=fmt_num, when=_when, seconds=_seconds, tojson_safe=to_json, flat=flatten)
     env.globals.update(
         NAV=NAV,
         STATIC=STATIC,

@@ -86,13 +86,12 @@ def versions(request: Request, who: Who, name: Name, cursor: Cursor = None) -> R
 
 @router.get("/datasets/{name}/{version}", include_in_schema=False)
 def version(request: Request, who: Who, name: Name, version: Version) -> Response:
-    from shipyard.lake import query, quote_ident
     from shipyard.security.pii import pii_columns
     from shipyard.server.api.datasets import table_rows
 
     project = who.project
     found: DatasetVersion = project.catalog.get_dataset_version(name, version)
-    sample = query(project, f"SELECT * FROM {quote_ident(found.ref)}", limit=SAMPLE + 1)
+    sample = project.lake.head(found, SAMPLE + 1)
     return render(
         request,
         "datasets/version.html",

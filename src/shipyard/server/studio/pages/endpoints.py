@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from shipyard.catalog.paging import PageQuery
 from shipyard.deploy import EndpointTraffic
 from shipyard.errors import ShipyardError
 from shipyard.security.roles import ENVIRONMENTS
@@ -18,21 +19,33 @@ from shipyard.server.studio._render import render
 router = APIRouter()
 
 NAME = r"^[A-Za-z][A-Za-z0-9_\-]{0,127}$"
+PAGE = 50
+"""Endpoints per environment on a page."""
 Who = Annotated[Viewer, Depends(viewer)]
 Env = Annotated[Literal["dev", "staging", "prod"], Path()]
 
 
 @router.get("/endpoints", include_in_schema=False)
-def endpoints(request: Request, who: Who) -> Response:
-    from shipyard.deploy import list_endpoints
+def endpoints(
+    request: Request,
+    who: Who,
+    env: Annotated[Literal["dev", "staging", "prod"] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response:
+    """Each environment's first page of endpoints (with ``env``, that one's, from
+    ``cursor``); a "more" link leads to the next page."""
+    from shipyard.deploy import endpoints_page
 
-    listed: list[tuple[str, list[Any], str | None]] = []
-    for env in ENVIRONMENTS:
+    listed: list[tuple[str, list[Any], str | None, str | None]] = []
+    for each in ENVIRONMENTS if env is None else (env,):
         try:
-            listed.append((env, list_endpoints(who.project, env=env), None))
+            found = endpoints_page(who.project, each, PageQuery(limit=PAGE, cursor=cursor))
         except ShipyardError as exc:  # one environment's store down: say so, show the rest
-            listed.append((env, [], str(exc)))
-    return render(request, "endpoints/index.html", who, environments=listed)
+            listed.append((each, [], str(exc), None))
+            continue
+        more = f"/endpoints?env={each}&cursor={found.next_cursor}" if found.next_cursor else None
+        listed.append((each, found.items, None, more))
+    return render(request, "endpoints/index.html", who, environments=listed, only=env)
 
 
 @router.get("/endpoints/{env}/{name}", include_in_schema=False)

@@ -61,18 +61,25 @@ def leaderboard(
     kind: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Cursor = None,
 ) -> Response:
+    from shipyard.evaluation import best_first
     from shipyard.tracking import runs_page
 
     _check_experiment(who, name)
     filters = {"experiment": name, "status": status, "kind": kind or None}
     descending = None if order is None else order == "desc"
+    ranked = best_first(who.project, name) if sort is None and order is None else None
+    if ranked is not None:  # the default: best validation score first
+        sort, descending = ranked.sort, ranked.descending
     found = runs_page(who.project, PageQuery(sort, descending, PAGE, cursor, filters))
-    state = {"sort": sort, "order": order, "status": status, "kind": kind}
+    state = {
+        "sort": None if ranked else sort, "order": order, "status": status, "kind": kind,
+    }  # fmt: skip
     spec = LISTINGS["runs"]
     sorted_by = sort or spec.default_sort
     down = spec.descending if descending is None else descending
     view: dict[str, Any] = {
         "name": name,
+        "ranked_by": ranked.metric if ranked else None,
         "runs": found.items,
         "columns": _metric_columns(found.items),
         "state": state,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from shipyard.catalog.paging import PageQuery
-from shipyard.errors import NotFound, ShipyardError
+from shipyard.errors import ShipyardError
 from shipyard.project import Project
 from shipyard.security.roles import ENVIRONMENTS
 from shipyard.server.studio._auth import Viewer, viewer
@@ -19,8 +19,8 @@ router = APIRouter()
 
 RECENT = 8
 """How many of each list the home page shows (each links to its room's full listing)."""
-MODELS_CHECKED = 12
-"""How many models' environment aliases are looked up (the first page of the registry)."""
+PROMOTED = 100
+"""How many of an environment's promoted models are read to count those not shown."""
 
 
 @dataclass
@@ -29,7 +29,11 @@ class EnvironmentView:
 
     name: str
     endpoints: list[Any] = field(default_factory=list)
+    more_endpoints: bool = False
     aliases: list[Any] = field(default_factory=list)
+    more_aliases: int = 0
+    more_than: bool = False
+    """``more_aliases`` is a floor: the environment serves more models than were read."""
     problem: str | None = None
 
 
@@ -54,20 +58,20 @@ def home(request: Request, who: Annotated[Viewer, Depends(viewer)]) -> Response:
 
 
 def _environments(project: Project) -> list[EnvironmentView]:
-    from shipyard.deploy import list_endpoints
-    from shipyard.registry import resolve_model
+    from shipyard.deploy import endpoints_page
+    from shipyard.registry import versions_page
 
-    names = [m.name for m in project.catalog.page_models(PageQuery(limit=MODELS_CHECKED)).items]
     views = []
     for env in ENVIRONMENTS:
         view = EnvironmentView(env)
         try:
-            view.endpoints = list_endpoints(project, env=env)[:RECENT]
-            for name in names:
-                try:
-                    view.aliases.append(resolve_model(project, f"{name}@{env}"))
-                except NotFound:
-                    continue
+            endpoints = endpoints_page(project, env, PageQuery(limit=RECENT))
+            view.endpoints, view.more_endpoints = endpoints.items, bool(endpoints.next_cursor)
+            query = PageQuery("created_at", True, PROMOTED, None, {"alias": env})
+            promoted = versions_page(project, query, environment=env)
+            view.aliases = promoted.items[:RECENT]
+            view.more_aliases = len(promoted.items) - len(view.aliases)
+            view.more_than = promoted.next_cursor is not None
         except ShipyardError as exc:  # one environment's store down: say so, show the rest
             view.problem = str(exc)
         views.append(view)
@@ -75,7 +79,6 @@ def _environments(project: Project) -> list[EnvironmentView]:
 
 
 def _pipeline_runs(project: Project) -> list[Any]:
-    from shipyard.pipelines import list_pipelines
+    from shipyard.pipelines import pipeline_runs_page
 
-    last = [p.last_run for p in list_pipelines(project) if p.last_run is not None]
-    return sorted(last, key=lambda r: r.started_at, reverse=True)[:RECENT]
+    return pipeline_runs_page(project, None, PageQuery(limit=RECENT)).items

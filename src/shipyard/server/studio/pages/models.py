@@ -83,7 +83,7 @@ def version_page(
         v=found,
         history=history,
         promotions=_latest_promotions(history.promotions),
-        graph=_lineage(who, found, lineage_graph(who.project, found)),
+        graph=_lineage(lineage_graph(who.project, found)),
         evaluation=_has_evaluation(who, found),
         baseline=_baseline(who, found),
         promote_to=[e for e in ENVIRONMENTS if who.can("promote", e)],
@@ -189,20 +189,10 @@ def _baseline(who: Viewer, version: ModelVersion) -> dict[str, Any] | None:
     return {"summary": summary, "keys": sorted(payload), "html": stored.html_uri is not None}
 
 
-def _lineage(who: Viewer, version: ModelVersion, lineage: Any) -> Any:
-    """The lineage graph plus the endpoints serving the version, laid out for SVG."""
-    from shipyard.deploy import list_endpoints
-
+def _lineage(lineage: Any) -> Any:
+    """The lineage graph (the registry's, endpoints included) laid out for SVG."""
     nodes = [(n.id, n.type, n.label) for n in lineage.nodes]
     edges = [(e.source, e.target) for e in lineage.edges]
-    serving = {version.ref} | {f"{version.name}@{a}" for a in version.aliases}
-    for endpoint in list_endpoints(who.project):
-        models = {v.get("model") for v in endpoint.config.get("variants", [])}
-        for ref in models & serving:
-            node = f"endpoint:{endpoint.ref}"
-            nodes.append((node, "endpoint", endpoint.ref))
-            source = f"alias:{ref}" if "@" in ref else f"model:{ref}"
-            edges.append((source, node))
     return layout(nodes, edges, _href)
 
 
@@ -213,4 +203,6 @@ def _href(kind: str, node_id: str) -> str | None:
     if kind == "model":
         name, _, number = ref.partition(":")
         return f"/models/{name}/{number}"
+    if kind == "endpoint":
+        return f"/endpoints/{ref}"
     return None

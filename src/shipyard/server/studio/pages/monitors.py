@@ -3,6 +3,9 @@ its alerts with their evidence, and acknowledging an alert (roles that may ``mon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -105,6 +108,24 @@ def _x(series: Series) -> list[str]:
     return [p.window_start.isoformat() for p in series.points]
 
 
+def _step(windows: Sequence[datetime]) -> timedelta:
+    """The spacing of the windows (the smallest gap), a day when there is one window."""
+    ordered = sorted(set(windows))
+    gaps = [b - a for a, b in pairwise(ordered)]
+    return min(gaps, default=timedelta(days=1))
+
+
+def _time_axis(windows: Sequence[datetime]) -> dict[str, Any]:
+    """A date axis; with one window, a window either side of it, so Plotly does not zoom
+    into a millisecond around a single point."""
+    axis: dict[str, Any] = {"type": "date"}  # its dates say what it is; a title hits the legend
+    distinct = set(windows)
+    if len(distinct) == 1:
+        only, pad = next(iter(distinct)), _step(windows)
+        axis["range"] = [(only - pad).isoformat(), (only + pad).isoformat()]
+    return axis
+
+
 def drift_figure(series: MonitorSeries) -> dict[str, Any] | None:
     """One line per feature: its distance from the baseline per window; drifted windows
     marked with a red ring."""
@@ -135,7 +156,7 @@ def drift_figure(series: MonitorSeries) -> dict[str, Any] | None:
     layout = {
         "margin": {"t": 10, "r": 10, "b": 40, "l": 60},
         "yaxis": {"title": {"text": "distance from baseline"}, "rangemode": "tozero"},
-        "xaxis": {"title": {"text": "window"}},
+        "xaxis": _time_axis(series.windows),
         "legend": {"orientation": "h", "y": -0.25},
         "height": 360,
     }
@@ -184,7 +205,7 @@ def quality_figure(series: MonitorSeries) -> dict[str, Any] | None:
     layout = {
         "margin": {"t": 10, "r": 10, "b": 40, "l": 60},
         "yaxis": {"title": {"text": "metric"}},
-        "xaxis": {"title": {"text": "window"}},
+        "xaxis": _time_axis(series.windows),
         "legend": {"orientation": "h", "y": -0.25},
         "height": 360,
     }
@@ -195,6 +216,7 @@ def labelled_figure(labelled: Series) -> dict[str, Any] | None:
     """The share of each window's captured rows whose label has arrived."""
     if not labelled.points:
         return None
+    windows = [p.window_start for p in labelled.points]
     return {
         "data": [
             {
@@ -204,10 +226,12 @@ def labelled_figure(labelled: Series) -> dict[str, Any] | None:
                 "y": [p.value for p in labelled.points],
                 "text": [p.note for p in labelled.points],
                 "hovertemplate": "%{x}<br>%{y:.0%} labelled (%{text} rows)<extra></extra>",
+                "width": _step(windows).total_seconds() * 1000 * 0.8,  # ms on a date axis
             }
         ],
         "layout": {
             "margin": {"t": 10, "r": 10, "b": 40, "l": 60},
+            "xaxis": _time_axis(windows),
             "yaxis": {"title": {"text": "share labelled"}, "range": [0, 1], "tickformat": ".0%"},
             "height": 220,
         },

@@ -1,5 +1,6 @@
-"""Pipelines: each pipeline's runs (a page at a time), a run's DAG drawn with each step's
-status (inline SVG, no script), its steps' timing and logs, and resuming a failed run."""
+"""Pipelines: each pipeline's runs (a page at a time), starting a run with its parameters, a
+run's DAG drawn with each step's status (inline SVG, no script), its steps' timing and logs,
+and resuming a failed run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from shipyard.catalog.paging import PageQuery
+from shipyard.errors import InvalidInput
 from shipyard.pipelines import RunGraph
 from shipyard.server.studio._auth import Viewer, viewer
 from shipyard.server.studio._render import render
@@ -24,8 +26,8 @@ Who = Annotated[Viewer, Depends(viewer)]
 Name = Annotated[str, Path(pattern=NAME)]
 RunId = Annotated[str, Path(pattern=RUN_ID)]
 
-_W, _H, _DX, _DY, _PAD = 180, 46, 240, 66, 12
-"""A step's box, the distance between layers and between steps of a layer, the margin."""
+_W, _H, _DX, _DY, _PAD = 210, 46, 226, 76, 12
+"""A step's box, the distance between steps of a layer and between layers, the margin."""
 _COLOURS = {
     "finished": ("#e3f9ee", "#17714f"),
     "cached": ("#e6f0fa", "#0b5cad"),
@@ -71,10 +73,14 @@ class Drawing:
 
 
 @router.get("/pipelines", include_in_schema=False)
-def pipelines(request: Request, who: Who) -> Response:
-    from shipyard.pipelines import list_pipelines
+def pipelines(
+    request: Request, who: Who, cursor: Annotated[str | None, Query(max_length=4096)] = None
+) -> Response:
+    from shipyard.pipelines import pipelines_page
 
-    return render(request, "pipelines/index.html", who, pipelines=list_pipelines(who.project))
+    found = pipelines_page(who.project, PageQuery(limit=PAGE, cursor=cursor))
+    next_url = f"/pipelines?cursor={found.next_cursor}" if found.next_cursor else None
+    return render(request, "pipelines/index.html", who, pipelines=found.items, next_url=next_url)
 
 
 @router.get("/pipelines/{name}", include_in_schema=False)
@@ -85,20 +91,63 @@ def pipeline_runs(
     status: Annotated[str | None, Query(pattern=r"^(running|finished|failed)$")] = None,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response:
-    from shipyard.pipelines import pipeline_runs_page
+    return _runs_page(request, who, name, status, cursor)
+
+
+@router.post("/pipelines/{name}/runs", include_in_schema=False)
+async def start_run(request: Request, who: Who, name: Name) -> Response:
+    """Start a run with the form's parameter values (``param.NAME`` fields; a blank one takes
+    the default), as ``POST /api/v1/pipelines/{name}/runs`` does; a bad value shows the
+    form again with the pipelines room's message and the values as typed."""
+    from shipyard.pipelines import start_in_background
+
+    who.require("pipeline")
+    form = await request.form()
+    typed = {
+        key.removeprefix("param."): value.strip()
+        for key, value in form.multi_items()
+        if key.startswith("param.") and isinstance(value, str)
+    }
+    given = {k: v for k, v in typed.items() if v}
+    try:
+        run = start_in_background(who.project, name, given, params_as_text=True, trigger="ui")
+    except InvalidInput as exc:
+        return _runs_page(request, who, name, None, None, problem=exc.message, typed=typed)
+    return RedirectResponse(f"/pipelines/{name}/runs/{run.id}", status_code=303)
+
+
+def _runs_page(
+    request: Request,
+    who: Viewer,
+    name: str,
+    status: str | None,
+    cursor: str | None,
+    *,
+    problem: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    from shipyard.pipelines import pipeline_runs_page, run_form
 
     query = PageQuery(limit=PAGE, cursor=cursor, filters={"status": status})
     found = pipeline_runs_page(who.project, name, query)
     base = f"/pipelines/{name}?status={status or ''}"
-    fragment = request.headers.get("hx-target") == "runs"
+    next_url = f"{base}&cursor={found.next_cursor}" if found.next_cursor else None
+    if request.headers.get("hx-target") == "runs":
+        return render(
+            request, "pipelines/_runs.html", who, runs=found.items, status=status, next_url=next_url
+        )
     return render(
         request,
-        "pipelines/_runs.html" if fragment else "pipelines/runs.html",
+        "pipelines/runs.html",
         who,
         name=name,
         runs=found.items,
         status=status,
-        next_url=f"{base}&cursor={found.next_cursor}" if found.next_cursor else None,
+        next_url=next_url,
+        form=run_form(who.project, name) if who.can("pipeline") else None,
+        problem=problem,
+        typed=typed or {},
+        status_code=422 if problem else 200,
     )
 
 
@@ -127,26 +176,32 @@ def resume(who: Who, name: Name, run_id: RunId) -> Response:
 
 
 def draw(graph: RunGraph) -> Drawing:
-    """Lay the DAG out left to right, one column per layer, each edge a curve from the
-    right side of a step to the left side of the one that waits for it."""
-    rows: dict[int, int] = {}
+    """Lay the DAG out top to bottom, one row per layer (centred), each edge a curve from
+    the bottom of a step to the top of the one that waits for it: pipelines are deeper than
+    they are wide, so the drawing fits a page's width."""
+    counts: dict[int, int] = {}
+    for node in graph.nodes:
+        counts[node.layer] = counts.get(node.layer, 0) + 1
+    widest = max(counts.values(), default=1)
+    placed: dict[int, int] = {}
     boxes = {}
     for node in graph.nodes:
-        row = rows.get(node.layer, 0)
-        rows[node.layer] = row + 1
+        column = placed.get(node.layer, 0)
+        placed[node.layer] = column + 1
+        indent = (widest - counts[node.layer]) * _DX // 2
         boxes[node.step] = Box(
-            node.step, node.kind, node.status, _PAD + node.layer * _DX, _PAD + row * _DY,
-            node.seconds,
+            node.step, node.kind, node.status, _PAD + indent + column * _DX,
+            _PAD + node.layer * _DY, node.seconds,
         )  # fmt: skip
     paths = []
     for edge in graph.edges:
         a, b = boxes.get(edge.source), boxes.get(edge.target)
         if a is None or b is None:
             continue
-        x1, y1, x2, y2 = a.x + _W, a.y + _H // 2, b.x, b.y + _H // 2
-        bend = (x2 - x1) // 2
-        path = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
+        x1, y1, x2, y2 = a.x + _W // 2, a.y + _H, b.x + _W // 2, b.y
+        bend = (y2 - y1) // 2
+        path = f"M{x1},{y1} C{x1},{y1 + bend} {x2},{y2 - bend} {x2},{y2}"
         paths.append((edge.source, edge.target, path))
-    width = _PAD * 2 + (max(rows, default=0)) * _DX + _W
-    height = _PAD * 2 + max(rows.values(), default=1) * _DY
+    width = _PAD * 2 + (widest - 1) * _DX + _W
+    height = _PAD * 2 + max(counts, default=0) * _DY + _H
     return Drawing(tuple(boxes.values()), tuple(paths), width, height)
