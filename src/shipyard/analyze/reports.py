@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.entities import DatasetVersion
-from shipyard.errors import InvalidInput, NotFound
+from shipyard.errors import InvalidInput, NotFound, did_you_mean
 
 if TYPE_CHECKING:
     from shipyard.project import Project
@@ -22,6 +22,7 @@ __all__ = [
     "StoredReport",
     "bias_dataset",
     "check_dataset",
+    "dataset_report",
     "load_rules_file",
     "profile_dataset",
     "suggest_for",
@@ -57,6 +58,25 @@ def _local(project: Project, uri: str | None) -> Path | None:
     if not uri or not uri.startswith("file://"):
         return None
     return Path(uri[len("file://") :])
+
+
+def dataset_report(project: Project, name: str, version: int, kind: str) -> Any:
+    """The stored ``kind`` report (profile, quality, bias, ...) of dataset ``name@version``.
+
+    Raises:
+        NotFound: No such dataset version, or it has no such report (the message lists the
+            reports it has).
+    """
+    found = project.catalog.get_dataset_version(name, version)
+    try:
+        return project.catalog.get_report(found.ref, kind)
+    except NotFound:
+        kinds = [s.kind for s in project.catalog.list_reports(found.ref)]
+        raise NotFound(
+            f"{found.ref} has no {kind!r} report.{did_you_mean(kind, kinds)} Its reports: "
+            f"{', '.join(kinds) or 'none yet (a profile, check or bias run makes one)'}.",
+            details={"dataset": found.ref, "kind": kind},
+        ) from None
 
 
 def profile_dataset(

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, TypeAdapter
 from starlette.responses import Response
 
+from shipyard.analyze import dataset_report
 from shipyard.catalog.paging import ReportSummary
 from shipyard.catalog.refs import MAX_VERSION
 from shipyard.entities import DatasetVersion
-from shipyard.errors import NotFound, did_you_mean
+from shipyard.errors import NotFound
 from shipyard.jsonable import strict_json
 from shipyard.server._deps import (
     NAME,
@@ -219,19 +220,6 @@ def list_dataset_reports(project: ProjectDep, name: Name, version: Version) -> l
     ]
 
 
-def _report(project: Any, name: str, version: int, kind: str) -> Any:
-    found = _version(project, name, version)
-    try:
-        return project.catalog.get_report(found.ref, kind)
-    except NotFound:
-        kinds = [s.kind for s in project.catalog.list_reports(found.ref)]
-        raise NotFound(
-            f"{found.ref} has no {kind!r} report.{did_you_mean(kind, kinds)} Its reports: "
-            f"{', '.join(kinds) or 'none yet (POST .../profile makes one)'}.",
-            details={"dataset": found.ref, "kind": kind},
-        ) from None
-
-
 @router.get(
     "/datasets/{name}/versions/{version}/reports/{kind}",
     response_model=dict[str, Any],
@@ -241,7 +229,7 @@ def get_dataset_report(
     request: Request, project: ProjectDep, name: Name, version: Version, kind: Kind
 ) -> Response:
     """A stored report's content (ETag: it changes only when the report is made again)."""
-    return etagged(request, _report(project, name, version, kind).payload, PAYLOAD)
+    return etagged(request, dataset_report(project, name, version, kind).payload, PAYLOAD)
 
 
 @router.get(
@@ -253,7 +241,7 @@ def get_dataset_report_html(
     request: Request, project: ProjectDep, name: Name, version: Version, kind: Kind
 ) -> Response:
     """A stored report's self-contained HTML page."""
-    report = _report(project, name, version, kind)
+    report = dataset_report(project, name, version, kind)
     if not report.html_uri:
         raise NotFound(f"The {kind!r} report of {name}@{version} has no HTML page.")
     page = project.artifacts.get_bytes(project.artifacts.key_of(report.html_uri))

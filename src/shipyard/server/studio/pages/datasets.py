@@ -4,16 +4,16 @@ dataset (read-only: the lake refuses a query that writes)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from starlette.responses import HTMLResponse, Response
 
+from shipyard.analyze import dataset_report
 from shipyard.catalog.paging import PageQuery
 from shipyard.catalog.refs import MAX_VERSION
 from shipyard.entities import DatasetVersion
-from shipyard.errors import NotFound, did_you_mean
-from shipyard.project import Project
+from shipyard.errors import NotFound
 from shipyard.server.studio._auth import Viewer, viewer
 from shipyard.server.studio._render import PLOTLY_URL, render
 from shipyard.server.studio._report import studio_page
@@ -105,28 +105,15 @@ def version(request: Request, who: Who, name: Name, version: Version) -> Respons
 
 @router.get("/datasets/{name}/{version}/reports/{kind}", include_in_schema=False)
 def report(request: Request, who: Who, name: Name, version: Version, kind: Kind) -> Response:
-    found = _report(who.project, name, version, kind)
+    found = dataset_report(who.project, name, version, kind)
     return render(request, "datasets/report.html", who, ds_ref=f"{name}@{version}", report=found)
 
 
 @router.get("/datasets/{name}/{version}/reports/{kind}/page", include_in_schema=False)
 def report_page(who: Who, name: Name, version: Version, kind: Kind) -> Response:
-    stored = _report(who.project, name, version, kind)
+    stored = dataset_report(who.project, name, version, kind)
     if not stored.html_uri:
         raise NotFound(f"The {kind!r} report of {name}@{version} has no HTML page.")
     artifacts = who.project.artifacts
     html = artifacts.get_bytes(artifacts.key_of(stored.html_uri)).decode("utf-8")
     return HTMLResponse(studio_page(html, PLOTLY_URL), headers=_SANDBOX)
-
-
-def _report(project: Project, name: str, version: int, kind: str) -> Any:
-    found = project.catalog.get_dataset_version(name, version)
-    try:
-        return project.catalog.get_report(found.ref, kind)
-    except NotFound:
-        kinds = [s.kind for s in project.catalog.list_reports(found.ref)]
-        raise NotFound(
-            f"{found.ref} has no {kind!r} report.{did_you_mean(kind, kinds)} Its reports: "
-            f"{', '.join(kinds) or 'none yet (`shipyard profile` makes one)'}.",
-            details={"dataset": found.ref, "kind": kind},
-        ) from None
