@@ -124,7 +124,8 @@ HAPPY: list[tuple[str, str, Any, int, Check | None]] = [
     ("GET", f"{M1}/history", None, 200, lambda b: b["approvals"][-1]["status"] == "Approved"),
     ("POST", f"{M1}/reject", {"comment": "not yet"}, 200, has(status="Rejected")),
     ("POST", f"{M1}/approve", {"comment": "looked again"}, 200, has(status="Approved")),
-    ("GET", f"{V1}/endpoints?env=prod", None, 200, lambda b: b[0]["name"] == "scorer"),
+    ("GET", f"{V1}/endpoints?env=prod", None, 200, items(1, name="scorer")),
+    ("GET", f"{V1}/endpoints?env=prod&prefix=nope", None, 200, items(0)),
     (
         "GET",
         f"{V1}/endpoints/prod/scorer",
@@ -277,6 +278,7 @@ BAD: list[tuple[str, str, Any, int, Check | None]] = [
     ("POST", f"{M1}/approve", {"comment": ""}, 422, says("'comment'")),
     ("POST", f"{M1}/reject", {}, 422, says("'comment'")),
     ("GET", f"{V1}/endpoints?env=qa", None, 422, says("'env'")),
+    ("GET", f"{V1}/endpoints", None, 422, says("'env'")),
     ("GET", f"{V1}/endpoints/prod/scorr", None, 404, says("Did you mean 'scorer'?")),
     ("POST", f"{V1}/endpoints/dev", {"name": "x", "variants": []}, 422, says("'variants'")),
     ("POST", f"{V1}/endpoints/dev", {"name": "x", "variants": ["nope:1"]}, 404, says("nope")),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from shipyard.deploy import EndpointStatus
 from shipyard.entities import Endpoint
-from shipyard.server._deps import NAME, ProjectDep, require_env
+from shipyard.server._deps import NAME, PageOut, PageParams, ProjectDep, paging, require_env
 from shipyard.server._routing import needs
 
 router = APIRouter(tags=["endpoints"])
@@ -58,12 +58,16 @@ class UpdateBody(BaseModel):
 @router.get("/endpoints", **needs("read"))
 def list_endpoints(
     project: ProjectDep,
-    env: Annotated[Literal["dev", "staging", "prod"] | None, Query()] = None,
-) -> list[Endpoint]:
-    """The current revision of every endpoint (of ``env`` when given)."""
-    from shipyard.deploy import list_endpoints as listed
+    env: Annotated[Literal["dev", "staging", "prod"], Query(description="The environment.")],
+    page: Annotated[PageParams, paging("endpoints")],
+    prefix: Annotated[str | None, Query(max_length=128)] = None,
+) -> PageOut[Endpoint]:
+    """A page of ``env``'s endpoints at their current revision, by name (each environment
+    keeps its endpoints in its own catalog)."""
+    from shipyard.deploy import endpoints_page
 
-    return listed(project, env=env)
+    found = endpoints_page(project, env, page.query(prefix=prefix))
+    return PageOut(items=found.items, next_cursor=found.next_cursor)
 
 
 @router.get("/endpoints/{env}/{name}", **needs("read"))
