@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from shipyard.demo._pipeline import write_config
 from shipyard.pipelines import run_pipeline
 from shipyard.project import init_project
 
@@ -34,6 +35,7 @@ def main() -> None:
     params = {"subscribers": args.subscribers, "days": args.days, "time_budget": args.budget}
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-roaming-") as folder:
         project = init_project(Path(folder) / "proj")
+        write_config(project)  # the demo's gates: prod needs no person, as in `make demo`
         started = time.perf_counter()
         first = run_pipeline(project, "roaming", params)
         full = time.perf_counter() - started
