@@ -376,11 +376,7 @@ def scheduler(
 
     project = project_of(ctx)
     found = Scheduler(project, poll=poll)
-
-    def say(fired: Any) -> None:
-        verdict = "started" if fired.started else "not started"
-        console.print(f"{fired.due:%Y-%m-%d %H:%M} {fired.pipeline}: {verdict} ({fired.reason})")
-
+    say = say_fired
     if once:
         for fired in found.tick():
             say(fired)
@@ -393,3 +389,9 @@ def scheduler(
     except KeyboardInterrupt:
         stop.set()
         console.print("Scheduler stopped.")
+
+
+def say_fired(fired: Any) -> None:
+    """One line for a schedule the scheduler looked at: started, or why not."""
+    verdict = "started" if fired.started else "not started"
+    console.print(f"{fired.due:%Y-%m-%d %H:%M} {fired.pipeline}: {verdict} ({fired.reason})")

@@ -8,6 +8,7 @@ import typer
 
 from shipyard.cli._context import project_of
 from shipyard.cli._output import console
+from shipyard.cli.pipelines import say_fired
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +24,12 @@ def server(
     no_studio: Annotated[
         bool, typer.Option("--no-studio", help="Serve the REST API only, without Studio at /.")
     ] = False,
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler", help="Also start scheduled pipeline runs (as `shipyard scheduler`)."
+        ),
+    ] = False,
 ) -> None:
     """Serve this project's REST API under /api/v1 and Studio, the web UI, at /; tokens with
     a role are required (Studio asks for one on its login page)."""
@@ -35,5 +42,10 @@ def server(
         console.print(f"Shipyard API ({env}) on {url}/api/v1 (Ctrl-C to stop)")
         if not no_studio:
             console.print(f"Studio on {url}/")
+        if scheduler:
+            console.print(f"Scheduler on: {len(project.catalog.list_schedules())} schedule(s)")
 
-    serve_api(project, host=host, port=port, on_ready=ready, studio=not no_studio)
+    serve_api(
+        project, host=host, port=port, on_ready=ready, studio=not no_studio,
+        scheduler=scheduler, on_fired=say_fired,
+    )  # fmt: skip

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from shipyard.project import Project
 from shipyard.serve import ReadyServer, bind_socket, check_port, uvicorn_config
@@ -19,10 +22,15 @@ def serve_api(
     log_level: str = "warning",
     on_ready: Callable[[str], None] | None = None,
     studio: bool = True,
+    scheduler: bool = False,
+    on_fired: Callable[[Any], None] | None = None,
 ) -> None:
     """Serve the REST API over ``project`` until interrupted (Ctrl-C or SIGTERM).
 
-    Studio, the web UI, is mounted at ``/`` unless ``studio`` is False. Checks and binds the
+    Studio, the web UI, is mounted at ``/`` unless ``studio`` is False. With ``scheduler``,
+    the pipelines' scheduler runs in this process too (a thread; each run it starts is a
+    process of its own, as with ``shipyard scheduler``), and ``on_fired`` hears what it
+    started. Checks and binds the
     port, records a ``server.start`` audit event, then runs uvicorn in
     this process, with read deadlines so a slow client cannot hold a connection forever.
 
@@ -55,6 +63,30 @@ def serve_api(
     )
     server = ReadyServer(config, (lambda: on_ready(url)) if on_ready else None)
     try:
-        server.run(sockets=[sock])
+        with _scheduling(project, scheduler, on_fired):
+            server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+@contextmanager
+def _scheduling(
+    project: Project, wanted: bool, on_fired: Callable[[Any], None] | None
+) -> Iterator[None]:
+    """The pipelines' scheduler in a thread while the server runs, when ``wanted``."""
+    if not wanted:
+        yield
+        return
+    from shipyard.pipelines import Scheduler
+
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=Scheduler(project).run_forever, args=(stop, on_fired), name="scheduler",
+        daemon=True,
+    )  # fmt: skip
+    loop.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        loop.join(timeout=5)
