@@ -14,30 +14,15 @@ import pytest
 
 import shipyard
 from shipyard.errors import NotFound, PermissionDenied, Unauthenticated
-from shipyard.serve import find_free_port, wait_until_ready
+from tests.reliability._hostile import running
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def server(project_root: Path) -> Iterator[str]:
-    port = find_free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
-        cwd=project_root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(proc, f"{url}/healthz", timeout=120)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
+    with running(project_root, "server", deadline=None, ready="/healthz") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def remote(

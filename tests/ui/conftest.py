@@ -4,10 +4,7 @@ m:2 waiting for approval, so there are two runs to compare and a version to appr
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +13,10 @@ import anyio
 import httpx
 import pytest
 
-from shipyard.serve import find_free_port, wait_until_ready
 from shipyard.server import ShipyardApi, create_app
 from shipyard.server.studio import create_studio
 from shipyard.train import train
+from tests.reliability._hostile import running
 from tests.server.conftest import open_for_api, seed, tokens  # noqa: F401 - shared fixtures
 
 
@@ -109,23 +106,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def live_studio(studio_root: Path) -> Iterator[str]:
     """``shipyard server`` (API and Studio) on loopback over the module's project: its URL."""
-    port = find_free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
-        cwd=studio_root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(proc, f"{url}/healthz", timeout=120)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()  # type: ignore[union-attr]
+    with running(studio_root, "server", deadline=None, ready="/healthz") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
