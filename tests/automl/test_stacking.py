@@ -226,3 +226,41 @@ def test_members_are_the_best_of_each_family_within_the_latency_limit() -> None:
         candidate("random_forest", 0.1),  # a fourth family: past the size limit
     ]
     assert _stacking.stack_members(ranked) == [0, 4, 5]  # type: ignore[arg-type]
+
+
+def test_a_cross_validated_stack_adds_the_mean_log_odds_of_each_members_fold_models(
+    tmp_path, monkeypatch
+) -> None:
+    from shipyard.ingest import ingest_path
+    from shipyard.project import init_project
+    from shipyard.registry import load_model
+    from shipyard.train import _automl_fit, train
+    from tests.conftest import serve_frame
+
+    project = init_project(tmp_path)
+    serve_frame().to_parquet(tmp_path / "d.parquet")
+    ingest_path(project, tmp_path / "d.parquet", "d")
+    # The stack wins, and bags of fold models are fast enough (a busy machine measures).
+    monkeypatch.setattr(_stacking, "wins_out_of_fold", lambda *a, **k: (True, 0.99, 0.98))
+    monkeypatch.setattr(_stacking, "_LATENCY_MS", 1e6)
+    monkeypatch.setattr(_automl_fit, "BAG_MAX_MS", 1e6)
+    train(project, "d", "y", model_name="m", exclude=["tier", "spend"], time_budget=15,
+          families=["lightgbm", "linear"], max_trials=4, seed=0)  # fmt: skip
+    model = load_model(project, "m:1").model
+    project.close()
+    assert isinstance(model.family, StackedFamily)
+    members = model.estimator.members
+    assert len(members) == 10  # two families, five fold models each
+    frame = serve_frame(40, seed=1).drop(columns=["y", "tier", "spend"])
+    x = model.encoder.encode_frame(frame).matrix
+    margin = model.estimator.bias[0] + sum(
+        w * link_features("binary", f.predict(m, x, threads=1))[:, 0] for f, m, w in members
+    )
+    np.testing.assert_allclose(model.family.predict(model.estimator, x), _sigmoid(margin))
+    for family in ("lightgbm", "linear"):  # each fold model carries a fifth of the weight
+        weights = [w for f, _, w in members if f.name == family]
+        np.testing.assert_allclose(weights, weights[0])
+    contrib = model.family.contributions(model.estimator, x)
+    np.testing.assert_allclose(
+        contrib.sum(axis=2)[:, 0], model.family.predict(model.estimator, x), atol=1e-6
+    )

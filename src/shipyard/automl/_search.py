@@ -52,6 +52,7 @@ __all__ = [
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _TRIAL_SHARE = 0.25
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
+_REFIT_SHARES = (1.0, 0.5, 0.25)  # of the top three candidates' refit time, kept in reserve
 
 
 class TrialLog(Protocol):
@@ -175,14 +176,15 @@ class SearchRun:
 
     def reserve(self) -> float:
         """Seconds kept at the end of the budget for what follows the search."""
-        # Room to refit the best model and most of the next two (an ensemble has up to
-        # three); a member whose refit still does not fit keeps its fit on train.
+        # Room to refit the best model and part of the next two (an ensemble has up to
+        # three, and is not always chosen); a member whose refit does not fit in the time
+        # left keeps its fit on train.
         n_fit, n_all = self.data.refit_rows()
         n_valid = len(self.data.y_valid)
         top = self._ranked()[:3]
         refit = sum(
             share * refit_seconds([c], n_fit, n_all)
-            for share, c in zip((1.0, 0.75, 0.5), top, strict=False)
+            for share, c in zip(_REFIT_SHARES, top, strict=False)
         )
         # Every member of an ensemble scores the test rows and the diagnostics sample, at
         # the speed it predicted validation (measured, with a 30% margin).
@@ -194,7 +196,7 @@ class SearchRun:
             + _MARGIN * self.budget.seconds
             + refit
             + scoring
-            + (stacking_seconds(n_valid, len(self.families)) if self.data.folds is None else 0.0)
+            + stacking_seconds(n_valid, len(self.families))
         )
 
     def slot(self) -> float | None:
@@ -360,9 +362,7 @@ class SearchRun:
             result.ensemble_note = "not built: only one model finished"
         else:
             result.ensemble_note = choose_ensemble(result, self.data, self.higher)
-        if self.data.folds is not None:  # each candidate is a bag of fold models already
-            result.stack_note = "not built: cross-validated candidates are bagged instead"
-        elif ensemble and len(self.candidates) >= 2:
+        if ensemble and len(self.candidates) >= 2:
             result.stack_note = choose_stack(result, self.data, self.higher)
         else:
             result.stack_note = "not built: " + result.ensemble_note.removeprefix("not built: ")

@@ -1,7 +1,8 @@
 """One stacking layer over the best model of each family, kept only when it wins out of fold.
 
 The members' validation scores are honest level-0 predictions (each member was fit on the
-training rows only). The level-1 learner (:class:`shipyard.model.StackedFamily`: a weight
+training rows only; after a cross-validated search, they are out-of-fold scores of the
+bags of fold models, AutoGluon's bagged stacking). The level-1 learner (:class:`shipyard.model.StackedFamily`: a weight
 per member on its log-odds, log-probabilities or values, and a bias per class) is fit on
 them; to judge it without letting it grade its own homework, the validation rows are split
 in folds and every fold is scored by a stacker fit on the other folds. The model the search

@@ -174,8 +174,11 @@ def _valid_raw(
 
 
 def _assemble(members: list[Member], problem: Problem, result: SearchResult) -> tuple[Family, Any]:
-    """One model from the chosen members: the stack (built on holdout searches only, so its
-    members are single fits), the ensemble, or the single model."""
+    """One model from the chosen members: the stack, the ensemble, or the single model.
+
+    A cross-validated member comes as its fold models, each with 1/k of its weight: in a
+    stack that adds the mean of their log-odds (log-probabilities, values), the bag's
+    score in the stacker's space, and keeps the stack's explanations exact."""
     if result.stack is not None:
         return StackedFamily(), StackedEstimator(members, result.stack.bias, problem.type)
     return combine(members, problem)
