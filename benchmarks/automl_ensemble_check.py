@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from learn_portfolio import CACHE, tables
+
 from shipyard.automl import Budget, SearchData, caruana_select, cross_validated, holds_out, search
-from shipyard.automl._metrics import higher_is_better
 from shipyard.automl import score as metric_score
+from shipyard.automl._metrics import higher_is_better
 from shipyard.model import FAMILIES, FeatureEncoder, infer_problem
 
 HERE = Path(__file__).resolve().parent
@@ -82,7 +82,9 @@ def both_halves(predictions: list[np.ndarray], y: np.ndarray, score: Any, higher
         )
         best = max(range(len(predictions)), key=lambda i: sign * score(y[fit], predictions[i][fit]))
         mix = sum(w * predictions[i][check] for i, w in weights.items())
-        gains.append(sign * (score(y[check], np.asarray(mix)) - score(y[check], predictions[best][check])))
+        gains.append(
+            sign * (score(y[check], np.asarray(mix)) - score(y[check], predictions[best][check]))
+        )
     return not np.isfinite(gains).all() or min(gains) > 0
 
 

@@ -200,6 +200,21 @@ def test_fast_ranking_metrics_match_scikit_learn(rng) -> None:
     )
 
 
+def test_ensemble_members_stay_within_their_latency_limit(rng) -> None:
+    signals = rng.normal(size=(4, 600))
+    y = (signals.sum(axis=0) > 0).astype(float)
+    members = [s + 0.5 * rng.normal(size=600) for s in signals]  # each holds a quarter
+    roc_auc = partial(score, "roc_auc", "binary", y)
+    free, _ = caruana_select(members, roc_auc, higher_is_better=True)
+    assert len(free) == 3  # every member helps: as many as allowed
+    latency = [0.7, 0.6, 0.5, 0.4]
+    capped, _ = caruana_select(
+        members, roc_auc, higher_is_better=True, latency_ms=latency, max_latency_ms=1.2
+    )
+    assert len(capped) >= 2
+    assert sum(latency[i] for i in capped) <= 1.2
+
+
 def test_holds_out_keeps_complementary_ensembles_and_refuses_noise() -> None:
     from shipyard.automl import holds_out
 

@@ -231,11 +231,12 @@ def test_members_are_the_best_of_each_family_within_the_latency_limit() -> None:
 def test_a_cross_validated_stack_adds_the_mean_log_odds_of_each_members_fold_models(
     tmp_path, monkeypatch
 ) -> None:
+    from tests.conftest import serve_frame
+
     from shipyard.ingest import ingest_path
     from shipyard.project import init_project
     from shipyard.registry import load_model
     from shipyard.train import _automl_fit, train
-    from tests.conftest import serve_frame
 
     project = init_project(tmp_path)
     serve_frame().to_parquet(tmp_path / "d.parquet")

@@ -16,6 +16,10 @@ __all__ = ["caruana_select", "choose_ensemble", "holds_out"]
 
 _POOL = 8  # best candidates offered to ensemble selection
 _CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
+MEMBERS_MAX_MS = 1.2
+"""Summed single-row milliseconds of an ensemble's or a stack's members (as their trials
+measured them): encoding the row, calibrating and the call itself take about half a
+millisecond more, and the target is 2 ms a row in all."""
 
 
 def caruana_select(
@@ -25,13 +29,16 @@ def caruana_select(
     higher_is_better: bool,
     rounds: int = 30,
     max_members: int = 3,
+    latency_ms: Sequence[float] | None = None,
+    max_latency_ms: float = float("inf"),
 ) -> tuple[dict[int, float], float]:
     """Weights over ``predictions`` that score best on validation, and that score.
 
     Starts from the best single model and adds, with replacement, the member that improves
     the averaged prediction most; keeps the best mix seen. At most ``max_members``
-    distinct models take part (each adds its latency to a prediction). The result is never
-    worse on validation than the best single model (it *is* that model when nothing helps).
+    distinct models take part, whose ``latency_ms`` (each adds its own to a prediction)
+    sum to at most ``max_latency_ms``. The result is never worse on validation than the
+    best single model (it *is* that model when nothing helps).
     """
     if not predictions:
         raise InvalidInput("Ensemble selection needs at least one model's predictions.")
@@ -41,9 +48,15 @@ def caruana_select(
     total = predictions[first].astype(np.float64).copy()
     counts = {first: 1}
     best_value, best_counts = singles[first], dict(counts)
+    cost = list(latency_ms) if latency_ms is not None else [0.0] * len(predictions)
     for _ in range(rounds):
         size = sum(counts.values()) + 1
-        allowed = range(len(predictions)) if len(counts) < max_members else sorted(counts)
+        spent = sum(cost[i] for i in counts)
+        allowed = set(counts) | {
+            i
+            for i in range(len(predictions))
+            if len(counts) < max_members and spent + cost[i] <= max_latency_ms
+        }
         trial_values = [
             sign * score((total + predictions[i]) / size) if i in allowed else -np.inf
             for i in range(len(predictions))
@@ -121,6 +134,10 @@ def choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str
         predictions,  # type: ignore[arg-type]
         lambda p: score(result.metric, data.problem, data.y_valid, p),
         higher_is_better=higher,
+        # After a cross-validated search a slow bag is refit (see shipyard.train), which
+        # bounds its latency; after a holdout search the members are the trials' models.
+        latency_ms=[c.latency_ms for c in pool] if data.folds is None else None,
+        max_latency_ms=MEMBERS_MAX_MS,
     )
     better = value > result.best.score if higher else value < result.best.score
     if len(weights) < 2 or not better:

@@ -1,15 +1,15 @@
 """One stacking layer over the best model of each family, kept only when it wins out of fold.
 
 The members' validation scores are honest level-0 predictions (each member was fit on the
-training rows only; after a cross-validated search, they are out-of-fold scores of the
-bags of fold models, AutoGluon's bagged stacking). The level-1 learner (:class:`shipyard.model.StackedFamily`: a weight
-per member on its log-odds, log-probabilities or values, and a bias per class) is fit on
-them; to judge it without letting it grade its own homework, the validation rows are split
-in folds and every fold is scored by a stacker fit on the other folds. The model the search
-would otherwise ship (the Caruana ensemble, or the best single model) is judged on the same
-folds, the ensemble re-selected on each fold's other rows. The stack is kept when it wins
-on the pooled out-of-fold score, by more than the sampling noise (on 90% of bootstrap
-resamples of the rows).
+training rows only; after a cross-validated search, they are the out-of-fold scores of the
+bags of fold models, AutoGluon's bagged stacking). The level-1 learner
+(:class:`shipyard.model.StackedFamily`: a weight per member on its log-odds,
+log-probabilities or values, and a bias per class) is fit on them; to judge it without
+letting it grade its own homework, the validation rows are split in folds and every fold
+is scored by a stacker fit on the other folds. The model the search would otherwise ship
+(the Caruana ensemble, or the best single model) is judged on the same folds, the ensemble
+re-selected on each fold's other rows. The stack is kept when it wins on the pooled
+out-of-fold score, by more than the sampling noise (on 90% of bootstrap resamples of the rows).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 from scipy.optimize import minimize
 
-from shipyard.automl._ensemble import _POOL, caruana_select
+from shipyard.automl._ensemble import _POOL, MEMBERS_MAX_MS, caruana_select
 from shipyard.automl._metrics import score
 from shipyard.automl._result import Candidate, SearchResult, StackChoice
 from shipyard.automl._trial import SearchData
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _MAX_MEMBERS = 3  # families in the stack (each adds its latency to a prediction)
-_LATENCY_MS = 1.5  # members' summed single-row latency, under the 2 ms target
+_LATENCY_MS = MEMBERS_MAX_MS  # members' summed single-row latency, under the 2 ms target
 _FOLDS = 5
 _BOOTSTRAPS = 50
 _SURE = 0.9  # share of bootstrap resamples of the rows on which the stack's gain must hold
