@@ -213,14 +213,14 @@ def test_members_are_the_best_of_each_family_within_the_latency_limit() -> None:
     from types import SimpleNamespace
 
     def candidate(family: str, latency: float, scores: bool = True) -> Any:
-        return SimpleNamespace(family=SimpleNamespace(name=family), latency_ms=latency,
+        return SimpleNamespace(family=SimpleNamespace(name=family), single_latency_ms=latency,
                                valid_scores=np.zeros(3) if scores else None)  # fmt: skip
 
     ranked = [
         candidate("lightgbm", 0.4),
         candidate("lightgbm", 0.1),  # same family: only its best counts
         candidate("xgboost", 0.2, scores=False),  # its predictions were dropped
-        candidate("catboost", 1.3),  # would pass the limit with the first
+        candidate("catboost", 1.0),  # would pass the limit with the first
         candidate("linear", 0.1),
         candidate("extra_trees", 0.5),
         candidate("random_forest", 0.1),  # a fourth family: past the size limit
@@ -265,3 +265,22 @@ def test_a_cross_validated_stack_adds_the_mean_log_odds_of_each_members_fold_mod
     np.testing.assert_allclose(
         contrib.sum(axis=2)[:, 0], model.family.predict(model.estimator, x), atol=1e-6
     )
+
+
+def test_the_heaviest_bags_stay_while_the_model_predicts_within_its_latency_limit() -> None:
+    from types import SimpleNamespace
+
+    from shipyard.automl._result import Candidate
+    from shipyard.train._automl_fit import _bags_kept
+
+    def member(latency: float, folds: int) -> Any:
+        c = SimpleNamespace(latency_ms=latency, fold_estimators=[None] * folds)
+        c.single_latency_ms = Candidate.single_latency_ms.fget(c)  # type: ignore[attr-defined]
+        return c
+
+    heavy, light, slow = member(1.0, 5), member(0.5, 5), member(3.0, 5)
+    # Singles 0.2 + 0.1; the heavy bag adds 0.8 (1.1 ms in all), the light one 0.4 more.
+    assert _bags_kept([(heavy, 0.6), (light, 0.4)]) == {0}
+    assert _bags_kept([(light, 0.7), (heavy, 0.3)]) == {0}  # 0.7 ms: the heavy one is 1.5
+    assert _bags_kept([(slow, 1.0)]) == set()  # a bag of 3 ms is refit
+    assert _bags_kept([(light, 1.0)]) == {0}

@@ -218,3 +218,21 @@ def test_the_check_refuses_a_graph_that_does_not_match(rng) -> None:
     model.threshold = model.threshold + 0.2  # the graph now decides differently
     with pytest.raises(InvalidInput, match="does not reproduce Shipyard's predictions"):
         check_onnx(proto, model, _test_rows(frame))
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "linear"])
+def test_a_model_of_log_one_plus_y_maps_back_to_y_in_the_graph(rng, family) -> None:
+    from shipyard.model import smearing_calibrator
+
+    frame = _data(rng, 1200, "regression")
+    frame["label"] = np.expm1(0.3 * frame["label"])  # skewed, never negative
+    logged = frame.assign(label=np.log1p(frame["label"]))
+    model = _model(logged, [(family, 1.0)])
+    valid = model.encoder.encode_frame(frame.iloc[840:1020]).matrix
+    raw = model.family.predict(model.estimator, valid)
+    model.calibrator = smearing_calibrator(frame["label"].to_numpy()[840:1020], raw)
+    rows = _test_rows(frame)
+    _assert_same(model, rows)
+    value = _run(model, rows)["value"]
+    raw = model.family.predict(model.estimator, model.encoder.encode_frame(rows).matrix)
+    assert value.mean() > 5 * raw.mean()  # y's units, not log(1 + y)'s

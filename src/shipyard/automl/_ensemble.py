@@ -134,9 +134,10 @@ def choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str
         predictions,  # type: ignore[arg-type]
         lambda p: score(result.metric, data.problem, data.y_valid, p),
         higher_is_better=higher,
-        # After a cross-validated search a slow bag is refit (see shipyard.train), which
-        # bounds its latency; after a holdout search the members are the trials' models.
-        latency_ms=[c.latency_ms for c in pool] if data.folds is None else None,
+        # After a cross-validated search a member's bag of fold models is refit as one
+        # model when the bags would be too slow together (see shipyard.train): at least
+        # one fold model's share of the bag's latency is the member's.
+        latency_ms=[c.single_latency_ms for c in pool],
         max_latency_ms=MEMBERS_MAX_MS,
     )
     better = value > result.best.score if higher else value < result.best.score

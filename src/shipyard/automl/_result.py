@@ -32,6 +32,12 @@ class Candidate:
     fold_scores: list[float] | None = None
     """Cross-validated: the validation score of every fold; ``score`` is their mean."""
 
+    @property
+    def single_latency_ms(self) -> float:
+        """Single-row milliseconds of one of its models: the whole candidate, or one fold
+        model's share of its bag (what a refit of it predicts in)."""
+        return self.latency_ms / len(self.fold_estimators or [None])
+
     def row(self) -> dict[str, Any]:
         row = {
             "trial": self.trial,

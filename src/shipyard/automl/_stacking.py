@@ -52,18 +52,19 @@ def stacking_seconds(n_valid: int, n_families: int) -> float:
 
 def stack_members(candidates: Sequence[Candidate]) -> list[int]:
     """Indices of the best candidate of each family (best first) whose predictions are
-    kept, while their summed single-row latency stays under the target."""
+    kept, while their summed single-row latency stays under the target (one fold model's
+    share of a bag: a bag too slow for the model is refit, see shipyard.train)."""
     chosen: list[int] = []
     seen: set[str] = set()
     latency = 0.0
     for i, c in enumerate(candidates):
         if c.valid_scores is None or c.family.name in seen:
             continue
-        if latency + c.latency_ms > _LATENCY_MS and chosen:
+        if latency + c.single_latency_ms > _LATENCY_MS and chosen:
             continue
         chosen.append(i)
         seen.add(c.family.name)
-        latency += c.latency_ms
+        latency += c.single_latency_ms
         if len(chosen) == _MAX_MEMBERS:
             break
     return chosen

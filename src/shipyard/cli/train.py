@@ -118,6 +118,13 @@ CostFp = Annotated[float | None, _opt("Cost of a false positive.")]
 CostFn = Annotated[float | None, _opt("Cost of a false negative.")]
 AlertRate = Annotated[float | None, _opt("Flag at most this share of rows, e.g. 0.005.")]
 Calibration = Annotated[str, _opt("auto, none, isotonic or sigmoid.")]
+TargetTransform = Annotated[
+    str,
+    _opt(
+        "AutoML regression: model log(1 + y) (log), y (none), or whichever a probe fit "
+        "measures better on a skewed, non-negative target (auto)."
+    ),
+]
 SliceBy = Annotated[
     list[str] | None, _opt("Report test metrics per value of this column (repeatable).")
 ]
@@ -160,6 +167,7 @@ def train(
     families: Families = None,
     max_trials: MaxTrials = None,
     no_ensemble: NoEnsemble = False,
+    target_transform: TargetTransform = "auto",
     threads: Threads = 0,
     cost_fp: CostFp = None,
     cost_fn: CostFn = None,

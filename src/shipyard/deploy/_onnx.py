@@ -300,7 +300,12 @@ def _check_members(members: Sequence[tuple[Any, Any, float]]) -> None:
 
 
 def _calibrate(g: _Graph, p: str, calibrator: Calibrator) -> str:
-    """``calibrator.apply`` in operators: a sigmoid on the logit, or np.interp's knots."""
+    """``calibrator.apply`` in operators: a sigmoid on the logit, np.interp's knots, or
+    (a model of log(1 + y)) the scaled exponential."""
+    if calibrator.method == "exp":
+        grown = g.op("Exp", [g.op("Min", [p, g.const(np.float64(700.0))])])
+        scaled = g.op("Mul", [grown, g.const(np.float64(calibrator.slope))])
+        return g.op("Add", [scaled, g.const(np.float64(calibrator.intercept))])
     if calibrator.method == "sigmoid":
         clipped = g.op("Clip", [p, g.const(np.float64(EPS)), g.const(np.float64(1 - EPS))])
         odds = g.op("Div", [clipped, g.op("Sub", [g.const(np.float64(1.0)), clipped])])
@@ -338,8 +343,10 @@ def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, i
     from onnx import TensorProto
 
     problem = model.problem
+    calibrator = getattr(model, "calibrator", None)
     if problem.type == "regression":
-        return {"value": (scores, TensorProto.DOUBLE, [None])}
+        value = scores if calibrator is None else _calibrate(g, scores, calibrator)
+        return {"value": (value, TensorProto.DOUBLE, [None])}
     labels, label_type = _class_tensor(problem.classes)
     if problem.type == "multiclass":
         picked = g.op("ArgMax", [scores], axis=1, keepdims=0)
@@ -348,7 +355,6 @@ def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, i
             "label": (label, label_type, [None]),
             "probability": (scores, TensorProto.DOUBLE, [None, len(labels)]),
         }
-    calibrator = getattr(model, "calibrator", None)
     p = scores if calibrator is None else _calibrate(g, scores, calibrator)
     band = TIE_BAND if _has_trees(model) else 0.0
     past = g.op("GreaterOrEqual", [p, g.const(np.float64(model.threshold - band), "threshold")])

@@ -42,6 +42,8 @@ def search_notes(search: dict[str, Any]) -> list[str]:
     for name, tried in (search.get("family_trials") or {}).items():
         if tried.get("note"):
             lines.append(f"  [yellow]{name}:[/] {tried['note']}")
+    if search.get("target_note"):
+        lines.append(f"  target: {search['target_note']}")
     if search.get("ensemble_note"):
         lines.append(f"  ensemble: {search['ensemble_note']}")
     if search.get("stack_note"):

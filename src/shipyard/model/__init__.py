@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from shipyard.model.anomaly import DETECTORS, AnomalyDetector, AnomalyFamily, AnomalyModel
 from shipyard.model.anomaly_feature import ANOMALY_FEATURE, AnomalyFeatureEncoder
-from shipyard.model.calibration import CALIBRATIONS, Calibrator, fit_calibrator
+from shipyard.model.calibration import (
+    CALIBRATIONS,
+    Calibrator,
+    fit_calibrator,
+    smearing_calibrator,
+)
 from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
@@ -47,4 +52,5 @@ __all__ = [
     "fit_calibrator",
     "get_family",
     "infer_problem",
+    "smearing_calibrator",
 ]

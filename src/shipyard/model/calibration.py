@@ -1,4 +1,5 @@
-"""Probability calibration for binary models, kept only when it lowers validation log loss.
+"""Probability calibration for binary models, kept only when it lowers validation log loss;
+and the map back to values for a regression model of log(1 + y).
 
 The choice (none, isotonic, sigmoid) is made by cross-validation over the validation scores,
 so a calibrator is not judged on the rows it was fitted to; the winner is then fitted on all
@@ -15,7 +16,7 @@ from sklearn import metrics as skm
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["CALIBRATIONS", "EPS", "Calibrator", "fit_calibrator"]
+__all__ = ["CALIBRATIONS", "EPS", "Calibrator", "fit_calibrator", "smearing_calibrator"]
 
 CALIBRATIONS = ("auto", "none", "isotonic", "sigmoid")
 EPS = 1e-6
@@ -23,13 +24,15 @@ EPS = 1e-6
 _FOLDS = 5
 _MIN_ROWS = 50
 _MIN_ISOTONIC_ROWS = 1000
+_MAX_EXP = 700.0  # exp overflows float64 past ~709
 
 
 @dataclass(frozen=True)
 class Calibrator:
-    """A monotone map from raw P(positive) to calibrated P(positive)."""
+    """A monotone map from raw P(positive) to calibrated P(positive); or, method ``exp``,
+    from a regression model's log(1 + y) to y (``slope * exp(score) + intercept``)."""
 
-    method: str  # isotonic | sigmoid
+    method: str  # isotonic | sigmoid | exp
     x: tuple[float, ...] = ()  # isotonic knots
     y: tuple[float, ...] = ()
     slope: float = 1.0  # sigmoid on the logit
@@ -39,6 +42,8 @@ class Calibrator:
         scores = np.asarray(scores, dtype=np.float64)
         if self.method == "isotonic":
             return np.interp(scores, self.x, self.y)
+        if self.method == "exp":
+            return self.slope * np.exp(np.minimum(scores, _MAX_EXP)) + self.intercept
         z = self.slope * _logit(scores) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -82,6 +87,16 @@ def fit_calibrator(
         return None, info
     info["method"] = best if method == "auto" else method
     return _fit(info["method"], y, scores), info
+
+
+def smearing_calibrator(y: np.ndarray, log_scores: np.ndarray) -> Calibrator:
+    """The map from a model of log(1 + y) back to y, fit on validation: Duan's smearing
+    estimate. exp(score) - 1 is the median of y, not its mean (it is biased low); the mean
+    of exp(residual) over the validation rows scales it to the mean, without assuming the
+    residuals are normal."""
+    residual = np.log1p(np.asarray(y, dtype=np.float64)) - np.asarray(log_scores, np.float64)
+    factor = float(np.mean(np.exp(np.clip(residual, -_MAX_EXP, _MAX_EXP))))
+    return Calibrator("exp", slope=factor, intercept=-1.0)
 
 
 def _fit(method: str, y: np.ndarray, scores: np.ndarray) -> Calibrator:

@@ -179,6 +179,8 @@ class TabularModel:
             space = {"binary": "log-odds", "multiclass": "margin", "regression": "value"}[
                 self.problem.type
             ]
+        if space == "value" and getattr(self.calibrator, "method", None) == "exp":
+            space = "log(1 + value)"  # a model of log(1 + y); score maps it back to y
         out = []
         for i, record in enumerate(records):
             item: dict[str, Any] = {

@@ -41,6 +41,7 @@ from shipyard.model import (
 )
 from shipyard.model.stacking import link_features, stack_scores
 from shipyard.train._fitting import Fitted, Options, Parts, combine, finish, model_diagnostics
+from shipyard.train._target import choose_target, logged
 from shipyard.train._threshold import choose_threshold
 
 __all__ = ["CatalogTrialLog", "after_search_seconds", "fit_automl"]
@@ -74,7 +75,14 @@ def fit_automl(
     Small data is cross-validated (see :mod:`shipyard.automl._cv`): its out-of-fold scores
     then stand in for validation scores, and the final model is the bag of fold models, or
     a refit of the chosen configuration when the bag predicts a row too slowly. ``cores``
-    (0: all) is what a search here may use: on small data, one trial per core."""
+    (0: all) is what a search here may use: on small data, one trial per core. A skewed
+    regression target may be searched as log(1 + y) (:mod:`shipyard.train._target`)."""
+    log_target, target_note = choose_target(
+        problem, parts, metric, mode=options.target, seed=options.seed,
+        threads=options.threads, say=say,
+    )  # fmt: skip
+    shown = parts  # y in its own units: what the final model is evaluated on
+    parts = logged(parts) if log_target else parts
     data = cross_validated(parts.search_data(problem), seed=options.seed)
     judged = parts if data.folds is None else _pooled(parts)
     budget.reserve(after_search_seconds(problem, judged, options))
@@ -109,18 +117,20 @@ def fit_automl(
     fitted = finish(
         encoder,
         problem,
-        judged,
+        shown if data.folds is None else _pooled(shown),
         options,
         family_before,
         estimator_before,
         family_after,
         estimator_after,
         valid_raw,
+        log_target=log_target,
     )
     fitted.diagnostics = found
     fitted.curves = best.fit.curves
     fitted.leaderboard = result.leaderboard()
     fitted.summary = _summary(result, fitted, metric, families, budget, refit, len(chosen))
+    fitted.summary["target_note"] = target_note
     fitted.metrics["fit"] = {
         "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),
         "best_iteration": float(best.fit.best_iteration or 0),
@@ -246,22 +256,35 @@ def _final_members(
     """The final model's members, and how many of the chosen were refit on all rows.
 
     After a holdout search each member is refit when time allows. After a cross-validated
-    one a member's bag of fold models stays when it predicts a row within its share of
-    :data:`BAG_MAX_MS` (bagging measured better than a refit on small data); a slower
-    one is refit, time allowing, else its first fold's model stands in (1/k of the
+    one the members' bags of fold models stay, heaviest first, while the model predicts a
+    row within :data:`BAG_MAX_MS` (bagging measured better than a refit on small data); the
+    others are refit, time allowing, else their first fold's model stands in (1/k of the
     latency).
     """
     if data.folds is None:
         return _refit(chosen, problem, parts, options, budget, say, data)
-    share = BAG_MAX_MS / len(chosen)
-    slow = [(c, w) for c, w in chosen if c.latency_ms > share]
+    bagged = _bags_kept(chosen)
+    slow = [(c, w) for k, (c, w) in enumerate(chosen) if k not in bagged]
     if slow:
         names = ", ".join(c.family.name for c, _ in slow)
-        say(f"The bag of fold models of {names} predicts a row too slowly: refitting")
+        say(f"The bags of fold models of {names} would predict a row too slowly: refitting")
     refit_members, refit = _refit(slow, problem, parts, options, budget, say, data)
     replaced = iter(refit_members)
-    members = [_bag(c, w) if c.latency_ms <= share else next(replaced) for c, w in chosen]
+    members = [_bag(c, w) if k in bagged else next(replaced) for k, (c, w) in enumerate(chosen)]
     return _flat(members), refit
+
+
+def _bags_kept(chosen: list[tuple[Candidate, float]]) -> set[int]:
+    """Which members keep their bag: heaviest first, while the bags kept and the single
+    models of the others predict a row within BAG_MAX_MS together."""
+    total = sum(c.single_latency_ms for c, _ in chosen)
+    kept: set[int] = set()
+    for k, (c, _) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
+        extra = c.latency_ms - c.single_latency_ms
+        if total + extra <= BAG_MAX_MS:
+            kept.add(k)
+            total += extra
+    return kept
 
 
 def _refit(

@@ -23,6 +23,7 @@ from shipyard.model import (
     Problem,
     TabularModel,
     fit_calibrator,
+    smearing_calibrator,
 )
 from shipyard.train._diagnostics import baseline_loss, diagnose, loss
 from shipyard.train._threshold import choose_threshold
@@ -82,6 +83,7 @@ class Options:
     calibration: str = "auto"
     seed: int = 0
     threads: int = 0
+    target: str = "auto"  # regression searches: y, log(1 + y), or measured (auto)
 
 
 @dataclass
@@ -138,9 +140,14 @@ def finish(
     family_after: Family,
     estimator_after: Any,
     valid_raw: np.ndarray,
+    *,
+    log_target: bool = False,
 ) -> Fitted:
     """Calibrate and choose the threshold on validation scores of the model fit on train;
-    evaluate validation with it and test with the final (possibly refit) model."""
+    evaluate validation with it and test with the final (possibly refit) model.
+
+    With ``log_target`` the model predicts log(1 + y) (``parts`` hold y): its calibrator
+    maps that back to y, fit on validation."""
     y_valid = parts.y["valid"]
     calibrator: Calibrator | None = None
     threshold = 0.5
@@ -164,6 +171,10 @@ def finish(
             alert_rate=options.alert_rate,
         )
         decision["calibration"] = calibration_info
+    elif log_target:
+        calibrator = smearing_calibrator(y_valid, valid_raw)
+        valid_scores = calibrator.apply(valid_raw)
+        decision["target"] = {"transform": "log1p", "smearing": calibrator.slope}
     model = TabularModel(
         encoder, family_after, estimator_after, problem, threshold, calibrator, decision
     )

@@ -228,6 +228,7 @@ def _fit(
         decision.calibration,
         spec.seed,
         auto_threads(search.threads, data.parts.x["train"]),
+        search.target_transform,
     )
     if budget is None:
         say(f"Fitting {search.family} on {len(data.split.train):,} rows")

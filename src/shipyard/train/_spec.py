@@ -20,6 +20,7 @@ from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.model import CALIBRATIONS, get_family
 from shipyard.model.anomaly_feature import check_detector
 from shipyard.train._split import STRATEGIES
+from shipyard.train._target import TARGET_TRANSFORMS
 from shipyard.train._threshold import check_decision
 
 __all__ = ["DecisionSpec", "ReportSpec", "SearchSpec", "SplitSpec", "TrainSpec"]
@@ -89,6 +90,8 @@ class SearchSpec:
         backend: Where the search's trials run: ``local`` or ``ray`` (needs a budget).
         ray_address: The Ray cluster (default: the ``ray_address`` setting).
         threads: Threads per fit and prediction (0: one for small data, else all cores).
+        target_transform: For a regression search: ``auto`` (log(1 + y) when y is never
+            negative, skewed, and a probe fit measures it better), ``log`` or ``none``.
     """
 
     time_budget: float | None = None
@@ -101,18 +104,28 @@ class SearchSpec:
     backend: str = "local"
     ray_address: str | None = None
     threads: int = 0
+    target_transform: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.target_transform not in TARGET_TRANSFORMS:
+            raise InvalidInput(
+                f"The 'target_transform' parameter of train must be one of "
+                f"{', '.join(TARGET_TRANSFORMS)}. Got {self.target_transform!r} instead."
+            )
         if self.families is not None:
             object.__setattr__(self, "families", tuple(check_families(list(self.families))))
         check_backend(self.backend)
         _check_int("threads", self.threads, low=0)
         if self.time_budget is None:
             get_family(self.family)
-            if self.families is not None or self.max_trials is not None:
+            if (
+                self.families is not None
+                or self.max_trials is not None
+                or self.target_transform != "auto"
+            ):
                 raise InvalidInput(
-                    "'families' and 'max_trials' choose what an AutoML search tries; give "
-                    "time_budget (seconds) to run one, or use family= for a single fit."
+                    "'families', 'max_trials' and 'target_transform' shape an AutoML search; "
+                    "give time_budget (seconds) to run one, or use family= for a single fit."
                 )
             if self.backend == "ray":
                 raise InvalidInput(

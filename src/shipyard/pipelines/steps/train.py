@@ -16,6 +16,7 @@ _NAMED = {
     "family": "str", "params": "json", "time_budget": "float", "families": "json",
     "metric": "str", "seed": "int", "calibration": "str", "slice_by": "json", "facet": "str",
     "facet_values": "json", "positive": "json", "anomaly_feature": "str",
+    "target_transform": "str",
 }  # fmt: skip
 """The options a step names directly (the others go in ``options``), with their types."""
 
