@@ -225,7 +225,7 @@ def test_members_are_the_best_of_each_family_within_the_latency_limit() -> None:
         candidate("extra_trees", 0.5),
         candidate("random_forest", 0.1),  # a fourth family: past the size limit
     ]
-    assert _stacking.stack_members(ranked) == [0, 4, 5]  # type: ignore[arg-type]
+    assert _stacking.stack_members(ranked, 1.2) == [0, 4, 5]  # type: ignore[arg-type]
 
 
 def test_a_cross_validated_stack_adds_the_mean_log_odds_of_each_members_fold_models(
@@ -243,8 +243,7 @@ def test_a_cross_validated_stack_adds_the_mean_log_odds_of_each_members_fold_mod
     ingest_path(project, tmp_path / "d.parquet", "d")
     # The stack wins, and bags of fold models are fast enough (a busy machine measures).
     monkeypatch.setattr(_stacking, "wins_out_of_fold", lambda *a, **k: (True, 0.99, 0.98))
-    monkeypatch.setattr(_stacking, "_LATENCY_MS", 1e6)
-    monkeypatch.setattr(_automl_fit, "BAG_MAX_MS", 1e6)
+    monkeypatch.setattr(_automl_fit, "members_ms", lambda encoder: 1e6)
     train(project, "d", "y", model_name="m", exclude=["tier", "spend"], time_budget=15,
           families=["lightgbm", "linear"], max_trials=4, seed=0)  # fmt: skip
     model = load_model(project, "m:1").model
@@ -280,7 +279,20 @@ def test_the_heaviest_bags_stay_while_the_model_predicts_within_its_latency_limi
 
     heavy, light, slow = member(1.0, 5), member(0.5, 5), member(3.0, 5)
     # Singles 0.2 + 0.1; the heavy bag adds 0.8 (1.1 ms in all), the light one 0.4 more.
-    assert _bags_kept([(heavy, 0.6), (light, 0.4)]) == {0}
-    assert _bags_kept([(light, 0.7), (heavy, 0.3)]) == {0}  # 0.7 ms: the heavy one is 1.5
-    assert _bags_kept([(slow, 1.0)]) == set()  # a bag of 3 ms is refit
-    assert _bags_kept([(light, 1.0)]) == {0}
+    assert _bags_kept([(heavy, 0.6), (light, 0.4)], 1.2) == {0}
+    assert _bags_kept([(light, 0.7), (heavy, 0.3)], 1.2) == {0}  # 0.7 ms: the heavy one is 1.5
+    assert _bags_kept([(slow, 1.0)], 1.2) == set()  # a bag of 3 ms is refit
+    assert _bags_kept([(light, 1.0)], 1.2) == {0}
+    assert _bags_kept([(light, 1.0)], 0.4) == set()  # a wide table's encoding left 0.4 ms
+
+
+def test_the_members_latency_budget_shrinks_with_the_cost_of_encoding_a_row(rng) -> None:
+    import pandas as pd
+
+    from shipyard.automl import MEMBERS_MAX_MS
+    from shipyard.train._automl_fit import members_ms
+
+    narrow = FeatureEncoder().fit(pd.DataFrame({"a": rng.normal(size=50), "b": ["x"] * 50}))
+    assert members_ms(narrow) == MEMBERS_MAX_MS
+    wide = FeatureEncoder().fit(pd.DataFrame(rng.normal(size=(50, 400))).add_prefix("f"))
+    assert 0.3 <= members_ms(wide) < MEMBERS_MAX_MS  # 400 columns take ~2 ms to encode

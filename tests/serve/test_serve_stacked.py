@@ -18,7 +18,7 @@ from shipyard.ingest import ingest_path
 from shipyard.model import StackedEstimator, StackedFamily
 from shipyard.project import Project, init_project
 from shipyard.registry import LoadedModel, approve_model, load_model, promote
-from shipyard.train import train
+from shipyard.train import _automl_fit, train
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def served_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
     with pytest.MonkeyPatch.context() as patch:
         # The stack wins, and the members' latency (measured on a busy machine) passes.
         patch.setattr(_stacking, "wins_out_of_fold", lambda *a, **k: (True, 0.99, 0.98))
-        patch.setattr(_stacking, "_LATENCY_MS", 1e6)
-        patch.setattr(_cv, "CV_MAX_ROWS", 0)  # a stack is built on holdout searches only
+        patch.setattr(_automl_fit, "members_ms", lambda encoder: 1e6)
+        patch.setattr(_cv, "CV_MAX_ROWS", 0)  # a holdout search: the members are single fits
         train(
             project, "d", "y", model_name="m", exclude=["tier", "spend"], time_budget=10,
             families=["lightgbm", "linear"], max_trials=6, seed=0,

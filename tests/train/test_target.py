@@ -73,6 +73,7 @@ def test_target_transform_is_checked_and_belongs_to_a_search() -> None:
         TrainSpec.of(time_budget=30, target_transform="sqrt")
     with pytest.raises(InvalidInput, match="'target_transform' shape an AutoML search"):
         TrainSpec.of(target_transform="log")
+    assert TrainSpec.of(time_budget=30).search.target_transform == "none"
 
 
 def test_a_search_on_prices_answers_in_prices_and_explains_in_log_space(tmp_path, rng) -> None:
@@ -87,7 +88,7 @@ def test_a_search_on_prices_answers_in_prices_and_explains_in_log_space(tmp_path
     project = init_project(tmp_path / "p")
     ingest_path(project, tmp_path / "prices.parquet", "prices")
     result = train(project, "prices", "price", time_budget=20, families=["lightgbm", "linear"],
-                   max_trials=4, split="random", seed=0)  # fmt: skip
+                   max_trials=4, split="random", seed=0, target_transform="auto")  # fmt: skip
     model = load_model(project, result.model_version.ref).model
     project.close()
     assert result.search["target_note"].startswith("log(1 + y)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipyard.automl._budget import MAX_BUDGET, MIN_BUDGET, Budget, Clock
-from shipyard.automl._cv import BAG_MAX_MS, CV_MAX_ROWS, Folds, cross_validated, make_folds
+from shipyard.automl._cv import CV_MAX_ROWS, Folds, cross_validated, make_folds
 from shipyard.automl._ensemble import caruana_select, holds_out
 from shipyard.automl._local import parallel_trials, search
 from shipyard.automl._metrics import METRICS, choose_metric, score
@@ -19,11 +19,12 @@ from shipyard.automl._search import (
     refit_seconds,
 )
 from shipyard.automl._study import StudyStorage, study_storage
+from shipyard.automl._trial import MEMBERS_MAX_MS
 
 __all__ = [
-    "BAG_MAX_MS",
     "CV_MAX_ROWS",
     "MAX_BUDGET",
+    "MEMBERS_MAX_MS",
     "METRICS",
     "MIN_BUDGET",
     "Budget",

@@ -26,11 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from shipyard.automl._ensemble import MEMBERS_MAX_MS
 from shipyard.automl._trial import SearchData
 
 __all__ = [
-    "BAG_MAX_MS",
     "CV_FOLDS",
     "CV_MAX_ROWS",
     "REPEAT_MAX_ROWS",
@@ -46,13 +44,6 @@ REPEAT_MAX_ROWS = 2_000
 """Rows below which the k folds are repeated with a second shuffle (cheap there)."""
 
 CV_FOLDS = 5
-
-BAG_MAX_MS = MEMBERS_MAX_MS
-"""Single-row milliseconds (the members' predict, as the trials measured it) up to which a
-cross-validated search keeps the bags of fold models in the final model; a slower bag is
-refit on all rows instead (one model, 1/k of the latency). Five CatBoost models of
-``mlc_churn`` predict a row in 1.45 ms; the final model, encoding and calibrating the row,
-took 2.2 ms."""
 
 
 @dataclass(frozen=True)

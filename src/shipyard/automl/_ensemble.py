@@ -16,10 +16,6 @@ __all__ = ["caruana_select", "choose_ensemble", "holds_out"]
 
 _POOL = 8  # best candidates offered to ensemble selection
 _CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
-MEMBERS_MAX_MS = 1.2
-"""Summed single-row milliseconds of an ensemble's or a stack's members (as their trials
-measured them): encoding the row, calibrating and the call itself take about half a
-millisecond more, and the target is 2 ms a row in all."""
 
 
 def caruana_select(
@@ -138,7 +134,7 @@ def choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str
         # model when the bags would be too slow together (see shipyard.train): at least
         # one fold model's share of the bag's latency is the member's.
         latency_ms=[c.single_latency_ms for c in pool],
-        max_latency_ms=MEMBERS_MAX_MS,
+        max_latency_ms=data.members_max_ms,
     )
     better = value > result.best.score if higher else value < result.best.score
     if len(weights) < 2 or not better:

@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 from scipy.optimize import minimize
 
-from shipyard.automl._ensemble import _POOL, MEMBERS_MAX_MS, caruana_select
+from shipyard.automl._ensemble import _POOL, caruana_select
 from shipyard.automl._metrics import score
 from shipyard.automl._result import Candidate, SearchResult, StackChoice
 from shipyard.automl._trial import SearchData
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 _MAX_MEMBERS = 3  # families in the stack (each adds its latency to a prediction)
-_LATENCY_MS = MEMBERS_MAX_MS  # members' summed single-row latency, under the 2 ms target
 _FOLDS = 5
 _BOOTSTRAPS = 50
 _SURE = 0.9  # share of bootstrap resamples of the rows on which the stack's gain must hold
@@ -50,9 +49,9 @@ def stacking_seconds(n_valid: int, n_families: int) -> float:
     return 0.0 if n_families < 2 else _SECONDS_PER_ROW * min(n_valid, _OOF_ROWS)
 
 
-def stack_members(candidates: Sequence[Candidate]) -> list[int]:
+def stack_members(candidates: Sequence[Candidate], max_ms: float) -> list[int]:
     """Indices of the best candidate of each family (best first) whose predictions are
-    kept, while their summed single-row latency stays under the target (one fold model's
+    kept, while their summed single-row latency stays within ``max_ms`` (one fold model's
     share of a bag: a bag too slow for the model is refit, see shipyard.train)."""
     chosen: list[int] = []
     seen: set[str] = set()
@@ -60,7 +59,7 @@ def stack_members(candidates: Sequence[Candidate]) -> list[int]:
     for i, c in enumerate(candidates):
         if c.valid_scores is None or c.family.name in seen:
             continue
-        if latency + c.single_latency_ms > _LATENCY_MS and chosen:
+        if latency + c.single_latency_ms > max_ms and chosen:
             continue
         chosen.append(i)
         seen.add(c.family.name)
@@ -195,14 +194,14 @@ def _rival(
 
 def choose_stack(result: SearchResult, data: SearchData, higher: bool, seed: int = 0) -> str:
     """Set the stack on ``result`` when it wins out of fold; say what became of it."""
-    members = stack_members(result.candidates)
+    members = stack_members(result.candidates, data.members_max_ms)
     if len(members) < 2:
         families = {c.family.name for c in result.candidates if c.valid_scores is not None}
         if len(families) < 2:
             return "not built: fewer than two families have a finished model"
         return (
             f"not built: the best models of two families predict one row in more than "
-            f"{_LATENCY_MS:g} ms together (the stack's latency limit)"
+            f"{data.members_max_ms:.2g} ms together (the stack's latency limit)"
         )
     y = data.y_valid
     rows = _sample(len(y), seed)

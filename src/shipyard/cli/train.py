@@ -121,7 +121,7 @@ Calibration = Annotated[str, _opt("auto, none, isotonic or sigmoid.")]
 TargetTransform = Annotated[
     str,
     _opt(
-        "AutoML regression: model log(1 + y) (log), y (none), or whichever a probe fit "
+        "AutoML regression: model y (none), log(1 + y) (log), or whichever a probe fit "
         "measures better on a skewed, non-negative target (auto)."
     ),
 ]
@@ -167,7 +167,7 @@ def train(
     families: Families = None,
     max_trials: MaxTrials = None,
     no_ensemble: NoEnsemble = False,
-    target_transform: TargetTransform = "auto",
+    target_transform: TargetTransform = "none",
     threads: Threads = 0,
     cost_fp: CostFp = None,
     cost_fn: CostFn = None,

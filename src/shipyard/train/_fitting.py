@@ -83,7 +83,7 @@ class Options:
     calibration: str = "auto"
     seed: int = 0
     threads: int = 0
-    target: str = "auto"  # regression searches: y, log(1 + y), or measured (auto)
+    target: str = "none"  # regression searches: y, log(1 + y), or measured (auto)
 
 
 @dataclass

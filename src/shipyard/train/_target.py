@@ -7,11 +7,13 @@ then predicts log(1 + y), and a calibrator maps it back (Duan's smearing, fit on
 validation: :func:`shipyard.model.smearing_calibrator`), so every value the model returns,
 and every metric, is in y's own units; its explanations add up in log(1 + y).
 
-``auto`` decides by measurement, not by rule: when y is never negative and skewed, one
-LightGBM fit on each scale (early-stopped, on at most ``_PROBE_ROWS`` training rows) is
-scored on validation in y's units, and log(1 + y) is kept when it wins by more than
-``_GAIN``. The search then runs on that scale: its trials, ensemble and stack are chosen on
-the transformed validation scores.
+It is asked for (``target_transform``). The default, ``none``, keeps y: on ``diamonds`` a
+60 s search of log(1 + y) scored a test RMSE of 542.8 against 532.8 on y, its boosters
+slower to converge and its trials and ensemble chosen on the log scale. ``auto`` decides by
+measurement: when y is never negative and skewed, one LightGBM fit on each scale
+(early-stopped, on at most ``_PROBE_ROWS`` training rows) is scored on validation in y's
+units, and log(1 + y) is kept when it wins by more than ``_GAIN``. The search then runs on
+that scale: its trials, ensemble and stack are chosen on the transformed validation scores.
 """
 
 from __future__ import annotations
