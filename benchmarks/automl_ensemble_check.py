@@ -23,18 +23,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from learn_portfolio import CACHE, tables
+from learn_portfolio import encoded, table, tables
 
 from shipyard.automl import Budget, SearchData, caruana_select, cross_validated, holds_out, search
 from shipyard.automl import score as metric_score
 from shipyard.automl._metrics import higher_is_better
-from shipyard.model import FAMILIES, FeatureEncoder, infer_problem
+from shipyard.model import FAMILIES
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "automl_ensemble_check.md"
@@ -43,27 +43,14 @@ SEED = 0
 
 def split(name: str, meta: dict[str, Any]) -> tuple[SearchData, np.ndarray, np.ndarray, str]:
     """The table's seeded search data (85/15 of 75%) and its 25% test, encoded; the metric."""
-    frame = pd.read_parquet(CACHE / f"{name}.parquet")
-    target = meta["target"]
-    problem = infer_problem(
-        frame[target], problem_type=meta["task"] if meta["task"] != "binary" else None
-    )
+    frame, problem = table(name, meta)
     order = np.random.default_rng(SEED).permutation(len(frame))
     cut, inner = int(0.75 * len(frame)), int(0.75 * 0.85 * len(frame))
     train, valid = frame.iloc[order[:inner]], frame.iloc[order[inner:cut]]
     test = frame.iloc[order[cut:]]
-    encoder = FeatureEncoder(exclude=[target]).fit(train)
-    data = SearchData(
-        problem.type,
-        len(problem.classes),
-        encoder.encode_frame(train).matrix,
-        problem.encode(train[target]),
-        encoder.encode_frame(valid).matrix,
-        problem.encode(valid[target]),
-        list(encoder.categorical_indices_),
-        score_rows=len(test),
-    )
-    x_test, y_test = encoder.encode_frame(test).matrix, problem.encode(test[target])
+    encoder, fit = encoded(problem, meta["target"], train, valid)
+    data = SearchData(**{f.name: getattr(fit, f.name) for f in fields(fit)}, score_rows=len(test))
+    x_test, y_test = encoder.encode_frame(test).matrix, problem.encode(test[meta["target"]])
     return cross_validated(data, seed=SEED), x_test, y_test, problem.default_metric
 
 

@@ -38,7 +38,7 @@ import pandas as pd
 from automl import DATA_VENV, _venv
 from shipyard.automl import score
 from shipyard.automl._metrics import higher_is_better
-from shipyard.model import FAMILIES, FeatureEncoder, FitData, get_family, infer_problem
+from shipyard.model import FAMILIES, FeatureEncoder, FitData, Problem, get_family, infer_problem
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "portfolio"
@@ -80,17 +80,18 @@ def candidates(family: str, kind: str, count: int) -> list[dict[str, Any]]:
     return out
 
 
-def prepared(name: str, meta: dict[str, Any], max_rows: int) -> tuple[FitData, str, int]:
-    """A table's seeded 75/25 split, encoded as the families fit it; its metric and rows."""
+def table(name: str, meta: dict[str, Any]) -> tuple[pd.DataFrame, Problem]:
+    """A cached table and its problem."""
     frame = pd.read_parquet(CACHE / f"{name}.parquet")
-    target = meta["target"]
-    problem = infer_problem(
-        frame[target], problem_type=meta["task"] if meta["task"] != "binary" else None
-    )
-    rng = np.random.default_rng(SEED)
-    order = rng.permutation(len(frame))
-    cut = int(0.75 * len(frame))
-    train, valid = frame.iloc[order[:cut][:max_rows]], frame.iloc[order[cut:]]
+    task = meta["task"]
+    problem = infer_problem(frame[meta["target"]], problem_type=task if task != "binary" else None)
+    return frame, problem
+
+
+def encoded(
+    problem: Problem, target: str, train: pd.DataFrame, valid: pd.DataFrame
+) -> tuple[FeatureEncoder, FitData]:
+    """An encoder fit on ``train``, and both parts encoded as the families fit them."""
     encoder = FeatureEncoder(exclude=[target]).fit(train)
     data = FitData(
         problem.type,
@@ -101,6 +102,16 @@ def prepared(name: str, meta: dict[str, Any], max_rows: int) -> tuple[FitData, s
         problem.encode(valid[target]),
         list(encoder.categorical_indices_),
     )
+    return encoder, data
+
+
+def prepared(name: str, meta: dict[str, Any], max_rows: int) -> tuple[FitData, str, int]:
+    """A table's seeded 75/25 split, encoded as the families fit it; its metric and rows."""
+    frame, problem = table(name, meta)
+    order = np.random.default_rng(SEED).permutation(len(frame))
+    cut = int(0.75 * len(frame))
+    train, valid = frame.iloc[order[:cut][:max_rows]], frame.iloc[order[cut:]]
+    _, data = encoded(problem, meta["target"], train, valid)
     return data, problem.default_metric, len(train)
 
 
