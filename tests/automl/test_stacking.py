@@ -270,7 +270,7 @@ def test_the_heaviest_bags_stay_while_the_model_predicts_within_its_latency_limi
     from types import SimpleNamespace
 
     from shipyard.automl._result import Candidate
-    from shipyard.train._automl_fit import _bags_kept
+    from shipyard.train._members import _bags_kept
 
     def member(latency: float, folds: int) -> Any:
         c = SimpleNamespace(latency_ms=latency, fold_estimators=[None] * folds)
@@ -290,7 +290,7 @@ def test_the_members_latency_budget_shrinks_with_the_cost_of_encoding_a_row(rng)
     import pandas as pd
 
     from shipyard.automl import MEMBERS_MAX_MS
-    from shipyard.train._automl_fit import members_ms
+    from shipyard.train._members import members_ms
 
     narrow = FeatureEncoder().fit(pd.DataFrame({"a": rng.normal(size=50), "b": ["x"] * 50}))
     assert members_ms(narrow) == MEMBERS_MAX_MS

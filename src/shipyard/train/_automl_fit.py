@@ -13,7 +13,6 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from shipyard.automl import (
-    MEMBERS_MAX_MS,
     Budget,
     Candidate,
     RaySearch,
@@ -21,20 +20,15 @@ from shipyard.automl import (
     SearchProgress,
     SearchResult,
     cross_validated,
-    refit_seconds,
     search,
     search_on_ray,
 )
 from shipyard.catalog import Catalog
 from shipyard.entities import Actor
-from shipyard.errors import InvalidInput
 from shipyard.evaluation import evaluate, evaluate_test
 from shipyard.model import (
-    EnsembleEstimator,
-    EnsembleFamily,
     Family,
     FeatureEncoder,
-    FitData,
     FitResult,
     Problem,
     StackedEstimator,
@@ -43,6 +37,7 @@ from shipyard.model import (
 )
 from shipyard.model.stacking import link_features, stack_scores
 from shipyard.train._fitting import Fitted, Options, Parts, combine, finish, model_diagnostics
+from shipyard.train._members import Member, bag, final_members, flat, members_ms, train_fit
 from shipyard.train._target import choose_target, logged
 from shipyard.train._threshold import choose_threshold
 
@@ -50,12 +45,6 @@ __all__ = ["CatalogTrialLog", "after_search_seconds", "fit_automl"]
 
 _PROBE_ROWS = 2_000  # rows the work after the search is timed on, before the search
 _BOOTSTRAP_ROWS = 10_000  # the report bootstraps at most this many rows (evaluate_test)
-
-_ROW_MS = 2.0  # the single-row latency target
-_ROW_OVERHEAD_MS = 0.5  # calibrating, deciding and the call around the members, with margin
-_SAMPLE_VALUES = {"number": 1.0, "boolean": True, "string": "x", "datetime": "2024-01-01"}
-
-Member = tuple[Family, Any, float]
 
 
 def fit_automl(
@@ -111,15 +100,14 @@ def fit_automl(
     )
     chosen = _chosen(result)
     valid_raw = _valid_raw(chosen, problem, result)
-    keep = _train_fit if data.folds is None else _bag
+    keep = train_fit if data.folds is None else bag
     family_before, estimator_before = _assemble(
-        _flat([keep(c, w) for c, w in chosen]), problem, result
+        flat([keep(c, w) for c, w in chosen]), problem, result
     )
-    best = result.best
     found = model_diagnostics(
-        problem, judged, family_before, best.fit, estimator_before, valid_raw, True
+        problem, judged, family_before, result.best.fit, estimator_before, valid_raw, True
     )
-    members, refit = _final_members(chosen, problem, parts, options, budget, say, data)
+    members, refit = final_members(chosen, problem, parts, options, budget, say, data)
     family_after, estimator_after = _assemble(members, problem, result)
     fitted = finish(
         encoder,
@@ -134,16 +122,30 @@ def fit_automl(
         log_target=log_target,
     )
     fitted.diagnostics = found
+    _record(fitted, result, chosen, metric, families, budget, refit)
+    fitted.summary["target_note"] = target_note
+    return fitted
+
+
+def _record(
+    fitted: Fitted,
+    result: SearchResult,
+    chosen: list[tuple[Candidate, float]],
+    metric: str,
+    families: list[str],
+    budget: Budget,
+    refit: int,
+) -> None:
+    """The search's leaderboard, summary, curves and figures, on ``fitted``."""
+    best = result.best
     fitted.curves = best.fit.curves
     fitted.leaderboard = result.leaderboard()
     fitted.summary = _summary(result, fitted, metric, families, budget, refit, len(chosen))
-    fitted.summary["target_note"] = target_note
     fitted.metrics["fit"] = {
         "seconds": float(sum(c.fit.fit_seconds for c, _ in chosen)),
         "best_iteration": float(best.fit.best_iteration or 0),
     }
     fitted.metrics["search"] = _search_metrics(result, metric, refit == len(chosen))
-    return fitted
 
 
 def _search_metrics(result: SearchResult, metric: str, refit: bool) -> dict[str, float]:
@@ -225,133 +227,6 @@ def _pooled(parts: Parts) -> Parts:
     x = {**parts.x, "valid": np.vstack([parts.x["train"], parts.x["valid"]])}
     y = {**parts.y, "valid": np.concatenate([parts.y["train"], parts.y["valid"]])}
     return Parts(x, y, parts.categorical, parts.feature_names)
-
-
-def _train_fit(c: Candidate, weight: float) -> Member:
-    """The candidate as its trial fit it (on train)."""
-    return c.family, c.fit.estimator, weight
-
-
-def _bag(c: Candidate, weight: float) -> Member:
-    """The candidate's fold models, averaged (a cross-validated trial)."""
-    models = c.fold_estimators or [c.fit.estimator]
-    bag = EnsembleEstimator([(c.family, m, 1.0 / len(models)) for m in models])
-    return EnsembleFamily(), bag, weight
-
-
-def _flat(members: list[Member]) -> list[Member]:
-    """Bags spread into their fold models, each weighted by its share: one flat ensemble,
-    whose explanations stay exact (an ensemble explains members of other families)."""
-    out: list[Member] = []
-    for family, estimator, weight in members:
-        if isinstance(family, EnsembleFamily):
-            out.extend((f, m, weight * w) for f, m, w in estimator.members)
-        else:
-            out.append((family, estimator, weight))
-    return out
-
-
-def _final_members(
-    chosen: list[tuple[Candidate, float]],
-    problem: Problem,
-    parts: Parts,
-    options: Options,
-    budget: Budget,
-    say: Callable[[str], None],
-    data: SearchData,
-) -> tuple[list[Member], int]:
-    """The final model's members, and how many of the chosen were refit on all rows.
-
-    After a holdout search each member is refit when time allows. After a cross-validated
-    one the members' bags of fold models stay, heaviest first, while the model predicts a
-    row within the search's ``members_max_ms`` (bagging measured better than a refit on
-    small data); the others are refit, time allowing, else their first fold's model stands
-    in (1/k of the latency).
-    """
-    if data.folds is None:
-        return _refit(chosen, problem, parts, options, budget, say, data)
-    bagged = _bags_kept(chosen, data.members_max_ms)
-    slow = [(c, w) for k, (c, w) in enumerate(chosen) if k not in bagged]
-    if slow:
-        names = ", ".join(c.family.name for c, _ in slow)
-        say(f"The bags of fold models of {names} would predict a row too slowly: refitting")
-    refit_members, refit = _refit(slow, problem, parts, options, budget, say, data)
-    replaced = iter(refit_members)
-    members = [_bag(c, w) if k in bagged else next(replaced) for k, (c, w) in enumerate(chosen)]
-    return _flat(members), refit
-
-
-def members_ms(encoder: FeatureEncoder) -> float:
-    """Single-row milliseconds the model's members may take together: what the 2 ms target
-    leaves after encoding a row (measured here, the median of 30 encodings: 0.1 ms for a
-    few columns, 0.5 ms for caravan's 85) and _ROW_OVERHEAD_MS, within 0.3 and
-    MEMBERS_MAX_MS."""
-    record = {spec.name: _SAMPLE_VALUES.get(spec.kind) for spec in encoder.columns_}
-    try:
-        encoder.encode_records([record])
-    except InvalidInput:  # an encoder that needs more than this sample: keep the default
-        return MEMBERS_MAX_MS
-    times = []
-    for _ in range(30):
-        started = time.perf_counter()
-        encoder.encode_records([record])
-        times.append(time.perf_counter() - started)
-    left = _ROW_MS - _ROW_OVERHEAD_MS - 1000 * float(np.median(times))
-    return float(np.clip(left, 0.3, MEMBERS_MAX_MS))
-
-
-def _bags_kept(chosen: list[tuple[Candidate, float]], max_ms: float) -> set[int]:
-    """Which members keep their bag: heaviest first, while the bags kept and the single
-    models of the others predict a row within ``max_ms`` together."""
-    total = sum(c.single_latency_ms for c, _ in chosen)
-    kept: set[int] = set()
-    for k, (c, _) in sorted(enumerate(chosen), key=lambda item: -abs(item[1][1])):
-        extra = c.latency_ms - c.single_latency_ms
-        if total + extra <= max_ms:
-            kept.add(k)
-            total += extra
-    return kept
-
-
-def _refit(
-    chosen: list[tuple[Candidate, float]],
-    problem: Problem,
-    parts: Parts,
-    options: Options,
-    budget: Budget,
-    say: Callable[[str], None],
-    data: SearchData,
-) -> tuple[list[Member], int]:
-    """The chosen members (flat), each refit on train + validation when its estimated time
-    fits, and how many were.
-
-    The heaviest-weighted members go first; a member that does not fit keeps its trial's
-    fit (on train, or on its first fold; the weights came from validation, so both are
-    honest).
-    """
-    n_fit, n_all = data.refit_rows()
-    everything = FitData(
-        problem.type,
-        len(problem.classes),
-        np.vstack([parts.x["train"], parts.x["valid"]]),
-        np.concatenate([parts.y["train"], parts.y["valid"]]),
-        None,
-        None,
-        parts.categorical,
-    )
-    members: dict[int, Member] = {}
-    refit = 0
-    for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
-        if budget.left() - budget.overhead() >= refit_seconds([c], n_fit, n_all):
-            say(f"Refitting {c.family.name} on train + validation")
-            params = c.family.refit_params(c.fit)
-            fit = c.family.fit(everything, params, options.seed, threads=options.threads)
-            members[k] = (c.family, fit.estimator, w)
-            refit += 1
-        else:
-            say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
-            members[k] = _train_fit(c, w)
-    return _flat([members[k] for k in range(len(chosen))]), refit
 
 
 def _summary(
