@@ -53,8 +53,6 @@ _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _TRIAL_SHARE = 0.25
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
 _REFIT_SHARES = (1.0, 0.75, 0.5)  # of the top three candidates' refit time, kept in reserve
-# (1.0, 0.5, 0.25) left more time to search, but a CatBoost refit on diamonds then ran past
-# the budget: 78 s of 60, where the refit estimate had said it would fit.
 
 
 class TrialLog(Protocol):
