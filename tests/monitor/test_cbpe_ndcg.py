@@ -1,12 +1,14 @@
-"""CBPE tracks the real metric on calibrated data; NDCG reads a ranking change."""
+"""CBPE tracks the real metric on calibrated data; NDCG reads a ranking change; the ranking
+itself is bounded in time."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from shipyard.monitor._attribution import ndcg
+from shipyard.monitor._attribution import MIN_ATTRIBUTION_ROWS, bounded_attribution, ndcg
 from shipyard.monitor._cbpe import cbpe_estimate
 
 
@@ -36,3 +38,39 @@ def test_ndcg_is_one_for_the_same_order_and_drops_when_the_top_changes() -> None
     swapped_top = ndcg(base, {"calls": 1.0, "partner": 0.5, "mb": 0.2})
     assert 0.9 < swapped_tail < 1.0
     assert swapped_top < 0.9
+
+
+class _SlowModel:
+    """Explains each row at a fixed cost on a fake clock; feature a's |contribution| is the
+    row's value, b's is 1."""
+
+    def __init__(self, seconds_per_row: float) -> None:
+        self.now = 0.0
+        self.per_row = seconds_per_row
+        self.explained = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def mean_abs_contributions(self, frame: pd.DataFrame) -> dict[str, float] | None:
+        self.now += self.per_row * len(frame)
+        self.explained += len(frame)
+        means = {"a": float(frame["a"].abs().mean()), "b": 1.0}
+        return dict(sorted(means.items(), key=lambda kv: -kv[1]))  # largest first, as models do
+
+
+@pytest.mark.parametrize(
+    ("per_row", "rows"), [(0.1, MIN_ATTRIBUTION_ROWS), (0.002, 1_000), (0.0, 2_000)]
+)
+def test_the_attribution_ranking_explains_as_many_rows_as_its_time_allows(
+    per_row: float, rows: int
+) -> None:
+    frame = pd.DataFrame({"a": np.arange(2_000, dtype=float) / 500})
+    model = _SlowModel(per_row)
+    out = bounded_attribution(model, frame, seconds=2.0, clock=model.clock)  # type: ignore[arg-type]
+    assert out is not None
+    means, explained = out
+    assert explained == model.explained == rows
+    # the weighted mean over the rows explained, ranked largest first
+    assert means["a"] == pytest.approx(frame["a"].iloc[:rows].mean())
+    assert list(means) == sorted(means, key=lambda f: -means[f])

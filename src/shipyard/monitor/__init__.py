@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from shipyard.monitor.baseline import (
         BASELINE_KIND,
         StoredBaseline,
+        baseline_seconds,
         build_baseline,
         create_baseline,
         load_baseline,
@@ -58,6 +59,7 @@ _EXPORTS = {
     "list_alerts": ".alerts",
     "BASELINE_KIND": ".baseline",
     "StoredBaseline": ".baseline",
+    "baseline_seconds": ".baseline",
     "build_baseline": ".baseline",
     "create_baseline": ".baseline",
     "load_baseline": ".baseline",
@@ -91,6 +93,7 @@ __all__ = [
     "WindowResult",
     "ack_alert",
     "alerts_page",
+    "baseline_seconds",
     "build_baseline",
     "compare",
     "create_baseline",

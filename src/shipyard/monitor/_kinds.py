@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.artifacts import SEALED_PROTOCOL
-from shipyard.monitor._attribution import NDCG_THRESHOLD, ndcg
+from shipyard.monitor._attribution import (
+    ATTRIBUTION_ROWS,
+    NDCG_THRESHOLD,
+    bounded_attribution,
+    ndcg,
+)
 from shipyard.monitor._window import BASE_COLUMNS, Window
 
 # The analyze room's rule kinds -> Model Monitor's violation names.
@@ -122,7 +127,6 @@ def drift(window: Window) -> dict[str, Any]:
 
 def attribution(window: Window) -> dict[str, Any]:
     """NDCG of the mean |SHAP| ranking on (a sample of) the window against the baseline's."""
-    from shipyard.monitor.baseline import ATTRIBUTION_ROWS
 
     base = window.baseline.get("attribution")
     if not base:
@@ -131,10 +135,12 @@ def attribution(window: Window) -> dict[str, Any]:
             "the baseline has no attribution ranking (the model's "
             "family cannot explain single predictions)",
         )
-    rows = window.frame(window.inputs, limit=ATTRIBUTION_ROWS)
-    current = window.model.mean_abs_contributions(rows)
-    if not current:
+    explained = bounded_attribution(
+        window.model, window.frame(window.inputs, limit=ATTRIBUTION_ROWS)
+    )
+    if not explained or not explained[0]:
         return skipped("attribution", "the model could not explain the window's rows")
+    current, rows = explained
     baseline = {f["feature"]: f["value"] for f in base["features"]}
     score = ndcg(baseline, current)
     top = list(current)[:5]
@@ -143,7 +149,7 @@ def attribution(window: Window) -> dict[str, Any]:
         "threshold": NDCG_THRESHOLD,
         "baseline_top": list(baseline)[:5],
         "current_top": top,
-        "rows": len(rows),
+        "rows": rows,
     }
     out = (
         [violation("warning", "feature_attribution_drift_check", **evidence)]

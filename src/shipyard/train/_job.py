@@ -23,12 +23,12 @@ from shipyard.errors import InvalidInput
 from shipyard.evaluation import StoredEvaluation, write_evaluation
 from shipyard.features import FEATURES_KEY, model_features
 from shipyard.model import FAMILIES, Problem, get_family
+from shipyard.monitor import baseline_seconds
 from shipyard.project import Project
 from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._anomaly import train_anomaly
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
-from shipyard.train._baseline import baseline_seconds
 from shipyard.train._fitting import Fitted, Options, auto_threads, fit_single
 from shipyard.train._memory import warn_if_too_small
 from shipyard.train._pitfalls import tuning
