@@ -8,8 +8,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from shipyard.monitor._attribution import MIN_ATTRIBUTION_ROWS, bounded_attribution, ndcg
+from shipyard.monitor._attribution import (
+    ATTRIBUTION_SECONDS,
+    MIN_ATTRIBUTION_ROWS,
+    bounded_attribution,
+    ndcg,
+)
 from shipyard.monitor._cbpe import cbpe_estimate
+from shipyard.monitor.baseline import attribution_bound, baseline_seconds
 
 
 @pytest.mark.parametrize("shape", [(1.0, 4.0), (2.0, 2.0), (0.5, 0.5)])
@@ -74,3 +80,10 @@ def test_the_attribution_ranking_explains_as_many_rows_as_its_time_allows(
     # the weighted mean over the rows explained, ranked largest first
     assert means["a"] == pytest.approx(frame["a"].iloc[:rows].mean())
     assert list(means) == sorted(means, key=lambda f: -means[f])
+
+
+def test_a_training_budget_bounds_the_attribution_time_it_reserves() -> None:
+    assert attribution_bound(None) == ATTRIBUTION_SECONDS
+    assert attribution_bound(600) == ATTRIBUTION_SECONDS
+    assert attribution_bound(5) == pytest.approx(0.15)  # a 5 s search keeps its room
+    assert baseline_seconds(0, 5) < baseline_seconds(0, 60) <= 0.5 + ATTRIBUTION_SECONDS

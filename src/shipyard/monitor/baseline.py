@@ -70,11 +70,17 @@ class StoredBaseline:
         return str(self.payload["reference"]["uri"])
 
 
-def baseline_seconds(rows: int) -> float:
-    """About how long :func:`build_baseline` takes, for a training job to reserve from its
-    time budget: ~0.5 s (measured on 2 busy cores), the dataset's profile at ~4 s per million
+def attribution_bound(budget: float | None) -> float:
+    """Seconds the attribution ranking may take in a job of ``budget`` seconds: 3% of it,
+    at most :data:`ATTRIBUTION_SECONDS` (all of that without a budget)."""
+    return ATTRIBUTION_SECONDS if budget is None else min(ATTRIBUTION_SECONDS, 0.03 * budget)
+
+
+def baseline_seconds(rows: int, budget: float | None) -> float:
+    """About how long :func:`build_baseline` takes in a job of ``budget`` seconds, for it to
+    reserve: ~0.5 s (measured on 2 busy cores), the dataset's profile at ~4 s per million
     rows, and the attribution ranking's own time bound."""
-    return 0.5 + ATTRIBUTION_SECONDS + 4e-6 * rows
+    return 0.5 + attribution_bound(budget) + 4e-6 * rows
 
 
 def build_baseline(
@@ -86,6 +92,7 @@ def build_baseline(
     evaluation: dict[str, Any] | None,
     reference_note: str = "test rows",
     seed: int = 0,
+    budget: float | None = None,
 ) -> StoredBaseline:
     """Compute and store the baseline of ``version`` (catalog report ``baseline``).
 
@@ -93,6 +100,8 @@ def build_baseline(
         reference: Rows like production's: the test rows at training, else a seeded sample
             of the training dataset (at most :data:`REFERENCE_ROWS` are kept).
         evaluation: The stored evaluation report's payload (metrics with intervals, bias).
+        budget: The time budget of the job that makes it, which bounds the attribution
+            ranking's time (:func:`attribution_bound`).
     """
     from shipyard.analyze import profile_dataset, suggest_constraints
 
@@ -135,7 +144,7 @@ def build_baseline(
         "prediction": prediction_summary(scores, labels, version.problem_type),
         "metrics": (evaluation or {}).get("metrics", {}),
         "metrics_rows": (evaluation or {}).get("rows"),
-        "attribution": _attribution(model, reference),
+        "attribution": _attribution(model, reference, attribution_bound(budget)),
         "bias": _bias(evaluation),
         "reference": {"uri": uri, "key": key, "rows": len(frame), "note": reference_note},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -179,8 +188,10 @@ def _as_captured(rules: list[dict[str, Any]], signature: dict[str, Any]) -> list
     return out
 
 
-def _attribution(model: TabularModel, reference: pd.DataFrame) -> dict[str, Any] | None:
-    explained = bounded_attribution(model, reference.iloc[:ATTRIBUTION_ROWS])
+def _attribution(
+    model: TabularModel, reference: pd.DataFrame, seconds: float
+) -> dict[str, Any] | None:
+    explained = bounded_attribution(model, reference.iloc[:ATTRIBUTION_ROWS], seconds)
     if explained is None:
         return None
     means, rows = explained

@@ -116,7 +116,8 @@ def train(
     data = prepare(project, dataset, target, spec, say)
     if budget is not None:
         budget.reserve(
-            data.report_options.seconds(len(data.split.test)) + baseline_seconds(len(data.labelled))
+            data.report_options.seconds(len(data.split.test))
+            + baseline_seconds(len(data.labelled), budget.seconds)
         )
         _check_time_left(budget)
     run = _start_run(project, spec, data)
@@ -318,7 +319,13 @@ def _publish(
     )
     say("Writing the monitoring baseline")
     write_baseline(
-        project, model_version, fitted.model, data.test_rows, evaluation.payload, spec.seed
+        project,
+        model_version,
+        fitted.model,
+        data.test_rows,
+        evaluation.payload,
+        spec.seed,
+        spec.search.time_budget,
     )
     ready = publish_model(
         project,

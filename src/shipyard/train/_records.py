@@ -46,14 +46,18 @@ def write_baseline(
     test_rows: pd.DataFrame,
     evaluation: dict[str, Any],
     seed: int,
+    budget: float | None = None,
 ) -> None:
     """Store the version's monitoring baseline (the test rows as the reference: scored out of
-    sample, like production). A baseline that cannot be made is a warning, not a failed
+    sample, like production); ``budget`` is the job's time budget, which bounds its
+    attribution ranking. A baseline that cannot be made is a warning, not a failed
     job: `shipyard models baseline MODEL --create` makes it later."""
     from shipyard.monitor import build_baseline
 
     try:
-        build_baseline(project, version, model, test_rows, evaluation=evaluation, seed=seed)
+        build_baseline(
+            project, version, model, test_rows, evaluation=evaluation, seed=seed, budget=budget
+        )
     except ShipyardError as exc:
         warnings.warn(
             f"No monitoring baseline for {version.ref}: {exc.message} Make one later with "
