@@ -20,9 +20,9 @@ NDCG_THRESHOLD = 0.90
 ATTRIBUTION_ROWS = 2_000
 """At most this many rows are explained for the attribution ranking (tree SHAP is per row)."""
 ATTRIBUTION_SECONDS = 2.0
-"""And only as many as this many seconds allow (:func:`bounded_attribution`)..."""
+"""The ranking's default time bound: it explains only as many rows as fit in it..."""
 MIN_ATTRIBUTION_ROWS = 100
-"""...but never fewer than this many."""
+"""...and never fewer than this many (:func:`bounded_attribution`)."""
 
 
 def ndcg(

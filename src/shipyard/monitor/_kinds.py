@@ -127,7 +127,6 @@ def drift(window: Window) -> dict[str, Any]:
 
 def attribution(window: Window) -> dict[str, Any]:
     """NDCG of the mean |SHAP| ranking on (a sample of) the window against the baseline's."""
-
     base = window.baseline.get("attribution")
     if not base:
         return skipped(
