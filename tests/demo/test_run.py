@@ -10,6 +10,8 @@ from rich.console import Console
 
 from shipyard.demo import run_demo
 from shipyard.demo._build import constant_columns
+from shipyard.demo._console import print_summary
+from shipyard.demo.run import DemoSummary
 from shipyard.project import open_project
 
 
@@ -102,3 +104,17 @@ def test_the_monitor_alerts_start_a_retraining_whose_decision_is_reported(demo) 
     assert before["variant_rows"] == after["variant_rows"] > 0
     assert "Before and after, on the recent labelled window" in text
     assert ("promoted: fraud@prod -> fraud:2" in text) == retrain["promoted"]
+
+
+@pytest.mark.parametrize("promoted", [True, False])
+def test_the_closing_table_says_when_the_retrain_replaced_its_model(promoted: bool) -> None:
+    summary = DemoSummary(
+        project="/tmp/p",
+        model="fraud:1",
+        metrics={"test": {"roc_auc": 0.9}},
+        retrain={"promoted": promoted, "candidate": "fraud:2", "champion": "fraud:1"},
+    )
+    text = io.StringIO()
+    print_summary(summary, Console(file=text, width=120))
+    said = "the retrain promoted fraud:2 to fraud@prod" in text.getvalue()
+    assert said is promoted

@@ -186,6 +186,11 @@ def print_summary(summary: DemoSummary, out: Console) -> None:
             ),
         )
     out.print(metrics)
+    if summary.retrain.get("promoted"):  # the table is the first model's: say what prod runs
+        out.print(
+            f"  {summary.model} was the first model; the retrain promoted "
+            f"{summary.retrain['candidate']} to {MODEL}@prod since."
+        )
     out.print(Panel.fit(_panel_text(summary), title="Shipyard demo: roaming fraud, real time"))
 
 
