@@ -48,6 +48,43 @@ def test_views_name_latest_and_each_version(project: Project, frame, tmp_path: P
         con.close()
 
 
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ('SELECT * FROM "Events@1" e JOIN b USING (id)', {"events@1", "b"}),
+        ("WITH a AS (SELECT * FROM z) SELECT * FROM a", {"a", "z"}),
+        ("SUMMARIZE events", {"events"}),
+        ("EXPLAIN SELECT (SELECT max(x) FROM q) FROM t", {"q", "t"}),
+        ("SELECT 1", set()),
+        ("SHOW TABLES", None),  # reads the catalog: every view
+        ("SELECT * FROM information_schema.tables", None),
+        ("SELECT * FROM duckdb_views()", None),
+    ],
+)
+def test_a_query_names_the_tables_it_reads(sql: str, tables: set[str] | None) -> None:
+    assert check_read_only(sql) == (None if tables is None else frozenset(tables))
+
+
+def test_a_query_builds_only_the_views_it_reads(project: Project, frame, tmp_path: Path) -> None:
+    frame.to_parquet(tmp_path / "a.parquet", index=False)
+    frame.head(10).to_parquet(tmp_path / "b.parquet", index=False)
+    for file, name in (("a", "events"), ("b", "events"), ("a", "other")):
+        ingest_path(project, tmp_path / f"{file}.parquet", name)
+    con = connect_views(project.catalog, project.lake, tables={"events@1", "other"})
+    try:
+        views = {
+            r[0]
+            for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
+        assert views == {"events@1", "other"}
+    finally:
+        con.close()
+    # Names are matched as DuckDB matches them (not case sensitive); SHOW TABLES sees all.
+    assert query(project, 'SELECT count(*) AS n FROM "EVENTS@2"').column("n").to_pylist() == [10]
+    shown = set(query(project, "SHOW TABLES").column("name").to_pylist())
+    assert {"events", "events@1", "events@2", "other", "other@1"} <= shown
+
+
 def test_parallel_reads_of_a_wide_table_return_its_true_content(
     project: Project, tmp_path: Path, rng: np.random.Generator
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -17,13 +18,20 @@ __all__ = ["check_read_only", "error_text"]
 _READ_NODES = {"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"}
 _EXPLAIN = re.compile(r"\s*EXPLAIN\s+(?P<inner>.*)", re.IGNORECASE | re.DOTALL)
 _EXPLAIN_OPTIONS = re.compile(r"\s*EXPLAIN\b\s*(\(|ANALY[SZ]E\b)", re.IGNORECASE)
+# DESCRIBE t and SUMMARIZE t read their table; other SHOWs (SHOW TABLES) read the catalog.
+_TABLE_SHOWS = {"DESCRIBE", "SUMMARY"}
 _HOW = "Datasets are immutable: to make a new one, use `shipyard ingest --sql`."
 
 
-def check_read_only(sql: str) -> None:
+def check_read_only(sql: str) -> frozenset[str] | None:
     """Refuse anything but one read-only query: a SELECT (WITH, VALUES, UNION, ...) or EXPLAIN.
 
     EXPLAIN is allowed only plain, since EXPLAIN ANALYZE runs its statement.
+
+    Returns:
+        The names of the tables the query reads, lower-cased (DuckDB's names are not case
+        sensitive); None when it may read any (a table function, SHOW TABLES, the
+        information schema). The lake builds only those views.
 
     Raises:
         InvalidInput: The text is empty, is not valid SQL, holds several statements, or
@@ -47,13 +55,15 @@ def check_read_only(sql: str) -> None:
             "Only read-only queries are allowed (SELECT); this is a "
             f"{statement.type.name} statement. {_HOW}"
         )
-    writing = sorted(_query_nodes(_parse_tree(statement.query)) - _READ_NODES)
+    tree = _parse_tree(statement.query)
+    writing = sorted(_query_nodes(tree) - _READ_NODES)
     if writing:
         kinds = ", ".join(n.removesuffix("_NODE").removesuffix("_QUERY") for n in writing)
         raise InvalidInput(
             f"Only read-only queries are allowed; this SELECT holds a {kinds} inside it "
             f"(e.g. in a WITH clause). {_HOW}"
         )
+    return _tables_read(tree)
 
 
 def error_text(exc: BaseException) -> str:
@@ -97,15 +107,34 @@ def _parse_tree(sql: str) -> Any:
 
 def _query_nodes(tree: Any) -> set[str]:
     """Every query node type in a serialized statement (``..._NODE`` values of ``type``)."""
-    found: set[str] = set()
+    kinds = (node.get("type") for node in _nodes(tree))
+    return {kind for kind in kinds if isinstance(kind, str) and kind.endswith("_NODE")}
+
+
+def _tables_read(tree: Any) -> frozenset[str] | None:
+    """The plain table names a serialized statement reads (CTE names too: harmless), or
+    None when it reads something else (see :func:`check_read_only`)."""
+    names: set[str] = set()
+    for node in _nodes(tree):
+        kind = node.get("type")
+        if kind == "TABLE_FUNCTION":
+            return None
+        if kind == "SHOW_REF" and node.get("show_type") not in _TABLE_SHOWS:
+            return None
+        if kind == "BASE_TABLE":
+            if node.get("catalog_name") or node.get("schema_name") not in ("", "main"):
+                return None
+            names.add(str(node["table_name"]).lower())
+    return frozenset(names)
+
+
+def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a serialized statement, depth first."""
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            kind = node.get("type")
-            if isinstance(kind, str) and kind.endswith("_NODE"):
-                found.add(kind)
+            yield node
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return found

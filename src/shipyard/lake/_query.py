@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from shipyard.catalog import Catalog
+from shipyard.entities import DatasetVersion
 from shipyard.errors import InvalidInput, NotFound, did_you_mean
 from shipyard.lake._guard import check_read_only, error_text
 from shipyard.lake._lakefs import (
@@ -37,7 +38,10 @@ _EXPORT_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT
 
 
 def connect_views(
-    catalog: Catalog, lake: Lake, artifacts: ArtifactStore | None = None
+    catalog: Catalog,
+    lake: Lake,
+    artifacts: ArtifactStore | None = None,
+    tables: Collection[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A sandboxed DuckDB connection with a view per dataset, and per model's captures.
 
@@ -47,33 +51,50 @@ def connect_views(
     the lake's and the captures', through read-only file systems: whatever SQL it runs, it
     cannot write a file anywhere, read one outside them, load an extension, or change its
     own configuration.
+
+    ``tables`` (lower-cased names, from :func:`check_read_only`) limits the views to those
+    a query reads, None builds them all: a view reads its files' schema when it is made,
+    which for every version of every dataset cost more than most queries.
     """
     con = duckdb.connect()
+
+    def wanted(name: str) -> bool:
+        return tables is None or name.lower() in tables
+
     try:
         con.register_filesystem(ReadOnlyLakeFS(lake.root))
-        captured = _register_captures(con, artifacts) if artifacts is not None else []
+        reads_captures = tables is None or any(t.startswith("capture_") for t in tables)
+        captured = (
+            _register_captures(con, artifacts) if artifacts is not None and reads_captures else []
+        )
         con.execute(f"SET allowed_directories = ['{PROTOCOL}://', '{CAPTURES_PROTOCOL}://']")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
-        latest: dict[str, str] = {}
+        latest: dict[str, DatasetVersion] = {}
         for version in catalog.list_dataset_versions():
-            glob = f"{PROTOCOL}://{version.location}/*.parquet"
-            con.execute(
-                f"CREATE VIEW {quote_ident(version.ref)} AS "
-                f"SELECT * FROM read_parquet('{quote_literal(glob)}')"
-            )
-            latest[version.name] = version.ref
-        for name, ref in latest.items():
-            con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {quote_ident(ref)}")
+            if wanted(version.ref):
+                _dataset_view(con, version.ref, version)
+            latest[version.name] = version
+        for name, version in latest.items():
+            if wanted(name):
+                _dataset_view(con, name, version)
         for model in captured:
-            if f"capture_{model}" not in latest:  # a dataset of that name wins
+            name = f"capture_{model}"
+            if name not in latest and wanted(name):  # a dataset of that name wins
                 _capture_view(con, model)
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _dataset_view(con: duckdb.DuckDBPyConnection, name: str, version: DatasetVersion) -> None:
+    glob = f"{PROTOCOL}://{version.location}/*.parquet"
+    con.execute(
+        f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM read_parquet('{quote_literal(glob)}')"
+    )
 
 
 def _register_captures(con: duckdb.DuckDBPyConnection, artifacts: ArtifactStore) -> list[str]:
@@ -106,8 +127,8 @@ def query(project: Workspace, sql: str, limit: int | None = None) -> pa.Table:
         InvalidInput: The SQL is not one read-only query, or it fails (an unknown dataset
             gets a "did you mean").
     """
-    check_read_only(sql)
-    con = connect_views(project.catalog, project.lake, project.artifacts)
+    tables = check_read_only(sql)
+    con = connect_views(project.catalog, project.lake, project.artifacts, tables)
     try:
         rel = con.sql(sql)
         if limit is not None:
@@ -126,8 +147,8 @@ def query_reader(project: Workspace, sql: str) -> Iterator[pa.RecordBatchReader]
     Raises:
         InvalidInput: As :func:`query`.
     """
-    check_read_only(sql)
-    con = connect_views(project.catalog, project.lake, project.artifacts)
+    tables = check_read_only(sql)
+    con = connect_views(project.catalog, project.lake, project.artifacts, tables)
     try:
         try:
             reader = con.sql(sql).to_arrow_reader()
