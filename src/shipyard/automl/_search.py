@@ -102,8 +102,11 @@ def check_families(families: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def refit_seconds(candidates: Sequence[Candidate], n_train: int, n_all: int) -> float:
-    """Estimated seconds to refit ``candidates`` on ``n_all`` rows (with a 30% margin)."""
+def refit_seconds(
+    candidates: Sequence[Candidate], n_train: int, n_all: int, margin: float = 1.3
+) -> float:
+    """Estimated seconds to refit ``candidates`` on ``n_all`` rows, times ``margin`` (30%
+    more by default: what the search keeps in reserve)."""
     total = 0.0
     for c in candidates:
         seconds = c.fit.fit_seconds
@@ -111,7 +114,7 @@ def refit_seconds(candidates: Sequence[Candidate], n_train: int, n_all: int) -> 
         if c.family.iterative and c.fit.best_iteration and rounds:
             seconds *= min(1.0, c.fit.best_iteration / rounds)
         total += seconds * n_all / max(n_train, 1)
-    return 1.3 * total
+    return margin * total
 
 
 @dataclass(frozen=True)
