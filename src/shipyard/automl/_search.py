@@ -52,10 +52,7 @@ __all__ = [
 _KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
 _TRIAL_SHARE = 0.25
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
-# Of the top three candidates' refit time, kept in reserve: the second and third are often
-# dropped from the ensemble, and a member whose refit does not fit keeps its fit on train.
-# With these shares the nine benchmark fits ended within 0.92 of a 60 s budget.
-_REFIT_SHARES = (1.0, 0.5, 0.25)
+_REFIT_SHARES = (1.0, 0.5, 0.25)  # of the top three candidates' refit time, kept in reserve
 
 
 class TrialLog(Protocol):
@@ -182,8 +179,9 @@ class SearchRun:
 
     def reserve(self) -> float:
         """Seconds kept at the end of the budget for what follows the search."""
-        # Room to refit the best model and most of the next two (an ensemble has up to
-        # three); a member whose refit does not fit in the time left keeps its fit on train.
+        # Room to refit the best model and part of the next two (an ensemble has up to
+        # three, and is not always chosen); a member whose refit does not fit in the time
+        # left keeps its fit on train.
         n_fit, n_all = self.data.refit_rows()
         n_valid = len(self.data.y_valid)
         top = self._ranked()[:3]
