@@ -132,7 +132,13 @@ def test_large_data_runs_one_trial_at_a_time() -> None:
     assert local_module.parallel_trials(_data(300), 1) == 1
 
 
-def test_the_bag_of_fold_models_round_trips_through_a_bundle(project, ingest, frame_of) -> None:
+def test_the_bag_of_fold_models_round_trips_through_a_bundle(
+    project, ingest, frame_of, monkeypatch
+) -> None:
+    # The bag stays only while it predicts a row within the measured latency budget; on a
+    # loaded machine five fold models can miss it and be refit. Give it room: this test is
+    # about the bag's round trip, not the latency rule (tests of _members cover that).
+    monkeypatch.setattr("shipyard.train._automl_fit.members_ms", lambda _encoder: 100.0)
     ref = ingest(frame_of(400, "binary"))
     result = train(
         project,
