@@ -66,6 +66,28 @@ def test_every_family_has_configurations_valid_for_its_search_space(family, kind
     assert regrets == sorted(regrets, reverse=True)  # each addition lowers the regret
 
 
+def test_presets_for_large_data_say_their_source_and_fit_the_search_space() -> None:
+    presets = load_portfolio()["presets"]
+    assert presets
+    for kind, families in presets.items():
+        for family, entries in families.items():
+            for entry in entries:
+                assert entry["source"] and entry["min_rows"] > 2_000  # beyond every table
+                for problem in PROBLEMS[kind]:
+                    assert _in_space(family, problem, entry["params"]), entry
+
+
+def test_a_preset_is_tried_right_after_the_strongest_only_on_large_data() -> None:
+    (kind, families), *_ = load_portfolio()["presets"].items()
+    (family, (preset, *_)), *_ = families.items()
+    problem = PROBLEMS[kind][0]
+    small = warm_start(family, problem, preset["min_rows"] - 1)  # type: ignore[arg-type]
+    large = warm_start(family, problem, preset["min_rows"])  # type: ignore[arg-type]
+    assert preset["params"] not in small
+    assert large[0] == small[0] and large[1] == preset["params"]
+    assert len(large) == len(small)  # it takes a learned configuration's place
+
+
 def test_larger_data_gets_fewer_configurations_strongest_first() -> None:
     for family in FAMILIES:
         small = warm_start(family, "binary", 1_000)

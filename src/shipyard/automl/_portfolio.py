@@ -11,6 +11,11 @@ A search enqueues these first, family by family: each family's strongest configu
 then the next ones, then the defaults of any family whose portfolio does not hold them. On
 data of another size the order adapts: after the strongest, the configurations learned on
 tables closest in size come first, and large data gets fewer of them (each costs more).
+
+The learning tables are small (a few thousand rows at most), so no learned configuration
+is one for large data. ``presets`` in the file holds the few that are, taken from the
+field with their source (AutoGluon's GBMLarge): each is tried right after the strongest
+configuration on tables of at least its ``min_rows`` training rows.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ _LARGE = 1  # configurations per family beyond the last size
 @functools.cache
 def load_portfolio() -> dict[str, Any]:
     """The shipped portfolio: {"version", "provenance", "families": {kind: {family: [
-    {"params", "mean_regret", "rows"}, ...]}}}."""
+    {"params", "mean_regret", "rows"}, ...]}}, "presets": {kind: {family: [{"params",
+    "min_rows", "source"}, ...]}}}."""
     text = resources.files("shipyard.automl").joinpath(_FILE).read_text(encoding="utf-8")
     portfolio: dict[str, Any] = json.loads(text)
     return portfolio
@@ -51,13 +57,16 @@ def _kind(problem: ProblemType) -> str:
 def warm_start(family: str, problem: ProblemType, n_rows: int) -> list[dict[str, Any]]:
     """The portfolio's configurations of ``family`` for ``problem`` (Optuna parameters, ``{}``
     for the defaults) in the order to try them on ``n_rows`` training rows."""
-    entries = load_portfolio()["families"].get(_kind(problem), {}).get(family, [])
+    portfolio = load_portfolio()
+    entries = portfolio["families"].get(_kind(problem), {}).get(family, [])
     if not entries:
         return []
+    presets = portfolio.get("presets", {}).get(_kind(problem), {}).get(family, [])
+    large = [e for e in presets if n_rows >= e["min_rows"]]
     size = math.log(max(n_rows, 2))
     rest = sorted(entries[1:], key=lambda e: abs(size - math.log(max(e["rows"], 2))))
     count = next((n for limit, n in _SIZES if n_rows <= limit), _LARGE)
-    return [dict(e["params"]) for e in [entries[0], *rest][:count]]
+    return [dict(e["params"]) for e in [entries[0], *large, *rest][:count]]
 
 
 def enqueue_warm_start(
