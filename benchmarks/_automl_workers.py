@@ -1,6 +1,6 @@
 """One (system, dataset) run of ``automl.py``, in that system's own venv.
 
-    python _automl_workers.py SYSTEM DATASET_DIR BUDGET THREADS
+    python _automl_workers.py SYSTEM DATASET_DIR BUDGET THREADS [SEED]
 
 Reads ``train.parquet``, ``test.parquet`` and ``meta.json`` written by ``_automl_data.py``,
 fits SYSTEM on train (the fit wall time is the whole fit call), scores the held-out test rows
@@ -41,8 +41,11 @@ class Runner:
     """Fits one system and predicts with it. Scores are P(positive) (binary), the
     (n, k) probabilities in ``meta['classes']`` order (multiclass), or values (regression)."""
 
-    def __init__(self, meta: dict[str, Any], budget: float, threads: int, workdir: Path):
+    def __init__(
+        self, meta: dict[str, Any], budget: float, threads: int, workdir: Path, seed: int = 0
+    ):
         self.meta = meta
+        self.seed = seed  # AutoGluon keeps its own
         self.budget = budget
         self.threads = threads
         self.workdir = workdir
@@ -96,7 +99,7 @@ class Shipyard(Runner):
             split="column",
             split_column="__part",
             threads=0,  # 0: one thread for small data, else all cores
-            seed=0,
+            seed=self.seed,
             # Caravan repeats rows between train and test, which the leakage check refuses
             # by default; the finding is recorded in info["split_findings"].
             allow_leakage=True,
@@ -177,7 +180,7 @@ class Flaml(Runner):
             time_budget=self.budget,
             metric=meta["metric"],
             n_jobs=self.threads,
-            seed=0,
+            seed=self.seed,
             verbose=0,
         )
         self.fit_seconds = time.perf_counter() - started
@@ -261,7 +264,7 @@ class LightGBM(Runner):
         }
         x = self._encode(x)
         cls = lgb.LGBMRegressor if meta["task"] == "regression" else lgb.LGBMClassifier
-        self.model = cls(n_jobs=self.threads, random_state=0, verbose=-1)
+        self.model = cls(n_jobs=self.threads, random_state=self.seed, verbose=-1)
         started = time.perf_counter()
         self.model.fit(x, y)
         self.fit_seconds = time.perf_counter() - started
@@ -342,9 +345,10 @@ def latency_ms(call: Callable[[int], Any], n_rows: int) -> dict[str, float]:
     return {"p50": float(np.median(ms)), "p90": float(np.percentile(ms, 90))}
 
 
-def run(system: str, folder: Path, budget: float, threads: int) -> dict[str, Any]:
+def run(system: str, folder: Path, budget: float, threads: int, seed: int = 0) -> dict[str, Any]:
     meta = json.loads((folder / "meta.json").read_text())
     out: dict[str, Any] = {"system": system, "dataset": meta["name"], "metric": meta["metric"]}
+    out["seed"] = seed
     out["python"] = sys.executable
     try:
         train = pd.read_parquet(folder / "train.parquet")
@@ -352,7 +356,7 @@ def run(system: str, folder: Path, budget: float, threads: int) -> dict[str, Any
         target = meta["target"]
         x_test, y_test = test.drop(columns=[target]), test[target]
         with tempfile.TemporaryDirectory(prefix=f"automl-{system}-") as workdir:
-            runner = RUNNERS[system](meta, budget, threads, Path(workdir))
+            runner = RUNNERS[system](meta, budget, threads, Path(workdir), seed)
             runner.fit(train, folder / "train.parquet")
             out["fit_seconds"] = round(runner.fit_seconds, 3)
             started = time.perf_counter()
@@ -376,7 +380,8 @@ def run(system: str, folder: Path, budget: float, threads: int) -> dict[str, Any
 
 def main() -> None:
     system, folder, budget, threads = sys.argv[1:5]
-    result = run(system, Path(folder), float(budget), int(threads))
+    seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    result = run(system, Path(folder), float(budget), int(threads), seed)
     sys.stdout.flush()
     print(MARKER + json.dumps(result, default=str), flush=True)
     # Some libraries leave non-daemon threads behind (Ray, joblib pools): do not wait.

@@ -95,7 +95,9 @@ def prepare(datasets: list[str]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_one(system: str, dataset: str, budget: float, threads: int) -> dict[str, Any]:
+def run_one(
+    system: str, dataset: str, budget: float, threads: int, seed: int = 0
+) -> dict[str, Any]:
     """Run one worker; its JSON line, or what went wrong (a crash, a time-out)."""
     base: dict[str, Any] = {"system": system, "dataset": dataset}
     try:
@@ -104,7 +106,7 @@ def run_one(system: str, dataset: str, budget: float, threads: int) -> dict[str,
         return {**base, "error": f"could not install {system}: {exc}"}
     command = [
         str(python), "-P", str(HERE / "_automl_workers.py"), system, str(CACHE / dataset),
-        str(budget), str(threads),
+        str(budget), str(threads), str(seed),
     ]  # fmt: skip
     limit = 4 * budget + 300
     log = RESULTS / "logs" / f"{dataset}-{system}.log"
@@ -311,7 +313,8 @@ def markdown(report: dict[str, Any]) -> str:
     short_header = "| dataset | " + " | ".join(systems) + " |"
     short_rule = "|---|" + "---:|" * len(systems)
     lines = [
-        f"Budget {report['budget']:g} s, {report['threads']} threads, test = held-out 25%. "
+        f"Budget {report['budget']:g} s, {report['threads']} threads, seed "
+        f"{report.get('seed', 0)}, test = held-out 25%. "
         "Metric: ROC AUC (binary, higher is better), log loss (multiclass, lower), "
         "RMSE (regression, lower); best in bold.",
         "",
@@ -421,6 +424,11 @@ def main() -> None:
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     ap.add_argument("--threads", type=int, default=2, help="threads for every system")
+    ap.add_argument(
+        "--seed", type=int, default=0,
+        help="seed for Shipyard, FLAML and LightGBM (default 0; AutoGluon keeps its own): "
+        "other seeds show how much a result moves from run to run",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS / "automl.json")
     ap.add_argument("--report", type=Path, help="only print the tables of a results file")
     ap.add_argument(
@@ -456,6 +464,7 @@ def main() -> None:
         "command": " ".join(sys.argv),
         "budget": args.budget,
         "threads": args.threads,
+        "seed": args.seed,
         "systems": systems,
         "datasets": [d for d in datasets if "error" not in prepared[d]],
         "prepared": prepared,
@@ -487,7 +496,7 @@ def main() -> None:
                 continue
             print(f"{dataset:>14} / {system:<10} ", end="", flush=True)
             load = _load()
-            result = run_one(system, dataset, args.budget, args.threads)
+            result = run_one(system, dataset, args.budget, args.threads, args.seed)
             result["load_before"] = load
             report["results"].append(result)
             if "error" in result:
