@@ -61,6 +61,23 @@ def test_calibration_is_kept_only_when_it_lowers_log_loss(rng) -> None:
     assert calibrator is None or info["cv_log_loss"][info["method"]] < info["cv_log_loss"]["none"]
 
 
+def test_isotonic_calibration_ranks_rows_exactly_as_the_model_does(rng) -> None:
+    truth = rng.random(3000)
+    y = (rng.random(3000) < truth).astype(float)
+    raw = truth**3 / (truth**3 + (1 - truth) ** 3)  # overconfident: isotonic corrects it
+    calibrator, _ = fit_calibrator(y[:2000], raw[:2000], method="isotonic")
+    assert calibrator is not None and calibrator.method == "isotonic"
+    fresh = np.r_[raw[2000:], 0.0, 1e-9, 1 - 1e-9, 1.0]  # past the knots of the fit rows too
+    fixed = calibrator.apply(fresh)
+    # plain isotonic regression ties whole ranges of scores; no two rows tie here
+    assert len(np.unique(fixed)) == len(np.unique(fresh))
+    assert np.array_equal(np.argsort(fixed, kind="stable"), np.argsort(fresh, kind="stable"))
+    assert skm.roc_auc_score(y[2000:], fixed[:1000]) == skm.roc_auc_score(y[2000:], raw[2000:])
+    assert fixed.min() >= 0.0 and fixed.max() <= 1.0
+    # and it still calibrates: log loss on rows it was not fit on drops
+    assert skm.log_loss(y[2000:], fixed[:1000]) < skm.log_loss(y[2000:], raw[2000:])
+
+
 def test_isotonic_is_not_tried_on_a_small_perfectly_separated_validation_set() -> None:
     y = np.r_[np.zeros(40), np.ones(45)]
     scores = np.r_[np.linspace(0.05, 0.45, 40), np.linspace(0.55, 0.97, 45)]

@@ -16,9 +16,10 @@ The graph has three parts, joined by tensor names:
 LightGBM and linear models score in float64 as Shipyard does (to about 1e-15). XGBoost sums
 float32 leaves in float32 itself; the graph sums the same leaves in float64, so an XGBoost
 probability differs by about 1e-7. A tree model's threshold is one validation row's score,
-so rows that tie with it are common; the graph compares against the threshold less
-:data:`TIE_BAND`, so those ties decide as Shipyard decides them despite any rounding (a row
-scoring within the band below the threshold, which is not a tie, would decide positive here).
+so rows that tie with it are common; the graph compares against the threshold less a band
+(:func:`._onnx_families.tie_band`: TIE_BAND through the calibration's slope there), so those
+ties decide as Shipyard decides them despite any rounding (a row scoring within the band
+below the threshold, which is not a tie, would decide positive here).
 Isotonic calibration amplifies differences (its slope between two close knots can pass
 10,000): an XGBoost model with isotonic calibration can therefore fail the check and be
 refused; LightGBM, scored in float64, does not.
@@ -39,6 +40,7 @@ from shipyard.deploy._onnx_families import (
     TREE_FAMILIES,
     family_onnx,
     refusal,
+    tie_band,
 )
 from shipyard.deploy._onnx_trees import lightgbm_raw, xgboost_raw
 from shipyard.errors import InvalidInput
@@ -47,14 +49,11 @@ from shipyard.model.calibration import EPS
 if TYPE_CHECKING:
     from shipyard.model import Calibrator, TabularModel
 
-__all__ = ["OUTPUTS", "TIE_BAND", "TOLERANCE", "check_onnx", "onnx_feed", "onnx_graph"]
+__all__ = ["OUTPUTS", "TOLERANCE", "check_onnx", "onnx_feed", "onnx_graph"]
 
 TOLERANCE = 1e-5
 """The largest difference from Shipyard's probability (or, for regression, from its value
 relative to max(1, |value|)) an exported graph may show on the check rows."""
-
-TIE_BAND = 5e-6
-"""How far below the threshold a tree model's graph still decides positive (see above)."""
 
 
 OUTPUTS = ("label", "probability", "value")
@@ -141,7 +140,7 @@ def onnx_graph(model: TabularModel, *, name: str) -> Any:
         doc_string=_doc(model),
     )
     proto.ir_version = g.ir_version
-    helper.set_model_props(proto, _metadata(model, uses_band=_has_trees(model)))
+    helper.set_model_props(proto, _metadata(model, band=tie_band(model)))
     checker.check_model(proto)
     return proto
 
@@ -181,12 +180,6 @@ def _check_inputs(model: TabularModel) -> None:
                 "--format mlflow instead.",
                 details={"column": spec.name},
             )
-
-
-def _has_trees(model: TabularModel) -> bool:
-    members = getattr(model.estimator, "members", None)
-    names = [f.name for f, _, _ in members] if members is not None else [model.family.name]
-    return any(n in TREE_FAMILIES for n in names)
 
 
 def _encoder(g: _Graph, model: TabularModel) -> tuple[list[Any], str]:
@@ -356,8 +349,9 @@ def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, i
             "probability": (scores, TensorProto.DOUBLE, [None, len(labels)]),
         }
     p = scores if calibrator is None else _calibrate(g, scores, calibrator)
-    band = TIE_BAND if _has_trees(model) else 0.0
-    past = g.op("GreaterOrEqual", [p, g.const(np.float64(model.threshold - band), "threshold")])
+    past = g.op(
+        "GreaterOrEqual", [p, g.const(np.float64(model.threshold - tie_band(model)), "threshold")]
+    )
     positive = labels[list(problem.classes).index(problem.positive)]
     negative = labels[1 - list(problem.classes).index(problem.positive)]
     label = g.op("Where", [past, g.const(positive, "positive"), g.const(negative, "negative")])
@@ -388,7 +382,7 @@ def _doc(model: TabularModel) -> str:
     )
 
 
-def _metadata(model: TabularModel, *, uses_band: bool) -> dict[str, str]:
+def _metadata(model: TabularModel, *, band: float) -> dict[str, str]:
     problem = model.problem
     out = {
         "shipyard.problem_type": problem.type,
@@ -404,7 +398,7 @@ def _metadata(model: TabularModel, *, uses_band: bool) -> dict[str, str]:
             {
                 "shipyard.positive": str(problem.positive),
                 "shipyard.threshold": repr(float(model.threshold)),
-                "shipyard.tie_band": repr(TIE_BAND if uses_band else 0.0),
+                "shipyard.tie_band": repr(band),
                 "shipyard.calibration": calibrator.method if calibrator else "none",
             }
         )

@@ -28,9 +28,11 @@ from shipyard.errors import InvalidInput
 __all__ = [
     "CONVERTED",
     "OPSET",
+    "TIE_BAND",
     "TREE_FAMILIES",
     "family_onnx",
     "refusal",
+    "tie_band",
 ]
 
 OPSET = 15
@@ -42,6 +44,23 @@ CONVERTED = ("lightgbm", "xgboost", "linear")
 TREE_FAMILIES = ("lightgbm", "xgboost")
 """The boosters, scored by ``ai.onnx.ml.TreeEnsemble`` (:mod:`._onnx_trees`); their scores
 tie often (rows that share every leaf score alike)."""
+
+TIE_BAND = 5e-6
+"""How far below the threshold a tree model's graph still decides positive, in raw
+probability (see :mod:`._onnx`)."""
+
+
+def tie_band(model: Any) -> float:
+    """TIE_BAND for a model with trees (0 for others), carried through its calibration at
+    the threshold: an isotonic map is nearly flat on its plateaus, where rows a hair apart in
+    raw score are apart by far less than TIE_BAND and must still decide as Shipyard does."""
+    members = getattr(model.estimator, "members", None)
+    names = [f.name for f, _, _ in members] if members is not None else [model.family.name]
+    if not any(n in TREE_FAMILIES for n in names):
+        return 0.0
+    calibrator = getattr(model, "calibrator", None)
+    slope = 1.0 if calibrator is None else calibrator.slope_at(model.threshold)
+    return TIE_BAND * min(1.0, slope)
 
 
 def family_onnx(family: str, estimator: Any, width: int, problem: str) -> Any:
