@@ -123,7 +123,8 @@ def onnx_graph(model: TabularModel, *, name: str) -> Any:
     inputs, features = _encoder(g, model)
     width = len(model.encoder.feature_names_)
     scores = _scores(g, model.family, model.estimator, model.problem.type, width, features)
-    outputs = _head(g, model, scores)
+    band = tie_band(model)  # the graph's threshold and its metadata must say the same
+    outputs = _head(g, model, scores, band)
     graph = helper.make_graph(
         g.nodes,
         name,
@@ -140,7 +141,7 @@ def onnx_graph(model: TabularModel, *, name: str) -> Any:
         doc_string=_doc(model),
     )
     proto.ir_version = g.ir_version
-    helper.set_model_props(proto, _metadata(model, band=tie_band(model)))
+    helper.set_model_props(proto, _metadata(model, band=band))
     checker.check_model(proto)
     return proto
 
@@ -331,8 +332,10 @@ def _interp(g: _Graph, p: str, xs: np.ndarray, ys: np.ndarray) -> str:
     return out
 
 
-def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, int, list[Any]]]:
-    """Output name -> (tensor, element type, shape)."""
+def _head(
+    g: _Graph, model: TabularModel, scores: str, band: float
+) -> dict[str, tuple[str, int, list[Any]]]:
+    """Output name -> (tensor, element type, shape); a tree model's threshold less ``band``."""
     from onnx import TensorProto
 
     problem = model.problem
@@ -349,9 +352,7 @@ def _head(g: _Graph, model: TabularModel, scores: str) -> dict[str, tuple[str, i
             "probability": (scores, TensorProto.DOUBLE, [None, len(labels)]),
         }
     p = scores if calibrator is None else _calibrate(g, scores, calibrator)
-    past = g.op(
-        "GreaterOrEqual", [p, g.const(np.float64(model.threshold - tie_band(model)), "threshold")]
-    )
+    past = g.op("GreaterOrEqual", [p, g.const(np.float64(model.threshold - band), "threshold")])
     positive = labels[list(problem.classes).index(problem.positive)]
     negative = labels[1 - list(problem.classes).index(problem.positive)]
     label = g.op("Where", [past, g.const(positive, "positive"), g.const(negative, "negative")])
