@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from shipyard.automl import Budget, Candidate, SearchData
+from shipyard.automl import Budget, Candidate, SearchData, refit_seconds
 from shipyard.automl._search import SearchRun
 from shipyard.model import FitResult, get_family, infer_problem
 from shipyard.train import _automl_fit
@@ -54,6 +55,33 @@ def test_the_reserve_grows_with_the_rows_the_chosen_model_scores_after_the_searc
     assert large.slot() == pytest.approx(min(60 - large.reserve(), 0.25 * 60))
     clock.now += 60 - large.reserve() - 0.5  # half a second before the reserve
     assert large.slot() is None and large.stopped_by == "budget"
+
+
+def test_a_bag_too_slow_to_keep_is_reserved_for_at_the_speed_of_one_of_its_models() -> None:
+    clock = Clock()
+    kept, replaced = _run(100_000, clock), _run(100_000, clock)
+    bag = [object()] * 5
+    # 5 fold models, 0.1 ms a row each: the bag (0.5 ms) is within the members' 1 ms
+    kept.candidates.append(
+        replace(_candidate(predict_seconds=0.05), latency_ms=0.5, fold_estimators=bag)
+    )
+    # 5 fold models, 0.4 ms a row each: the bag (2 ms) would be refit, one model predicting
+    replaced.candidates.append(
+        replace(_candidate(predict_seconds=0.05), latency_ms=2.0, fold_estimators=bag)
+    )
+    scoring = 1.3 * 0.05 * 100_000 / 100
+    assert kept.reserve() - replaced.reserve() == pytest.approx(scoring * (1 - 1 / 5))
+
+
+def test_a_trial_fit_on_fewer_threads_than_the_refit_is_carried_at_a_square_root_speed_up() -> None:
+    fit = FitResult(estimator=None, params={}, curves={}, fit_seconds=8.0, best_iteration=None)
+    one = Candidate(0, get_family("linear"), fit, None, 0.9, 0.1, threads=1)
+    four = replace(one, threads=4)
+    # a trial on 1 thread, refit on 4: half the time (sqrt 4); rows 75 -> 100
+    assert refit_seconds([one], 75, 100, margin=1.0, threads=4) == pytest.approx(8 / 2 * 100 / 75)
+    assert refit_seconds([four], 75, 100, margin=1.0, threads=4) == pytest.approx(8 * 100 / 75)
+    # a refit on fewer threads than the trial is never counted slower (nor faster)
+    assert refit_seconds([four], 75, 100, margin=1.0, threads=1) == pytest.approx(8 * 100 / 75)
 
 
 def test_after_search_seconds_carries_a_fixed_and_a_per_row_cost_to_the_data_size(

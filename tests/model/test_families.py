@@ -82,6 +82,24 @@ def test_boosters_give_curves_and_stop_when_the_hook_asks(frame_of, family_name:
     )
 
 
+@pytest.mark.parametrize("family_name", ["lightgbm", "xgboost", "catboost"])
+def test_a_booster_stopped_at_its_first_round_is_a_one_round_model(
+    frame_of, family_name: str
+) -> None:
+    # A trial whose time runs out at once: XGBoost used to raise reading a best iteration
+    # that early stopping had not recorded yet.
+    _, encoder, x, y = _encoded(frame_of, "binary")
+    family = get_family(family_name)
+    fit = family.fit(
+        FitData("binary", 2, x[:400], y[:400], x[400:], y[400:], encoder.categorical_indices_),
+        on_iteration=lambda iteration, loss: True,
+        threads=1,
+    )
+    assert fit.stopped == "hook"
+    assert fit.best_iteration == 1
+    assert family.predict(fit.estimator, x[400:]).shape[0] == len(x) - 400
+
+
 def test_unknown_family_names_the_known_ones() -> None:
     with pytest.raises(InvalidInput, match=r"Did you mean 'xgboost'\?.*Known families"):
         get_family("xgbost")

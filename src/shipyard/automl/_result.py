@@ -31,6 +31,8 @@ class Candidate:
     """Cross-validated: the fold models of the first repeat, which a bag averages."""
     fold_scores: list[float] | None = None
     """Cross-validated: the validation score of every fold; ``score`` is their mean."""
+    threads: int = 1
+    """Threads its trial's fits used."""
 
     @property
     def single_latency_ms(self) -> float:

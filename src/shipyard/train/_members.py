@@ -149,7 +149,8 @@ def _refit(
         # The plain estimate, no margin: the search kept the margin in reserve, and a
         # parallel trial that outran its slot must not cost the heaviest member its refit
         # (on diamonds CatBoost, 0.6 of the ensemble, kept its train fit with 20 s unused).
-        if budget.left() - budget.overhead() >= refit_seconds([c], n_fit, n_all, margin=1.0):
+        estimate = refit_seconds([c], n_fit, n_all, margin=1.0, threads=options.threads)
+        if budget.left() - budget.overhead() >= estimate:
             say(f"Refitting {c.family.name} on train + validation")
             params = c.family.refit_params(c.fit)
             fit = c.family.fit(everything, params, options.seed, threads=options.threads)

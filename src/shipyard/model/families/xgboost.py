@@ -156,7 +156,11 @@ class XGBoostFamily(Family):
             raise InvalidInput(f"XGBoost could not fit these parameters: {exc}") from exc
         metric = booster_params["eval_metric"]
         curves = {f"{split}_loss": [float(v) for v in record[split][metric]] for split in record}
-        best = booster.best_iteration + 1 if has_valid else booster.num_boosted_rounds()
+        # A hook that stops the first round stops it before early stopping has recorded a
+        # best iteration (XGBoost then raises on reading it): every round is the best.
+        best = booster.num_boosted_rounds()
+        if has_valid and "best_iteration" in booster.attributes():
+            best = booster.best_iteration + 1
         return FitResult(
             estimator=XGBoostModel(booster),
             params={
