@@ -12,7 +12,7 @@ from shipyard.errors import InvalidInput
 from shipyard.model import FeatureEncoder, infer_problem
 from shipyard.train import TrainSpec, split_frame, train
 from shipyard.train._fitting import Parts
-from shipyard.train._pitfalls import learning_curve, tuning
+from shipyard.train._pitfalls import learning_curve, tuning, why_left_out
 
 
 def _checks(split) -> dict[str, dict]:
@@ -62,6 +62,26 @@ def test_dates_and_identifiers_are_left_out_unless_kept(project, ingest) -> None
     assert "opened" in kept.model_version.lineage["pitfalls"]["kept"]
     with pytest.raises(InvalidInput, match="both excluded and kept"):
         train(project, ref, "label", exclude=["opened"], keep_columns=["opened"])
+
+
+def test_timestamps_kept_as_text_are_a_date_not_an_identifier_or_a_category() -> None:
+    # Parquet and pandas keep ISO-8601 times as strings; each one is distinct, which made
+    # them "an identifier: strings" (openintro's email table), and kept, a category.
+    frame = with_customer_ref()
+    stamps = np.datetime64("2025-01-01T00:00:00") + np.arange(len(frame)).astype("m8[m]")
+    frame["sent"] = [f"{t}Z" for t in stamps]
+    frame["day"] = [str(t)[:10] for t in stamps]
+    frame["code"] = [f"2025-{k:06d}" for k in range(len(frame))]  # not a date
+    frame["late"] = frame["day"].where(frame.index < 250, "unknown")  # dates, then not
+    why = why_left_out(frame, {}, ["sent", "day", "code", "amount"])
+    assert why["sent"].startswith("a date or time") and why["day"].startswith("a date or time")
+    assert "date" not in why.get("code", "") and "amount" not in why
+    encoder = FeatureEncoder(exclude=["label"]).fit(frame)
+    kinds = {spec.name: spec.kind for spec in encoder.columns_}
+    assert kinds["sent"] == kinds["day"] == "datetime"
+    assert kinds.get("code") != "datetime" and kinds.get("late") != "datetime"
+    hours = encoder.encode_records([{**frame.iloc[0].to_dict(), "sent": "2026-03-01T17:45:00Z"}])
+    assert hours.matrix[0, encoder.feature_names_.index("sent__hour")] == 17
 
 
 def _curve(frame, seed: int = 0) -> dict:

@@ -17,7 +17,7 @@ from shipyard.model.calibration import (
     fit_calibrator,
     smearing_calibrator,
 )
-from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder
+from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder, is_text_timestamps
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
 from shipyard.model.predictions import Predictions
@@ -52,5 +52,6 @@ __all__ = [
     "fit_calibrator",
     "get_family",
     "infer_problem",
+    "is_text_timestamps",
     "smearing_calibrator",
 ]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput
 
-__all__ = ["ColumnSpec", "Encoded", "FeatureEncoder", "keyed_hash"]
+__all__ = ["ColumnSpec", "Encoded", "FeatureEncoder", "is_text_timestamps", "keyed_hash"]
 
 _MAX_LEVELS = 1000
 _ID_NAME = re.compile(r"(^|_)(id|uuid|key)$", re.IGNORECASE)
@@ -222,6 +222,29 @@ def keyed_hash(raw: Any, key: str) -> np.ndarray:
     return table[codes]  # code -1 (missing) picks the trailing None
 
 
+_ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
+_TIMESTAMP_SAMPLE = 200
+
+
+def is_text_timestamps(col: pd.Series) -> bool:
+    """Whether a column of strings holds ISO-8601 dates or timestamps (every value), as a
+    file or frame that kept them as text does (Parquet, pandas; DuckDB's CSV sniffer types
+    them itself). Such a column is a date, not an identifier or a category. Its first 200
+    values are checked first, so most columns are turned down without a full pass."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
+        return False
+    values = col.dropna()
+    sample = values.head(_TIMESTAMP_SAMPLE).tolist()
+    if not sample or not all(
+        isinstance(v, str) and _ISO_TIMESTAMP.fullmatch(v) is not None for v in sample
+    ):
+        return False
+    distinct = pd.Series(pd.unique(values.astype(str).to_numpy()), dtype=object)
+    return bool(distinct.str.fullmatch(_ISO_TIMESTAMP.pattern).all())
+
+
 def _kind_of(col: pd.Series) -> str | None:
     dtype = col.dtype
     if pd.api.types.is_bool_dtype(dtype):
@@ -231,11 +254,11 @@ def _kind_of(col: pd.Series) -> str | None:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
-        return "string"
+        return "datetime" if is_text_timestamps(col) else "string"
     if dtype is np.dtype(object):
         sample = col.dropna().head(100)
         if all(isinstance(v, str) for v in sample):
-            return "string"
+            return "datetime" if is_text_timestamps(col) else "string"
     return None
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from shipyard.analyze import identifiers, quick_fit, quick_metric, quick_score
 from shipyard.errors import InvalidInput
+from shipyard.model import is_text_timestamps
 
 if TYPE_CHECKING:
     from shipyard.model import Problem
@@ -84,6 +85,11 @@ def why_left_out(
             out[name] = f"written by Shipyard, the {written[name]}: a model's output fed back"
         elif pd.api.types.is_datetime64_any_dtype(frame[name]):
             out[name] = "a date or time: what a model learns from the calendar rarely holds later"
+        elif is_text_timestamps(frame[name]):
+            out[name] = (
+                "a date or time (ISO-8601 text): what a model learns from the calendar rarely "
+                "holds later"
+            )
     ids = identifiers(frame, [c for c in columns if c not in out])
     out.update({name: f"an identifier: {why}" for name, why in ids.items()})
     return out
