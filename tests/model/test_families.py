@@ -7,6 +7,7 @@ import pytest
 
 from shipyard.errors import InvalidInput
 from shipyard.model import FAMILIES, FeatureEncoder, FitData, get_family, infer_problem
+from shipyard.model.families._flat_forest import flat_forest
 
 
 def _encoded(frame_of, problem_type: str):
@@ -147,3 +148,49 @@ def test_catboost_scores_a_few_rows_as_it_scores_many(frame_of) -> None:
         [family.predict(fit.estimator, x[i : i + 5], threads=1) for i in range(425, 500, 5)]
     )
     np.testing.assert_allclose(few, many, rtol=1e-12)
+
+
+@pytest.mark.parametrize("family_name", ["extra_trees", "random_forest"])
+@pytest.mark.parametrize("problem", ["binary", "multiclass", "regression"])
+def test_a_forest_predicts_one_row_through_all_trees_at_once_as_scikit_learn_does(
+    family_name: str, problem: str
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 6))
+    x[rng.random(x.shape) < 0.1] = np.nan  # missing values take the trained side
+    signal = np.nan_to_num(x[:, 0]) + np.nan_to_num(x[:, 1]) * np.isnan(x[:, 2])
+    y = {
+        "binary": (signal > 0).astype(int),
+        "multiclass": np.digitize(signal, [-0.5, 0.5]),
+        "regression": signal + rng.normal(scale=0.1, size=600),
+    }[problem]
+    classes = {"binary": 2, "multiclass": 3, "regression": 0}[problem]
+    family = get_family(family_name)
+    fit = family.fit(FitData(problem, classes, x[:500], y[:500], None, None, []), threads=1)
+    forest = fit.estimator
+    expected = forest.predict_proba(x[500:]) if classes else forest.predict(x[500:])[:, None]
+    flat = flat_forest(forest)
+    assert flat is not None and flat.trees == len(forest.estimators_)
+    walked = np.vstack([flat.row_sum(row) for row in x[500:]]) / flat.trees
+    np.testing.assert_allclose(walked, expected, rtol=0, atol=1e-12)
+    one = family.predict(forest, x[500:501])  # the family's single-row path
+    np.testing.assert_allclose(one, family.predict(forest, x[500:])[:1], atol=1e-12)
+
+
+def test_a_forest_grown_after_it_was_laid_flat_is_laid_flat_again_and_a_huge_one_never(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from shipyard.model.families import _flat_forest
+
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(300, 4)), rng.normal(size=300)
+    forest = ExtraTreesRegressor(n_estimators=5, warm_start=True, random_state=0).fit(x, y)
+    assert flat_forest(forest).trees == 5  # type: ignore[union-attr]
+    forest.set_params(n_estimators=9).fit(x, y)
+    assert flat_forest(forest).trees == 9  # type: ignore[union-attr]
+    monkeypatch.setattr(_flat_forest, "MAX_NODES", 10)
+    big = ExtraTreesRegressor(n_estimators=3, random_state=0).fit(x, y)
+    assert flat_forest(big) is None
+    assert get_family("extra_trees").predict(big, x[:1]) == pytest.approx(big.predict(x[:1]))

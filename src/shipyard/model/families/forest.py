@@ -24,6 +24,7 @@ from shipyard.model.families._base import (
     balanced_weights,
     normalized,
 )
+from shipyard.model.families._flat_forest import flat_forest
 from shipyard.types import ProblemType
 
 __all__ = ["ExtraTreesFamily", "RandomForestFamily"]
@@ -32,6 +33,7 @@ _FIRST_CHUNK = 5
 _MAX_CHUNK = 50
 _CHUNK_SECONDS = 0.5
 _SMALL_BATCH = 64  # below this many rows, walking the trees directly beats joblib's overhead
+_FLAT_ROWS = 2  # up to this many rows, all trees at once beat tree by tree (see _flat_forest)
 
 
 class _ForestFamily(Family):
@@ -118,7 +120,10 @@ class _ForestFamily(Family):
         )
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
-        if len(x) <= _SMALL_BATCH:
+        flat = flat_forest(estimator) if len(x) <= _FLAT_ROWS else None
+        if flat is not None:
+            values = np.vstack([flat.row_sum(row) for row in x]) / flat.trees
+        elif len(x) <= _SMALL_BATCH:
             values = _tree_sum(estimator.estimators_, x) / len(estimator.estimators_)
         else:
             estimator.set_params(n_jobs=threads or -1)
