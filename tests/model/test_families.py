@@ -194,3 +194,16 @@ def test_a_forest_grown_after_it_was_laid_flat_is_laid_flat_again_and_a_huge_one
     big = ExtraTreesRegressor(n_estimators=3, random_state=0).fit(x, y)
     assert flat_forest(big) is None
     assert get_family("extra_trees").predict(big, x[:1]) == pytest.approx(big.predict(x[:1]))
+
+
+def test_extra_trees_consider_every_feature_on_regression_and_half_on_classification() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 4))
+    et = get_family("extra_trees")
+    assert et.defaults_for("regression")["max_features"] == 1.0
+    assert et.defaults_for("binary")["max_features"] == 0.5
+    assert get_family("random_forest").defaults_for("regression")["max_features"] == 0.5
+    fit = et.fit(FitData("regression", 0, x, x[:, 0], None, None, []), {"n_estimators": 5})
+    assert fit.estimator.max_features == 1.0 and fit.params["max_features"] == 1.0
+    given = et.fit(FitData("regression", 0, x, x[:, 0], None, None, []), {"max_features": 0.3})
+    assert given.estimator.max_features == 0.3

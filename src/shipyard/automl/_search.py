@@ -245,7 +245,8 @@ class SearchRun:
         family_name = trial.suggest_categorical("family", self.families)
         family = get_family(family_name)
         default = bool(trial.user_attrs.get("default"))
-        params = dict(family.defaults) if default else family.suggest(trial, self.data.problem)
+        problem = self.data.problem
+        params = family.defaults_for(problem) if default else family.suggest(trial, problem)
         return Proposal(family_name, params, default, seconds)
 
     def duplicate(self, number: int, proposal: Proposal) -> Earlier | None:

@@ -72,9 +72,17 @@ class Family(abc.ABC):
     iterative: ClassVar[bool] = False
     """True when ``best_iteration`` fixes the size of a refit (boosters)."""
 
-    def resolve_params(self, params: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
-        """The defaults overlaid with ``params``, and whether to weight classes evenly."""
-        chosen = {**self.defaults, **(params or {})}
+    def defaults_for(self, problem: ProblemType) -> dict[str, Any]:
+        """The defaults on ``problem`` (the same for every problem unless a family says)."""
+        return dict(self.defaults)
+
+    def resolve_params(
+        self, params: dict[str, Any] | None, problem: ProblemType | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """The defaults (on ``problem``, when given) overlaid with ``params``, and whether
+        to weight classes evenly."""
+        base = self.defaults if problem is None else self.defaults_for(problem)
+        chosen = {**base, **(params or {})}
         return chosen, bool(chosen.pop("balanced", False))
 
     @abc.abstractmethod
