@@ -19,7 +19,15 @@ from shipyard.model.calibration import (
 )
 from shipyard.model.encoder import ColumnSpec, Encoded, FeatureEncoder, is_text_timestamps
 from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
-from shipyard.model.families import FAMILIES, Family, FitData, FitResult, IterationHook, get_family
+from shipyard.model.families import (
+    FAMILIES,
+    FLAT_FOREST_MAX_NODES,
+    Family,
+    FitData,
+    FitResult,
+    IterationHook,
+    get_family,
+)
 from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem, infer_problem
 from shipyard.model.stacking import StackedEstimator, StackedFamily
@@ -30,6 +38,7 @@ __all__ = [
     "CALIBRATIONS",
     "DETECTORS",
     "FAMILIES",
+    "FLAT_FOREST_MAX_NODES",
     "AnomalyDetector",
     "AnomalyFamily",
     "AnomalyFeatureEncoder",

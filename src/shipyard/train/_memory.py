@@ -9,7 +9,8 @@ The estimate adds up, from the dataset version's row count and column types in t
   copy of them while it fits (LightGBM's bins, XGBoost's and CatBoost's float32 matrices and
   quantiles, scikit-learn's float32 copy and a linear model's scaled copy);
 * for random forest and extra trees, their trees: 300 of them, about one node per four
-  training rows each, ~80 bytes a node (more for a noisy target: leaves hold two rows);
+  training rows each, ~80 bytes a node (more for a noisy target: leaves hold two rows),
+  and ~38 more for the single-row copy of a forest of at most a million nodes;
 * parallel trials on a Ray started here: one more Python with its own fit per trial.
 
 ``benchmarks/train_memory.py`` measures the peak RSS of real jobs against it; on a table of
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.entities import DatasetVersion
 from shipyard.errors import ShipyardWarning
-from shipyard.model import FAMILIES
+from shipyard.model import FAMILIES, FLAT_FOREST_MAX_NODES
 from shipyard.project import Project
 from shipyard.train._spec import TrainSpec
 
@@ -73,6 +74,7 @@ _FIT_FIXED_DEFAULT = 40 * _MIB
 
 _FOREST_TREES = 300
 _NODE_BYTES = 80
+_FLAT_NODE_BYTES = 38  # the single-row copy of a forest of at most 1M nodes (_flat_forest)
 _NODES_PER_ROW = 0.25
 _TRAIN_SHARE = 0.7
 _DATETIME_FEATURES = 4
@@ -138,7 +140,9 @@ def _is_time(kind: str) -> bool:
 def _trees(family: str, rows: int) -> int:
     if family not in ("random_forest", "extra_trees"):
         return 0
-    return int(_FOREST_TREES * _NODES_PER_ROW * _TRAIN_SHARE * rows * _NODE_BYTES)
+    nodes = _FOREST_TREES * _NODES_PER_ROW * _TRAIN_SHARE * rows
+    flat = _FLAT_NODE_BYTES * nodes if nodes <= FLAT_FOREST_MAX_NODES else 0.0
+    return int(nodes * _NODE_BYTES + flat)
 
 
 def available_memory() -> int:

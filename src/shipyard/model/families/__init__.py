@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from shipyard.errors import InvalidInput, did_you_mean
 from shipyard.model.families._base import Family, FitData, FitResult, IterationHook
+from shipyard.model.families._flat_forest import MAX_NODES as FLAT_FOREST_MAX_NODES
 from shipyard.model.families.catboost import CatBoostFamily
 from shipyard.model.families.forest import ExtraTreesFamily, RandomForestFamily
 from shipyard.model.families.lightgbm import LightGBMFamily
@@ -16,6 +17,7 @@ from shipyard.model.families.xgboost import XGBoostFamily
 
 __all__ = [
     "FAMILIES",
+    "FLAT_FOREST_MAX_NODES",
     "CatBoostFamily",
     "ExtraTreesFamily",
     "Family",
