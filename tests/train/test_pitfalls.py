@@ -73,6 +73,8 @@ def test_timestamps_kept_as_text_are_a_date_not_an_identifier_or_a_category() ->
     frame["day"] = [str(t)[:10] for t in stamps]
     frame["code"] = [f"2025-{k:06d}" for k in range(len(frame))]  # not a date
     frame["late"] = frame["day"].where(frame.index < 250, "unknown")  # dates, then not
+    frame["sku"] = [f"{1000 + k % 9000}-{k % 90 + 10}-{k % 80 + 20}" for k in range(len(frame))]
+    frame["zones"] = [f"{t}+0{k % 2}:00" for k, t in enumerate(stamps)]  # mixed offsets
     why = why_left_out(frame, {}, ["sent", "day", "code", "amount"])
     assert why["sent"].startswith("a date or time") and why["day"].startswith("a date or time")
     assert "date" not in why.get("code", "") and "amount" not in why
@@ -80,6 +82,7 @@ def test_timestamps_kept_as_text_are_a_date_not_an_identifier_or_a_category() ->
     kinds = {spec.name: spec.kind for spec in encoder.columns_}
     assert kinds["sent"] == kinds["day"] == "datetime"
     assert kinds.get("code") != "datetime" and kinds.get("late") != "datetime"
+    assert kinds.get("sku") != "datetime" and kinds.get("zones") != "datetime"
     hours = encoder.encode_records([{**frame.iloc[0].to_dict(), "sent": "2026-03-01T17:45:00Z"}])
     assert hours.matrix[0, encoder.feature_names_.index("sent__hour")] == 17
 

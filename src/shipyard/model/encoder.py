@@ -242,7 +242,12 @@ def is_text_timestamps(col: pd.Series) -> bool:
     ):
         return False
     distinct = pd.Series(pd.unique(values.astype(str).to_numpy()), dtype=object)
-    return bool(distinct.str.fullmatch(_ISO_TIMESTAMP.pattern).all())
+    if not distinct.str.fullmatch(_ISO_TIMESTAMP.pattern).all():
+        return False
+    try:  # as encoding will parse them: real dates (not 1234-56-78), one way with zones
+        return bool(pd.to_datetime(distinct, utc=False, format="ISO8601").notna().all())
+    except (ValueError, TypeError):
+        return False
 
 
 def _kind_of(col: pd.Series) -> str | None:
