@@ -156,11 +156,7 @@ class XGBoostFamily(Family):
             raise InvalidInput(f"XGBoost could not fit these parameters: {exc}") from exc
         metric = booster_params["eval_metric"]
         curves = {f"{split}_loss": [float(v) for v in record[split][metric]] for split in record}
-        # A hook that stops the first round stops it before early stopping has recorded a
-        # best iteration (XGBoost then raises on reading it): every round is the best.
-        best = booster.num_boosted_rounds()
-        if has_valid and "best_iteration" in booster.attributes():
-            best = booster.best_iteration + 1
+        best = _best_rounds(booster, has_valid)
         return FitResult(
             estimator=XGBoostModel(booster),
             params={
@@ -245,6 +241,15 @@ def _depth(node: dict[str, Any]) -> int:
     if not children:
         return 0
     return 1 + max(_depth(c) for c in children)
+
+
+def _best_rounds(booster: Any, has_valid: bool) -> int:
+    """Rounds up to the best validation score, or all of them. A hook that stops the first
+    round stops it before early stopping has recorded a best iteration (XGBoost then raises
+    on reading it): every round is the best."""
+    if has_valid and "best_iteration" in booster.attributes():
+        return int(booster.best_iteration) + 1
+    return int(booster.num_boosted_rounds())
 
 
 def _hook_callback(hook: IterationHook, stopped: list[str]) -> Any:
