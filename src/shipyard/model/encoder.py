@@ -245,7 +245,7 @@ def is_text_timestamps(col: pd.Series) -> bool:
     if not distinct.str.fullmatch(_ISO_TIMESTAMP.pattern).all():
         return False
     try:  # as encoding will parse them: real dates (not 1234-56-78), one way with zones
-        return bool(pd.to_datetime(distinct, utc=False, format="ISO8601").notna().all())
+        return bool(_parse_iso(distinct).notna().all())
     except (ValueError, TypeError):
         return False
 
@@ -349,9 +349,14 @@ def _is_nan(v: Any) -> bool:
     return isinstance(v, float) and v != v
 
 
+def _parse_iso(raw: Any) -> pd.DatetimeIndex:
+    """ISO-8601 text (or timestamps) as timestamps; raises ValueError or TypeError."""
+    return pd.DatetimeIndex(pd.to_datetime(pd.Series(raw), utc=False, format="ISO8601"))
+
+
 def _datetime_parts(raw: Any, column: str) -> np.ndarray:
     try:
-        stamps = pd.DatetimeIndex(pd.to_datetime(pd.Series(raw), utc=False, format="ISO8601"))
+        stamps = _parse_iso(raw)
     except (ValueError, TypeError) as exc:
         raise InvalidInput(
             f"Column '{column}' expects ISO-8601 timestamps (e.g. 2026-01-31T22:15:00): {exc}",

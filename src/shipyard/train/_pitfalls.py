@@ -83,13 +83,8 @@ def why_left_out(
     for name in columns:
         if name in written:
             out[name] = f"written by Shipyard, the {written[name]}: a model's output fed back"
-        elif pd.api.types.is_datetime64_any_dtype(frame[name]):
+        elif pd.api.types.is_datetime64_any_dtype(frame[name]) or is_text_timestamps(frame[name]):
             out[name] = "a date or time: what a model learns from the calendar rarely holds later"
-        elif is_text_timestamps(frame[name]):
-            out[name] = (
-                "a date or time (ISO-8601 text): what a model learns from the calendar rarely "
-                "holds later"
-            )
     ids = identifiers(frame, [c for c in columns if c not in out])
     out.update({name: f"an identifier: {why}" for name, why in ids.items()})
     return out

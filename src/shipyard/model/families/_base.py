@@ -77,12 +77,11 @@ class Family(abc.ABC):
         return dict(self.defaults)
 
     def resolve_params(
-        self, params: dict[str, Any] | None, problem: ProblemType | None = None
+        self, params: dict[str, Any] | None, problem: ProblemType
     ) -> tuple[dict[str, Any], bool]:
-        """The defaults (on ``problem``, when given) overlaid with ``params``, and whether
-        to weight classes evenly."""
-        base = self.defaults if problem is None else self.defaults_for(problem)
-        chosen = {**base, **(params or {})}
+        """The defaults on ``problem`` overlaid with ``params``, and whether to weight
+        classes evenly."""
+        chosen = {**self.defaults_for(problem), **(params or {})}
         return chosen, bool(chosen.pop("balanced", False))
 
     @abc.abstractmethod

@@ -64,7 +64,7 @@ class CatBoostFamily(Family):
     ) -> FitResult:
         from catboost import CatBoostClassifier, CatBoostError, CatBoostRegressor, Pool
 
-        chosen, balanced = self.resolve_params(params)
+        chosen, balanced = self.resolve_params(params, data.problem)
         iterations = int(chosen.pop("iterations"))
         patience = int(chosen.pop("early_stopping_rounds"))
         has_valid = data.x_valid is not None and data.y_valid is not None

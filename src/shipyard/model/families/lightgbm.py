@@ -71,7 +71,7 @@ class LightGBMFamily(Family):
     ) -> FitResult:
         import lightgbm as lgb
 
-        chosen, balanced = self.resolve_params(params)
+        chosen, balanced = self.resolve_params(params, data.problem)
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
         objective = dict(_OBJECTIVES[data.problem])

@@ -61,7 +61,7 @@ class LinearFamily(Family):
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        chosen, balanced = self.resolve_params(params)
+        chosen, balanced = self.resolve_params(params, data.problem)
         cats = sorted(set(data.categorical))
         nums = [i for i in range(data.x_train.shape[1]) if i not in cats]
         parts: list[tuple[str, Any, list[int]]] = []

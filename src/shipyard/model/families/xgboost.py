@@ -102,7 +102,7 @@ class XGBoostFamily(Family):
     ) -> FitResult:
         import xgboost as xgb
 
-        chosen, balanced = self.resolve_params(params)
+        chosen, balanced = self.resolve_params(params, data.problem)
         rounds = int(chosen.pop("num_boost_round"))
         patience = int(chosen.pop("early_stopping_rounds"))
         booster_params = {
