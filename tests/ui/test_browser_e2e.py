@@ -4,6 +4,7 @@ chart in Chromium is `test_monitors_browser.py`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -62,10 +63,11 @@ def test_the_leaderboard_sorts_in_place(
     page.goto(f"{live_studio}/experiments/m")
     first = page.locator("#leaderboard tbody tr").first.inner_text()
     page.locator("#leaderboard").get_by_role("link", name="Started").click()
-    page.wait_for_function(  # htmx swapped the table in and pushed the URL
-        "location.search.includes('order=asc') &&"
-        " document.querySelector('#leaderboard th[aria-sort=ascending]') !== null"
-    )
+    # htmx swapped the table in and pushed the URL. (Not wait_for_function: when its
+    # condition is not true at once, Playwright polls it through eval, which the page's
+    # Content-Security-Policy refuses; locators and URL waits need no eval.)
+    page.locator("#leaderboard th[aria-sort=ascending]").wait_for()
+    page.wait_for_url(re.compile(r"order=asc"))
     assert page.locator("#leaderboard tbody tr").first.inner_text() != first
     assert page.locator("h1").inner_text() == "m"  # the page itself did not reload
     page.context.close()
