@@ -238,3 +238,28 @@ def test_holds_out_keeps_complementary_ensembles_and_refuses_noise() -> None:
             )
     assert kept["complementary"] == 20
     assert kept["noise"] <= 3
+
+
+def test_the_ensemble_pool_and_the_kept_estimators_hold_the_best_of_every_family() -> None:
+    from shipyard.automl import Candidate
+    from shipyard.automl._ensemble import ensemble_pool
+    from shipyard.automl._search import _drop_weak
+    from shipyard.model import FitResult, get_family
+
+    def candidate(family: str, value: float) -> Candidate:
+        fit = FitResult(
+            estimator=object(), params={}, curves={}, fit_seconds=1.0, best_iteration=None
+        )
+        return Candidate(0, get_family(family), fit, np.zeros(3), value, 0.1)
+
+    # twenty linear models score best, one catboost and one lightgbm trail them all
+    linear = [candidate("linear", 0.95 - i / 1000) for i in range(20)]
+    others = [candidate("catboost", 0.90), candidate("lightgbm", 0.89)]
+    candidates = linear + others
+    _drop_weak(candidates, higher=True)
+    kept = [c for c in candidates if c.fit.estimator is not None]
+    # the twelve best, and the best of each other family (a mix needs them)
+    assert kept == linear[:12] + others
+    assert all(c.valid_scores is None for c in linear[12:])
+    pool = ensemble_pool(sorted(kept, key=lambda c: -c.score))
+    assert [c.family.name for c in pool] == ["linear"] * 6 + ["catboost", "lightgbm"]

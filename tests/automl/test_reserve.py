@@ -104,3 +104,20 @@ def test_after_search_seconds_carries_a_fixed_and_a_per_row_cost_to_the_data_siz
     report_rows = 10_000 + 0.1 * 40_000  # the bootstrap stops growing at 10,000 rows
     expected = 0.2 + 1e-4 * (n_valid + n_test) + 0.05 + 5e-5 * report_rows
     assert seconds == pytest.approx(expected)
+
+
+def test_a_long_refit_runs_on_the_refit_threads_and_a_short_one_on_the_trials() -> None:
+    from shipyard.train._members import _refit_threads
+
+    def trial(seconds: float) -> Candidate:
+        fit = FitResult(
+            estimator=None, params={}, curves={}, fit_seconds=seconds, best_iteration=None
+        )
+        return Candidate(0, get_family("catboost"), fit, None, 0.9, 0.1, threads=1)
+
+    # 12 s on one thread: the refit, alone after the search, takes all cores (0)
+    assert _refit_threads(trial(12.0), 75, 100, threads=1, refit_threads=0) == 0
+    # a user's thread count is kept
+    assert _refit_threads(trial(12.0), 75, 100, threads=1, refit_threads=1) == 1
+    # 0.1 s: OpenMP's start-up would cost more than the second core gives
+    assert _refit_threads(trial(0.1), 75, 100, threads=1, refit_threads=0) == 1

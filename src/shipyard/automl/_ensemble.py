@@ -8,14 +8,36 @@ from functools import partial
 import numpy as np
 
 from shipyard.automl._metrics import score
-from shipyard.automl._result import SearchResult
+from shipyard.automl._result import Candidate, SearchResult
 from shipyard.automl._trial import SearchData
 from shipyard.errors import InvalidInput
 
-__all__ = ["caruana_select", "choose_ensemble", "holds_out"]
+__all__ = ["best_of_families", "caruana_select", "choose_ensemble", "ensemble_pool", "holds_out"]
 
-_POOL = 8  # best candidates offered to ensemble selection
+_POOL = 8  # candidates offered to ensemble selection
 _CROSS_CHECK_ROWS = 20_000  # validation sets up to this size cross-check a chosen ensemble
+
+
+def best_of_families(ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The first (best) candidate of each family in ``ranked``."""
+    firsts: dict[str, Candidate] = {}
+    for c in ranked:
+        firsts.setdefault(c.family.name, c)
+    return list(firsts.values())
+
+
+def ensemble_pool(ranked: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates offered to ensemble selection, best first: the best of each family,
+    then the next best, _POOL in all. A pool of the best eight alone can be one family's
+    near-copies (on ``default``, the twelve best were linear models), and a mix gains from
+    models that err differently."""
+    held = [c for c in ranked if c.valid_scores is not None]
+    picked = {id(c) for c in best_of_families(held)[:_POOL]}
+    for c in held:
+        if len(picked) >= _POOL:
+            break
+        picked.add(id(c))
+    return [c for c in held if id(c) in picked]
 
 
 def caruana_select(
@@ -124,7 +146,7 @@ def _halves(
 def choose_ensemble(result: SearchResult, data: SearchData, higher: bool) -> str:
     """Set the ensemble on ``result`` when it beats the best single model; say what
     became of it."""
-    pool = [c for c in result.candidates if c.valid_scores is not None][:_POOL]
+    pool = ensemble_pool(result.candidates)
     predictions = [c.valid_scores for c in pool]
     weights, value = caruana_select(
         predictions,  # type: ignore[arg-type]

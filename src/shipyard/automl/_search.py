@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import optuna
 
 from shipyard.automl._budget import Budget
-from shipyard.automl._ensemble import choose_ensemble
+from shipyard.automl._ensemble import best_of_families, choose_ensemble
 from shipyard.automl._metrics import higher_is_better
 from shipyard.automl._notes import FamilyTally, family_notes
 from shipyard.automl._portfolio import enqueue_warm_start
@@ -434,9 +434,13 @@ def quiet_optuna() -> Iterator[None]:
 
 
 def _drop_weak(candidates: list[Candidate], higher: bool) -> None:
-    """Free the estimators and predictions of all but the best few candidates."""
+    """Free the estimators and predictions of all but the best few candidates and the best
+    of each family (what an ensemble or a stack mixes)."""
     ranked = sorted(candidates, key=lambda c: -c.score if higher else c.score)
+    kept = {id(c) for c in best_of_families(ranked)}
     for c in ranked[_KEEP:]:
+        if id(c) in kept:
+            continue
         c.valid_scores = None
         c.fit.estimator = None
         c.fold_estimators = None

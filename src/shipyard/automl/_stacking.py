@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 from scipy.optimize import minimize
 
-from shipyard.automl._ensemble import _POOL, caruana_select
+from shipyard.automl._ensemble import caruana_select, ensemble_pool
 from shipyard.automl._metrics import score
 from shipyard.automl._result import Candidate, SearchResult, StackChoice
 from shipyard.automl._trial import SearchData
@@ -205,7 +205,7 @@ def choose_stack(result: SearchResult, data: SearchData, higher: bool, seed: int
         )
     y = data.y_valid
     rows = _sample(len(y), seed)
-    pool = [c.valid_scores for c in result.candidates if c.valid_scores is not None][:_POOL]
+    pool = [c.valid_scores for c in ensemble_pool(result.candidates)]
     metric = partial(score, result.metric, data.problem)
     stack = [np.asarray(result.candidates[i].valid_scores) for i in members]
     verdict = wins_out_of_fold(

@@ -79,7 +79,9 @@ def fit_automl(
     shown = parts  # y in its own units: what the final model is evaluated on
     parts = logged(parts) if log_target else parts
     data = cross_validated(parts.search_data(problem), seed=options.seed)
-    data = replace(data, members_max_ms=members_ms(encoder), refit_threads=options.threads)
+    # The refits run alone after the search: all of ``cores`` (a user's count, else all),
+    # where a small matrix's trials used one thread each.
+    data = replace(data, members_max_ms=members_ms(encoder), refit_threads=cores)
     judged = parts if data.folds is None else _pooled(parts)
     budget.reserve(after_search_seconds(problem, judged, options))
     if log is not None:

@@ -26,6 +26,7 @@ __all__ = ["Member", "bag", "final_members", "flat", "members_ms", "train_fit"]
 
 _ROW_MS = 2.0  # the single-row latency target
 _ROW_OVERHEAD_MS = 0.5  # calibrating, deciding and the call around the members, with margin
+_THREADED_REFIT_SECONDS = 1.0  # a refit this long on one thread runs on refit_threads
 _SAMPLE_VALUES = {"number": 1.0, "boolean": True, "string": "x", "datetime": "2024-01-01"}
 
 Member = tuple[Family, Any, float]
@@ -149,14 +150,25 @@ def _refit(
         # The plain estimate, no margin: the search kept the margin in reserve, and a
         # parallel trial that outran its slot must not cost the heaviest member its refit
         # (on diamonds CatBoost, 0.6 of the ensemble, kept its train fit with 20 s unused).
-        estimate = refit_seconds([c], n_fit, n_all, margin=1.0, threads=options.threads)
+        threads = _refit_threads(c, n_fit, n_all, options.threads, data.refit_threads)
+        estimate = refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads)
         if budget.left() - budget.overhead() >= estimate:
             say(f"Refitting {c.family.name} on train + validation")
             params = c.family.refit_params(c.fit)
-            fit = c.family.fit(everything, params, options.seed, threads=options.threads)
+            fit = c.family.fit(everything, params, options.seed, threads=threads)
             members[k] = (c.family, fit.estimator, w)
             refit += 1
         else:
             say(f"Not enough time left to refit {c.family.name}: keeping its fit on train")
             members[k] = train_fit(c, w)
     return flat([members[k] for k in range(len(chosen))]), refit
+
+
+def _refit_threads(c: Candidate, n_fit: int, n_all: int, threads: int, refit_threads: int) -> int:
+    """Threads a refit of ``c`` fits with: the search's ``refit_threads`` (the refits run
+    alone, so all cores unless the user set a count) once the refit takes a second or more
+    on ``threads`` (one for a small matrix, where OpenMP's start-up outweighs the gain).
+    On diamonds, CatBoost's refit on one thread took 12.6 s with the other core idle."""
+    if refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads) < _THREADED_REFIT_SECONDS:
+        return threads
+    return refit_threads
