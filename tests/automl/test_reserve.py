@@ -121,3 +121,10 @@ def test_a_long_refit_runs_on_the_refit_threads_and_a_short_one_on_the_trials() 
     assert _refit_threads(trial(12.0), 75, 100, threads=1, refit_threads=1) == 1
     # 0.1 s: OpenMP's start-up would cost more than the second core gives
     assert _refit_threads(trial(0.1), 75, 100, threads=1, refit_threads=0) == 1
+
+
+def test_a_family_that_scales_with_threads_is_carried_at_its_own_speed_up() -> None:
+    fit = FitResult(estimator=None, params={}, curves={}, fit_seconds=8.0, best_iteration=None)
+    catboost = Candidate(0, get_family("catboost"), fit, None, 0.9, 0.1, threads=1)
+    # CatBoost on 1 -> 4 threads: 4 ** 0.8 faster, where the default assumes sqrt(4)
+    assert refit_seconds([catboost], 100, 100, margin=1.0, threads=4) == pytest.approx(8 / 4**0.8)

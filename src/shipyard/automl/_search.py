@@ -11,7 +11,6 @@ trial.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -112,13 +111,14 @@ def refit_seconds(
     cores), times ``margin`` (30% more by default: what the search keeps in reserve).
 
     A trial fit on fewer threads (one of several trials at once) is carried to the refit's
-    threads at the square root of their ratio: on adult, 1 -> 2 threads sped CatBoost up
-    1.9x and LightGBM 1.2-1.7x, and a trial that shared the cores ran slower still. Without
-    it, refits were skipped with a quarter of the budget unused."""
+    threads at its family's measured scaling (:attr:`Family.thread_scaling`; a trial that
+    shared the cores ran slower still). Without it, refits were skipped with a quarter of
+    the budget unused."""
     cores = threads or os.cpu_count() or 1
     total = 0.0
     for c in candidates:
-        seconds = c.fit.fit_seconds / math.sqrt(max(1.0, cores / max(c.threads, 1)))
+        more = max(1.0, cores / max(c.threads, 1))
+        seconds = c.fit.fit_seconds / more**c.family.thread_scaling
         rounds = len(c.fit.curves.get("valid_loss", ()))
         if c.family.iterative and c.fit.best_iteration and rounds:
             seconds *= min(1.0, c.fit.best_iteration / rounds)
