@@ -263,3 +263,21 @@ def test_the_ensemble_pool_and_the_kept_estimators_hold_the_best_of_every_family
     assert all(c.valid_scores is None for c in linear[12:])
     pool = ensemble_pool(sorted(kept, key=lambda c: -c.score))
     assert [c.family.name for c in pool] == ["linear"] * 6 + ["catboost", "lightgbm"]
+
+
+def test_a_seeded_search_bounded_by_trials_not_time_gives_the_same_model_twice(
+    project, ingest, frame_of
+) -> None:
+    ref = ingest(frame_of(400, "binary"))
+
+    def once() -> tuple:
+        result = train(
+            project, ref, "label", time_budget=300, families=["lightgbm", "linear"],
+            max_trials=8, seed=3, threads=1,
+        )  # fmt: skip
+        board = [(row["family"], row["valid_score"]) for row in result.leaderboard]
+        return result.search["stopped_by"], board, result.metrics["test"]
+
+    first, second = once(), once()
+    assert first[0] == "max_trials"
+    assert first == second
