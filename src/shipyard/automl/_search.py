@@ -50,7 +50,7 @@ __all__ = [
     "run_trial",
 ]
 
-_KEEP = 12  # candidates whose fitted estimators stay in memory for the ensemble
+_KEEP = 12  # best candidates whose estimators stay in memory (and the best of each family)
 _TRIAL_SHARE = 0.25
 _MARGIN = 0.05  # no single trial may take more than this share of the budget
 _REFIT_SHARES = (1.0, 0.5, 0.25)  # of the top three candidates' refit time, kept in reserve
