@@ -169,3 +169,23 @@ def test_the_search_says_why_no_ensemble_was_built(rng, ensemble, max_trials, no
     )
     assert result.ensemble is None
     assert note in result.ensemble_note
+
+
+def test_notes_say_where_the_search_spent_its_fit_time(rng) -> None:
+    tallies = {
+        "lightgbm": FamilyTally(trials=9, finished=9, seconds=4.2),
+        "extra_trees": FamilyTally(trials=3, finished=3, seconds=31.0),
+        "linear": FamilyTally(trials=1, finished=1, seconds=0.0),
+    }
+    notes = family_notes(tallies, ["lightgbm", "extra_trees", "linear"], "max_trials")
+    lines = search_notes({"family_trials": notes})
+    # the slowest family first; one that took no measurable time is left out
+    assert lines == ["  fit time: extra_trees 31.0 s (3 trials), lightgbm 4.2 s (9 trials)"]
+    # a search counts its trials' fit seconds, pruned ones too
+    x, y = rng.normal(size=(300, 3)), rng.integers(0, 2, 300)
+    result = search(
+        SearchData("binary", 2, x[:200], y[:200], x[200:], y[200:], []),
+        metric="roc_auc", families=["lightgbm", "linear"], budget=Budget(60), max_trials=4,
+    )  # fmt: skip
+    spent = {name: t["seconds"] for name, t in result.families.items()}
+    assert spent["lightgbm"] > 0 and spent["linear"] > 0

@@ -22,6 +22,9 @@ class FamilyTally:
     late: int = 0
     """Fits cut at their time limit (finished early) or cancelled for running late."""
     duplicates: int = 0
+    seconds: float = 0.0
+    """Seconds its fits took, a cross-validated trial's folds together (where the search's
+    time went)."""
     error: str | None = None
     """The first error of a failed trial."""
 

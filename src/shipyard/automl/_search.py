@@ -312,6 +312,7 @@ class SearchRun:
             self.fail(number, proposal, run_id, exc)
             return False
         tally = self.tallies[proposal.family]
+        tally.seconds += outcome.fit.fit_seconds
         if candidate is None:
             self.counts["pruned"] += 1
             tally.pruned += 1

@@ -39,9 +39,19 @@ def search_notes(search: dict[str, Any]) -> list[str]:
     """Lines that say why the leaderboard lacks a family or an ensemble, and how the search
     ended when it was not by its budget (from an AutoML job's search summary)."""
     lines = []
-    for name, tried in (search.get("family_trials") or {}).items():
+    tallies = search.get("family_trials") or {}
+    for name, tried in tallies.items():
         if tried.get("note"):
             lines.append(f"  [yellow]{name}:[/] {tried['note']}")
+    spent = sorted(
+        ((name, t) for name, t in tallies.items() if t.get("seconds")),
+        key=lambda item: -item[1]["seconds"],
+    )
+    if spent:
+        lines.append(
+            "  fit time: "
+            + ", ".join(f"{name} {t['seconds']:.1f} s ({_n_trials(t)})" for name, t in spent)
+        )
     if search.get("target_note"):
         lines.append(f"  target: {search['target_note']}")
     if search.get("ensemble_note"):
@@ -59,6 +69,11 @@ def search_notes(search: dict[str, Any]) -> list[str]:
             "(not fit again)"
         )
     return lines
+
+
+def _n_trials(tally: dict[str, Any]) -> str:
+    n = tally.get("trials", 0)
+    return f"{n} trial{'' if n == 1 else 's'}"
 
 
 def _short(params: dict[str, Any]) -> str:
