@@ -64,7 +64,7 @@ def _frames(folder: Path, target: str) -> tuple[pd.DataFrame, np.ndarray, pd.Dat
     train = pd.read_parquet(folder / "train.parquet")
     test = pd.read_parquet(folder / "test.parquet")
     both = pd.concat([train, test], ignore_index=True)
-    x = both.drop(columns=[target]).fillna(np.nan)
+    x = both.drop(columns=[target])
     for column in x.columns:
         if not pd.api.types.is_numeric_dtype(x[column]):
             x[column] = x[column].astype("category")
