@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -128,3 +129,22 @@ def test_a_family_that_scales_with_threads_is_carried_at_its_own_speed_up() -> N
     catboost = Candidate(0, get_family("catboost"), fit, None, 0.9, 0.1, threads=1)
     # CatBoost on 1 -> 4 threads: 4 ** 0.8 faster, where the default assumes sqrt(4)
     assert refit_seconds([catboost], 100, 100, margin=1.0, threads=4) == pytest.approx(8 / 4**0.8)
+
+
+def test_a_family_s_next_trial_may_take_a_few_times_its_best_trial_s_seconds() -> None:
+    clock = Clock()
+    run = _run(100, clock)
+    run.families = ["linear", "lightgbm"]
+    fit = FitResult(estimator=None, params={}, curves={}, fit_seconds=2.0, best_iteration=None)
+    run.candidates.append(Candidate(0, get_family("linear"), fit, None, 0.9, 0.1))
+    study = optuna.create_study(direction="maximize")
+    for family in ("linear", "lightgbm"):
+        study.enqueue_trial({"family": family}, user_attrs={"default": True})
+    linear, lightgbm = (run.propose(study.ask(), seconds=15.0) for _ in range(2))
+    # linear's best took 2 s: its next trial gets 3 x 2 s; lightgbm, untried, the whole slot
+    assert (linear.family, linear.seconds) == ("linear", 6.0)
+    assert (lightgbm.family, lightgbm.seconds) == ("lightgbm", 15.0)
+    # a fast best leaves the next trial at least 5% of the budget
+    run.candidates[0] = replace(run.candidates[0], fit=replace(fit, fit_seconds=0.1))
+    study.enqueue_trial({"family": "linear"}, user_attrs={"default": True})
+    assert run.propose(study.ask(), seconds=15.0).seconds == pytest.approx(0.05 * 60)

@@ -208,7 +208,7 @@ def _run_trials(tasks: _Tasks, study: optuna.Study, run: SearchRun) -> None:
                     _tell_repeat(study, trial, started.earlier)
                     continue
                 ref = tasks.submit(trial, started.proposal)
-                hard_end = clock() + seconds + tasks.grace
+                hard_end = clock() + started.proposal.seconds + tasks.grace
                 running[ref] = _Running(trial, started.proposal, started.run_id, hard_end)
             if not running:
                 break

@@ -51,8 +51,14 @@ __all__ = [
 ]
 
 _KEEP = 12  # best candidates whose estimators stay in memory (and the best of each family)
-_TRIAL_SHARE = 0.25
-_MARGIN = 0.05  # no single trial may take more than this share of the budget
+_TRIAL_SHARE = 0.25  # no single trial may take more than this share of the budget
+_MARGIN = 0.05
+# A family's next trial may take this many times its best trial's seconds (at least
+# _COST_FLOOR of the budget): the cost of a family's trials grows step by step, as in FLAML's
+# cost-frugal search, instead of a configuration learned on small tables (or a sampled one)
+# taking a quarter of the budget to score below the family's cheaper best.
+_COST_GROWTH = 3.0
+_COST_FLOOR = 0.05
 _REFIT_SHARES = (1.0, 0.5, 0.25)  # of the top three candidates' refit time, kept in reserve
 
 
@@ -247,7 +253,16 @@ class SearchRun:
         default = bool(trial.user_attrs.get("default"))
         problem = self.data.problem
         params = family.defaults_for(problem) if default else family.suggest(trial, problem)
-        return Proposal(family_name, params, default, seconds)
+        return Proposal(family_name, params, default, min(seconds, self._cost_cap(family_name)))
+
+    def _cost_cap(self, family: str) -> float:
+        """Seconds a new trial of ``family`` may take: a few times its best trial's (the
+        best of each family is always among the candidates); no cap before one finished."""
+        best = next((c for c in self._ranked() if c.family.name == family), None)
+        if best is None:
+            return float("inf")
+        floor = _COST_FLOOR * self.budget.seconds
+        return max(_COST_GROWTH * best.fit.fit_seconds, floor)
 
     def duplicate(self, number: int, proposal: Proposal) -> Earlier | None:
         """The earlier trial that ran ``proposal``'s parameters, counted as a duplicate
