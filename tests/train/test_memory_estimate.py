@@ -52,6 +52,10 @@ def test_the_estimate_grows_with_rows_strings_trees_and_parallel_trials(project,
     nodes = 300 * 0.25 * 2100
     assert forest.total - lgbm.total == pytest.approx(nodes * (80 + 38) + 20 * 2**20, rel=0.01)
     assert parallel.total > forest.total + 4 * 250 * 2**20
+    # a search keeps the best random forest and extra trees while it fits the next model
+    forests = 2 * nodes * (80 + 38)
+    kept = parallel.parts["forests kept (the best of each family)"]
+    assert kept == pytest.approx(forests, rel=0.01)
     assert "table (read + labelled copy)" in lgbm.explain()
     # Excluding a column still reads it, but saves its encoded feature (8 bytes a row) and
     # LightGBM's copy of the training share of it (half of 70%).

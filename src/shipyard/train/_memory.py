@@ -10,7 +10,9 @@ The estimate adds up, from the dataset version's row count and column types in t
   quantiles, scikit-learn's float32 copy and a linear model's scaled copy);
 * for random forest and extra trees, their trees: 300 of them, about one node per four
   training rows each, ~80 bytes a node (more for a noisy target: leaves hold two rows),
-  and ~38 more for the single-row copy of a forest of at most a million nodes;
+  and ~38 more for the single-row copy of a forest of at most a million nodes; a search
+  keeps the best model of each family while it fits the next, so both forests' trees count
+  once more;
 * parallel trials on a Ray started here: one more Python with its own fit per trial.
 
 ``benchmarks/train_memory.py`` measures the peak RSS of real jobs against it; on a table of
@@ -123,6 +125,9 @@ def estimate_training_memory(
         parts[f"{parallel_trials} parallel trials"] = parallel_trials * (_WORKER + fit)
     else:
         parts[f"fit ({max(fits, key=lambda f: fits[f])})"] = fit
+    kept = sum(_trees(f, rows) for f in families) if search.automl else 0
+    if kept:
+        parts["forests kept (the best of each family)"] = kept
     return MemoryEstimate(sum(parts.values()), parts, parallel_trials)
 
 
