@@ -49,6 +49,7 @@ def test_train_then_report(workdir: Path, tmp_path: Path) -> None:
         "fraud",
     )
     assert "Evaluation report:" in trained.stdout and "models report fraud:1" in trained.stdout
+    assert re.search(r"Single-row predict: \d+\.\d\d ms \(one JSON row", trained.stdout)
 
     page = tmp_path / "fraud.html"
     shown = shipyard(workdir, "models", "report", "fraud:1", "--html", str(page))

@@ -32,6 +32,9 @@ def test_binary_model_is_good_and_recorded(project: Project, tmp_path: Path, fra
     assert project.catalog.metric_history(run.id, "valid_loss")
     version = project.catalog.get_model_version("fraud", 1)
     assert version.lineage["dataset"] == "t@1" and version.lineage["run"] == run.id
+    # the finished model timed on held-out JSON rows, as the server scores them
+    assert 0 < result.metrics["serving"]["predict_ms_per_row"] < 1000
+    assert version.metrics["serving"]["predict_ms_per_row"] > 0
 
 
 @pytest.mark.parametrize(

@@ -283,6 +283,9 @@ def _print_result(result: Any) -> None:
         colour = "yellow" if finding["severity"] == "warning" else "cyan"
         console.print(f"  [{colour}]{finding['check'].replace('_', ' ')}:[/] {finding['message']}")
     console.print(metrics_table(result.metrics))
+    latency = result.metrics.get("serving", {}).get("predict_ms_per_row")
+    if latency is not None:
+        console.print(f"Single-row predict: {latency:.2f} ms (one JSON row, one thread)")
     if result.evaluation is not None:
         console.print(f"Evaluation report: {result.evaluation.location}")
         console.print(f"  shipyard models report {mv.ref}")

@@ -29,7 +29,7 @@ from shipyard.registry import publish_model, register_model
 from shipyard.tracking import Heartbeat, fail_own_runs
 from shipyard.train._anomaly import train_anomaly
 from shipyard.train._automl_fit import CatalogTrialLog, fit_automl
-from shipyard.train._fitting import Fitted, Options, auto_threads, fit_single
+from shipyard.train._fitting import Fitted, Options, auto_threads, fit_single, row_latency_ms
 from shipyard.train._memory import warn_if_too_small
 from shipyard.train._pitfalls import tuning
 from shipyard.train._prepare import Prepared, prepare
@@ -124,6 +124,9 @@ def train(
     heartbeat = Heartbeat(project.catalog).start()
     try:
         fitted = _fit(project, spec, data, run, budget, say, on_trial)
+        latency = row_latency_ms(fitted.model, data.test_rows)
+        if latency is not None:
+            fitted.metrics["serving"] = {"predict_ms_per_row": latency}
         model_version, evaluation = _publish(project, spec, data, run, fitted, say)
         run = project.catalog.get_run(run.id)
     except BaseException as exc:
