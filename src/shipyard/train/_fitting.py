@@ -250,7 +250,7 @@ def row_latency_ms(model: TabularModel, rows: pd.DataFrame) -> float | None:
     on its own; a model of several predicts slower than their sum (measured on caravan: 0.71
     ms for three members of 0.12-0.13 ms). None without rows, or when a row cannot be
     scored as JSON."""
-    names = [spec.name for spec in model.encoder.columns_]
+    names = [spec.name for spec in model.encoder.columns_ if spec.name in rows.columns]
     records = strict_json(rows[names].head(_LATENCY_ROWS).to_dict("records"))
     times: list[float] = []
     ends = time.perf_counter() + _LATENCY_SECONDS
