@@ -124,9 +124,6 @@ def train(
     heartbeat = Heartbeat(project.catalog).start()
     try:
         fitted = _fit(project, spec, data, run, budget, say, on_trial)
-        latency = row_latency_ms(fitted.model, data.test_rows)
-        if latency is not None:
-            fitted.metrics["serving"] = {"predict_ms_per_row": latency}
         model_version, evaluation = _publish(project, spec, data, run, fitted, say)
         run = project.catalog.get_run(run.id)
     except BaseException as exc:
@@ -273,12 +270,15 @@ def _publish(
     fitted: Fitted,
     say: Progress,
 ) -> tuple[ModelVersion, StoredEvaluation]:
-    """Log the curves, register the model pending, store its leaderboard and evaluation
-    report, then make it ready in the transaction that finishes the run: a job killed on the
-    way leaves no version that can be resolved or promoted (``shipyard gc`` removes its
-    bundle)."""
+    """Log the curves, time the model on held-out rows, register it pending, store its
+    leaderboard and evaluation report, then make it ready in the transaction that finishes
+    the run: a job killed on the way leaves no version that can be resolved or promoted
+    (``shipyard gc`` removes its bundle)."""
     for key, values in fitted.curves.items():
         project.catalog.log_curve(run.id, key, list(enumerate(values, start=1)))
+    latency = row_latency_ms(fitted.model, data.test_rows)
+    if latency is not None:
+        fitted.metrics["serving"] = {"predict_ms_per_row": latency}
     lineage = _lineage(project, spec, data, run, fitted)
     say("Registering the model")
     held_out, lineage["held_out"] = held_out_files(
