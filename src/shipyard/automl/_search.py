@@ -52,7 +52,7 @@ __all__ = [
 
 _KEEP = 12  # best candidates whose estimators stay in memory (and the best of each family)
 _TRIAL_SHARE = 0.25  # no single trial may take more than this share of the budget
-_MARGIN = 0.05
+_MARGIN = 0.05  # of the budget, kept back for a late trial (and a Ray trial's grace)
 # A family's next trial may take this many times its best trial's seconds (at least
 # _COST_FLOOR of the budget): the cost of a family's trials grows step by step, as in FLAML's
 # cost-frugal search, instead of a configuration learned on small tables (or a sampled one)
