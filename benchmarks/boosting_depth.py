@@ -47,6 +47,8 @@ DEFAULT = (
 
 def frames(name: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
     """A cached table's train and test parts: features (text as categories) and 0/1 target."""
+    if not (CACHE / name / "meta.json").exists():
+        raise SystemExit(f"{name} is not in {CACHE}: run automl.py --datasets {name} first.")
     target = json.loads((CACHE / name / "meta.json").read_text())["target"]
     train, test = (pd.read_parquet(CACHE / name / f"{p}.parquet") for p in ("train", "test"))
     x, xt = train.drop(columns=[target]), test.drop(columns=[target])
