@@ -60,7 +60,9 @@ def _linear(x: pd.DataFrame) -> Any:
     return make_pipeline(prepare, LogisticRegression(max_iter=2000))
 
 
-def _frames(folder: Path, target: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+def frames(folder: Path, target: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+    """A prepared dataset's train and test parts: features as LightGBM takes them (text as
+    categories shared by both parts, numbers as floats) and the 0/1 target."""
     train = pd.read_parquet(folder / "train.parquet")
     test = pd.read_parquet(folder / "test.parquet")
     both = pd.concat([train, test], ignore_index=True)
@@ -92,7 +94,7 @@ def main() -> None:
     }
     if "flaml" not in runs:
         raise SystemExit(f"{args.results} has no FLAML run on {args.dataset}.")
-    x, y, x_test, y_test = _frames(folder, meta["target"])
+    x, y, x_test, y_test = frames(folder, meta["target"])
     models = {
         f"FLAML's {runs['flaml']['info']['best_estimator']}": lambda: _flaml_model(
             runs["flaml"]["info"]

@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import lightgbm as lgb
-import numpy as np
-import pandas as pd
+from automl_cv_vs_test import CACHE, frames
 from sklearn.metrics import roc_auc_score
 
-CACHE = Path(__file__).resolve().parent / ".cache" / "automl"
 SIZES = {
     "31 leaves": {"num_leaves": 31, "learning_rate": 0.05},
     "8 leaves": {"num_leaves": 8, "learning_rate": 0.05, "feature_fraction": 0.8},
@@ -45,23 +42,12 @@ DEFAULT = (
 )
 
 
-def frames(name: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
-    """A cached table's train and test parts: features (text as categories) and 0/1 target."""
-    if not (CACHE / name / "meta.json").exists():
-        raise SystemExit(f"{name} is not in {CACHE}: run automl.py --datasets {name} first.")
-    target = json.loads((CACHE / name / "meta.json").read_text())["target"]
-    train, test = (pd.read_parquet(CACHE / name / f"{p}.parquet") for p in ("train", "test"))
-    x, xt = train.drop(columns=[target]), test.drop(columns=[target])
-    for column in x.columns:
-        if not pd.api.types.is_numeric_dtype(x[column]) or x[column].dtype == bool:
-            x[column] = x[column].astype(str).astype("category")
-            xt[column] = pd.Categorical(xt[column].astype(str), x[column].cat.categories)
-    return x, train[target].astype(int).to_numpy(), xt, test[target].astype(int).to_numpy()
-
-
 def measure(name: str) -> dict[str, tuple[float, float]]:
     """Per tree size: (cross-validated ROC AUC, test ROC AUC)."""
-    x, y, xt, yt = frames(name)
+    folder = CACHE / name
+    if not (folder / "meta.json").exists():
+        raise SystemExit(f"{name} is not in {CACHE}: run automl.py --datasets {name} first.")
+    x, y, xt, yt = frames(folder, json.loads((folder / "meta.json").read_text())["target"])
     out = {}
     for size, extra in SIZES.items():
         params = {"objective": "binary", "metric": "auc", "min_data_in_leaf": 20,
