@@ -8,8 +8,12 @@ log-probabilities or values, and a bias per class) is fit on them; to judge it w
 letting it grade its own homework, the validation rows are split in folds and every fold
 is scored by a stacker fit on the other folds. The model the search would otherwise ship
 (the Caruana ensemble, or the best single model) is judged on the same folds, the ensemble
-re-selected on each fold's other rows. The stack is kept when it wins on the pooled
-out-of-fold score, by more than the sampling noise (on 90% of bootstrap resamples of the rows).
+re-selected on each fold's other rows. Both are scored fold by fold and the folds' scores
+averaged: a rival re-selected per fold may pick another model (or other weights) on each
+fold, whose scores are on other scales, and pooling them cost it up to 0.024 ROC AUC on
+``default`` (0.9232 against 0.9474 for every one of its choices alone), so the stack won
+against a handicapped rival. The stack is kept when it wins on that mean, by more than the
+sampling noise (on 90% of bootstrap resamples of the rows, drawn within each fold).
 """
 
 from __future__ import annotations
@@ -135,8 +139,8 @@ def wins_out_of_fold(
     ships otherwise: Caruana selection over ``pool`` when ``ensemble``, else the best of
     ``pool`` (chosen on each fold's other rows, as the stack is fit on them).
 
-    Returns (wins, the stack's pooled out-of-fold score, the alternative's), or None
-    when the rows are too few to fold.
+    Returns (wins, the stack's out-of-fold score, the alternative's: means over the
+    folds), or None when the rows are too few to fold.
     """
     folds = _folds(y, problem, seed)
     if folds is None:
@@ -150,26 +154,43 @@ def wins_out_of_fold(
         weights, bias = fit_stacker(problem, [f[fit] for f in features], y[fit])
         oof_stack[held] = stack_scores(problem, [f[held] for f in features], weights, bias)
         oof_rival[held] = _rival(pool, y, fit, held, metric, sign, ensemble)
-    stacked, rival = metric(y, oof_stack), metric(y, oof_rival)
-    won = sign * (stacked - rival) > 1e-12 and _sure(y, oof_stack, oof_rival, metric, sign, seed)
+    stacked = _fold_mean(metric, y, oof_stack, folds)
+    rival = _fold_mean(metric, y, oof_rival, folds)
+    won = sign * (stacked - rival) > 1e-12 and _sure(
+        y, oof_stack, oof_rival, folds, metric, sign, seed
+    )
     return won, stacked, rival
+
+
+def _fold_mean(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    y: np.ndarray,
+    predictions: np.ndarray,
+    folds: Sequence[np.ndarray],
+) -> float:
+    """The mean of ``metric`` over the folds, each scored on its own held-out rows."""
+    return float(np.mean([metric(y[held], predictions[held]) for held in folds]))
 
 
 def _sure(
     y: np.ndarray,
     stacked: np.ndarray,
     rival: np.ndarray,
+    folds: Sequence[np.ndarray],
     metric: Callable[[np.ndarray, np.ndarray], float],
     sign: float,
     seed: int,
 ) -> bool:
-    """Whether the stack's out-of-fold gain holds on bootstrap resamples of the rows (in
-    at least _SURE of them): a gain the size of the sampling noise is no win."""
+    """Whether the stack's out-of-fold gain holds on bootstrap resamples of the rows,
+    drawn within each fold (in at least _SURE of them): a gain the size of the sampling
+    noise is no win."""
     rng = np.random.default_rng(seed)
     gains = 0
     for _ in range(_BOOTSTRAPS):
-        rows = rng.integers(0, len(y), len(y))
-        gain = sign * (metric(y[rows], stacked[rows]) - metric(y[rows], rival[rows]))
+        resampled = [held[rng.integers(0, len(held), len(held))] for held in folds]
+        gain = sign * (
+            _fold_mean(metric, y, stacked, resampled) - _fold_mean(metric, y, rival, resampled)
+        )
         gains += bool(gain > 0)  # NaN (a resample with one class) counts as no gain
     return gains >= _SURE * _BOOTSTRAPS
 
