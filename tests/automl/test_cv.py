@@ -44,6 +44,12 @@ def test_selection_cross_validates_below_the_threshold_and_not_above() -> None:
     assert cross_validated(at_threshold, seed=0).folds is None
 
 
+def test_a_refit_grows_by_the_rows_it_sees_beyond_one_fit() -> None:
+    # holdout: train + validation over train; k folds: each fit saw (k - 1) / k of the pool
+    assert _data(1000).refit_growth() == pytest.approx(1000 / 800)
+    assert cross_validated(_data(1000), seed=0).refit_growth() == pytest.approx(5 / 4)
+
+
 def test_the_leaderboard_shows_the_fold_mean_and_spread() -> None:
     data = cross_validated(_data(400), seed=0)
     result = search(

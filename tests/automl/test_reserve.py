@@ -148,3 +148,34 @@ def test_a_family_s_next_trial_may_take_a_few_times_its_best_trial_s_seconds() -
     run.candidates[0] = replace(run.candidates[0], fit=replace(fit, fit_seconds=0.1))
     study.enqueue_trial({"family": "linear"}, user_attrs={"default": True})
     assert run.propose(study.ask(), seconds=15.0).seconds == pytest.approx(0.05 * 60)
+
+
+def test_a_holdout_refit_runs_its_best_iteration_times_the_rows_it_gains() -> None:
+    # Early-stopped on validation after fitting 800 rows, the refit fits 1,000: a quarter
+    # more rows carry a quarter more rounds before they overfit.
+    from shipyard.train._members import final_members
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 3))
+    y = (x[:, 0] + rng.normal(size=1000) > 0).astype(np.int64)
+    data = SearchData("binary", 2, x[:800], y[:800], x[800:], y[800:], [])
+    family = get_family("lightgbm")
+    fit = data.fit(family, {"learning_rate": 0.1}, 0, threads=1)
+    candidate = Candidate(0, family, fit, None, 0.9, 0.1, threads=1)
+    parts = Parts(
+        x={"train": x[:800], "valid": x[800:]},
+        y={"train": y[:800], "valid": y[800:]},
+        categorical=[],
+        feature_names=["a", "b", "c"],
+    )
+    members, refit = final_members(
+        [(candidate, 1.0)],
+        infer_problem(pd.Series(y)),
+        parts,
+        Options(threads=1),
+        Budget(60),
+        lambda _: None,
+        data,
+    )
+    assert refit == 1 and fit.best_iteration is not None
+    assert members[0][1].num_trees() == round(1.25 * fit.best_iteration)

@@ -77,10 +77,10 @@ def test_boosters_give_curves_and_stop_when_the_hook_asks(frame_of, family_name:
     assert fit.stopped == "hook"
     assert max(seen) == 7
     assert len(fit.curves["train_loss"]) == len(fit.curves["valid_loss"]) >= 7
-    assert (
-        family.refit_params(fit)["iterations" if family_name == "catboost" else "num_boost_round"]
-        == fit.best_iteration
-    )
+    rounds = "iterations" if family_name == "catboost" else "num_boost_round"
+    assert family.refit_params(fit)[rounds] == fit.best_iteration
+    # a refit on a quarter more rows runs a quarter more rounds
+    assert family.refit_params(fit, 1.25)[rounds] == round(1.25 * fit.best_iteration)
 
 
 @pytest.mark.parametrize("family_name", ["lightgbm", "xgboost", "catboost"])

@@ -112,6 +112,7 @@ def refit_seconds(
     n_all: int,
     margin: float = 1.3,
     threads: int = 0,
+    grow: float = 1.0,
 ) -> float:
     """Estimated seconds to refit ``candidates`` on ``n_all`` rows with ``threads`` (0: all
     cores), times ``margin`` (30% more by default: what the search keeps in reserve).
@@ -119,7 +120,8 @@ def refit_seconds(
     A trial fit on fewer threads (one of several trials at once) is carried to the refit's
     threads at its family's measured scaling (:attr:`Family.thread_scaling`; a trial that
     shared the cores ran slower still). Without it, refits were skipped with a quarter of
-    the budget unused."""
+    the budget unused. An iterative family's refit runs ``grow`` times its best iteration
+    (:meth:`shipyard.model.Family.refit_params`)."""
     cores = threads or os.cpu_count() or 1
     total = 0.0
     for c in candidates:
@@ -127,7 +129,7 @@ def refit_seconds(
         seconds = c.fit.fit_seconds / more**c.family.thread_scaling
         rounds = len(c.fit.curves.get("valid_loss", ()))
         if c.family.iterative and c.fit.best_iteration and rounds:
-            seconds *= min(1.0, c.fit.best_iteration / rounds)
+            seconds *= grow * min(1.0, c.fit.best_iteration / rounds)
         total += seconds * n_all / max(n_train, 1)
     return margin * total
 
@@ -214,7 +216,14 @@ class SearchRun:
         n_valid = len(self.data.y_valid)
         top = self._ranked()[:3]
         refit = sum(
-            share * refit_seconds([c], n_fit, n_all, threads=self.data.refit_threads)
+            share
+            * refit_seconds(
+                [c],
+                n_fit,
+                n_all,
+                threads=self.data.refit_threads,
+                grow=self.data.refit_growth(),
+            )
             for share, c in zip(_REFIT_SHARES, top, strict=False)
         )
         # Every member of an ensemble scores the test rows and the diagnostics sample, at

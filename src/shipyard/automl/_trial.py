@@ -67,6 +67,14 @@ class SearchData(FitData):
             return (self.folds.k - 1) * self.folds.repeats * n, n
         return len(self.y_train), len(self.y_train) + n
 
+    def refit_growth(self) -> float:
+        """How many times the rows one of a trial's fits saw a refit sees: train +
+        validation over train, or k/(k-1) after k-fold cross-validation (a boosted refit
+        runs that many times its best iteration, see :meth:`Family.refit_params`)."""
+        if self.folds is not None:
+            return self.folds.k / (self.folds.k - 1)
+        return (len(self.y_train) + len(self.y_valid)) / max(len(self.y_train), 1)
+
     def fit(
         self,
         family: Family,

@@ -146,15 +146,16 @@ def _refit(
     )
     members: dict[int, Member] = {}
     refit = 0
+    grow = data.refit_growth()
     for k, (c, w) in sorted(enumerate(chosen), key=lambda item: -item[1][1]):
         # The plain estimate, no margin: the search kept the margin in reserve, and a
         # parallel trial that outran its slot must not cost the heaviest member its refit
         # (on diamonds CatBoost, 0.6 of the ensemble, kept its train fit with 20 s unused).
-        threads = _refit_threads(c, n_fit, n_all, options.threads, data.refit_threads)
-        estimate = refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads)
+        threads = _refit_threads(c, n_fit, n_all, options.threads, data.refit_threads, grow)
+        estimate = refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads, grow=grow)
         if budget.left() - budget.overhead() >= estimate:
             say(f"Refitting {c.family.name} on train + validation")
-            params = c.family.refit_params(c.fit)
+            params = c.family.refit_params(c.fit, grow)
             fit = c.family.fit(everything, params, options.seed, threads=threads)
             members[k] = (c.family, fit.estimator, w)
             refit += 1
@@ -164,11 +165,14 @@ def _refit(
     return flat([members[k] for k in range(len(chosen))]), refit
 
 
-def _refit_threads(c: Candidate, n_fit: int, n_all: int, threads: int, refit_threads: int) -> int:
+def _refit_threads(
+    c: Candidate, n_fit: int, n_all: int, threads: int, refit_threads: int, grow: float = 1.0
+) -> int:
     """Threads a refit of ``c`` fits with: the search's ``refit_threads`` (the refits run
     alone, so all cores unless the user set a count) once the refit takes a second or more
     on ``threads`` (one for a small matrix, where OpenMP's start-up outweighs the gain).
     On diamonds, CatBoost's refit on one thread took 12.6 s with the other core idle."""
-    if refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads) < _THREADED_REFIT_SECONDS:
+    seconds = refit_seconds([c], n_fit, n_all, margin=1.0, threads=threads, grow=grow)
+    if seconds < _THREADED_REFIT_SECONDS:
         return threads
     return refit_threads

@@ -113,9 +113,15 @@ class Family(abc.ABC):
     def suggest(self, trial: optuna.Trial, problem: ProblemType) -> dict[str, Any]:
         """Sample parameters from this family's search space (names prefixed by the family)."""
 
-    def refit_params(self, fit: FitResult) -> dict[str, Any]:
-        """Parameters to refit on train + validation without a validation set."""
+    def refit_params(self, fit: FitResult, grow: float = 1.0) -> dict[str, Any]:
+        """Parameters to refit on train + validation without a validation set; ``grow`` is
+        how many times the rows the fit saw the refit sees (an iterative family runs that
+        many times its best iteration: more rows carry more rounds before they overfit)."""
         return dict(fit.params)
+
+    def refit_rounds(self, fit: FitResult, grow: float) -> int:
+        """Rounds of an iterative family's refit: its best iteration times ``grow``."""
+        return max(1, round((fit.best_iteration or 1) * grow))
 
     def upgrade(self, estimator: Any) -> Any:
         """``estimator`` as this version of the family holds it: bundles written by older

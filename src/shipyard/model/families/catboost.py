@@ -127,8 +127,8 @@ class CatBoostFamily(Family):
             stopped=stopped[0] if stopped else None,
         )
 
-    def refit_params(self, fit: FitResult) -> dict[str, Any]:
-        return {**fit.params, "iterations": max(1, fit.best_iteration or 1)}
+    def refit_params(self, fit: FitResult, grow: float = 1.0) -> dict[str, Any]:
+        return {**fit.params, "iterations": self.refit_rounds(fit, grow)}
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         cats = list(estimator.get_cat_feature_indices())

@@ -134,8 +134,8 @@ class LightGBMFamily(Family):
             stopped=stopped[0] if stopped else None,
         )
 
-    def refit_params(self, fit: FitResult) -> dict[str, Any]:
-        return {**fit.params, "num_boost_round": max(1, fit.best_iteration or 1)}
+    def refit_params(self, fit: FitResult, grow: float = 1.0) -> dict[str, Any]:
+        return {**fit.params, "num_boost_round": self.refit_rounds(fit, grow)}
 
     def predict(self, estimator: Any, x: np.ndarray, *, threads: int = 0) -> np.ndarray:
         return np.asarray(

@@ -171,8 +171,8 @@ class XGBoostFamily(Family):
             stopped=stopped[0] if stopped else None,
         )
 
-    def refit_params(self, fit: FitResult) -> dict[str, Any]:
-        return {**fit.params, "num_boost_round": max(1, fit.best_iteration or 1)}
+    def refit_params(self, fit: FitResult, grow: float = 1.0) -> dict[str, Any]:
+        return {**fit.params, "num_boost_round": self.refit_rounds(fit, grow)}
 
     def upgrade(self, estimator: Any) -> Any:
         if not isinstance(estimator, XGBoostModel):  # older bundles kept state on the booster
