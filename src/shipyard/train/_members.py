@@ -128,7 +128,8 @@ def _refit(
     data: SearchData,
 ) -> tuple[list[Member], int]:
     """The chosen members (flat), each refit on train + validation when its estimated time
-    fits, and how many were.
+    fits, and how many were. A booster's refit runs its best iteration times the rows it
+    gains (:meth:`SearchData.refit_growth`; ``benchmarks/refit_rounds.py`` measured it).
 
     The heaviest-weighted members go first; a member that does not fit keeps its trial's
     fit (on train, or on its first fold; the weights came from validation, so both are
