@@ -14,10 +14,13 @@ are then selected two ways, as Shipyard's search would:
 - 5-fold CV: fit every fold, pick the best fold mean; score the bag of the fold models and
   a refit on the pool.
 
-It prints, per size, the mean test score of each (holdout+refit, cv+bag, cv+refit), the
-oracle (the candidate best on test) and the seconds spent selecting. The threshold below
-which Shipyard cross-validates (``shipyard.automl.CV_MAX_ROWS``) is the size past which CV
-no longer selects better than the holdout by more than the noise.
+Refits run a booster's best iteration times the rows they gain, as Shipyard's do since
+2026-12-02 (``results/automl_cv_threshold.md`` was measured before, with the best
+iteration alone). It prints, per size, the mean test score of each (holdout+refit,
+cv+bag, cv+refit), the oracle (the candidate best on test) and the seconds spent
+selecting. The threshold below which Shipyard cross-validates
+(``shipyard.automl.CV_MAX_ROWS``) is the size past which CV no longer selects better than
+the holdout by more than the noise.
 """
 
 from __future__ import annotations
@@ -108,9 +111,10 @@ def one_cell(
         cv.append((float(np.mean(scores)), fits))
     cv_seconds = time.perf_counter() - started
 
-    def refit_test(i: int, fit: Any) -> float:
+    def refit_test(i: int, fit: Any, grow: float) -> float:
+        # as Shipyard refits: a booster for its best iteration times the rows it gains
         family = get_family(cands[i][0])
-        params = family.refit_params(fit)
+        params = family.refit_params(fit, grow)
         refit = family.fit(
             FitData("binary", 2, x, y, None, None, CATEGORICAL), params, 0, threads=1
         )
@@ -127,9 +131,9 @@ def one_cell(
         for i in range(len(cands))
     ]
     return {
-        "holdout_refit": refit_test(h, holdout[h][1]),
+        "holdout_refit": refit_test(h, holdout[h][1], len(y) / len(tr)),
         "cv_bag": auc(y_test, bag),
-        "cv_refit": refit_test(c, c_fold),
+        "cv_refit": refit_test(c, c_fold, folds.k / (folds.k - 1)),
         "oracle_on_train_part": max(oracle),
         "holdout_seconds": holdout_seconds,
         "cv_seconds": cv_seconds,
