@@ -236,3 +236,14 @@ def test_a_model_of_log_one_plus_y_maps_back_to_y_in_the_graph(rng, family) -> N
     value = _run(model, rows)["value"]
     raw = model.family.predict(model.estimator, model.encoder.encode_frame(rows).matrix)
     assert value.mean() > 5 * raw.mean()  # y's units, not log(1 + y)'s
+
+
+def test_an_ensemble_of_boosters_on_y_and_on_log_one_plus_y_exports(rng) -> None:
+    frame = _data(rng, 1200, "regression")
+    frame["label"] = np.exp(0.3 * frame["label"])  # skewed, positive
+    model = _model(frame, [("lightgbm", 0.3), ("lightgbm_log", 0.4), ("xgboost_log", 0.3)])
+    _assert_same(model, _test_rows(frame))
+    twin = _model(frame, [("linear", 0.5), ("catboost_log", 0.5)])
+    with pytest.raises(InvalidInput, match="has a catboost_log member") as caught:
+        onnx_graph(twin, name="test")
+    assert "CatBoost's own ONNX export" in caught.value.message

@@ -1,5 +1,5 @@
-"""A skewed, never-negative regression target is searched as log(1 + y) when a probe fit
-measures it better, and the model answers in y's own units."""
+"""A skewed, never-negative regression target is searched on y and on log(1 + y) side by
+side (or as log(1 + y) alone, when asked), and the model answers in y's own units."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from shipyard.errors import InvalidInput
 from shipyard.model import Problem, smearing_calibrator
 from shipyard.train import TrainSpec
 from shipyard.train._fitting import Parts
-from shipyard.train._target import choose_target, logged
+from shipyard.train._target import choose_target, logged, with_twins
 
 
 def _parts(y: np.ndarray, x: np.ndarray) -> Parts:
@@ -31,30 +31,37 @@ def _multiplicative(rng: np.random.Generator, n: int = 4000) -> tuple[np.ndarray
     return y, x
 
 
-def _choose(parts: Parts, mode: str = "auto") -> tuple[bool, str]:
-    return choose_target(
-        Problem("regression", "price"), parts, "rmse", mode=mode, seed=0, threads=1,
-        say=lambda _: None,
-    )  # fmt: skip
+def _choose(parts: Parts, mode: str = "auto", families=("lightgbm", "linear")) -> tuple[str, str]:
+    return choose_target(Problem("regression", "price"), parts, list(families), mode)
 
 
-def test_auto_searches_a_multiplicative_target_as_log_one_plus_y(rng) -> None:
+def test_auto_searches_a_skewed_target_on_both_scales(rng) -> None:
     y, x = _multiplicative(rng)
-    chosen, note = _choose(_parts(y, x))
-    assert chosen, note
-    assert note.startswith("log(1 + y): a LightGBM probe scored validation rmse")
+    scale, note = _choose(_parts(y, x))
+    assert scale == "both", note
+    assert note.startswith("y and log(1 + y) (skewness") and "lightgbm_log" in note
+    assert with_twins(["lightgbm", "linear", "catboost", "xgboost"]) == [
+        "lightgbm", "lightgbm_log", "linear", "catboost", "catboost_log", "xgboost",
+        "xgboost_log",
+    ]  # fmt: skip
+    assert with_twins(["lightgbm_log", "lightgbm"]) == ["lightgbm_log", "lightgbm"]
+    alone = _choose(_parts(y, x), families=["linear", "random_forest"])
+    assert alone == ("y", "y as given: none of the searched families has a log(1 + y) twin")
+    assert _choose(_parts(y, x), "log") == ("log", "log(1 + y) (target_transform log)")
+    with pytest.raises(InvalidInput, match=r"log\(1 \+ log\(1 \+ y\)\). Search lightgbm"):
+        _choose(_parts(y, x), "log", families=["lightgbm_log"])
 
 
 def test_auto_keeps_an_additive_target_and_says_why(rng) -> None:
     x = rng.normal(size=(3000, 3))
-    additive = 10 + x[:, 0] + rng.normal(size=3000)  # symmetric: no probe
-    chosen, note = _choose(_parts(additive, x))
-    assert not chosen and "skewness" in note
+    additive = 10 + x[:, 0] + rng.normal(size=3000)  # symmetric
+    scale, note = _choose(_parts(additive, x))
+    assert scale == "y" and "skewness" in note
     below = _choose(_parts(additive - 20, x))  # negative values: never logged
-    assert below == (False, "y as given: it has negative values")
+    assert below == ("y", "y as given: it has negative values")
     with pytest.raises(InvalidInput, match="needs y >= 0, but 'price' goes down to"):
         _choose(_parts(additive - 20, x), "log")
-    assert _choose(_parts(*_multiplicative(rng)), "none")[0] is False
+    assert _choose(_parts(*_multiplicative(rng)), "none")[0] == "y"
 
 
 def test_smearing_maps_log_predictions_to_the_mean_not_the_median(rng) -> None:
@@ -73,7 +80,7 @@ def test_target_transform_is_checked_and_belongs_to_a_search() -> None:
         TrainSpec.of(time_budget=30, target_transform="sqrt")
     with pytest.raises(InvalidInput, match="'target_transform' shape an AutoML search"):
         TrainSpec.of(target_transform="log")
-    assert TrainSpec.of(time_budget=30).search.target_transform == "none"
+    assert TrainSpec.of(time_budget=30).search.target_transform == "auto"
 
 
 def test_a_search_on_prices_answers_in_prices_and_explains_in_log_space(tmp_path, rng) -> None:
@@ -88,10 +95,10 @@ def test_a_search_on_prices_answers_in_prices_and_explains_in_log_space(tmp_path
     project = init_project(tmp_path / "p")
     ingest_path(project, tmp_path / "prices.parquet", "prices")
     result = train(project, "prices", "price", time_budget=20, families=["lightgbm", "linear"],
-                   max_trials=4, split="random", seed=0, target_transform="auto")  # fmt: skip
+                   max_trials=4, split="random", seed=0, target_transform="log")  # fmt: skip
     model = load_model(project, result.model_version.ref).model
     project.close()
-    assert result.search["target_note"].startswith("log(1 + y)")
+    assert result.search["target_note"] == "log(1 + y) (target_transform log)"
     assert model.calibrator is not None and model.calibrator.method == "exp"
     rows = frame.drop(columns=["price"]).head(50)
     values = model.predict_frame(rows).scores
@@ -100,3 +107,32 @@ def test_a_search_on_prices_answers_in_prices_and_explains_in_log_space(tmp_path
     assert item["space"] == "log(1 + value)"
     assert item["score"] == pytest.approx(float(model.calibrator.apply(item["raw_score"])))
     assert result.metrics["test"]["rmse"] < 0.8 * float(np.std(y))
+
+
+def test_a_search_on_both_scales_mixes_them_and_answers_in_prices(tmp_path, rng) -> None:
+    from shipyard.ingest import ingest_path
+    from shipyard.project import init_project
+    from shipyard.registry import load_model
+    from shipyard.train import train
+
+    y, x = _multiplicative(rng, 3000)
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(price=y)
+    frame.to_parquet(tmp_path / "prices.parquet")
+    project = init_project(tmp_path / "p")
+    ingest_path(project, tmp_path / "prices.parquet", "prices")
+    result = train(project, "prices", "price", time_budget=30, families=["lightgbm", "linear"],
+                   max_trials=6, split="random", seed=0, threads=1)  # fmt: skip
+    model = load_model(project, result.model_version.ref).model
+    project.close()
+    assert result.search["target_note"].startswith("y and log(1 + y)")
+    tried = {row["family"] for row in result.leaderboard}
+    assert {"lightgbm", "lightgbm_log", "linear"} <= tried
+    # The log twin wins on a multiplicative target, and the model needs no calibrator:
+    # every member answers in prices.
+    assert "lightgbm_log" in (result.search.get("ensemble_note") or result.search["chosen"])
+    assert model.calibrator is None
+    rows = frame.drop(columns=["price"]).head(50)
+    values = model.predict_frame(rows).scores
+    assert values.min() > 0 and 0.5 < values.mean() / y[:50].mean() < 2
+    [item] = model.explain_records(rows.head(1).to_dict("records"))
+    assert item["score"] == pytest.approx(float(values[0]), rel=1e-6)

@@ -30,7 +30,7 @@ from typing import Any
 
 import optuna
 
-from shipyard.model import get_family
+from shipyard.model import get_family, twinned
 from shipyard.types import ProblemType
 
 __all__ = ["enqueue_warm_start", "fits_space", "load_portfolio", "warm_start"]
@@ -58,6 +58,7 @@ def warm_start(family: str, problem: ProblemType, n_rows: int) -> list[dict[str,
     """The portfolio's configurations of ``family`` for ``problem`` (Optuna parameters, ``{}``
     for the defaults) in the order to try them on ``n_rows`` training rows."""
     portfolio = load_portfolio()
+    family = twinned(family)  # a log twin starts where the family it twins does
     entries = portfolio["families"].get(_kind(problem), {}).get(family, [])
     if not entries:
         return []

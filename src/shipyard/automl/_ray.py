@@ -36,6 +36,7 @@ from shipyard.automl._study import StudyStorage
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.compute import RayCluster
 from shipyard.errors import BackendUnavailable, InvalidInput
+from shipyard.model import twinned
 
 __all__ = ["RaySearch", "search_on_ray"]
 
@@ -177,7 +178,8 @@ def _warm_up(cluster: RayCluster, run: SearchRun, cpus: int, slots: int) -> floa
         InvalidInput: No worker was ready before the budget ran out.
     """
     budget = run.budget
-    modules = [__name__, *sorted({_LIBRARIES[f] for f in run.families if f in _LIBRARIES})]
+    libraries = {_LIBRARIES.get(twinned(f), "") for f in run.families}
+    modules = [__name__, *sorted(filter(None, libraries))]
     warming = budget.clock()
     warm = cluster.warm_up(modules, tasks=slots, cpus=cpus, timeout=budget.left() - run.reserve())
     warm_up_seconds = budget.clock() - warming

@@ -31,7 +31,7 @@ from shipyard.automl._stacking import choose_stack, stacking_seconds
 from shipyard.automl._stopping import Convergence, Earlier, TriedParams
 from shipyard.automl._trial import Proposal, SearchData, TrialOutcome, run_trial
 from shipyard.errors import InvalidInput, did_you_mean
-from shipyard.model import FAMILIES, FitResult, get_family
+from shipyard.model import FAMILIES, LOG_TWINS, FitResult, get_family
 
 __all__ = [
     "Candidate",
@@ -82,7 +82,8 @@ class TrialFailed(Exception):
 
 
 def check_families(families: Sequence[str] | None) -> list[str]:
-    """The families to search (all when None), validated.
+    """The families to search (all when None), validated: each one of :data:`FAMILIES` or
+    a log twin of one (``lightgbm_log``: regression on log(1 + y)).
 
     Raises:
         InvalidInput: An unknown name, or an empty list.
@@ -92,16 +93,17 @@ def check_families(families: Sequence[str] | None) -> list[str]:
     if isinstance(families, str):
         families = [families]
     chosen = list(dict.fromkeys(families))
+    known = [*FAMILIES, *LOG_TWINS]
     if not chosen:
         raise InvalidInput(
             f"The 'families' parameter of train must name at least one family. "
-            f"Known families: {', '.join(FAMILIES)}."
+            f"Known families: {', '.join(known)}."
         )
     for name in chosen:
-        if name not in FAMILIES:
+        if name not in known:
             raise InvalidInput(
-                f"Unknown model family '{name}'.{did_you_mean(name, FAMILIES)} "
-                f"Known families: {', '.join(FAMILIES)}."
+                f"Unknown model family '{name}'.{did_you_mean(name, known)} "
+                f"Known families: {', '.join(known)}."
             )
     return chosen
 

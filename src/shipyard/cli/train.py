@@ -104,7 +104,8 @@ HashPii = Annotated[
 Family = Annotated[
     str,
     _opt(
-        "Family of a single fit: lightgbm, xgboost, catboost, random_forest, extra_trees, linear."
+        "Family of a single fit: lightgbm, xgboost, catboost, random_forest, extra_trees, "
+        "linear; for regression also lightgbm_log, xgboost_log, catboost_log (on log(1 + y))."
     ),
 ]
 Params = Annotated[str | None, _opt("Parameters of a single fit, as JSON: '{\"num_leaves\": 63}'.")]
@@ -121,8 +122,8 @@ Calibration = Annotated[str, _opt("auto, none, isotonic or sigmoid.")]
 TargetTransform = Annotated[
     str,
     _opt(
-        "AutoML regression: model y (none), log(1 + y) (log), or whichever a probe fit "
-        "measures better on a skewed, non-negative target (auto)."
+        "AutoML regression: y, and boosters on log(1 + y) beside them on a skewed, "
+        "non-negative target (auto); y alone (none); or every model on log(1 + y) (log)."
     ),
 ]
 SliceBy = Annotated[
@@ -167,7 +168,7 @@ def train(
     families: Families = None,
     max_trials: MaxTrials = None,
     no_ensemble: NoEnsemble = False,
-    target_transform: TargetTransform = "none",
+    target_transform: TargetTransform = "auto",
     threads: Threads = 0,
     cost_fp: CostFp = None,
     cost_fn: CostFn = None,

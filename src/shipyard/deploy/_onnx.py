@@ -45,6 +45,7 @@ from shipyard.deploy._onnx_families import (
 from shipyard.deploy._onnx_trees import lightgbm_raw, xgboost_raw
 from shipyard.errors import InvalidInput
 from shipyard.model.calibration import EPS
+from shipyard.model.families import LogTargetEstimator, twinned
 
 if TYPE_CHECKING:
     from shipyard.model import Calibrator, TabularModel
@@ -236,6 +237,9 @@ def _scores(
         if total is None:
             raise InvalidInput("This ensemble has no members; there is nothing to export.")
         return total
+    if isinstance(estimator, LogTargetEstimator):  # its booster's log(1 + y), mapped to y
+        inner = _scores(g, family.inner, estimator.inner, problem, width, features)
+        return _calibrate(g, inner, estimator.back)
     if family.name in TREE_FAMILIES:
         return _trees(g, family.name, estimator, width, problem, features)
     sub = family_onnx(family.name, estimator, width, problem)
@@ -285,10 +289,10 @@ def _trees(g: _Graph, family: str, estimator: Any, width: int, problem: str, fea
 def _check_members(members: Sequence[tuple[Any, Any, float]]) -> None:
     """Refuse an ensemble with a member the export cannot convert, naming it."""
     for family, _, weight in members:
-        if family.name not in CONVERTED:
+        if twinned(family.name) not in CONVERTED:
             raise InvalidInput(
                 f"This ensemble has a {family.name} member (weight {weight:.2f}), so it cannot "
-                f"be exported to ONNX. {refusal(family.name)}",
+                f"be exported to ONNX. {refusal(twinned(family.name))}",
                 details={"member": family.name},
             )
 

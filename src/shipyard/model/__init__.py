@@ -22,11 +22,14 @@ from shipyard.model.ensemble import EnsembleEstimator, EnsembleFamily
 from shipyard.model.families import (
     FAMILIES,
     FLAT_FOREST_MAX_NODES,
+    LOG_TWINS,
     Family,
     FitData,
     FitResult,
     IterationHook,
     get_family,
+    log_twin_of,
+    twinned,
 )
 from shipyard.model.predictions import Predictions
 from shipyard.model.problem import Problem, infer_problem
@@ -39,6 +42,7 @@ __all__ = [
     "DETECTORS",
     "FAMILIES",
     "FLAT_FOREST_MAX_NODES",
+    "LOG_TWINS",
     "AnomalyDetector",
     "AnomalyFamily",
     "AnomalyFeatureEncoder",
@@ -62,5 +66,7 @@ __all__ = [
     "get_family",
     "infer_problem",
     "is_text_timestamps",
+    "log_twin_of",
     "smearing_calibrator",
+    "twinned",
 ]

@@ -38,7 +38,7 @@ from shipyard.model import (
 from shipyard.model.stacking import link_features, stack_scores
 from shipyard.train._fitting import Fitted, Options, Parts, combine, finish, model_diagnostics
 from shipyard.train._members import Member, bag, final_members, flat, members_ms, train_fit
-from shipyard.train._target import choose_target, logged
+from shipyard.train._target import choose_target, logged, with_twins
 from shipyard.train._threshold import choose_threshold
 
 __all__ = ["CatalogTrialLog", "after_search_seconds", "fit_automl"]
@@ -72,10 +72,9 @@ def fit_automl(
     a refit of the chosen configuration when the bag predicts a row too slowly. ``cores``
     (0: all) is what a search here may use: on small data, one trial per core. A skewed
     regression target may be searched as log(1 + y) (:mod:`shipyard.train._target`)."""
-    log_target, target_note = choose_target(
-        problem, parts, metric, mode=options.target, seed=options.seed,
-        threads=options.threads, say=say,
-    )  # fmt: skip
+    scale, target_note = choose_target(problem, parts, families, options.target)
+    log_target = scale == "log"
+    families = with_twins(families) if scale == "both" else families
     shown = parts  # y in its own units: what the final model is evaluated on
     parts = logged(parts) if log_target else parts
     data = cross_validated(parts.search_data(problem), seed=options.seed)

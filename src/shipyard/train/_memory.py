@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from shipyard.catalog.refs import parse_dataset_ref
 from shipyard.entities import DatasetVersion
 from shipyard.errors import ShipyardWarning
-from shipyard.model import FAMILIES, FLAT_FOREST_MAX_NODES
+from shipyard.model import FAMILIES, FLAT_FOREST_MAX_NODES, twinned
 from shipyard.project import Project
 from shipyard.train._spec import TrainSpec
 
@@ -114,8 +114,8 @@ def estimate_training_memory(
     search = spec.search
     families = list(search.families or FAMILIES) if search.automl else [search.family]
     fits = {
-        f: int(_FIT_COPIES.get(f, 1.0) * train_matrix)
-        + _FIT_FIXED.get(f, _FIT_FIXED_DEFAULT)
+        f: int(_FIT_COPIES.get(twinned(f), 1.0) * train_matrix)
+        + _FIT_FIXED.get(twinned(f), _FIT_FIXED_DEFAULT)
         + _trees(f, rows)
         for f in families
     }

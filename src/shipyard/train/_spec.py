@@ -90,9 +90,9 @@ class SearchSpec:
         backend: Where the search's trials run: ``local`` or ``ray`` (needs a budget).
         ray_address: The Ray cluster (default: the ``ray_address`` setting).
         threads: Threads per fit and prediction (0: one for small data, else all cores).
-        target_transform: For a regression search: ``none`` (y as given), ``log`` (model
-            log(1 + y)) or ``auto`` (log(1 + y) when y is never negative, skewed, and a
-            LightGBM probe measures it better).
+        target_transform: For a regression search: ``auto`` (y, and boosters on log(1 + y)
+            beside them when y is never negative and skewed), ``none`` (y as given) or
+            ``log`` (every model on log(1 + y)).
     """
 
     time_budget: float | None = None
@@ -105,7 +105,7 @@ class SearchSpec:
     backend: str = "local"
     ray_address: str | None = None
     threads: int = 0
-    target_transform: str = "none"
+    target_transform: str = "auto"
 
     def __post_init__(self) -> None:
         if self.target_transform not in TARGET_TRANSFORMS:
@@ -122,7 +122,7 @@ class SearchSpec:
             if (
                 self.families is not None
                 or self.max_trials is not None
-                or self.target_transform != "none"
+                or self.target_transform != "auto"
             ):
                 raise InvalidInput(
                     "'families', 'max_trials' and 'target_transform' shape an AutoML search; "

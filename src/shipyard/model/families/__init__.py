@@ -13,11 +13,19 @@ from shipyard.model.families.catboost import CatBoostFamily
 from shipyard.model.families.forest import ExtraTreesFamily, RandomForestFamily
 from shipyard.model.families.lightgbm import LightGBMFamily
 from shipyard.model.families.linear import LinearFamily
+from shipyard.model.families.log_target import (
+    LOG_TWINS,
+    LogTargetEstimator,
+    LogTwin,
+    log_twin_of,
+    twinned,
+)
 from shipyard.model.families.xgboost import XGBoostFamily
 
 __all__ = [
     "FAMILIES",
     "FLAT_FOREST_MAX_NODES",
+    "LOG_TWINS",
     "CatBoostFamily",
     "ExtraTreesFamily",
     "Family",
@@ -26,9 +34,13 @@ __all__ = [
     "IterationHook",
     "LightGBMFamily",
     "LinearFamily",
+    "LogTargetEstimator",
+    "LogTwin",
     "RandomForestFamily",
     "XGBoostFamily",
     "get_family",
+    "log_twin_of",
+    "twinned",
 ]
 
 FAMILIES: dict[str, type[Family]] = {
@@ -47,13 +59,13 @@ FAMILIES: dict[str, type[Family]] = {
 
 
 def get_family(name: str) -> Family:
-    """The family called ``name``.
+    """The family called ``name`` (one of :data:`FAMILIES`, or a log twin of one).
 
     Raises:
         InvalidInput: No such family; the message lists the known ones.
     """
     try:
-        return FAMILIES[name]()
+        return (FAMILIES.get(name) or LOG_TWINS[name])()
     except KeyError:
         raise InvalidInput(
             f"Unknown model family '{name}'.{did_you_mean(name, FAMILIES)} "
