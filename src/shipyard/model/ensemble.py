@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from shipyard.errors import InvalidInput
-from shipyard.model.families import Family, FitData, FitResult, IterationHook
+from shipyard.model.families import Family, FitData, FitResult, IterationHook, relinked
 from shipyard.types import ProblemType
 
 __all__ = ["EnsembleEstimator", "EnsembleFamily"]
@@ -106,18 +106,12 @@ def _to_probability(contrib: np.ndarray, scores: np.ndarray) -> np.ndarray:
     the feature terms share ``p - p(base)`` in proportion to their raw contributions. Where
     the features add nothing to the margin, the slope of the link at the base is used.
     """
-    margin = contrib.sum(axis=2)  # (n, k)
     base = contrib[:, :, -1]
-    if margin.shape[1] == 1:
+    if base.shape[1] == 1:
         p = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
         p_base = 1.0 / (1.0 + np.exp(-base))
     else:
         p = np.asarray(scores, dtype=np.float64)
         shifted = np.exp(base - base.max(axis=1, keepdims=True))
         p_base = shifted / shifted.sum(axis=1, keepdims=True)
-    moved = margin - base
-    flat = np.abs(moved) < 1e-12
-    slope = np.where(flat, p_base * (1.0 - p_base), (p - p_base) / np.where(flat, 1.0, moved))
-    out = contrib * slope[:, :, None]
-    out[:, :, -1] = p_base
-    return out
+    return relinked(contrib, p, p_base, p_base * (1.0 - p_base))

@@ -7,7 +7,7 @@ their parameters; a single ``shipyard train`` uses one family with strong defaul
 from __future__ import annotations
 
 from shipyard.errors import InvalidInput, did_you_mean
-from shipyard.model.families._base import Family, FitData, FitResult, IterationHook
+from shipyard.model.families._base import Family, FitData, FitResult, IterationHook, relinked
 from shipyard.model.families._flat_forest import MAX_NODES as FLAT_FOREST_MAX_NODES
 from shipyard.model.families.catboost import CatBoostFamily
 from shipyard.model.families.forest import ExtraTreesFamily, RandomForestFamily
@@ -40,6 +40,7 @@ __all__ = [
     "XGBoostFamily",
     "get_family",
     "log_twin_of",
+    "relinked",
     "twinned",
 ]
 

@@ -22,6 +22,7 @@ __all__ = [
     "balanced_weights",
     "by_class",
     "normalized",
+    "relinked",
 ]
 
 IterationHook = Callable[[int, float], bool]
@@ -165,3 +166,18 @@ def normalized(values: np.ndarray) -> np.ndarray:
     values = np.abs(np.asarray(values, dtype=np.float64))
     total = values.sum()
     return values / total if total > 0 else values
+
+
+def relinked(
+    contrib: np.ndarray, value: np.ndarray, value_base: np.ndarray, slope_base: np.ndarray
+) -> np.ndarray:
+    """Raw-score contributions (n, k, w + 1) carried through a link to sum to ``value``
+    (n, k): the base becomes ``value_base`` (the link at the base score), and the feature
+    terms share ``value - value_base`` in proportion to their raw contributions. Where they
+    add nothing to the raw score, the link's slope at the base (``slope_base``) scales them."""
+    moved = contrib.sum(axis=2) - contrib[:, :, -1]
+    flat = np.abs(moved) < 1e-12
+    slope = np.where(flat, slope_base, (value - value_base) / np.where(flat, 1.0, moved))
+    out = contrib * slope[:, :, None]
+    out[:, :, -1] = value_base
+    return out

@@ -26,7 +26,7 @@ import numpy as np
 
 from shipyard.errors import InvalidInput
 from shipyard.model.calibration import Calibrator, smearing_calibrator
-from shipyard.model.families._base import Family, FitData, FitResult, IterationHook
+from shipyard.model.families._base import Family, FitData, FitResult, IterationHook, relinked
 from shipyard.model.families.catboost import CatBoostFamily
 from shipyard.model.families.lightgbm import LightGBMFamily
 from shipyard.model.families.xgboost import XGBoostFamily
@@ -119,17 +119,9 @@ class LogTwin(Family):
         contrib = self.inner.contributions(estimator.inner, x)
         if contrib is None:
             return None
-        margin = contrib.sum(axis=2)  # (n, 1)
-        base = contrib[:, :, -1]
-        value_base = estimator.back.apply(base)
-        value = estimator.back.apply(margin)
-        moved = margin - base
-        flat = np.abs(moved) < 1e-12
-        # where the features add nothing, the map's slope at the base
-        slope = np.where(flat, value_base + 1.0, (value - value_base) / np.where(flat, 1, moved))
-        out = contrib * slope[:, :, None]
-        out[:, :, -1] = value_base
-        return out
+        value = estimator.back.apply(contrib.sum(axis=2))
+        value_base = estimator.back.apply(contrib[:, :, -1])
+        return relinked(contrib, value, value_base, value_base + 1.0)  # d/ds (a e^s - 1)
 
     def raw_score(self, estimator: Any, x: np.ndarray) -> np.ndarray:
         """The prediction (n, 1): what :meth:`contributions` add up to."""
