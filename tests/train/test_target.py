@@ -50,6 +50,8 @@ def test_auto_searches_a_skewed_target_on_both_scales(rng) -> None:
     assert _choose(_parts(y, x), "log") == ("log", "log(1 + y) (target_transform log)")
     with pytest.raises(InvalidInput, match=r"log\(1 \+ log\(1 \+ y\)\). Search lightgbm"):
         _choose(_parts(y, x), "log", families=["lightgbm_log"])
+    with pytest.raises(InvalidInput, match=r"'label' is a binary target\. Search xgboost"):
+        choose_target(Problem("binary", "label"), _parts(y, x), ["linear", "xgboost_log"], "auto")
 
 
 def test_auto_keeps_an_additive_target_and_says_why(rng) -> None:

@@ -38,10 +38,17 @@ def choose_target(
     ``"both"`` (``families``' log twins beside them), and why (empty for classes).
 
     Raises:
-        InvalidInput: ``mode`` is ``log`` and y has negative values, or ``families`` has
-            a log twin.
+        InvalidInput: ``families`` has a log twin and the target is not a regression's,
+            or ``mode`` is ``log`` (then y has negative values, or a twin is searched).
     """
+    doubled = [f for f in families if twinned(f) != f]
     if problem.type != "regression":
+        if doubled:
+            raise InvalidInput(
+                f"{doubled[0]} models log(1 + y) of a regression target, and "
+                f"'{problem.target}' is a {problem.type} target. Search "
+                f"{twinned(doubled[0])} instead."
+            )
         return "y", ""
     if mode == "none":
         return "y", "y as given (target_transform none)"
@@ -54,7 +61,6 @@ def choose_target(
             )
         return "y", "y as given: it has negative values"
     if mode == "log":
-        doubled = [f for f in families if twinned(f) != f]
         if doubled:
             raise InvalidInput(
                 f"target_transform 'log' fits every model on log(1 + y), and {doubled[0]} "
