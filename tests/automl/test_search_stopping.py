@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -189,3 +190,20 @@ def test_notes_say_where_the_search_spent_its_fit_time(rng) -> None:
     )  # fmt: skip
     spent = {name: t["seconds"] for name, t in result.families.items()}
     assert spent["lightgbm"] > 0 and spent["linear"] > 0
+
+
+def test_a_trial_asked_for_after_the_last_one_started_is_not_counted() -> None:
+    """Two trials at once under max_trials=1: the second thread asks Optuna for a trial
+    before the first has ended, and the search refuses it; it ran nothing, so it is not a
+    trial (counted, it made the portfolio test flaky under load)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("trials run one at a time on one core")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] > 0).astype(np.int64)
+    data = SearchData("binary", 2, x[:200], y[:200], x[200:], y[200:], [])
+    for _ in range(3):
+        result = search(data, metric="roc_auc", families=["linear", "lightgbm"],
+                        budget=Budget(30), max_trials=1, ensemble=False, threads=2)  # fmt: skip
+        assert result.execution["parallel_trials"] == 2
+        assert (result.trials, len(result.candidates)) == (1, 1)

@@ -31,6 +31,9 @@ __all__ = ["parallel_trials", "search"]
 _SMALL_CELLS = 2_000_000  # below this many matrix cells, one fit gains little from a 2nd core
 
 
+_REFUSED = "refused"  # a trial asked for after the search stopped: never begun
+
+
 def search(
     data: SearchData,
     *,
@@ -68,9 +71,12 @@ def search(
         # Only a failure already recorded on its run is swallowed; anything else (the
         # catalog refusing a run, a progress callback raising) ends the search.
         study.optimize(objective, n_jobs=jobs, catch=(TrialFailed,), gc_after_trial=False)
-    # Warm-start trials the budget never reached stay enqueued (WAITING): not trials run.
+    # Warm-start trials the budget never reached stay enqueued (WAITING), and a thread may
+    # have asked for a trial the search then refused (its stop had not reached Optuna yet):
+    # neither is a trial run.
     waiting = optuna.trial.TrialState.WAITING
-    result = run.result(sum(t.state != waiting for t in study.trials), ensemble)
+    ran = sum(t.state != waiting and _REFUSED not in t.user_attrs for t in study.trials)
+    result = run.result(ran, ensemble)
     result.execution = {"backend": "local", "parallel_trials": jobs}
     return result
 
@@ -137,6 +143,7 @@ class _Objective:
             seconds = None if run.should_stop(self.running) else run.slot()
             if seconds is None:
                 trial.study.stop()
+                trial.set_user_attr(_REFUSED, True)
                 raise optuna.TrialPruned("out of time")
             started = run.begin(trial, seconds)
             if started.earlier is not None:
