@@ -71,7 +71,8 @@ def fit_automl(
     then stand in for validation scores, and the final model is the bag of fold models, or
     a refit of the chosen configuration when the bag predicts a row too slowly. ``cores``
     (0: all) is what a search here may use: on small data, one trial per core. A skewed
-    regression target may be searched as log(1 + y) (:mod:`shipyard.train._target`)."""
+    regression target is searched with its boosters' log(1 + y) twins beside them, or as
+    log(1 + y) alone when asked (:mod:`shipyard.train._target`)."""
     scale, target_note = choose_target(problem, parts, families, options.target)
     log_target = scale == "log"
     families = with_twins(families) if scale == "both" else families

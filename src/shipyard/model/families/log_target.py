@@ -51,6 +51,12 @@ class LogTwin(Family):
     inner: ClassVar[Family]
     suffix: ClassVar[str] = "_log"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A twin sizes its refits and threads as the booster it wraps does."""
+        super().__init_subclass__(**kwargs)
+        cls.iterative = type(cls.inner).iterative
+        cls.thread_scaling = type(cls.inner).thread_scaling
+
     def defaults_for(self, problem: ProblemType) -> dict[str, Any]:
         return self.inner.defaults_for(problem)
 
@@ -134,22 +140,16 @@ class LogTwin(Family):
 class LightGBMLog(LogTwin):
     name = "lightgbm_log"
     inner = LightGBMFamily()
-    iterative = LightGBMFamily.iterative
-    thread_scaling = LightGBMFamily.thread_scaling
 
 
 class XGBoostLog(LogTwin):
     name = "xgboost_log"
     inner = XGBoostFamily()
-    iterative = XGBoostFamily.iterative
-    thread_scaling = XGBoostFamily.thread_scaling
 
 
 class CatBoostLog(LogTwin):
     name = "catboost_log"
     inner = CatBoostFamily()
-    iterative = CatBoostFamily.iterative
-    thread_scaling = CatBoostFamily.thread_scaling
 
 
 LOG_TWINS: dict[str, type[LogTwin]] = {
